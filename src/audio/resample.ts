@@ -1,0 +1,97 @@
+/**
+ * Band-limited resampling by windowed-sinc interpolation (Kaiser window), polyphase: the filter for
+ * each of the L output phases of an L/M rate change is computed once per rate pair and cached.
+ * The cutoff sits just below the lower Nyquist frequency, so downsampling does not alias and
+ * upsampling does not image.
+ */
+
+const ZERO_CROSSINGS = 24; // filter half-length, in zero crossings of the sinc
+const ROLLOFF = 0.94; // cutoff as a fraction of the lower Nyquist frequency
+const KAISER_BETA = 8.6; // ~-90 dB stopband
+
+interface Polyphase {
+  up: number; // L
+  down: number; // M
+  halfTaps: number;
+  /** phase p's taps for input offsets -halfTaps+1 .. halfTaps, p = 0..L-1 */
+  taps: Float64Array;
+}
+
+const cache = new Map<string, Polyphase>();
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Zeroth-order modified Bessel function of the first kind (series). */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  for (let k = 1; k < 50; k++) {
+    term *= (x / (2 * k)) ** 2;
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return sum;
+}
+
+function polyphase(fromRate: number, toRate: number): Polyphase {
+  const key = `${fromRate}:${toRate}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const g = gcd(fromRate, toRate);
+  const up = toRate / g;
+  const down = fromRate / g;
+  // Cutoff in cycles per input sample; a lower cutoff widens the filter in input samples.
+  const cutoff = 0.5 * ROLLOFF * Math.min(1, toRate / fromRate);
+  const halfTaps = Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
+  const width = 2 * halfTaps;
+  const taps = new Float64Array(up * width);
+  const i0Beta = besselI0(KAISER_BETA);
+  for (let p = 0; p < up; p++) {
+    const frac = p / up; // output position lies frac input samples after the base sample
+    let sum = 0;
+    for (let j = 0; j < width; j++) {
+      const t = j - halfTaps + 1 - frac; // distance (input samples) from the output position
+      const r = t / halfTaps;
+      const window = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0Beta;
+      const x = 2 * cutoff * t;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      const h = 2 * cutoff * sinc * window;
+      taps[p * width + j] = h;
+      sum += h;
+    }
+    // Unity gain at DC for every phase, so a constant signal stays constant.
+    for (let j = 0; j < width; j++) taps[p * width + j] /= sum;
+  }
+  const result = { up, down, halfTaps, taps };
+  if (cache.size > 16) cache.clear();
+  cache.set(key, result);
+  return result;
+}
+
+/** Resamples a mono signal; output length is round(n * toRate / fromRate). */
+export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
+  if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
+    throw new RangeError(`sample rates must be positive integers, got ${fromRate} -> ${toRate}`);
+  }
+  if (fromRate === toRate) return samples;
+  const { up, down, halfTaps, taps } = polyphase(fromRate, toRate);
+  const width = 2 * halfTaps;
+  const n = samples.length;
+  const out = new Float32Array(Math.round((n * toRate) / fromRate));
+  for (let k = 0; k < out.length; k++) {
+    const pos = k * down; // output k sits at input position pos / up
+    const base = Math.floor(pos / up);
+    const phase = pos - base * up;
+    const row = phase * width;
+    const first = base - halfTaps + 1;
+    let acc = 0;
+    const jStart = Math.max(0, -first);
+    const jEnd = Math.min(width, n - first);
+    for (let j = jStart; j < jEnd; j++) acc += samples[first + j] * taps[row + j];
+    out[k] = acc;
+  }
+  return out;
+}

@@ -1,0 +1,190 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BeeError } from '../errors.js';
+import { checkSplitOptions, DEFAULT_SPLIT, speakerOf, splitOf, type SplitName, type SplitOptions } from './split.js';
+
+/** One example: a whole file, or a window of one (silence cut from background noise). */
+export interface Clip {
+  /** Absolute path. */
+  file: string;
+  label: string;
+  speaker: string;
+  split: SplitName;
+  /** A window of the file, in samples at the file's own rate. */
+  window?: { start: number; length: number };
+}
+
+export type Layout = 'folders' | 'speech-commands';
+
+/** 12 classes as TFDS `speech_commands`, or all 35 words of the archive. */
+export type ClassSet = 'tfds12' | 'all';
+
+export interface Dataset {
+  root: string;
+  layout: Layout;
+  classes: string[];
+  clips: Clip[];
+  /** Background-noise recordings found in the dataset (augmentation, silence windows). */
+  noiseFiles: string[];
+  split: { method: 'lists' | 'hash'; salt?: string; validationPercent: number; testPercent: number };
+}
+
+export interface LoadOptions {
+  split?: Partial<SplitOptions>;
+  classSet?: ClassSet;
+  /** Force hashing by speaker even where official lists exist (implied by a salt). */
+  hashSplit?: boolean;
+}
+
+export const NOISE_DIR = '_background_noise_';
+export const SILENCE = '_silence_';
+export const UNKNOWN = '_unknown_';
+export const TFDS_WORDS = ['down', 'go', 'left', 'no', 'off', 'on', 'right', 'stop', 'up', 'yes'] as const;
+const SILENCE_WINDOW_SECONDS = 1;
+
+const isWav = (name: string) => /\.wav$/i.test(name);
+
+/** .wav files below dir, recursively, sorted, absolute. */
+function findWavs(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && isWav(entry.name)) out.push(full);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function subdirs(root: string): string[] {
+  return fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+}
+
+function readList(file: string): Set<string> {
+  return new Set(
+    fs
+      .readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
+}
+
+/** Reads the sample count of a PCM WAV from its header, for cutting noise into windows. */
+function wavFrames(file: string): { frames: number; sampleRate: number } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const size = fs.fstatSync(fd).size;
+    let at = 12;
+    let sampleRate = 0;
+    let blockAlign = 0;
+    while (at + 8 <= n) {
+      const id = head.toString('latin1', at, at + 4);
+      const len = head.readUInt32LE(at + 4);
+      if (id === 'fmt ') {
+        sampleRate = head.readUInt32LE(at + 12);
+        blockAlign = head.readUInt16LE(at + 20);
+      } else if (id === 'data' && blockAlign > 0) {
+        return { frames: Math.floor(Math.min(len, size - at - 8) / blockAlign), sampleRate };
+      }
+      at += 8 + len + (len & 1);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  throw new BeeError('cannot find the data chunk', { file, hint: 'expected a PCM WAV file' });
+}
+
+/** 1 s windows of each noise recording, as `_silence_` clips; each window is its own "speaker". */
+function silenceWindows(noiseFiles: string[], assign: (speaker: string) => SplitName): Clip[] {
+  const clips: Clip[] = [];
+  for (const file of noiseFiles) {
+    const { frames, sampleRate } = wavFrames(file);
+    const length = Math.round(sampleRate * SILENCE_WINDOW_SECONDS);
+    const name = path.basename(file).replace(/\.wav$/i, '');
+    for (let w = 0; (w + 1) * length <= frames; w++) {
+      const speaker = `${name}-${w}`;
+      clips.push({ file, label: SILENCE, speaker, split: assign(speaker), window: { start: w * length, length } });
+    }
+  }
+  return clips;
+}
+
+/**
+ * Scans a dataset directory. Two layouts:
+ * - `speech-commands`: the official archive (word folders, `_background_noise_`,
+ *   `validation_list.txt`, `testing_list.txt`), mapped to TFDS's 12 classes or all words;
+ * - `folders`: one folder per class, `.wav` files found recursively at any sample rate.
+ * Splits come from the official lists where they exist, else from the speaker hash.
+ */
+export function loadDataset(root: string, options: LoadOptions = {}): Dataset {
+  const abs = path.resolve(root);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {
+    throw new BeeError('no such dataset directory', { file: root, hint: 'pass --data DIR with one folder per class' });
+  }
+  const splitOptions: SplitOptions = { ...DEFAULT_SPLIT, ...options.split };
+  checkSplitOptions(splitOptions);
+  const hashOf = (speaker: string) => splitOf(speaker, splitOptions);
+  const noiseDir = path.join(abs, NOISE_DIR);
+  const noiseFiles = fs.existsSync(noiseDir) ? findWavs(noiseDir) : [];
+  const listFiles = ['validation_list.txt', 'testing_list.txt'].map((f) => path.join(abs, f));
+  const isArchive = listFiles.some((f) => fs.existsSync(f));
+  const useLists = isArchive && !options.hashSplit && splitOptions.salt === undefined;
+  const split = {
+    method: useLists ? ('lists' as const) : ('hash' as const),
+    ...(splitOptions.salt !== undefined && !useLists ? { salt: splitOptions.salt } : {}),
+    validationPercent: splitOptions.validationPercent,
+    testPercent: splitOptions.testPercent,
+  };
+
+  const folders = subdirs(abs).filter((d) => d !== NOISE_DIR);
+  if (folders.length === 0) {
+    throw new BeeError('no class folders found', { file: root, hint: 'expected one sub-folder of .wav files per class' });
+  }
+
+  let assignFile = (_relative: string, speaker: string) => hashOf(speaker);
+  if (useLists) {
+    const [validation, test] = listFiles.map((f) => (fs.existsSync(f) ? readList(f) : new Set<string>()));
+    assignFile = (relative) => (validation.has(relative) ? 'validation' : test.has(relative) ? 'test' : 'train');
+  }
+
+  const classSet = options.classSet ?? 'tfds12';
+  const labelOf = (folder: string): string => {
+    if (!isArchive || classSet === 'all') return folder;
+    return (TFDS_WORDS as readonly string[]).includes(folder) ? folder : UNKNOWN;
+  };
+
+  const clips: Clip[] = [];
+  for (const folder of folders) {
+    for (const file of findWavs(path.join(abs, folder))) {
+      const relative = path.relative(abs, file).split(path.sep).join('/');
+      const speaker = speakerOf(path.basename(file));
+      clips.push({ file, label: labelOf(folder), speaker, split: assignFile(relative, speaker) });
+    }
+  }
+  if (isArchive && classSet === 'tfds12') clips.push(...silenceWindows(noiseFiles, hashOf));
+  if (clips.length === 0) throw new BeeError('no .wav files found', { file: root, hint: 'expected one sub-folder of .wav files per class' });
+
+  const classes = [...new Set(clips.map((c) => c.label))].sort();
+  return { root: abs, layout: isArchive ? 'speech-commands' : 'folders', classes, clips, noiseFiles, split };
+}
+
+/** Speakers that appear in more than one split (must be none for an honest evaluation). */
+export function sharedSpeakers(clips: Clip[]): string[] {
+  const seen = new Map<string, SplitName>();
+  const shared = new Set<string>();
+  for (const c of clips) {
+    const prev = seen.get(c.speaker);
+    if (prev === undefined) seen.set(c.speaker, c.split);
+    else if (prev !== c.split) shared.add(c.speaker);
+  }
+  return [...shared].sort();
+}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { featureKey, frameCount, type FeatureParams } from '../features/params.js';
+import { featurizeClips } from '../features/pool.js';
+import { type Clip, type Dataset } from './dataset.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+/** Features of a dataset's clips, row-major: clip, frame, mel bin. */
+export interface FeatureTable {
+  params: FeatureParams;
+  frames: number;
+  melBins: number;
+  /** The clips that have features, in dataset order. */
+  clips: Clip[];
+  features: Float32Array;
+  /** Clips that could not be decoded: skipped, counted, reported. */
+  failed: { file: string; reason: string }[];
+  stats: { reused: number; computed: number; seconds: number; cacheDir: string; rebuilt?: string };
+}
+
+export interface CacheOptions {
+  params: FeatureParams;
+  /** Default: $BEE_CACHE_DIR, else $XDG_CACHE_HOME/bee, else ~/.cache/bee. */
+  cacheDir?: string;
+  workers?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+interface IndexEntry {
+  size: number;
+  mtimeMs: number;
+  /** row in features.f32, or the reason the clip could not be decoded */
+  row?: number;
+  error?: string;
+}
+
+interface CacheIndex {
+  format: number;
+  featureKey: string;
+  root: string;
+  featureSize: number;
+  rows: number;
+  sha1: string;
+  entries: Record<string, IndexEntry>;
+}
+
+const FORMAT = 1;
+
+export function defaultCacheDir(): string {
+  if (process.env.BEE_CACHE_DIR) return process.env.BEE_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'bee');
+}
+
+const clipKey = (root: string, clip: Clip) => {
+  const relative = path.relative(root, clip.file).split(path.sep).join('/');
+  return clip.window ? `${relative}#${clip.window.start}+${clip.window.length}` : relative;
+};
+
+const sha1 = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest('hex');
+
+/** Reads a cache; returns undefined when absent, or the reason it cannot be trusted. */
+function readCache(dir: string, key: string, featureSize: number): { index: CacheIndex; features: Float32Array } | string | undefined {
+  const indexFile = path.join(dir, 'index.json');
+  if (!fs.existsSync(indexFile)) return undefined;
+  try {
+    const index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as CacheIndex;
+    if (index.format !== FORMAT || index.featureKey !== key || index.featureSize !== featureSize) return 'written by another version';
+    const bytes = fs.readFileSync(path.join(dir, 'features.f32'));
+    if (bytes.length !== index.rows * featureSize * 4) return 'features file has the wrong size';
+    if (sha1(bytes) !== index.sha1) return 'features file fails its checksum';
+    return { index, features: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) };
+  } catch (err) {
+    return `unreadable (${(err as Error).message})`;
+  }
+}
+
+/**
+ * Features for every clip of a dataset, computed once on all cores and kept on disk (float32 rows
+ * plus an index keyed by file, size, mtime and feature parameters). Changed files are recomputed;
+ * a cache that fails its checks is rebuilt, never used.
+ */
+export async function loadFeatures(dataset: Dataset, options: CacheOptions): Promise<FeatureTable> {
+  const started = performance.now();
+  const { params } = options;
+  const frames = frameCount(params);
+  const featureSize = frames * params.melBins;
+  const key = featureKey(params);
+  const dir = path.join(options.cacheDir ?? defaultCacheDir(), createHash('sha1').update(`${dataset.root}\0${key}`).digest('hex').slice(0, 16));
+
+  const cached = readCache(dir, key, featureSize);
+  const old = typeof cached === 'object' ? cached : undefined;
+  const rebuilt = typeof cached === 'string' ? cached : undefined;
+
+  const entries: Record<string, IndexEntry> = {};
+  const todo: number[] = [];
+  const keys = dataset.clips.map((clip, i) => {
+    const k = clipKey(dataset.root, clip);
+    const stat = fs.statSync(clip.file, { throwIfNoEntry: false });
+    const entry: IndexEntry = { size: stat?.size ?? -1, mtimeMs: stat?.mtimeMs ?? -1 };
+    const prev = old?.index.entries[k];
+    if (prev && prev.size === entry.size && prev.mtimeMs === entry.mtimeMs) Object.assign(entry, prev);
+    else todo.push(i);
+    entries[k] = entry;
+    return k;
+  });
+
+  const computed = await featurizeClips(
+    todo.map((i) => dataset.clips[i]),
+    params,
+    { workers: options.workers, onProgress: (done) => options.onProgress?.(dataset.clips.length - todo.length + done, dataset.clips.length) },
+  );
+
+  // Assemble the table in dataset order: reused rows from the old cache, new rows from the workers.
+  const fresh = new Map(todo.map((clipIndex, j) => [clipIndex, j]));
+  const clips: Clip[] = [];
+  const failed: FeatureTable['failed'] = [];
+  const rows: Float32Array[] = [];
+  dataset.clips.forEach((clip, i) => {
+    const entry = entries[keys[i]];
+    const j = fresh.get(i);
+    if (j !== undefined) {
+      const error = computed.errors.get(j);
+      delete entry.row;
+      delete entry.error;
+      if (error !== undefined) entry.error = error;
+      else rows.push(computed.data.subarray(j * featureSize, (j + 1) * featureSize));
+    } else if (entry.error === undefined) {
+      rows.push(old!.features.subarray(entry.row! * featureSize, (entry.row! + 1) * featureSize));
+    }
+    if (entry.error !== undefined) failed.push({ file: clip.file, reason: entry.error });
+    else {
+      entry.row = clips.length;
+      clips.push(clip);
+    }
+  });
+  const features = new Float32Array(clips.length * featureSize);
+  rows.forEach((row, r) => features.set(row, r * featureSize));
+
+  const unchanged = old && todo.length === 0 && old.index.rows === clips.length && Object.keys(old.index.entries).length === keys.length;
+  if (!unchanged) {
+    const bytes = new Uint8Array(features.buffer);
+    const index: CacheIndex = { format: FORMAT, featureKey: key, root: dataset.root, featureSize, rows: clips.length, sha1: sha1(bytes), entries };
+    fs.mkdirSync(dir, { recursive: true });
+    // Features first, then the index that vouches for them: a crash in between fails the checksum.
+    writeFileAtomic(path.join(dir, 'features.f32'), bytes);
+    writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));
+  }
+  return {
+    params,
+    frames,
+    melBins: params.melBins,
+    clips,
+    features,
+    failed,
+    stats: { reused: dataset.clips.length - todo.length, computed: todo.length, seconds: (performance.now() - started) / 1000, cacheDir: dir, ...(rebuilt ? { rebuilt } : {}) },
+  };
+}

@@ -1,0 +1,76 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BeeError } from '../errors.js';
+import { ClipFeaturizer, type ClipSource } from './featurize.js';
+import type { ChunkRequest, ChunkResult } from './featurize-worker.js';
+import { type FeatureParams } from './params.js';
+
+export interface FeaturizeResult {
+  /** clips.length x featureSize; rows of failed clips are zero */
+  data: Float32Array;
+  /** index into clips -> reason */
+  errors: Map<number, string>;
+}
+
+export interface FeaturizeOptions {
+  /** Worker threads; default: one per core. 0 computes on the calling thread. */
+  workers?: number;
+  onProgress?: (done: number) => void;
+}
+
+const CHUNK = 32;
+
+/** Featurizes clips on all cores, in order. Undecodable clips are reported, never fatal. */
+export async function featurizeClips(
+  clips: ClipSource[],
+  params: FeatureParams,
+  options: FeaturizeOptions = {},
+): Promise<FeaturizeResult> {
+  const size = new ClipFeaturizer(params).featureSize;
+  const data = new Float32Array(clips.length * size);
+  const errors = new Map<number, string>();
+  const workers = Math.min(options.workers ?? os.availableParallelism(), Math.ceil(clips.length / CHUNK));
+  let done = 0;
+
+  if (workers <= 0) {
+    const featurizer = new ClipFeaturizer(params);
+    clips.forEach((clip, i) => {
+      try {
+        data.set(featurizer.featurize(clip), i * size);
+      } catch (err) {
+        errors.set(i, err instanceof BeeError ? err.reason : String(err));
+      }
+      options.onProgress?.(++done);
+    });
+    return { data, errors };
+  }
+
+  // Run the worker from the same kind of file as this module (.ts under tsx in tests, .js when built).
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const workerUrl = new URL(`./featurize-worker${ext}`, import.meta.url);
+  let next = 0;
+  const feed = (worker: Worker): boolean => {
+    if (next >= clips.length) return false;
+    const request: ChunkRequest = { first: next, clips: clips.slice(next, next + CHUNK).map(({ file, window }) => ({ file, window })) };
+    next += CHUNK;
+    worker.postMessage(request);
+    return true;
+  };
+  await Promise.all(
+    Array.from({ length: workers }, () => {
+      const worker = new Worker(workerUrl, { workerData: params });
+      return new Promise<void>((resolve, reject) => {
+        worker.on('message', (result: ChunkResult) => {
+          data.set(result.data, result.first * size);
+          for (const { index, reason } of result.errors) errors.set(index, reason);
+          done += result.data.length / size;
+          options.onProgress?.(done);
+          if (!feed(worker)) worker.terminate().then(() => resolve(), reject);
+        });
+        worker.on('error', reject);
+        feed(worker);
+      });
+    }),
+  );
+  return { data, errors };
+}
