@@ -25,7 +25,7 @@ const EXTENSIBLE = 0xfffe;
  * truncated file is refused with a reason instead of read past its end or decoded as garbage.
  * Returns the format and the offset of the fmt chunk's format tag.
  */
-function inspect(bytes: Uint8Array): { format: WavFormat; tagOffset: number } {
+function inspect(bytes: Uint8Array): { format: WavFormat; tagOffset: number; dataBytes: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
   if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') {
@@ -59,7 +59,7 @@ function inspect(bytes: Uint8Array): { format: WavFormat; tagOffset: number } {
       if (!streamed && body + size > bytes.length) {
         throw new BeeError(`truncated: data chunk declares ${size} bytes, file holds ${bytes.length - body}`);
       }
-      return { format, tagOffset };
+      return { format, tagOffset, dataBytes: streamed ? bytes.length - body : size };
     }
     at = body + size + (size & 1);
   }
@@ -90,12 +90,36 @@ function toSeedScale(x: number, format: WavFormat): number {
   return (x * half) / (half - 1);
 }
 
+export interface WavInfo {
+  sampleRate: number;
+  channels: number;
+  bitsPerSample: number;
+  encoding: 'pcm' | 'float';
+  frames: number;
+  seconds: number;
+}
+
+/** Validates a WAV file's bytes and describes them without decoding the samples. */
+export function probeWav(bytes: Uint8Array): WavInfo {
+  const { format, dataBytes } = inspect(bytes);
+  check(format);
+  const frames = Math.floor(dataBytes / format.blockAlign);
+  return {
+    sampleRate: format.sampleRate,
+    channels: format.channels,
+    bitsPerSample: format.bitsPerSample,
+    encoding: format.formatTag === FLOAT ? 'float' : 'pcm',
+    frames,
+    seconds: frames / format.sampleRate,
+  };
+}
+
 /** Decodes a WAV file's bytes to mono at its own sample rate. */
 export function decodeWav(bytes: Uint8Array): Audio {
   const { format, tagOffset } = inspect(bytes);
   check(format);
   // wav-decoder does not know WAVE_FORMAT_EXTENSIBLE: hand it a copy carrying the plain tag.
-  const copy = bytes.slice().buffer;
+  const copy = new Uint8Array(bytes).buffer;
   new DataView(copy).setUint16(tagOffset, format.formatTag, true);
   const decoded = wavDecoder.decode.sync(copy, { symmetric: true });
   const { channelData } = decoded;
@@ -109,8 +133,8 @@ export function decodeWav(bytes: Uint8Array): Audio {
   return { sampleRate: format.sampleRate, samples };
 }
 
-/** Reads and decodes a WAV file; every failure is a BeeError naming the file. */
-export function readWav(file: string): Audio {
+/** Reads a WAV file and applies `parse`; every failure is a BeeError naming the file. */
+function withWavFile<T>(file: string, parse: (bytes: Uint8Array) => T): T {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -121,9 +145,15 @@ export function readWav(file: string): Audio {
     });
   }
   try {
-    return decodeWav(bytes);
+    return parse(bytes);
   } catch (err) {
     const reason = err instanceof BeeError ? err.reason : `cannot decode: ${(err as Error).message}`;
     throw new BeeError(reason, { file, hint: 'expected a PCM or float WAV file' });
   }
 }
+
+/** Reads and decodes a WAV file to mono. */
+export const readWav = (file: string): Audio => withWavFile(file, decodeWav);
+
+/** Reads and validates a WAV file's header and size. */
+export const probeWavFile = (file: string): WavInfo => withWavFile(file, probeWav);

@@ -45,9 +45,13 @@ export async function featurizeClips(
     return { data, errors };
   }
 
-  // Run the worker from the same kind of file as this module (.ts under tsx in tests, .js when built).
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const workerUrl = new URL(`./featurize-worker${ext}`, import.meta.url);
+  const spawnWorker = (): Worker => {
+    if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./featurize-worker.js', import.meta.url), { workerData: params });
+    // Running from source under tsx (tests): Node 20 does not pass loader hooks on to workers.
+    const source = new URL('./featurize-worker.ts', import.meta.url).href;
+    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
+    return new Worker(boot, { eval: true, workerData: params });
+  };
   let next = 0;
   const feed = (worker: Worker): boolean => {
     if (next >= clips.length) return false;
@@ -58,7 +62,7 @@ export async function featurizeClips(
   };
   await Promise.all(
     Array.from({ length: workers }, () => {
-      const worker = new Worker(workerUrl, { workerData: params });
+      const worker = spawnWorker();
       return new Promise<void>((resolve, reject) => {
         worker.on('message', (result: ChunkResult) => {
           data.set(result.data, result.first * size);

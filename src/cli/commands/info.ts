@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import os from 'node:os';
+import { initBackend } from '../../backend/backend.js';
+import { BEE_VERSION } from '../../version.js';
+import { backendNotice, printJson } from '../io.js';
+
+export const infoCommand = new Command('info')
+  .description('show the TensorFlow.js backend, versions, threads and where the native library came from')
+  .option('--json', 'print JSON')
+  .addHelpText('after', `
+Examples:
+  $ bee info
+  $ bee info --json | jq .backend`)
+  .action(async (flags: { json?: boolean }) => {
+    const backend = await initBackend();
+    const info = { bee: BEE_VERSION, node: process.version, platform: `${os.platform()}-${os.arch()}`, cpus: os.availableParallelism(), ...backend };
+    if (flags.json) return printJson(info);
+    backendNotice(backend);
+    const rows: [string, string][] = [
+      ['bee', info.bee],
+      ['backend', info.backend],
+      ['threads', String(info.threads)],
+      ['malloc tuned', info.mallocTuned ? 'yes' : 'no (run through bin/bee.js for native speed)'],
+      ...Object.entries(info.versions),
+      ...Object.entries(info.native ?? {}).map(([k, v]): [string, string] => [`native ${k}`, v]),
+      ['node', info.node],
+      ['platform', `${info.platform}, ${info.cpus} cores`],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  });

@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { BeeError } from '../errors.js';
+import { BEE_VERSION } from '../version.js';
+import { dataDownloadCommand } from './commands/data-download.js';
+import { dataInfoCommand } from './commands/data-info.js';
+import { featuresCommand } from './commands/features.js';
+import { infoCommand } from './commands/info.js';
+
+const data = new Command('data')
+  .description('inspect and fetch datasets')
+  .addCommand(dataInfoCommand)
+  .addCommand(dataDownloadCommand);
+
+const program = new Command('bee')
+  .description('binary early-exit networks for keyword spotting: train, evaluate, deploy')
+  .version(BEE_VERSION)
+  .showSuggestionAfterError()
+  .addCommand(infoCommand)
+  .addCommand(featuresCommand)
+  .addCommand(data)
+  .addHelpText('after', `
+Examples:
+  $ bee info
+  $ bee data info --data ../shared/data/speech-commands-v0.02-test --split-salt bee
+  $ bee features clip.wav --json`);
+
+// Commander's own errors (unknown option, missing argument) go through the same exit path.
+for (const command of [program, data, ...program.commands, ...data.commands]) command.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message (or the help/version text).
+    process.exitCode = err.exitCode;
+  } else if (err instanceof BeeError) {
+    process.stderr.write(`bee: ${err.oneLine()}\n`);
+    process.exitCode = 1;
+  } else if (err instanceof RangeError) {
+    process.stderr.write(`bee: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    const e = err as Error;
+    process.stderr.write(`bee: internal error: ${e?.message ?? e}${process.env.BEE_DEBUG ? `\n${e?.stack}` : ' (BEE_DEBUG=1 shows the stack)'}\n`);
+    process.exitCode = 70;
+  }
+}
