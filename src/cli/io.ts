@@ -19,9 +19,17 @@ export interface Progress {
   stop(): void;
 }
 
+/** Whether stderr ends at a terminal; the launcher pipes it and says so in BEE_STDERR_COLUMNS. */
+function stderrColumns(): number | undefined {
+  if (process.stderr.isTTY) return process.stderr.columns;
+  const piped = Number(process.env.BEE_STDERR_COLUMNS);
+  return piped > 0 ? piped : undefined;
+}
+
 /** A progress bar on stderr, drawn only on a terminal (so logs and CI output stay clean). */
 export function progressBar(label: string, total: number, extra = ''): Progress {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const columns = stderrColumns();
+  if (!columns) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {value}/{total} {percentage}% | ETA {eta_formatted}${extra}`,
@@ -29,6 +37,9 @@ export function progressBar(label: string, total: number, extra = ''): Progress 
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 50,
+      noTTYOutput: true, // stderr may be the launcher's pipe to a terminal
+      linewrap: false,
+      barsize: Math.max(10, Math.min(40, columns - 60)),
     },
     cliProgress.Presets.shades_classic,
   );

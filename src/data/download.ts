@@ -137,7 +137,7 @@ async function fetchPart(spec: ArchiveSpec, url: string, part: string, options: 
   if (have >= spec.bytes) return done(0, have);
 
   if (have > 0) onStatus?.(`resuming ${spec.url} at ${mb(have)}`);
-  const response = await request(url, {}, options.timeoutMs ?? 60_000);
+  const response = await request(url, have > 0 ? { range: `bytes=${have}-` } : {}, options.timeoutMs ?? 60_000);
 
   if (response.statusCode === 416) {
     // The server has nothing past our end: the part is complete (or wrong, which verification catches).
@@ -166,27 +166,33 @@ async function fetchPart(spec: ArchiveSpec, url: string, part: string, options: 
   }
 
   let received = have;
+  let interrupted: unknown;
   onProgress?.(received, spec.bytes);
   try {
     await pipeline(
-      response,
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          received += chunk.length;
-          onProgress?.(received, spec.bytes);
-          yield chunk;
+      // The response stays out of the pipeline so that its failure ends the file cleanly: what arrived is kept for resuming.
+      async function* () {
+        try {
+          for await (const chunk of response as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            received += chunk.length;
+            onProgress?.(received, spec.bytes);
+            yield chunk;
+          }
+        } catch (err) {
+          interrupted = err;
         }
       },
       fs.createWriteStream(part, { flags: have > 0 ? 'a' : 'w' }),
     );
   } catch (err) {
-    throw networkError(url, err);
+    throw new BeeError(`cannot write the download: ${(err as Error).message}`, { file: part, hint: 'check free disk space and permissions' });
   }
+  if (interrupted) throw networkError(url, interrupted, ` after ${mb(received)} of ${mb(spec.bytes)}`);
   // A connection that closes cleanly but early is an interruption to resume, not a corrupt file to delete.
   const announced = Number(response.headers['content-length']);
   if (Number.isFinite(announced) && received < have + announced) {
-    throw networkError(url, new Error(`connection closed after ${mb(received)} of ${mb(spec.bytes)}`));
+    throw networkError(url, new Error('connection closed early'), ` after ${mb(received)} of ${mb(spec.bytes)}`);
   }
   return done(received - have, have);
 }
@@ -217,11 +223,11 @@ function request(url: string, headers: Record<string, string>, timeoutMs: number
   });
 }
 
-function networkError(url: string, err: unknown): BeeError {
+function networkError(url: string, err: unknown, progress = ''): BeeError {
   if (err instanceof BeeError) return err;
   const e = err as NodeJS.ErrnoException;
   const why = e?.code && !e.message?.includes(e.code) ? `${e.message} (${e.code})` : (e?.message ?? String(err));
-  return new BeeError(`download failed: ${why}`, {
+  return new BeeError(`download failed${progress}: ${why}`, {
     file: url,
     hint: 'check the network and run the same command again to resume, or pass --base-url for a mirror',
   });

@@ -66,61 +66,77 @@ export class Float32RealFFT {
     }
     // FFTPACK half-complex order: r0, r1, i1, r2, i2, ..., r(n/2)
     out[0] = Math.abs(p1[0]);
-    for (let k = 1; k < n / 2; k++) out[k] = f(Math.hypot(p1[2 * k - 1], p1[2 * k]));
+    // float32 hypot is computed in double and rounded once (glibc hypotf), as here.
+    for (let k = 1; k < n / 2; k++) out[k] = f(Math.sqrt(p1[2 * k - 1] * p1[2 * k - 1] + p1[2 * k] * p1[2 * k]));
     out[n / 2] = Math.abs(p1[n - 1]);
   }
 }
 
+// FFTPACK's radf4 (as in DUCC's rfftp4), each operation rounded to float32.
+// cc is indexed [a + ido * (b + l1 * c)], ch [a + ido * (b + 4 * c)], wa [i + x * (ido - 1)].
 function radf4(ido: number, l1: number, cc: Float64Array, ch: Float64Array, wa: Float64Array): void {
   const hsqt2 = f(Math.SQRT1_2);
-  const CC = (a: number, b: number, c: number) => cc[a + ido * (b + l1 * c)];
-  const CH = (a: number, b: number, c: number) => a + ido * (b + 4 * c);
+  const s1 = ido * l1; // stride of cc's c index
+  const s2 = 2 * s1;
+  const s3 = 3 * s1;
   for (let k = 0; k < l1; k++) {
-    const tr1 = f(CC(0, k, 3) + CC(0, k, 1));
-    ch[CH(0, 2, k)] = f(CC(0, k, 3) - CC(0, k, 1));
-    const tr2 = f(CC(0, k, 0) + CC(0, k, 2));
-    ch[CH(ido - 1, 1, k)] = f(CC(0, k, 0) - CC(0, k, 2));
-    ch[CH(0, 0, k)] = f(tr2 + tr1);
-    ch[CH(ido - 1, 3, k)] = f(tr2 - tr1);
+    const c0 = ido * k; // cc(0, k, 0)
+    const h0 = ido * 4 * k; // ch(0, 0, k)
+    const tr1 = f(cc[c0 + s3] + cc[c0 + s1]);
+    ch[h0 + 2 * ido] = f(cc[c0 + s3] - cc[c0 + s1]);
+    const tr2 = f(cc[c0] + cc[c0 + s2]);
+    ch[h0 + ido - 1 + ido] = f(cc[c0] - cc[c0 + s2]);
+    ch[h0] = f(tr2 + tr1);
+    ch[h0 + ido - 1 + 3 * ido] = f(tr2 - tr1);
   }
   if ((ido & 1) === 0) {
     for (let k = 0; k < l1; k++) {
-      const ti1 = f(-hsqt2 * f(CC(ido - 1, k, 1) + CC(ido - 1, k, 3)));
-      const tr1 = f(hsqt2 * f(CC(ido - 1, k, 1) - CC(ido - 1, k, 3)));
-      ch[CH(ido - 1, 0, k)] = f(CC(ido - 1, k, 0) + tr1);
-      ch[CH(ido - 1, 2, k)] = f(CC(ido - 1, k, 0) - tr1);
-      ch[CH(0, 3, k)] = f(ti1 + CC(ido - 1, k, 2));
-      ch[CH(0, 1, k)] = f(ti1 - CC(ido - 1, k, 2));
+      const c = ido - 1 + ido * k;
+      const h = ido * 4 * k;
+      const ti1 = f(-hsqt2 * f(cc[c + s1] + cc[c + s3]));
+      const tr1 = f(hsqt2 * f(cc[c + s1] - cc[c + s3]));
+      ch[h + ido - 1] = f(cc[c] + tr1);
+      ch[h + ido - 1 + 2 * ido] = f(cc[c] - tr1);
+      ch[h + 3 * ido] = f(ti1 + cc[c + s2]);
+      ch[h + ido] = f(ti1 - cc[c + s2]);
     }
   }
   if (ido <= 2) return;
-  const WA = (x: number, i: number) => wa[i + x * (ido - 1)];
+  const w1 = 0;
+  const w2 = ido - 1;
+  const w3 = 2 * (ido - 1);
   for (let k = 0; k < l1; k++) {
+    const ck = ido * k;
+    const hk = ido * 4 * k;
     for (let i = 2; i < ido; i += 2) {
       const ic = ido - i;
+      const a = ck + i - 1; // cc(i - 1, k, 0); cc(i, k, 0) is a + 1
       // MULPM(a, b, c, d, e, f): a = c*e + d*f, b = c*f - d*e
-      const cr2 = f(f(WA(0, i - 2) * CC(i - 1, k, 1)) + f(WA(0, i - 1) * CC(i, k, 1)));
-      const ci2 = f(f(WA(0, i - 2) * CC(i, k, 1)) - f(WA(0, i - 1) * CC(i - 1, k, 1)));
-      const cr3 = f(f(WA(1, i - 2) * CC(i - 1, k, 2)) + f(WA(1, i - 1) * CC(i, k, 2)));
-      const ci3 = f(f(WA(1, i - 2) * CC(i, k, 2)) - f(WA(1, i - 1) * CC(i - 1, k, 2)));
-      const cr4 = f(f(WA(2, i - 2) * CC(i - 1, k, 3)) + f(WA(2, i - 1) * CC(i, k, 3)));
-      const ci4 = f(f(WA(2, i - 2) * CC(i, k, 3)) - f(WA(2, i - 1) * CC(i - 1, k, 3)));
+      const wr1 = wa[w1 + i - 2], wi1 = wa[w1 + i - 1];
+      const wr2 = wa[w2 + i - 2], wi2 = wa[w2 + i - 1];
+      const wr3 = wa[w3 + i - 2], wi3 = wa[w3 + i - 1];
+      const cr2 = f(f(wr1 * cc[a + s1]) + f(wi1 * cc[a + s1 + 1]));
+      const ci2 = f(f(wr1 * cc[a + s1 + 1]) - f(wi1 * cc[a + s1]));
+      const cr3 = f(f(wr2 * cc[a + s2]) + f(wi2 * cc[a + s2 + 1]));
+      const ci3 = f(f(wr2 * cc[a + s2 + 1]) - f(wi2 * cc[a + s2]));
+      const cr4 = f(f(wr3 * cc[a + s3]) + f(wi3 * cc[a + s3 + 1]));
+      const ci4 = f(f(wr3 * cc[a + s3 + 1]) - f(wi3 * cc[a + s3]));
       const tr1 = f(cr4 + cr2);
       const tr4 = f(cr4 - cr2);
       const ti1 = f(ci2 + ci4);
       const ti4 = f(ci2 - ci4);
-      const tr2 = f(CC(i - 1, k, 0) + cr3);
-      const tr3 = f(CC(i - 1, k, 0) - cr3);
-      const ti2 = f(CC(i, k, 0) + ci3);
-      const ti3 = f(CC(i, k, 0) - ci3);
-      ch[CH(i - 1, 0, k)] = f(tr2 + tr1);
-      ch[CH(ic - 1, 3, k)] = f(tr2 - tr1);
-      ch[CH(i, 0, k)] = f(ti1 + ti2);
-      ch[CH(ic, 3, k)] = f(ti1 - ti2);
-      ch[CH(i - 1, 2, k)] = f(tr3 + ti4);
-      ch[CH(ic - 1, 1, k)] = f(tr3 - ti4);
-      ch[CH(i, 2, k)] = f(tr4 + ti3);
-      ch[CH(ic, 1, k)] = f(tr4 - ti3);
+      const tr2 = f(cc[a] + cr3);
+      const tr3 = f(cc[a] - cr3);
+      const ti2 = f(cc[a + 1] + ci3);
+      const ti3 = f(cc[a + 1] - ci3);
+      ch[hk + i - 1] = f(tr2 + tr1);
+      ch[hk + ic - 1 + 3 * ido] = f(tr2 - tr1);
+      ch[hk + i] = f(ti1 + ti2);
+      ch[hk + ic + 3 * ido] = f(ti1 - ti2);
+      ch[hk + i - 1 + 2 * ido] = f(tr3 + ti4);
+      ch[hk + ic - 1 + ido] = f(tr3 - ti4);
+      ch[hk + i + 2 * ido] = f(tr4 + ti3);
+      ch[hk + ic + ido] = f(tr4 - ti3);
     }
   }
 }

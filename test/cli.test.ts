@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { sharedSkip, SHARED_TEST_SET, tempDir, writeClip } from './helpers/datasets.ts';
+
+// The real entry point (launcher + built CLI): `npm test` builds dist/ first.
+const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
+const fixture = path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav');
+
+function bee(...args: string[]) {
+  const r = spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: tempDir('bee-cli-cache-') } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertOneLineError(r: ReturnType<typeof bee>, code: number, pattern: RegExp) {
+  assert.equal(r.code, code, r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.equal(r.stderr.trim().split('\n').length, 1, `one line expected:\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('bee info --json reports the backend, tuned malloc and versions', () => {
+  const r = bee('info', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(info.backend));
+  assert.equal(info.mallocTuned, true, 'the launcher sets the malloc variables');
+  assert.equal(info.versions['tfjs-core'], '4.22.0');
+  assert.ok(info.threads >= 1);
+  // CI installs the native addon: there, anything but native TensorFlow is a failure.
+  if (process.env.BEE_EXPECT_NATIVE === '1') {
+    assert.equal(info.backend, 'tensorflow', info.fallbackReason);
+    assert.ok(info.native?.source, 'where the native library came from');
+  }
+});
+
+test('bee features --json prints a 98 x 64 matrix', () => {
+  const r = bee('features', fixture, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const { shape, data } = JSON.parse(r.stdout);
+  assert.deepEqual(shape, [98, 64]);
+  assert.equal(data.length, 98);
+  assert.equal(data[0].length, 64);
+  assert.ok(data.flat().every((v: number) => Number.isFinite(v) && v >= Math.log(1e-6) - 1e-4));
+});
+
+test('bad input: one-line errors and non-zero exit codes, never a stack trace', () => {
+  const dir = tempDir();
+  const junk = path.join(dir, 'junk.wav');
+  fs.writeFileSync(junk, 'definitely not audio');
+  assertOneLineError(bee('features', junk), 1, /junk\.wav: not a WAV file .*\(expected a PCM or float WAV file\)/);
+  assertOneLineError(bee('features', path.join(dir, 'missing.wav')), 1, /missing\.wav: cannot read: ENOENT/);
+  assertOneLineError(bee('data', 'info', '--data', path.join(dir, 'nope')), 1, /nope: no such dataset directory/);
+  assertOneLineError(bee('data', 'info', '--data', dir, '--validation-percent', '120'), 1, /expected a percentage/);
+  assertOneLineError(bee('info', '--bogus'), 1, /unknown option '--bogus'/);
+});
+
+test('bee data info --json on a small dataset', () => {
+  const root = tempDir();
+  for (let i = 0; i < 12; i++) writeClip(path.join(root, i % 2 ? 'on' : 'off', `${(0xc0000000 + i * 977).toString(16)}_nohash_0.wav`), 300 + i * 20);
+  const r = bee('data', 'info', '--data', root, '--json', '--split-salt', 'bee');
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(s.classes, ['off', 'on']);
+  assert.equal(s.clips, 12);
+  assert.equal(s.splits.train.clips + s.splits.validation.clips + s.splits.test.clips, 12);
+  assert.equal(s.sharedSpeakers, 0);
+});
+
+test('bee data info on the shared Speech Commands test set (--split-salt bee)', { skip: sharedSkip }, () => {
+  const r = bee('data', 'info', '--data', SHARED_TEST_SET, '--split-salt', 'bee', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.classes.length, 12);
+  assert.equal(s.clips, 4890);
+  assert.equal(s.sharedSpeakers, 0);
+  assert.deepEqual([s.splits.train.clips, s.splits.validation.clips, s.splits.test.clips], [3646, 643, 601]);
+});
+
+test('--help shows examples for every command', () => {
+  for (const args of [[], ['info'], ['features'], ['data', 'info'], ['data', 'download']]) {
+    const r = bee(...args, '--help');
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /Examples:\n\s+\$ bee /, `bee ${args.join(' ')} --help`);
+  }
+});
