@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { Writable } from 'node:stream';
 import { type BackendInfo } from '../backend/backend.js';
 
 export function printJson(value: unknown): void {
@@ -19,27 +20,30 @@ export interface Progress {
   stop(): void;
 }
 
-/** Whether stderr ends at a terminal; the launcher pipes it and says so in BEE_STDERR_COLUMNS. */
-function stderrColumns(): number | undefined {
-  if (process.stderr.isTTY) return process.stderr.columns;
-  const piped = Number(process.env.BEE_STDERR_COLUMNS);
-  return piped > 0 ? piped : undefined;
+/**
+ * stderr as a terminal, if it ends at one. The launcher passes our stderr through a pipe (to drop
+ * TensorFlow's start-up lines) and says in BEE_STDERR_COLUMNS that a terminal of that width is behind it.
+ */
+function terminal(): NodeJS.WriteStream | undefined {
+  if (process.stderr.isTTY) return process.stderr;
+  const columns = Number(process.env.BEE_STDERR_COLUMNS);
+  if (!(columns > 0)) return undefined;
+  const stream = new Writable({ write: (chunk, _encoding, done) => process.stderr.write(chunk, done) });
+  return Object.assign(stream, { isTTY: true, columns }) as unknown as NodeJS.WriteStream;
 }
 
 /** A progress bar on stderr, drawn only on a terminal (so logs and CI output stay clean). */
 export function progressBar(label: string, total: number, extra = ''): Progress {
-  const columns = stderrColumns();
-  if (!columns) return { update() {}, stop() {} };
+  const stream = terminal();
+  if (!stream) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {value}/{total} {percentage}% | ETA {eta_formatted}${extra}`,
-      stream: process.stderr,
+      stream,
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 50,
-      noTTYOutput: true, // stderr may be the launcher's pipe to a terminal
-      linewrap: false,
-      barsize: Math.max(10, Math.min(40, columns - 60)),
+      barsize: Math.max(10, Math.min(40, stream.columns - 60)),
     },
     cliProgress.Presets.shades_classic,
   );
