@@ -10,7 +10,11 @@ const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
 const fixture = path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav');
 
 function bee(...args: string[]) {
-  const r = spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: tempDir('bee-cli-cache-') } });
+  return beeWith({}, ...args);
+}
+
+function beeWith(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: tempDir('bee-cli-cache-'), ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,6 +38,13 @@ test('bee info --json reports the backend, tuned malloc and versions', () => {
     assert.equal(info.backend, 'tensorflow', info.fallbackReason);
     assert.ok(info.native?.source, 'where the native library came from');
   }
+});
+
+test('the wasm fallback works; an unknown backend is refused', () => {
+  const r = beeWith({ BEE_BACKEND: 'wasm' }, 'info', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).backend, 'wasm');
+  assertOneLineError(beeWith({ BEE_BACKEND: 'gpu' }, 'info'), 1, /unknown backend 'gpu' \(BEE_BACKEND must be one of tensorflow, wasm, cpu\)/);
 });
 
 test('bee features --json prints a 98 x 64 matrix', () => {

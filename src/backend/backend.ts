@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { BeeError } from '../errors.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -60,13 +61,19 @@ async function tryWasm(): Promise<string | undefined> {
   }
 }
 
+const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
 /**
- * Selects the fastest backend this machine has: native TensorFlow, else wasm, else pure JS. The
- * reason for any fallback is kept, so the CLI can say it in one line. Idempotent.
+ * Selects the fastest backend this machine has: native TensorFlow, else wasm, else pure JS; or the
+ * one named (argument, else $BEE_BACKEND), with no fallback. The reason for any fallback is kept,
+ * so the CLI can say it in one line. Idempotent.
  */
-export async function initBackend(preferred?: BackendName): Promise<BackendInfo> {
+export async function initBackend(preferred = process.env.BEE_BACKEND as BackendName | undefined): Promise<BackendInfo> {
+  if (preferred && !BACKENDS.includes(preferred)) {
+    throw new BeeError(`unknown backend '${preferred}'`, { hint: `BEE_BACKEND must be one of ${BACKENDS.join(', ')}` });
+  }
   if (current && (!preferred || preferred === current.backend)) return current;
-  const order: BackendName[] = preferred ? [preferred] : ['tensorflow', 'wasm', 'cpu'];
+  const order = preferred ? [preferred] : BACKENDS;
   const reasons: string[] = [];
   let backend: BackendName | undefined;
   for (const name of order) {
