@@ -85,6 +85,15 @@ test('Speech Commands archive layout: TFDS 12-class mapping, official lists, sil
   assert.equal(hashed.split.salt, 'bee');
 });
 
+test('an unreadable noise recording is skipped and reported, not fatal', () => {
+  const root = tempDir();
+  makeSpeechCommandsArchive(root);
+  fs.writeFileSync(path.join(root, '_background_noise_', 'broken.wav'), 'RIFF\0\0\0\0WAVE');
+  const ds = loadDataset(root);
+  assert.equal(ds.clips.filter((c) => c.label === '_silence_').length, 3);
+  assert.deepEqual(summarizeDataset(ds, 1).skipped, [{ file: '_background_noise_/broken.wav', reason: 'truncated: no fmt chunk' }]);
+});
+
 test('bad dataset paths fail with one-line reasons', () => {
   assert.throws(() => loadDataset('/nonexistent/data'), (e: unknown) => e instanceof BeeError && /no such dataset directory/.test(e.message));
   const empty = tempDir();

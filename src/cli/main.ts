@@ -36,9 +36,6 @@ try {
   } else if (err instanceof BeeError) {
     process.stderr.write(`bee: ${err.oneLine()}\n`);
     process.exitCode = 1;
-  } else if (err instanceof RangeError) {
-    process.stderr.write(`bee: ${err.message}\n`);
-    process.exitCode = 2;
   } else {
     const e = err as Error;
     process.stderr.write(`bee: internal error: ${e?.message ?? e}${process.env.BEE_DEBUG ? `\n${e?.stack}` : ' (BEE_DEBUG=1 shows the stack)'}\n`);

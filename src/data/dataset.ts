@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { probeWavFile } from '../audio/wav.js';
 import { BeeError } from '../errors.js';
 import { checkSplitOptions, DEFAULT_SPLIT, speakerOf, splitOf, type SplitName, type SplitOptions } from './split.js';
 
@@ -26,6 +27,8 @@ export interface Dataset {
   clips: Clip[];
   /** Background-noise recordings found in the dataset (augmentation, silence windows). */
   noiseFiles: string[];
+  /** Files passed over while scanning (an unreadable noise recording), with the reason. */
+  skipped: { file: string; reason: string }[];
   split: { method: 'lists' | 'hash'; salt?: string; validationPercent: number; testPercent: number };
 }
 
@@ -76,38 +79,19 @@ function readList(file: string): Set<string> {
   );
 }
 
-/** Reads the sample count of a PCM WAV from its header, for cutting noise into windows. */
-function wavFrames(file: string): { frames: number; sampleRate: number } {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(4096);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    const size = fs.fstatSync(fd).size;
-    let at = 12;
-    let sampleRate = 0;
-    let blockAlign = 0;
-    while (at + 8 <= n) {
-      const id = head.toString('latin1', at, at + 4);
-      const len = head.readUInt32LE(at + 4);
-      if (id === 'fmt ') {
-        sampleRate = head.readUInt32LE(at + 12);
-        blockAlign = head.readUInt16LE(at + 20);
-      } else if (id === 'data' && blockAlign > 0) {
-        return { frames: Math.floor(Math.min(len, size - at - 8) / blockAlign), sampleRate };
-      }
-      at += 8 + len + (len & 1);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  throw new BeeError('cannot find the data chunk', { file, hint: 'expected a PCM WAV file' });
-}
-
 /** 1 s windows of each noise recording, as `_silence_` clips; each window is its own "speaker". */
-function silenceWindows(noiseFiles: string[], assign: (speaker: string) => SplitName): Clip[] {
+function silenceWindows(noiseFiles: string[], assign: (speaker: string) => SplitName, skipped: Dataset['skipped']): Clip[] {
   const clips: Clip[] = [];
   for (const file of noiseFiles) {
-    const { frames, sampleRate } = wavFrames(file);
+    let info;
+    try {
+      info = probeWavFile(file);
+    } catch (err) {
+      if (!(err instanceof BeeError)) throw err;
+      skipped.push({ file, reason: err.reason });
+      continue;
+    }
+    const { frames, sampleRate } = info;
     const length = Math.round(sampleRate * SILENCE_WINDOW_SECONDS);
     const name = path.basename(file).replace(/\.wav$/i, '');
     for (let w = 0; (w + 1) * length <= frames; w++) {
@@ -170,11 +154,12 @@ export function loadDataset(root: string, options: LoadOptions = {}): Dataset {
       clips.push({ file, label: labelOf(folder), speaker, split: assignFile(relative, speaker) });
     }
   }
-  if (isArchive && classSet === 'tfds12') clips.push(...silenceWindows(noiseFiles, hashOf));
+  const skipped: Dataset['skipped'] = [];
+  if (isArchive && classSet === 'tfds12') clips.push(...silenceWindows(noiseFiles, hashOf, skipped));
   if (clips.length === 0) throw new BeeError('no .wav files found', { file: root, hint: 'expected one sub-folder of .wav files per class' });
 
   const classes = [...new Set(clips.map((c) => c.label))].sort();
-  return { root: abs, layout: isArchive ? 'speech-commands' : 'folders', classes, clips, noiseFiles, split };
+  return { root: abs, layout: isArchive ? 'speech-commands' : 'folders', classes, clips, noiseFiles, skipped, split };
 }
 
 /** Speakers that appear in more than one split (must be none for an honest evaluation). */

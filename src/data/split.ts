@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BeeError } from '../errors.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 export const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
@@ -44,6 +45,8 @@ export function splitOf(speaker: string, options: SplitOptions = DEFAULT_SPLIT):
 export function checkSplitOptions(options: SplitOptions): void {
   const { validationPercent: v, testPercent: t } = options;
   if (!(v >= 0 && t >= 0 && v + t <= 100)) {
-    throw new RangeError(`split percentages must be >= 0 and sum to at most 100, got validation ${v}, test ${t}`);
+    throw new BeeError(`split percentages must be >= 0 and sum to at most 100, got validation ${v}, test ${t}`, {
+      hint: 'lower --validation-percent or --test-percent',
+    });
   }
 }

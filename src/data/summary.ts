@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { probeWavFile } from '../audio/wav.js';
+import { probeWavFile, type WavInfo } from '../audio/wav.js';
 import { BeeError } from '../errors.js';
 import { sharedSpeakers, type Dataset } from './dataset.js';
 import { SPLITS, type SplitName } from './split.js';
@@ -26,10 +26,11 @@ export interface DatasetSummary {
  * header on the way: files that cannot be read are listed as skipped, never fatal.
  */
 export function summarizeDataset(dataset: Dataset, clipSeconds: number, onProgress?: (done: number) => void): DatasetSummary {
-  const skipped: DatasetSummary['skipped'] = [];
+  const relative = (file: string) => path.relative(dataset.root, file);
+  const skipped: DatasetSummary['skipped'] = dataset.skipped.map(({ file, reason }) => ({ file: relative(file), reason }));
   const sampleRates: Record<string, number> = {};
   const durations: number[] = [];
-  const probed = new Map<string, ReturnType<typeof probeWavFile> | null>();
+  const probed = new Map<string, WavInfo | null>();
   const good = dataset.clips.filter((clip, i) => {
     let info = probed.get(clip.file);
     if (info === undefined) {
@@ -37,7 +38,7 @@ export function summarizeDataset(dataset: Dataset, clipSeconds: number, onProgre
         info = probeWavFile(clip.file);
       } catch (err) {
         if (!(err instanceof BeeError)) throw err;
-        skipped.push({ file: path.relative(dataset.root, clip.file), reason: err.reason });
+        skipped.push({ file: relative(clip.file), reason: err.reason });
         info = null;
       }
       probed.set(clip.file, info);

@@ -26,7 +26,8 @@ parentPort!.on('message', ({ first, clips }: ChunkRequest) => {
     try {
       data.set(featurizer.featurize(clip), i * size);
     } catch (err) {
-      errors.push({ index: first + i, reason: err instanceof BeeError ? err.reason : String(err) });
+      if (!(err instanceof BeeError)) throw err; // a bug, not a bad file: fail the pool
+      errors.push({ index: first + i, reason: err.reason });
     }
   });
   parentPort!.postMessage({ first, data, errors } satisfies ChunkResult, [data.buffer]);

@@ -1,8 +1,7 @@
-import { readWav } from '../audio/wav.js';
+import { readWav, type Audio } from '../audio/wav.js';
 import { type Clip } from '../data/dataset.js';
 import { LogMel } from './logmel.js';
 import { type FeatureParams } from './params.js';
-import { type Audio } from '../audio/wav.js';
 
 export type ClipSource = Pick<Clip, 'file' | 'window'>;
 

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { BeeError } from '../errors.js';
 import { ClipFeaturizer, type ClipSource } from './featurize.js';
 import type { ChunkRequest, ChunkResult } from './featurize-worker.js';
-import { type FeatureParams } from './params.js';
+import { frameCount, type FeatureParams } from './params.js';
 
 export interface FeaturizeResult {
   /** clips.length x featureSize; rows of failed clips are zero */
@@ -26,7 +26,7 @@ export async function featurizeClips(
   params: FeatureParams,
   options: FeaturizeOptions = {},
 ): Promise<FeaturizeResult> {
-  const size = new ClipFeaturizer(params).featureSize;
+  const size = frameCount(params) * params.melBins;
   const data = new Float32Array(clips.length * size);
   const errors = new Map<number, string>();
   const workers = Math.min(options.workers ?? os.availableParallelism(), Math.ceil(clips.length / CHUNK));
@@ -38,7 +38,8 @@ export async function featurizeClips(
       try {
         data.set(featurizer.featurize(clip), i * size);
       } catch (err) {
-        errors.set(i, err instanceof BeeError ? err.reason : String(err));
+        if (!(err instanceof BeeError)) throw err; // a bug, not a bad file
+        errors.set(i, err.reason);
       }
       options.onProgress?.(++done);
     });
@@ -60,21 +61,27 @@ export async function featurizeClips(
     worker.postMessage(request);
     return true;
   };
-  await Promise.all(
-    Array.from({ length: workers }, () => {
-      const worker = spawnWorker();
-      return new Promise<void>((resolve, reject) => {
-        worker.on('message', (result: ChunkResult) => {
-          data.set(result.data, result.first * size);
-          for (const { index, reason } of result.errors) errors.set(index, reason);
-          done += result.data.length / size;
-          options.onProgress?.(done);
-          if (!feed(worker)) worker.terminate().then(() => resolve(), reject);
-        });
-        worker.on('error', reject);
-        feed(worker);
-      });
-    }),
-  );
+  const pool = Array.from({ length: workers }, spawnWorker);
+  try {
+    await Promise.all(
+      pool.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            worker.on('message', (result: ChunkResult) => {
+              data.set(result.data, result.first * size);
+              for (const { index, reason } of result.errors) errors.set(index, reason);
+              done += result.data.length / size;
+              options.onProgress?.(done);
+              if (!feed(worker)) resolve();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => reject(new Error(`featurization worker exited with code ${code}`)));
+            feed(worker);
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(pool.map((worker) => worker.terminate()));
+  }
   return { data, errors };
 }
