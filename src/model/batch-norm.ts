@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { nativeOps } from '../backend/native-ops.js';
+
+type Kwargs = Record<string, unknown>;
+
+interface BatchStats {
+  y: tf.Tensor;
+  mean: tf.Tensor1D;
+  /** unbiased (Bessel-corrected), as Keras feeds its moving variance */
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Batch normalization of an NHWC tensor with the batch's own statistics, differentiable in x, gamma
+ * and beta. On native TensorFlow it is one FusedBatchNormV3 op forward and one
+ * FusedBatchNormGradV3 op backward; composed from tfjs ops, the backward pass alone is a dozen
+ * full-size elementwise ops and dominated the training step.
+ */
+function normalizeInTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchStats {
+  const ops = nativeOps();
+  if (!ops) {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const n = x.size / x.shape[3];
+    const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+    return { y, mean: mean as tf.Tensor1D, variance: tf.mul(variance, n / Math.max(n - 1, 1)) as tf.Tensor1D };
+  }
+  const attrs = [ops.float32('T'), ops.float32('U'), ops.float('epsilon', epsilon), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
+  let mean!: tf.Tensor1D;
+  let variance!: tf.Tensor1D;
+  const f = tf.customGrad((xIn, gIn, bIn, save) => {
+    const [xs, g, bt] = [xIn, gIn, bIn] as tf.Tensor[];
+    const empty = tf.tensor1d([]);
+    const [y, batchMean, batchVar, r1, r2, r3] = ops.run('FusedBatchNormV3', [...attrs, ops.float('exponential_avg_factor', 1)], [xs, g, bt, empty, empty], 6);
+    empty.dispose();
+    // customGrad disposes what its forward function neither returns nor saves.
+    mean = tf.keep(batchMean) as tf.Tensor1D;
+    variance = tf.keep(batchVar) as tf.Tensor1D;
+    (save as tf.GradSaveFunc)([xs, g, r1, r2, r3]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sg, s1, s2, s3] = saved;
+        const [dx, dgamma, dbeta] = ops.run('FusedBatchNormGradV3', attrs, [dy as tf.Tensor, sx, sg, s1, s2, s3], 5);
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  const y = f(x, gamma, beta);
+  return { y, mean, variance };
+}
+
+export interface BatchNormArgs {
+  momentum?: number;
+  epsilon?: number;
+  name?: string;
+}
+
+/**
+ * BatchNormalization over the last axis of NHWC (or NC) inputs, with Keras's defaults (momentum
+ * 0.99, epsilon 1e-3) and moving statistics updated in training calls; fused on native TensorFlow.
+ */
+export class BatchNorm extends tf.layers.Layer {
+  static readonly className = 'BeeBatchNorm';
+  readonly momentum: number;
+  readonly epsilon: number;
+  private gamma!: tf.LayerVariable;
+  private beta!: tf.LayerVariable;
+  private movingMean!: tf.LayerVariable;
+  private movingVariance!: tf.LayerVariable;
+
+  constructor(args: BatchNormArgs = {}) {
+    super({ name: args.name });
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const channels = [shape[shape.length - 1]!];
+    this.gamma = this.addWeight('gamma', channels, 'float32', tf.initializers.ones());
+    this.beta = this.addWeight('beta', channels, 'float32', tf.initializers.zeros());
+    this.movingMean = this.addWeight('moving_mean', channels, 'float32', tf.initializers.zeros(), undefined, false);
+    this.movingVariance = this.addWeight('moving_variance', channels, 'float32', tf.initializers.ones(), undefined, false);
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const gamma = this.gamma.read() as tf.Tensor1D;
+    const beta = this.beta.read() as tf.Tensor1D;
+    if (!kwargs.training) {
+      return tf.tidy(() => tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.epsilon));
+    }
+    const x4 = x.rank === 4 ? (x as tf.Tensor4D) : (x.reshape([x.shape[0], 1, 1, x.shape[x.rank - 1]]) as tf.Tensor4D);
+    const { y, mean, variance } = normalizeInTraining(x4, gamma, beta, this.epsilon);
+    tf.tidy(() => {
+      const decay = 1 - this.momentum;
+      this.movingMean.write(tf.sub(this.movingMean.read(), tf.mul(tf.sub(this.movingMean.read(), mean), decay)));
+      this.movingVariance.write(tf.sub(this.movingVariance.read(), tf.mul(tf.sub(this.movingVariance.read(), variance), decay)));
+    });
+    mean.dispose();
+    variance.dispose();
+    return x.rank === 4 ? y : y.reshape(x.shape);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+  }
+}
+tf.serialization.registerClass(BatchNorm as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);

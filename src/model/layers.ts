@@ -1,0 +1,192 @@
+import * as tf from '@tensorflow/tfjs';
+import { WeightClip } from './constraints.js';
+import { quantizer, type Quantizer, type QuantizerName } from './quantizers.js';
+
+type Kwargs = Record<string, unknown>;
+
+interface QuantArgs {
+  /** Applied to the layer's input; null lets real values through. */
+  inputQuantizer?: QuantizerName | null;
+  /** Applied to the kernel at every call; the latent real-valued kernel is what trains. */
+  kernelQuantizer?: QuantizerName | null;
+  /** Clip the latent kernel to [-kernelClip, kernelClip] after every update (Larq's weight_clip). */
+  kernelClip?: number | null;
+  useBias?: boolean;
+  /** Seed of the kernel's Glorot-uniform initializer, for reproducible runs. */
+  seed?: number | null;
+}
+
+export interface QuantConv2DArgs extends QuantArgs {
+  filters: number;
+  kernelSize: [number, number];
+  padding?: 'same' | 'valid';
+  name?: string;
+  trainable?: boolean;
+}
+
+export interface QuantDenseArgs extends QuantArgs {
+  units: number;
+  name?: string;
+  trainable?: boolean;
+}
+
+const one = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0] : inputs);
+
+/** What QuantConv2D and QuantDense share: quantizers, the clipped kernel, the bias. */
+abstract class QuantLayer extends tf.layers.Layer {
+  protected readonly inputQuantizerName: QuantizerName | null;
+  protected readonly kernelQuantizerName: QuantizerName | null;
+  protected readonly inputQ?: Quantizer;
+  protected readonly kernelQ?: Quantizer;
+  protected readonly kernelClip: number | null;
+  protected readonly useBias: boolean;
+  protected readonly seed: number | null;
+  protected kernel!: tf.LayerVariable;
+  protected bias?: tf.LayerVariable;
+
+  constructor(args: QuantArgs & { name?: string; trainable?: boolean }) {
+    super({ name: args.name, trainable: args.trainable });
+    this.inputQuantizerName = args.inputQuantizer ?? null;
+    this.kernelQuantizerName = args.kernelQuantizer ?? null;
+    this.inputQ = quantizer(this.inputQuantizerName);
+    this.kernelQ = quantizer(this.kernelQuantizerName);
+    this.kernelClip = args.kernelClip ?? null;
+    this.useBias = args.useBias ?? false;
+    this.seed = args.seed ?? null;
+  }
+
+  protected addKernelAndBias(kernelShape: number[], units: number): void {
+    const init = tf.initializers.glorotUniform(this.seed == null ? {} : { seed: this.seed });
+    const clip = this.kernelClip == null ? undefined : new WeightClip({ clipValue: this.kernelClip });
+    // tfjs-layers types its constraint parameter with its own (unexported) Constraint class.
+    this.kernel = this.addWeight('kernel', kernelShape, 'float32', init, undefined, true, clip as never);
+    if (this.useBias) this.bias = this.addWeight('bias', [units], 'float32', tf.initializers.zeros());
+  }
+
+  /** The input and the kernel as the layer computes with them (quantized where configured). */
+  protected quantized(inputs: tf.Tensor | tf.Tensor[]): [tf.Tensor, tf.Tensor] {
+    const x = one(inputs);
+    const k = this.kernel.read();
+    return [this.inputQ ? this.inputQ(x) : x, this.kernelQ ? this.kernelQ(k) : k];
+  }
+
+  protected addBias(y: tf.Tensor): tf.Tensor {
+    return this.bias ? tf.add(y, this.bias.read()) : y;
+  }
+
+  /** Whether the kernel is binary (quantized to ±1) in the forward pass. */
+  get binaryKernel(): boolean {
+    return this.kernelQuantizerName !== null;
+  }
+
+  get binaryInput(): boolean {
+    return this.inputQuantizerName !== null;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      inputQuantizer: this.inputQuantizerName,
+      kernelQuantizer: this.kernelQuantizerName,
+      kernelClip: this.kernelClip,
+      useBias: this.useBias,
+      seed: this.seed,
+    };
+  }
+}
+
+/** A 2-D convolution (stride 1) with quantized input and kernel: Larq's QuantConv2D. */
+export class QuantConv2D extends QuantLayer {
+  static readonly className = 'QuantConv2D';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly padding: 'same' | 'valid';
+
+  constructor(args: QuantConv2DArgs) {
+    super(args);
+    this.filters = args.filters;
+    this.kernelSize = [args.kernelSize[0], args.kernelSize[1]];
+    this.padding = args.padding ?? 'same';
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    this.addKernelAndBias([...this.kernelSize, shape[3]!, this.filters], this.filters);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [n, h, w] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    if (this.padding === 'same') return [n, h, w, this.filters];
+    return [n, h! - this.kernelSize[0] + 1, w! - this.kernelSize[1] + 1, this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const [x, k] = this.quantized(inputs);
+      return this.addBias(tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, this.padding));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, padding: this.padding };
+  }
+}
+
+/** A dense layer with quantized input and kernel: Larq's QuantDense. */
+export class QuantDense extends QuantLayer {
+  static readonly className = 'QuantDense';
+  readonly units: number;
+
+  constructor(args: QuantDenseArgs) {
+    super(args);
+    this.units = args.units;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    this.addKernelAndBias([shape[shape.length - 1]!, this.units], this.units);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return [...shape.slice(0, -1), this.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const [x, k] = this.quantized(inputs);
+      return this.addBias(tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units };
+  }
+}
+
+/** Applies a quantizer as an activation (the binary network's sign after each BatchNorm). */
+export class QuantActivation extends tf.layers.Layer {
+  static readonly className = 'QuantActivation';
+  readonly quantizerName: QuantizerName;
+  private readonly q: Quantizer;
+
+  constructor(args: { quantizer: QuantizerName; name?: string }) {
+    super({ name: args.name });
+    this.quantizerName = args.quantizer;
+    this.q = quantizer(args.quantizer)!;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => this.q(one(inputs)));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), quantizer: this.quantizerName };
+  }
+}
+
+for (const cls of [QuantConv2D, QuantDense, QuantActivation]) {
+  tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+}

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { BeeError } from '../errors.js';
+import { BatchNorm } from './batch-norm.js';
+import { QuantActivation, QuantConv2D, QuantDense } from './layers.js';
+
+export type Precision = 'binary' | 'float';
+
+/** Everything needed to rebuild the network; saved with a model. */
+export interface NetworkConfig {
+  /** [frames, mel bins, 1] */
+  inputShape: [number, number, number];
+  classes: number;
+  precision: Precision;
+  /** Channels of the four blocks: the paper's 32, 64, 128, 256 times the width multiplier. */
+  filters: number[];
+  /** Seed of the initial weights. */
+  seed: number;
+}
+
+export const PAPER_FILTERS = [32, 64, 128, 256];
+
+export function networkConfig(args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number }): NetworkConfig {
+  const width = args.width ?? 1;
+  if (!(width > 0 && width <= 8)) throw new BeeError(`width multiplier must be in (0, 8], got ${width}`, { hint: 'try --width 0.25 for a quick model' });
+  return {
+    inputShape: args.inputShape,
+    classes: args.classes,
+    precision: args.precision ?? 'binary',
+    filters: PAPER_FILTERS.map((f) => Math.max(1, Math.round(f * width))),
+    seed: args.seed ?? 0,
+  };
+}
+
+/** Layer names, for finding a block's parts in a built or loaded model. */
+export const layerName = {
+  conv13: (block: number) => `block${block}_conv1x3`,
+  conv31: (block: number) => `block${block}_conv3x1`,
+  conv11: (block: number) => `block${block}_conv1x1`,
+  pool: (block: number) => `block${block}_pool`,
+  /** The block's last BatchNorm: its output feeds the exit head and, through the activation, the next block. */
+  bn: (block: number) => `block${block}_bn`,
+  act: (block: number) => `block${block}_act`,
+  exit: (block: number) => `exit${block}`,
+};
+
+/**
+ * The paper's early-exit network. Each of the four blocks runs a (1x3) and a (3x1) convolution in
+ * parallel (each -> BatchNorm -> activation), concatenates them, then a 1x1 convolution -> 2x2
+ * max-pool -> BatchNorm -> activation. Exit head k reads block k's last BatchNorm output (before
+ * the activation: max-pooling ±1 values is degenerate): GlobalMaxPool -> Dense(classes), logits.
+ *
+ * Binary: every convolution's kernel is the STE sign of a latent kernel clipped to [-1, 1], and
+ * every activation is the STE sign, so every convolution after the first block's pair sees ±1
+ * inputs (the pair sees the real-valued log-mel input). Float: no quantizers, ReLU (the paper's
+ * notebook as written).
+ */
+export function buildNetwork(config: NetworkConfig): tf.LayersModel {
+  const binary = config.precision === 'binary';
+  let seed = config.seed * 1000;
+  const conv = (filters: number, kernelSize: [number, number], name: string) =>
+    new QuantConv2D({
+      filters,
+      kernelSize,
+      padding: 'same',
+      kernelQuantizer: binary ? 'ste_sign' : null,
+      kernelClip: binary ? 1 : null,
+      useBias: false, // a BatchNorm follows every convolution
+      seed: seed++,
+      name,
+    });
+  const bn = (name: string) => new BatchNorm({ name });
+  const act = (name: string) => (binary ? new QuantActivation({ quantizer: 'ste_sign', name }) : tf.layers.reLU({ name }));
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+
+  const input = tf.input({ shape: config.inputShape, name: 'logmel' });
+  let x = input;
+  const exits: tf.SymbolicTensor[] = [];
+  config.filters.forEach((filters, i) => {
+    const b = i + 1;
+    const a = apply(act(`block${b}_act1x3`), apply(bn(`block${b}_bn1x3`), apply(conv(filters, [1, 3], layerName.conv13(b)), x)));
+    const c = apply(act(`block${b}_act3x1`), apply(bn(`block${b}_bn3x1`), apply(conv(filters, [3, 1], layerName.conv31(b)), x)));
+    let y = apply(tf.layers.concatenate({ name: `block${b}_concat` }), [a, c]);
+    y = apply(conv(filters, [1, 1], layerName.conv11(b)), y);
+    y = apply(tf.layers.maxPooling2d({ poolSize: 2, name: layerName.pool(b) }), y);
+    y = apply(bn(layerName.bn(b)), y);
+    const pooled = apply(tf.layers.globalMaxPooling2d({ name: `exit${b}_pool` }), y);
+    exits.push(apply(new QuantDense({ units: config.classes, useBias: true, seed: seed++, name: layerName.exit(b) }), pooled));
+    if (b < config.filters.length) x = apply(act(layerName.act(b)), y);
+  });
+  return tf.model({ inputs: input, outputs: exits, name: `bee_${config.precision}` });
+}
