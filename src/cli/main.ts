@@ -5,6 +5,7 @@ import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
 import { featuresCommand } from './commands/features.js';
 import { infoCommand } from './commands/info.js';
+import { trainCommand } from './commands/train.js';
 
 const data = new Command('data')
   .description('inspect and fetch datasets')
@@ -18,11 +19,13 @@ const program = new Command('bee')
   .addCommand(infoCommand)
   .addCommand(featuresCommand)
   .addCommand(data)
+  .addCommand(trainCommand)
   .addHelpText('after', `
 Examples:
   $ bee info
   $ bee data info --data ../shared/data/speech-commands-v0.02-test --split-salt bee
-  $ bee features clip.wav --json`);
+  $ bee features clip.wav --json
+  $ bee train --data data/speech_commands_v0.02 --epochs 50`);
 
 // Commander's own errors (unknown option, missing argument) go through the same exit path.
 for (const command of [program, data, ...program.commands, ...data.commands]) command.exitOverride();

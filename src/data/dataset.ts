@@ -48,7 +48,7 @@ const SILENCE_WINDOW_SECONDS = 1;
 const isWav = (name: string) => /\.wav$/i.test(name);
 
 /** .wav files below dir, recursively, sorted, absolute. */
-function findWavs(dir: string): string[] {
+export function findWavs(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {

@@ -1,6 +1,7 @@
 import { readWav, type Audio } from '../audio/wav.js';
 import { type Clip } from '../data/dataset.js';
-import { LogMel } from './logmel.js';
+import { resample } from '../audio/resample.js';
+import { fitToLength, LogMel } from './logmel.js';
 import { type FeatureParams } from './params.js';
 
 export type ClipSource = Pick<Clip, 'file' | 'window'>;
@@ -21,13 +22,24 @@ export class ClipFeaturizer {
     return this.logMel.frames * this.logMel.params.melBins;
   }
 
-  /** Features of one clip; throws a BeeError naming the file if it cannot be decoded. */
-  featurize(clip: ClipSource): Float32Array {
+  /** A clip's samples at the feature rate, fitted to the clip length; throws a BeeError naming an undecodable file. */
+  samples(clip: ClipSource): Float32Array {
     if (this.last?.file !== clip.file) this.last = { file: clip.file, audio: readWav(clip.file) };
     const { audio } = this.last;
     const samples = clip.window
       ? audio.samples.subarray(clip.window.start, clip.window.start + clip.window.length)
       : audio.samples;
-    return this.logMel.fromAudio({ sampleRate: audio.sampleRate, samples }).data;
+    const { sampleRate, clipSamples } = this.logMel.params;
+    return fitToLength(resample(samples, audio.sampleRate, sampleRate), clipSamples);
+  }
+
+  /** Features of samples at the feature rate. */
+  features(samples: Float32Array): Float32Array {
+    return this.logMel.compute(samples).data;
+  }
+
+  /** Features of one clip; throws a BeeError naming an undecodable file. */
+  featurize(clip: ClipSource): Float32Array {
+    return this.features(this.samples(clip));
   }
 }

@@ -1,9 +1,10 @@
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { type Worker } from 'node:worker_threads';
 import { BeeError } from '../errors.js';
 import { ClipFeaturizer, type ClipSource } from './featurize.js';
 import type { ChunkRequest, ChunkResult } from './featurize-worker.js';
 import { frameCount, type FeatureParams } from './params.js';
+import { siblingModule, spawnWorker } from '../util/worker.js';
 
 export interface FeaturizeResult {
   /** clips.length x featureSize; rows of failed clips are zero */
@@ -46,13 +47,6 @@ export async function featurizeClips(
     return { data, errors };
   }
 
-  const spawnWorker = (): Worker => {
-    if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./featurize-worker.js', import.meta.url), { workerData: params });
-    // Running from source under tsx (tests): Node 20 does not pass loader hooks on to workers.
-    const source = new URL('./featurize-worker.ts', import.meta.url).href;
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
-    return new Worker(boot, { eval: true, workerData: params });
-  };
   let next = 0;
   const feed = (worker: Worker): boolean => {
     if (next >= clips.length) return false;
@@ -61,7 +55,7 @@ export async function featurizeClips(
     worker.postMessage(request);
     return true;
   };
-  const pool = Array.from({ length: workers }, spawnWorker);
+  const pool = Array.from({ length: workers }, () => spawnWorker(siblingModule(import.meta.url, 'featurize-worker'), params));
   try {
     await Promise.all(
       pool.map(

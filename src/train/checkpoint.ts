@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BeeError } from '../errors.js';
+import { loadModelDir, writeModelDir, type ModelMeta } from '../model/saved-model.js';
+
+/**
+ * A training run's output directory:
+ *   checkpoints/epoch-NNNN/   complete model directories (model.json, weights.bin, bee.json,
+ *                             optimizer.bin, state.json)
+ *   last -> checkpoints/...   the latest complete epoch (what --resume continues from)
+ *   best -> checkpoints/...   the best by validation accuracy (what evaluation loads)
+ *   metrics.jsonl             one line per epoch
+ * A checkpoint is written under a temporary name and renamed into place; `last` and `best` are
+ * symlinks replaced by rename. A kill at any moment leaves both pointing at complete checkpoints.
+ */
+
+export const STATE_FILE = 'state.json';
+export const OPTIMIZER_FILE = 'optimizer.bin';
+
+export interface TrainState<Options, EpochRecord> {
+  /** Epochs completed. */
+  epoch: number;
+  options: Options;
+  history: EpochRecord[];
+  best: { epoch: number; metric: number } | null;
+  optimizer: { name: string; shape: number[] }[];
+}
+
+const checkpointName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
+
+/** Debug hook for the crash-safety test: pause inside a save, between the files and the rename. */
+function debugPause(): void {
+  const ms = Number(process.env.BEE_DEBUG_SAVE_PAUSE_MS);
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function pointLink(out: string, link: string, target: string): void {
+  const tmp = path.join(out, `.${link}.tmp-${process.pid}`);
+  fs.rmSync(tmp, { force: true });
+  fs.symlinkSync(target, tmp);
+  fs.renameSync(tmp, path.join(out, link));
+}
+
+function linkTarget(out: string, link: string): string | undefined {
+  try {
+    return path.basename(fs.readlinkSync(path.join(out, link)));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function saveCheckpoint<O, R>(
+  out: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  meta: ModelMeta,
+  state: TrainState<O, R>,
+  isBest: boolean,
+): Promise<void> {
+  const dir = path.join(out, 'checkpoints');
+  fs.mkdirSync(dir, { recursive: true });
+  const name = checkpointName(state.epoch);
+  const named = await optimizer.getWeights();
+  const optimizerBytes = new Uint8Array(named.reduce((n, w) => n + w.tensor.size * 4, 0));
+  let at = 0;
+  for (const w of named) {
+    const values = w.tensor.dataSync() as Float32Array;
+    optimizerBytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
+    at += values.byteLength;
+  }
+  const fullState: TrainState<O, R> = { ...state, optimizer: named.map((w) => ({ name: w.name, shape: w.tensor.shape })) };
+  const target = path.join(dir, name);
+  fs.rmSync(target, { recursive: true, force: true }); // an epoch re-run after a crash replaces its own leftovers
+  await writeModelDir(target, model, meta, {
+    [OPTIMIZER_FILE]: optimizerBytes,
+    [STATE_FILE]: JSON.stringify(fullState, null, 2) + '\n',
+  });
+  debugPause();
+  pointLink(out, 'last', path.join('checkpoints', name));
+  if (isBest) pointLink(out, 'best', path.join('checkpoints', name));
+  // Only what last and best point at is kept; temporary leftovers of killed saves go too.
+  const keep = new Set([linkTarget(out, 'last'), linkTarget(out, 'best')]);
+  for (const entry of fs.readdirSync(dir)) {
+    if (!keep.has(entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+}
+
+export interface LoadedCheckpoint<O, R> {
+  model: tf.LayersModel;
+  meta: ModelMeta;
+  state: TrainState<O, R>;
+  optimizerWeights: { name: string; tensor: tf.Tensor }[];
+}
+
+/** Loads `out/last` for --resume. */
+export async function loadLastCheckpoint<O, R>(out: string): Promise<LoadedCheckpoint<O, R>> {
+  const last = path.join(out, 'last');
+  if (!fs.existsSync(path.join(last, STATE_FILE))) {
+    throw new BeeError('no checkpoint to resume from', { file: out, hint: 'run without --resume to start training' });
+  }
+  const { model, meta, dir } = await loadModelDir(last);
+  const state = JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), 'utf8')) as TrainState<O, R>;
+  const bytes = fs.readFileSync(path.join(dir, OPTIMIZER_FILE));
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  let at = 0;
+  const optimizerWeights = state.optimizer.map(({ name, shape }) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const tensor = tf.tensor(floats.subarray(at, at + size), shape);
+    at += size;
+    return { name, tensor };
+  });
+  if (at !== floats.length) throw new BeeError('optimizer state does not match its description', { file: path.join(dir, OPTIMIZER_FILE), hint: 'the checkpoint is damaged' });
+  return { model, meta, state, optimizerWeights };
+}

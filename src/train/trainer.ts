@@ -1,0 +1,279 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { type Dataset } from '../data/dataset.js';
+import { type FeatureTable } from '../data/feature-cache.js';
+import { BeeError } from '../errors.js';
+import { buildNetwork, networkConfig, type Precision } from '../model/network.js';
+import { MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { BEE_VERSION } from '../version.js';
+import { AugmentFeeder } from './augment-feeder.js';
+import { type AugmentOptions } from './augment.js';
+import { loadLastCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { rngFor, shuffle } from './rng.js';
+
+/** What defines a run; saved in every checkpoint, so --resume continues the same run. */
+export interface RunOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  exitWeights: number[];
+  seed: number;
+  precision: Precision;
+  width: number;
+  /** false: no augmentation */
+  augment: AugmentOptions | false;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  seconds: number;
+  examplesPerSecond: number;
+  train: { loss: number; lossPerExit: number[]; accuracy: number[] };
+  validation: { loss: number[]; accuracy: number[] } | null;
+  best: boolean;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  step: number;
+  steps: number;
+  loss: number;
+  accuracy: number[];
+  examplesPerSecond: number;
+}
+
+export interface TrainCallbacks {
+  onEpochStart?(epoch: number, steps: number): void;
+  onBatch?(info: BatchInfo): void;
+  onEpochEnd?(record: EpochRecord): void;
+  onStatus?(message: string): void;
+  /** Polled between steps: true stops after the current step (the last complete epoch is saved). */
+  shouldStop?(): boolean;
+}
+
+export interface TrainInput {
+  dataset: Dataset;
+  table: FeatureTable;
+  out: string;
+  options: RunOptions;
+  /** Continue the run saved in `out` (its options win, but for `epochs`). */
+  resume?: boolean;
+  noiseFiles?: string[];
+  callbacks?: TrainCallbacks;
+}
+
+export interface TrainResult {
+  out: string;
+  history: EpochRecord[];
+  best: { epoch: number; metric: number } | null;
+  stopped: boolean;
+}
+
+type State = TrainState<RunOptions, EpochRecord>;
+
+/** Rows of the feature table in one split, and their label indices. */
+function splitRows(table: FeatureTable, labels: string[], split: string): { rows: number[]; labels: Int32Array } {
+  const rows = table.clips.flatMap((c, i) => (c.split === split ? [i] : []));
+  return { rows, labels: Int32Array.from(rows, (r) => labels.indexOf(table.clips[r].label)) };
+}
+
+function checkOptions(o: RunOptions): void {
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new BeeError(`epochs must be a whole number >= 1, got ${o.epochs}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new BeeError(`batch size must be a whole number >= 1, got ${o.batchSize}`);
+  if (!(o.learningRate > 0)) throw new BeeError(`learning rate must be > 0, got ${o.learningRate}`);
+  if (o.exitWeights.length !== 4 || o.exitWeights.some((w) => !(w >= 0)) || o.exitWeights.every((w) => w === 0)) {
+    throw new BeeError(`exit weights must be 4 numbers >= 0, not all 0, got ${o.exitWeights.join(',')}`, { hint: 'e.g. --exit-weights 1,1,1,1' });
+  }
+}
+
+/** Per-exit loss and correct count of a batch, without gradients (validation). */
+function evaluateBatch(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, labels: tf.Tensor): Float32Array {
+  return tf.tidy(() => {
+    const outs = model.apply(x, { training: false }) as tf.Tensor[];
+    const losses = outs.map((o) => tf.mul(tf.losses.softmaxCrossEntropy(y, o), o.shape[0]!));
+    const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), labels), 'float32')));
+    return tf.stack([...losses, ...correct]).dataSync() as Float32Array;
+  });
+}
+
+/**
+ * One optimization step on a batch: forward in training mode, the weighted sum of the exits'
+ * cross-entropies, Adam, the weight clip. Returns [loss, loss of exit 1-4, correct at exit 1-4],
+ * read back in one transfer.
+ */
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, exitWeights: number[], classes: number): (x: tf.Tensor, labels: Int32Array) => Float32Array {
+  const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const constrained = model.trainableWeights.filter((w) => w.constraint != null);
+  return (x, labels) =>
+    tf.tidy(() => {
+      const yIndex = tf.tensor1d(labels, 'int32');
+      const y = tf.oneHot(yIndex, classes);
+      let parts: tf.Tensor[] = [];
+      const cost = optimizer.minimize(
+        () => {
+          const outs = model.apply(x, { training: true }) as tf.Tensor[];
+          const losses = outs.map((o) => tf.losses.softmaxCrossEntropy(y, o));
+          const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), yIndex), 'float32')));
+          parts = [...losses, ...correct].map((t) => tf.keep(t));
+          return tf.addN(losses.map((l, k) => tf.mul(l, exitWeights[k]))) as tf.Scalar;
+        },
+        true,
+        varList,
+      )!;
+      for (const w of constrained) (w.read() as tf.Variable).assign(w.constraint.apply(w.read()));
+      const stats = tf.stack([cost, ...parts]).dataSync() as Float32Array;
+      tf.dispose(parts);
+      return stats;
+    });
+}
+
+/**
+ * Trains the early-exit network on every exit at once: the loss is the weighted sum of the exits'
+ * cross-entropies, Adam, batches drawn from the feature cache (or, with augmentation, featurized a
+ * batch ahead by a worker). After every epoch: validation accuracy of every exit, a checkpoint
+ * (last, and best by exit 4's validation accuracy), metrics.jsonl.
+ */
+export async function train(input: TrainInput): Promise<TrainResult> {
+  const { dataset, table, out, callbacks = {} } = input;
+  const labels = dataset.classes;
+  let options = input.options;
+  let state: State;
+  let model: tf.LayersModel;
+  const optimizerFor = (o: RunOptions) => tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7); // Keras's epsilon
+  let optimizer: tf.Optimizer;
+
+  if (input.resume) {
+    const loaded = await loadLastCheckpoint<RunOptions, EpochRecord>(out);
+    if (loaded.meta.labels.join('\n') !== labels.join('\n')) {
+      throw new BeeError(`the checkpoint's classes (${loaded.meta.labels.join(', ')}) differ from the dataset's`, { file: out, hint: 'resume with the same --data' });
+    }
+    options = { ...loaded.state.options, epochs: input.options.epochs };
+    state = loaded.state;
+    model = loaded.model;
+    optimizer = optimizerFor(options);
+    await optimizer.setWeights(loaded.optimizerWeights);
+    callbacks.onStatus?.(`resuming ${out} after epoch ${state.epoch}`);
+  } else {
+    if (fs.existsSync(path.join(out, 'last'))) {
+      throw new BeeError('already holds a training run', { file: out, hint: 'pass --resume to continue it, or another --out' });
+    }
+    checkOptions(options);
+    model = buildNetwork(networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed }));
+    optimizer = optimizerFor(options);
+    state = { epoch: 0, options, history: [], best: null, optimizer: [] };
+  }
+  checkOptions(options);
+  fs.mkdirSync(out, { recursive: true });
+
+  const train = splitRows(table, labels, 'train');
+  const validation = splitRows(table, labels, 'validation');
+  if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
+  if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
+
+  const featureSize = table.frames * table.melBins;
+  const shape = [table.frames, table.melBins, 1];
+  // The whole table lives in one tensor; a batch is a gather on the backend, no copy in JS.
+  const allFeatures = tf.tensor2d(table.features, [table.clips.length, featureSize]);
+  const step = trainStep(model, optimizer, options.exitWeights, labels.length);
+  const feeder = options.augment
+    ? await AugmentFeeder.start(table, train.rows, input.noiseFiles ?? dataset.noiseFiles, options.augment)
+    : undefined;
+  if (options.augment && feeder?.noiseCount === 0) callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
+
+  const meta = (epoch: number): ModelMeta => ({
+    format: 'bee-model',
+    formatVersion: MODEL_FORMAT_VERSION,
+    beeVersion: BEE_VERSION,
+    labels,
+    features: table.params,
+    network: networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed }),
+    data: {
+      root: dataset.root,
+      ...(dataset.split.salt !== undefined ? { splitSalt: dataset.split.salt } : {}),
+      validationPercent: dataset.split.validationPercent,
+      testPercent: dataset.split.testPercent,
+      classSet: dataset.layout === 'speech-commands' ? 'tfds12' : 'folders',
+    },
+    training: { epochs: epoch, options, last: state.history.at(-1), best: state.best },
+    versions: { bee: BEE_VERSION, 'tfjs-core': tf.version_core, backend: tf.getBackend() },
+  });
+
+  let stopped = false;
+  try {
+    for (let epoch = state.epoch + 1; epoch <= options.epochs && !stopped; epoch++) {
+      const order = shuffle(train.rows.map((_, i) => i), rngFor(options.seed, epoch, 1));
+      const steps = Math.ceil(order.length / options.batchSize);
+      const batches = Array.from({ length: steps }, (_, s) => order.slice(s * options.batchSize, (s + 1) * options.batchSize));
+      feeder?.beginEpoch(batches, rngFor(options.seed, epoch, 2));
+      callbacks.onEpochStart?.(epoch, steps);
+      const started = performance.now();
+      let seen = 0;
+      let lossSum = 0;
+      const lossPerExit = [0, 0, 0, 0];
+      const correct = [0, 0, 0, 0];
+      for (let s = 0; s < steps; s++) {
+        const batch = batches[s];
+        const batchLabels = Int32Array.from(batch, (i) => train.labels[i]);
+        const x = feeder
+          ? tf.tensor4d(await feeder.next(), [batch.length, ...shape] as [number, number, number, number])
+          : tf.tidy(() => tf.reshape(tf.gather(allFeatures, Int32Array.from(batch, (i) => train.rows[i])), [batch.length, ...shape]));
+        const stats = step(x, batchLabels);
+        x.dispose();
+        lossSum += stats[0] * batch.length;
+        for (let k = 0; k < 4; k++) {
+          lossPerExit[k] += stats[1 + k] * batch.length;
+          correct[k] += stats[5 + k];
+        }
+        seen += batch.length;
+        const elapsed = (performance.now() - started) / 1000;
+        callbacks.onBatch?.({ epoch, step: s + 1, steps, loss: lossSum / seen, accuracy: correct.map((c) => c / seen), examplesPerSecond: seen / elapsed });
+        if (callbacks.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
+      }
+      if (stopped) break;
+      const trainSeconds = (performance.now() - started) / 1000;
+
+      let validationResult: EpochRecord['validation'] = null;
+      if (validation.rows.length > 0) {
+        const sums = new Float64Array(8);
+        for (let at = 0; at < validation.rows.length; at += 256) {
+          const rows = validation.rows.slice(at, at + 256);
+          const batchLabels = validation.labels.subarray(at, at + rows.length);
+          const r = tf.tidy(() => {
+            const x = tf.reshape(tf.gather(allFeatures, Int32Array.from(rows)), [rows.length, ...shape]);
+            const idx = tf.tensor1d(batchLabels, 'int32');
+            return evaluateBatch(model, x, tf.oneHot(idx, labels.length), idx);
+          });
+          r.forEach((v, i) => (sums[i] += v));
+        }
+        const n = validation.rows.length;
+        validationResult = { loss: Array.from(sums.subarray(0, 4), (v) => v / n), accuracy: Array.from(sums.subarray(4, 8), (v) => v / n) };
+      }
+      const trainAccuracy = correct.map((c) => c / seen);
+      const metric = (validationResult ?? { accuracy: trainAccuracy }).accuracy[3];
+      const isBest = state.best === null || metric > state.best.metric;
+      const record: EpochRecord = {
+        epoch,
+        seconds: (performance.now() - started) / 1000,
+        examplesPerSecond: seen / trainSeconds,
+        train: { loss: lossSum / seen, lossPerExit: lossPerExit.map((l) => l / seen), accuracy: trainAccuracy },
+        validation: validationResult,
+        best: isBest,
+      };
+      state = { ...state, epoch, history: [...state.history, record], best: isBest ? { epoch, metric } : state.best };
+      await saveCheckpoint(out, model, optimizer, meta(epoch), state, isBest);
+      writeFileAtomic(path.join(out, 'metrics.jsonl'), state.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      callbacks.onEpochEnd?.(record);
+    }
+  } finally {
+    await feeder?.stop();
+    allFeatures.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+  return { out, history: state.history, best: state.best, stopped };
+}
