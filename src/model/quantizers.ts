@@ -27,10 +27,13 @@ export type QuantizerName = 'ste_sign';
 
 const QUANTIZERS: Record<QuantizerName, Quantizer> = { ste_sign: steSign };
 
-/** The quantizer of a name in a layer config; null means none (real values pass). */
+/**
+ * The quantizer of a name in a layer config; null means none (real values pass). tfjs-layers
+ * camel-cases string values when it loads a model.json ('ste_sign' comes back as 'steSign').
+ */
 export function quantizer(name: QuantizerName | null | undefined): Quantizer | undefined {
   if (name == null) return undefined;
-  const q = QUANTIZERS[name];
+  const q = QUANTIZERS[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) as QuantizerName];
   if (!q) throw new BeeError(`unknown quantizer '${name}'`, { hint: `known: ${Object.keys(QUANTIZERS).join(', ')}` });
   return q;
 }

@@ -24,15 +24,18 @@ export interface TrainState<Options, EpochRecord> {
   options: Options;
   history: EpochRecord[];
   best: { epoch: number; metric: number } | null;
-  optimizer: { name: string; shape: number[] }[];
+  optimizer: { name: string; shape: number[]; dtype: 'float32' | 'int32' }[];
 }
 
 const checkpointName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 
-/** Debug hook for the crash-safety test: pause inside a save, between the files and the rename. */
-function debugPause(): void {
-  const ms = Number(process.env.BEE_DEBUG_SAVE_PAUSE_MS);
-  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/**
+ * Hook for the crash-safety test: BEE_DEBUG_SAVE_PAUSE=EPOCH:MS pauses that epoch's save after the
+ * checkpoint is written and before `last` points at it, so a test can kill the process there.
+ */
+function debugPause(epoch: number): void {
+  const [at, ms] = (process.env.BEE_DEBUG_SAVE_PAUSE ?? '').split(':').map(Number);
+  if (at === epoch && ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function pointLink(out: string, link: string, target: string): void {
@@ -64,19 +67,23 @@ export async function saveCheckpoint<O, R>(
   const named = await optimizer.getWeights();
   const optimizerBytes = new Uint8Array(named.reduce((n, w) => n + w.tensor.size * 4, 0));
   let at = 0;
+  // Stored as little-endian float32 (Adam's int32 iteration count converts exactly); the dtype is kept to restore it.
   for (const w of named) {
-    const values = w.tensor.dataSync() as Float32Array;
-    optimizerBytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
+    const values = Float32Array.from(w.tensor.dataSync());
+    optimizerBytes.set(new Uint8Array(values.buffer), at);
     at += values.byteLength;
   }
-  const fullState: TrainState<O, R> = { ...state, optimizer: named.map((w) => ({ name: w.name, shape: w.tensor.shape })) };
+  const fullState: TrainState<O, R> = {
+    ...state,
+    optimizer: named.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype === 'int32' ? 'int32' : 'float32' })),
+  };
   const target = path.join(dir, name);
   fs.rmSync(target, { recursive: true, force: true }); // an epoch re-run after a crash replaces its own leftovers
   await writeModelDir(target, model, meta, {
     [OPTIMIZER_FILE]: optimizerBytes,
     [STATE_FILE]: JSON.stringify(fullState, null, 2) + '\n',
   });
-  debugPause();
+  debugPause(state.epoch);
   pointLink(out, 'last', path.join('checkpoints', name));
   if (isBest) pointLink(out, 'best', path.join('checkpoints', name));
   // Only what last and best point at is kept; temporary leftovers of killed saves go too.
@@ -104,9 +111,10 @@ export async function loadLastCheckpoint<O, R>(out: string): Promise<LoadedCheck
   const bytes = fs.readFileSync(path.join(dir, OPTIMIZER_FILE));
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   let at = 0;
-  const optimizerWeights = state.optimizer.map(({ name, shape }) => {
+  const optimizerWeights = state.optimizer.map(({ name, shape, dtype }) => {
     const size = shape.reduce((a, b) => a * b, 1);
-    const tensor = tf.tensor(floats.subarray(at, at + size), shape);
+    const values = floats.subarray(at, at + size);
+    const tensor = dtype === 'int32' ? tf.tensor(Int32Array.from(values), shape, 'int32') : tf.tensor(values, shape);
     at += size;
     return { name, tensor };
   });
