@@ -5,12 +5,13 @@ import { type Dataset } from '../data/dataset.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
 import { buildNetwork, networkConfig, type Precision } from '../model/network.js';
-import { MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
+import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { AugmentFeeder } from './augment-feeder.js';
 import { type AugmentOptions } from './augment.js';
 import { loadLastCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { exitMetrics, type ExitMetrics } from './evaluate.js';
 import { rngFor, shuffle } from './rng.js';
 
 /** What defines a run; saved in every checkpoint, so --resume continues the same run. */
@@ -31,7 +32,7 @@ export interface EpochRecord {
   seconds: number;
   examplesPerSecond: number;
   train: { loss: number; lossPerExit: number[]; accuracy: number[] };
-  validation: { loss: number[]; accuracy: number[] } | null;
+  validation: ExitMetrics | null;
   best: boolean;
 }
 
@@ -68,6 +69,8 @@ export interface TrainResult {
   out: string;
   history: EpochRecord[];
   best: { epoch: number; metric: number } | null;
+  /** Every exit on the test split, with the best checkpoint (absent when stopped or without a test split). */
+  test: ExitMetrics | null;
   stopped: boolean;
 }
 
@@ -86,16 +89,6 @@ function checkOptions(o: RunOptions): void {
   if (o.exitWeights.length !== 4 || o.exitWeights.some((w) => !(w >= 0)) || o.exitWeights.every((w) => w === 0)) {
     throw new BeeError(`exit weights must be 4 numbers >= 0, not all 0, got ${o.exitWeights.join(',')}`, { hint: 'e.g. --exit-weights 1,1,1,1' });
   }
-}
-
-/** Per-exit loss and correct count of a batch, without gradients (validation). */
-function evaluateBatch(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, labels: tf.Tensor): Float32Array {
-  return tf.tidy(() => {
-    const outs = model.apply(x, { training: false }) as tf.Tensor[];
-    const losses = outs.map((o) => tf.mul(tf.losses.softmaxCrossEntropy(y, o), o.shape[0]!));
-    const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), labels), 'float32')));
-    return tf.stack([...losses, ...correct]).dataSync() as Float32Array;
-  });
 }
 
 /**
@@ -201,6 +194,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   });
 
   let stopped = false;
+  let test: ExitMetrics | null = null;
   try {
     for (let epoch = state.epoch + 1; epoch <= options.epochs && !stopped; epoch++) {
       const order = shuffle(train.rows.map((_, i) => i), rngFor(options.seed, epoch, 1));
@@ -237,22 +231,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       if (stopped) break;
       const trainSeconds = (performance.now() - started) / 1000;
 
-      let validationResult: EpochRecord['validation'] = null;
-      if (validation.rows.length > 0) {
-        const sums = new Float64Array(8);
-        for (let at = 0; at < validation.rows.length; at += 256) {
-          const rows = validation.rows.slice(at, at + 256);
-          const batchLabels = validation.labels.subarray(at, at + rows.length);
-          const r = tf.tidy(() => {
-            const x = tf.reshape(tf.gather(allFeatures, Int32Array.from(rows)), [rows.length, ...shape]);
-            const idx = tf.tensor1d(batchLabels, 'int32');
-            return evaluateBatch(model, x, tf.oneHot(idx, labels.length), idx);
-          });
-          r.forEach((v, i) => (sums[i] += v));
-        }
-        const n = validation.rows.length;
-        validationResult = { loss: Array.from(sums.subarray(0, 4), (v) => v / n), accuracy: Array.from(sums.subarray(4, 8), (v) => v / n) };
-      }
+      const validationResult = validation.rows.length > 0 ? exitMetrics(model, allFeatures, validation.rows, validation.labels, shape, labels.length) : null;
       const trainAccuracy = correct.map((c) => c / seen);
       const metric = (validationResult ?? { accuracy: trainAccuracy }).accuracy[3];
       const isBest = state.best === null || metric > state.best.metric;
@@ -269,11 +248,17 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       writeFileAtomic(path.join(out, 'metrics.jsonl'), state.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
       callbacks.onEpochEnd?.(record);
     }
+    const testSplit = splitRows(table, labels, 'test');
+    if (!stopped && testSplit.rows.length > 0) {
+      const best = await loadModelDir(path.join(out, 'best'));
+      test = exitMetrics(best.model, allFeatures, testSplit.rows, testSplit.labels, shape, labels.length);
+      best.model.dispose();
+    }
   } finally {
     await feeder?.stop();
     allFeatures.dispose();
     optimizer.dispose();
     model.dispose();
   }
-  return { out, history: state.history, best: state.best, stopped };
+  return { out, history: state.history, best: state.best, test, stopped };
 }

@@ -132,8 +132,9 @@ Examples:
       },
     });
     epochBar?.stop();
-    const summary = { out: path.resolve(result.out), epochs: result.history.length, best: result.best, stopped: result.stopped, last: result.history.at(-1) ?? null };
+    const summary = { out: path.resolve(result.out), epochs: result.history.length, best: result.best, test: result.test, stopped: result.stopped, last: result.history.at(-1) ?? null };
     if (flags.json) return printJson(summary);
     if (result.stopped) notice(`interrupted; continue with: bee train --out ${flags.out} --resume`);
+    if (result.test) console.log(`test accuracy per exit (best checkpoint, full network): ${accs(result.test.accuracy)}`);
     console.log(`model: ${path.join(flags.out, 'best')} (epoch ${result.best?.epoch ?? '-'}, exit-4 validation accuracy ${result.best ? pct(result.best.metric) + '%' : '-'}); metrics: ${path.join(flags.out, 'metrics.jsonl')}`);
   });
