@@ -97,7 +97,7 @@ test('training with augmentation runs through the worker', async () => {
   const { writeWav } = await import('./helpers/wav.ts');
   writeWav(path.join(noiseDir, 'hum.wav'), { sampleRate: 16000, bits: 16, channels: [Float32Array.from({ length: 40000 }, (_, i) => 0.2 * Math.sin(i / 7))] });
   const { dataset, table } = small;
-  const result = await train({ dataset, table, out: path.join(tempDir(), 'aug'), options: { ...options, epochs: 1, augment: DEFAULT_AUGMENT }, noiseFiles: [path.join(noiseDir, 'hum.wav')] });
+  const result = await train({ dataset, table, out: path.join(tempDir(), 'aug'), options: { ...options, epochs: 1, augment: DEFAULT_AUGMENT, noiseFiles: [path.join(noiseDir, 'hum.wav')] } });
   assert.equal(result.history.length, 1);
   assert.ok(Number.isFinite(result.history[0].train.loss));
 });
@@ -125,3 +125,24 @@ test('SIGKILL in the middle of saving leaves the previous checkpoint loadable, a
   assert.equal(fs.readlinkSync(path.join(out, 'last')), path.join('checkpoints', 'epoch-0003'));
   assert.deepEqual(fs.readdirSync(path.join(out, 'checkpoints')).filter((d) => !['epoch-0003', path.basename(fs.readlinkSync(path.join(out, 'best')))].includes(d)), [], 'leftovers are pruned');
 });
+
+test('Ctrl-C stops after the current step, keeps the last complete epoch, and says how to resume', async () => {
+  const out = path.join(tempDir(), 'interrupted');
+  const bee = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
+  const args = [bee, 'train', '--data', small.root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--no-augment', '--width', '0.125', '--batch-size', '4', '--epochs', '50', '--out', out];
+  // Its own process group, as a terminal's foreground job: Ctrl-C reaches the launcher and the CLI.
+  const child = spawn(process.execPath, args, { env: { ...process.env, BEE_CACHE_DIR: tempDir('bee-cache-') }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const deadline = Date.now() + 120_000;
+  while (!fs.existsSync(path.join(out, 'last')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  process.kill(-child.pid!, 'SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /stopping after this step/);
+  assert.match(stderr, /interrupted; continue with: bee train --out .* --resume/);
+  const epochs = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
+  assert.ok(epochs >= 1 && epochs < 50);
+  await loadModelDir(path.join(out, 'last'));
+});
+

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { type FeatureParams } from '../features/params.js';
+import { writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { type NetworkConfig } from './network.js';
 // Registers bee's layer classes with tfjs, which a loaded model.json names.
@@ -28,16 +29,6 @@ export const MODEL_FORMAT_VERSION = 1;
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const META_FILE = 'bee.json';
-
-function writeSynced(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** The model's topology and weights as tfjs's own save would write them (loadable by tf.loadLayersModel). */
 export async function modelArtifacts(model: tf.LayersModel): Promise<{ modelJson: object; weights: Uint8Array }> {
@@ -71,10 +62,10 @@ export async function writeModelDir(dir: string, model: tf.LayersModel, meta: Mo
   const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  writeSynced(path.join(tmp, WEIGHTS_FILE), weights);
-  for (const [name, data] of Object.entries(extra)) writeSynced(path.join(tmp, name), data);
-  writeSynced(path.join(tmp, META_FILE), JSON.stringify(meta, null, 2) + '\n');
-  writeSynced(path.join(tmp, MODEL_FILE), JSON.stringify(modelJson));
+  writeFileSynced(path.join(tmp, WEIGHTS_FILE), weights);
+  for (const [name, data] of Object.entries(extra)) writeFileSynced(path.join(tmp, name), data);
+  writeFileSynced(path.join(tmp, META_FILE), JSON.stringify(meta, null, 2) + '\n');
+  writeFileSynced(path.join(tmp, MODEL_FILE), JSON.stringify(modelJson));
   fs.renameSync(tmp, dir);
 }
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Dataset } from '../data/dataset.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
-import { buildNetwork, networkConfig, type Precision } from '../model/network.js';
+import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
@@ -25,6 +25,8 @@ export interface RunOptions {
   width: number;
   /** false: no augmentation */
   augment: AugmentOptions | false;
+  /** Background-noise recordings for augmentation (default: the dataset's own). */
+  noiseFiles?: string[];
 }
 
 export interface EpochRecord {
@@ -61,7 +63,6 @@ export interface TrainInput {
   options: RunOptions;
   /** Continue the run saved in `out` (its options win, but for `epochs`). */
   resume?: boolean;
-  noiseFiles?: string[];
   callbacks?: TrainCallbacks;
 }
 
@@ -134,6 +135,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   let options = input.options;
   let state: State;
   let model: tf.LayersModel;
+  let network: NetworkConfig;
   const optimizerFor = (o: RunOptions) => tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7); // Keras's epsilon
   let optimizer: tf.Optimizer;
 
@@ -145,6 +147,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     options = { ...loaded.state.options, epochs: input.options.epochs };
     state = loaded.state;
     model = loaded.model;
+    network = loaded.meta.network;
     optimizer = optimizerFor(options);
     await optimizer.setWeights(loaded.optimizerWeights);
     callbacks.onStatus?.(`resuming ${out} after epoch ${state.epoch}`);
@@ -153,7 +156,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       throw new BeeError('already holds a training run', { file: out, hint: 'pass --resume to continue it, or another --out' });
     }
     checkOptions(options);
-    model = buildNetwork(networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed }));
+    network = networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed });
+    model = buildNetwork(network);
     optimizer = optimizerFor(options);
     state = { epoch: 0, options, history: [], best: null, optimizer: [] };
   }
@@ -171,7 +175,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, featureSize]);
   const step = trainStep(model, optimizer, options.exitWeights, labels.length);
   const feeder = options.augment
-    ? await AugmentFeeder.start(table, train.rows, input.noiseFiles ?? dataset.noiseFiles, options.augment)
+    ? await AugmentFeeder.start(table, train.rows, options.noiseFiles ?? dataset.noiseFiles, options.augment)
     : undefined;
   if (options.augment && feeder?.noiseCount === 0) callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
 
@@ -181,7 +185,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     beeVersion: BEE_VERSION,
     labels,
     features: table.params,
-    network: networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed }),
+    network,
     data: {
       root: dataset.root,
       ...(dataset.split.salt !== undefined ? { splitSalt: dataset.split.salt } : {}),

@@ -107,8 +107,8 @@ Examples:
       table,
       out: flags.out,
       resume: flags.resume,
-      noiseFiles: flags.noiseDir ? findWavs(flags.noiseDir) : undefined,
       options: {
+        ...(flags.noiseDir ? { noiseFiles: findWavs(path.resolve(flags.noiseDir)) } : {}),
         epochs: flags.epochs,
         batchSize: flags.batchSize,
         learningRate: flags.lr,
@@ -134,7 +134,10 @@ Examples:
     epochBar?.stop();
     const summary = { out: path.resolve(result.out), epochs: result.history.length, best: result.best, test: result.test, stopped: result.stopped, last: result.history.at(-1) ?? null };
     if (flags.json) return printJson(summary);
-    if (result.stopped) notice(`interrupted; continue with: bee train --out ${flags.out} --resume`);
+    if (result.stopped) {
+      notice(`interrupted; continue with: bee train --out ${flags.out} --resume`);
+      process.exitCode = 130;
+    }
     if (result.test) console.log(`test accuracy per exit (best checkpoint, full network): ${accs(result.test.accuracy)}`);
     console.log(`model: ${path.join(flags.out, 'best')} (epoch ${result.best?.epoch ?? '-'}, exit-4 validation accuracy ${result.best ? pct(result.best.metric) + '%' : '-'}); metrics: ${path.join(flags.out, 'metrics.jsonl')}`);
   });
