@@ -54,10 +54,9 @@ export function relaunch(nodeArgs) {
   if (process.stderr.isTTY) env.BEE_STDERR_COLUMNS = String(process.stderr.columns || 80);
   const child = spawn(process.execPath, nodeArgs, { stdio: ['inherit', 'inherit', 'pipe'], env });
   filterStderr(child.stderr);
-  // Ctrl-C reaches the child through the terminal's process group; the parent only waits for it.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => { if (sig !== 'SIGINT') child.kill(sig); });
-  }
+  // Signals are passed on. A terminal's Ctrl-C reaches the child directly too (same process group),
+  // so it may see SIGINT twice within milliseconds; bee's handlers treat that as one.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('close', (code, signal) => {
     if (signal) {
       process.removeAllListeners(signal);

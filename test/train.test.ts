@@ -11,6 +11,10 @@ import { loadModelDir } from '../src/model/saved-model.ts';
 import { applyAugmentation, DEFAULT_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
 import { rngFor } from '../src/train/rng.ts';
 import { train, type RunOptions } from '../src/train/trainer.ts';
+import { AugmentFeeder } from '../src/train/augment-feeder.ts';
+import { ClipFeaturizer } from '../src/features/featurize.ts';
+import { writeWav } from './helpers/wav.ts';
+import { readWav } from '../src/audio/wav.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
 
@@ -66,6 +70,8 @@ test('resume is exact: 2 epochs + resume to 4 equals 4 epochs straight', async (
   await train({ dataset, table, out: outB, options: { ...options, epochs: 2 } });
   const resumed = await train({ dataset, table, out: outB, options: { ...options, epochs: 4 }, resume: true });
   assert.equal(resumed.history.length, 4);
+  const otherSplit = loadDataset(small.root, { split: { salt: 'other', validationPercent: 20, testPercent: 20 } });
+  await assert.rejects(train({ dataset: otherSplit, table, out: outB, options: { ...options, epochs: 5 }, resume: true }), /trained on other data, classes or splits/);
   for (let e = 0; e < 4; e++) {
     const a = straight.history[e];
     const b = resumed.history[e];
@@ -92,13 +98,34 @@ test('augmentation: draws are seeded; shifts move samples, noise adds scaled noi
   assert.deepEqual(Array.from(applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 5, gain: 0.5 } }, [noise])), Array.from(clip, (v) => v + 1));
 });
 
-test('training with augmentation runs through the worker', async () => {
+test('the augmentation worker featurizes exactly the augmented clips, in order', async () => {
   const noiseDir = tempDir('bee-noise-');
-  const { writeWav } = await import('./helpers/wav.ts');
-  writeWav(path.join(noiseDir, 'hum.wav'), { sampleRate: 16000, bits: 16, channels: [Float32Array.from({ length: 40000 }, (_, i) => 0.2 * Math.sin(i / 7))] });
+  const noiseFile = path.join(noiseDir, 'hum.wav');
+  writeWav(noiseFile, { sampleRate: 16000, bits: 16, channels: [Float32Array.from({ length: 40000 }, (_, i) => 0.2 * Math.sin(i / 7))] });
+  fs.writeFileSync(path.join(noiseDir, 'broken.wav'), 'RIFF');
   const { dataset, table } = small;
-  const result = await train({ dataset, table, out: path.join(tempDir(), 'aug'), options: { ...options, epochs: 1, augment: DEFAULT_AUGMENT, noiseFiles: [path.join(noiseDir, 'hum.wav')] } });
+  const rows = [4, 0, 9];
+  const feeder = await AugmentFeeder.start(table, rows, [noiseFile], DEFAULT_AUGMENT);
+  try {
+    feeder.beginEpoch([[2, 0], [1]], rngFor(3, 1, 2));
+    const [first, second] = [await feeder.next(), await feeder.next()];
+    const rng = rngFor(3, 1, 2);
+    const featurizer = new ClipFeaturizer(PAPER_FEATURES);
+    const noise = readWav(noiseFile).samples;
+    const expected = [2, 0, 1].map((i) => {
+      const aug = drawAugmentation(rng, DEFAULT_AUGMENT, 16000, 16000, [40000]);
+      return featurizer.features(applyAugmentation(featurizer.samples(table.clips[rows[i]]), aug, [noise]));
+    });
+    const size = 98 * 64;
+    assert.deepEqual(first, Float32Array.from([...expected[0], ...expected[1]]));
+    assert.deepEqual(second.subarray(0, size), expected[2]);
+  } finally {
+    await feeder.stop();
+  }
+  const statuses: string[] = [];
+  const result = await train({ dataset, table, out: path.join(tempDir(), 'aug'), options: { ...options, epochs: 1, augment: DEFAULT_AUGMENT, noiseFiles: [noiseFile, path.join(noiseDir, 'broken.wav')] }, callbacks: { onStatus: (m) => statuses.push(m) } });
   assert.equal(result.history.length, 1);
+  assert.ok(statuses.some((m) => /skipping background noise .*broken\.wav/.test(m)), statuses.join('\n'));
   assert.ok(Number.isFinite(result.history[0].train.loss));
 });
 
@@ -108,7 +135,8 @@ test('SIGKILL in the middle of saving leaves the previous checkpoint loadable, a
   const common = ['--width', '0.125', '--batch-size', '16', '--out', out];
   const data = ['--data', small.root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--no-augment'];
   const env = { ...process.env, BEE_CACHE_DIR: tempDir('bee-cache-') };
-  const child = spawn(process.execPath, [bee, 'train', ...data, ...common, '--epochs', '3'], { env: { ...env, BEE_DEBUG_SAVE_PAUSE: '2:60000' }, stdio: 'ignore' });
+  // BEE_LAUNCHED: the CLI runs in this very process (no launcher child), so the kill hits the trainer.
+  const child = spawn(process.execPath, [bee, 'train', ...data, ...common, '--epochs', '3'], { env: { ...env, BEE_LAUNCHED: '1', BEE_DEBUG_SAVE_PAUSE: '2:60000' }, stdio: 'ignore' });
   const exited = new Promise((r) => child.on('exit', r));
   // Epoch 2's checkpoint directory is complete on disk, `last` still points at epoch 1: kill there.
   const deadline = Date.now() + 120_000;

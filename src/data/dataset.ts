@@ -23,6 +23,8 @@ export type ClassSet = 'tfds12' | 'all';
 export interface Dataset {
   root: string;
   layout: Layout;
+  /** How an archive's words map to classes (folder layouts: one class per folder). */
+  classSet: ClassSet;
   classes: string[];
   clips: Clip[];
   /** Background-noise recordings found in the dataset (augmentation, silence windows). */
@@ -159,7 +161,7 @@ export function loadDataset(root: string, options: LoadOptions = {}): Dataset {
   if (clips.length === 0) throw new BeeError('no .wav files found', { file: root, hint: 'expected one sub-folder of .wav files per class' });
 
   const classes = [...new Set(clips.map((c) => c.label))].sort();
-  return { root: abs, layout: isArchive ? 'speech-commands' : 'folders', classes, clips, noiseFiles, skipped, split };
+  return { root: abs, layout: isArchive ? 'speech-commands' : 'folders', classSet, classes, clips, noiseFiles, skipped, split };
 }
 
 /** Speakers that appear in more than one split (must be none for an honest evaluation). */

@@ -17,7 +17,8 @@ export interface FeatureTable {
   features: Float32Array;
   /** Clips that could not be decoded: skipped, counted, reported. */
   failed: { file: string; reason: string }[];
-  stats: { reused: number; computed: number; seconds: number; cacheDir: string; rebuilt?: string };
+  /** `rebuilt`: why an existing cache was not trusted; `notSaved`: why the cache could not be written (the features are still returned). */
+  stats: { reused: number; computed: number; seconds: number; cacheDir: string; rebuilt?: string; notSaved?: string };
 }
 
 export interface CacheOptions {
@@ -140,13 +141,21 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
   rows.forEach((row, r) => features.set(row, r * featureSize));
 
   const unchanged = old && todo.length === 0 && old.index.rows === clips.length && Object.keys(old.index.entries).length === keys.length;
+  let notSaved: string | undefined;
   if (!unchanged) {
     const bytes = new Uint8Array(features.buffer);
     const index: CacheIndex = { format: FORMAT, featureKey: key, root: dataset.root, featureSize, rows: clips.length, sha1: sha1(bytes), entries };
-    fs.mkdirSync(dir, { recursive: true });
-    // Features first, then the index that vouches for them: a crash in between fails the checksum.
-    writeFileAtomic(path.join(dir, 'features.f32'), bytes);
-    writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      // Features first, then the index that vouches for them: a crash in between fails the checksum.
+      writeFileAtomic(path.join(dir, 'features.f32'), bytes);
+      writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));
+    } catch (err) {
+      // The cache only saves time: a read-only or full disk must not stop the work.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!code) throw err;
+      notSaved = `${code} writing ${dir}`;
+    }
   }
   return {
     params,
@@ -155,6 +164,13 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
     clips,
     features,
     failed,
-    stats: { reused: dataset.clips.length - todo.length, computed: todo.length, seconds: (performance.now() - started) / 1000, cacheDir: dir, ...(rebuilt ? { rebuilt } : {}) },
+    stats: {
+      reused: dataset.clips.length - todo.length,
+      computed: todo.length,
+      seconds: (performance.now() - started) / 1000,
+      cacheDir: dir,
+      ...(rebuilt ? { rebuilt } : {}),
+      ...(notSaved ? { notSaved } : {}),
+    },
   };
 }

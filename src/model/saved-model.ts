@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
+import { type ClassSet, type Dataset } from '../data/dataset.js';
 import { type FeatureParams } from '../features/params.js';
 import { writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
@@ -19,8 +20,8 @@ export interface ModelMeta {
   labels: string[];
   features: FeatureParams;
   network: NetworkConfig;
-  /** What the model was trained on, so evaluation can default to the same data and split. */
-  data?: { root: string; splitSalt?: string; validationPercent: number; testPercent: number; classSet: string };
+  /** What the model was trained on, so evaluation and --resume default to the same data and split. */
+  data?: { root: string; split: Dataset['split']; classSet: ClassSet };
   training?: Record<string, unknown>;
   versions: Record<string, string>;
 }

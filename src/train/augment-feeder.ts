@@ -26,6 +26,7 @@ export class AugmentFeeder {
   ) {
     worker.on('message', ({ id, features }: AugmentResult) => this.pending.get(id)?.resolve(features));
     worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`augmentation worker exited with code ${code}`)));
   }
 
   /** Starts the worker for the given feature-table rows (the training split); waits until it holds their waveforms. */

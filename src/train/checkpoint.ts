@@ -53,18 +53,35 @@ function linkTarget(out: string, link: string): string | undefined {
   }
 }
 
+/**
+ * Points `last` and `best` at the checkpoints the state names, and removes every other checkpoint
+ * (and leftovers of killed saves). Run after each save and on resume, so a kill between the two
+ * link updates is repaired by the next run rather than losing the best checkpoint.
+ */
+export function syncLinks(out: string, state: { epoch: number; best: { epoch: number } | null }): void {
+  const dir = path.join(out, 'checkpoints');
+  const wanted = { last: checkpointName(state.epoch), best: state.best ? checkpointName(state.best.epoch) : undefined };
+  for (const [link, name] of Object.entries(wanted)) {
+    if (name && linkTarget(out, link) !== name && fs.existsSync(path.join(dir, name))) pointLink(out, link, path.join('checkpoints', name));
+  }
+  const keep = new Set(Object.values(wanted));
+  for (const entry of fs.readdirSync(dir)) {
+    if (!keep.has(entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+}
+
 export async function saveCheckpoint<O, R>(
   out: string,
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   meta: ModelMeta,
   state: TrainState<O, R>,
-  isBest: boolean,
 ): Promise<void> {
   const dir = path.join(out, 'checkpoints');
   fs.mkdirSync(dir, { recursive: true });
   const name = checkpointName(state.epoch);
   const named = await optimizer.getWeights();
+  const iterations = named.find((w) => w.name === 'iter')?.tensor; // a fresh scalar; the rest are the optimizer's own
   const optimizerBytes = new Uint8Array(named.reduce((n, w) => n + w.tensor.size * 4, 0));
   let at = 0;
   // Stored as little-endian float32 (Adam's int32 iteration count converts exactly); the dtype is kept to restore it.
@@ -83,14 +100,9 @@ export async function saveCheckpoint<O, R>(
     [OPTIMIZER_FILE]: optimizerBytes,
     [STATE_FILE]: JSON.stringify(fullState, null, 2) + '\n',
   });
+  iterations?.dispose();
   debugPause(state.epoch);
-  pointLink(out, 'last', path.join('checkpoints', name));
-  if (isBest) pointLink(out, 'best', path.join('checkpoints', name));
-  // Only what last and best point at is kept; temporary leftovers of killed saves go too.
-  const keep = new Set([linkTarget(out, 'last'), linkTarget(out, 'best')]);
-  for (const entry of fs.readdirSync(dir)) {
-    if (!keep.has(entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
-  }
+  syncLinks(out, state);
 }
 
 export interface LoadedCheckpoint<O, R> {

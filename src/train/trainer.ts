@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { probeWavFile } from '../audio/wav.js';
 import { type Dataset } from '../data/dataset.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
@@ -10,7 +11,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { AugmentFeeder } from './augment-feeder.js';
 import { type AugmentOptions } from './augment.js';
-import { loadLastCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { loadLastCheckpoint, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
 import { rngFor, shuffle } from './rng.js';
 
@@ -77,6 +78,22 @@ export interface TrainResult {
 
 type State = TrainState<RunOptions, EpochRecord>;
 
+const dataOf = (dataset: Dataset): NonNullable<ModelMeta['data']> => ({ root: dataset.root, split: dataset.split, classSet: dataset.classSet });
+
+/** The noise recordings that decode; the others are reported and left out. */
+function usableNoise(files: string[], callbacks: TrainCallbacks): string[] {
+  return files.filter((file) => {
+    try {
+      probeWavFile(file);
+      return true;
+    } catch (err) {
+      if (!(err instanceof BeeError)) throw err;
+      callbacks.onStatus?.(`skipping background noise ${err.oneLine()}`);
+      return false;
+    }
+  });
+}
+
 /** Rows of the feature table in one split, and their label indices. */
 function splitRows(table: FeatureTable, labels: string[], split: string): { rows: number[]; labels: Int32Array } {
   const rows = table.clips.flatMap((c, i) => (c.split === split ? [i] : []));
@@ -131,7 +148,12 @@ export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, exitWe
  */
 export async function train(input: TrainInput): Promise<TrainResult> {
   const { dataset, table, out, callbacks = {} } = input;
+  checkOptions(input.options);
   const labels = dataset.classes;
+  const train = splitRows(table, labels, 'train');
+  const validation = splitRows(table, labels, 'validation');
+  if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
+  if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
   let options = input.options;
   let state: State;
   let model: tf.LayersModel;
@@ -141,43 +163,40 @@ export async function train(input: TrainInput): Promise<TrainResult> {
 
   if (input.resume) {
     const loaded = await loadLastCheckpoint<RunOptions, EpochRecord>(out);
-    if (loaded.meta.labels.join('\n') !== labels.join('\n')) {
-      throw new BeeError(`the checkpoint's classes (${loaded.meta.labels.join(', ')}) differ from the dataset's`, { file: out, hint: 'resume with the same --data' });
+    if (JSON.stringify(loaded.meta.data) !== JSON.stringify(dataOf(dataset)) || loaded.meta.labels.join('\n') !== labels.join('\n')) {
+      throw new BeeError('the run was trained on other data, classes or splits', { file: out, hint: 'resume without --data (or with the same data and split flags)' });
     }
     options = { ...loaded.state.options, epochs: input.options.epochs };
     state = loaded.state;
     model = loaded.model;
     network = loaded.meta.network;
     optimizer = optimizerFor(options);
-    await optimizer.setWeights(loaded.optimizerWeights);
+    await optimizer.setWeights(loaded.optimizerWeights); // copies them
+    tf.dispose(loaded.optimizerWeights.map((w) => w.tensor));
+    syncLinks(out, state);
     callbacks.onStatus?.(`resuming ${out} after epoch ${state.epoch}`);
   } else {
     if (fs.existsSync(path.join(out, 'last'))) {
       throw new BeeError('already holds a training run', { file: out, hint: 'pass --resume to continue it, or another --out' });
     }
-    checkOptions(options);
     network = networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed });
     model = buildNetwork(network);
     optimizer = optimizerFor(options);
     state = { epoch: 0, options, history: [], best: null, optimizer: [] };
   }
-  checkOptions(options);
-  fs.mkdirSync(out, { recursive: true });
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (err) {
+    throw new BeeError(`cannot create the output directory: ${(err as NodeJS.ErrnoException).code}`, { file: out, hint: 'pick a writable --out' });
+  }
 
-  const train = splitRows(table, labels, 'train');
-  const validation = splitRows(table, labels, 'validation');
-  if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
-  if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
 
   const featureSize = table.frames * table.melBins;
   const shape = [table.frames, table.melBins, 1];
   // The whole table lives in one tensor; a batch is a gather on the backend, no copy in JS.
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, featureSize]);
   const step = trainStep(model, optimizer, options.exitWeights, labels.length);
-  const feeder = options.augment
-    ? await AugmentFeeder.start(table, train.rows, options.noiseFiles ?? dataset.noiseFiles, options.augment)
-    : undefined;
-  if (options.augment && feeder?.noiseCount === 0) callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
+  let feeder: AugmentFeeder | undefined;
 
   const meta = (epoch: number): ModelMeta => ({
     format: 'bee-model',
@@ -186,13 +205,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     labels,
     features: table.params,
     network,
-    data: {
-      root: dataset.root,
-      ...(dataset.split.salt !== undefined ? { splitSalt: dataset.split.salt } : {}),
-      validationPercent: dataset.split.validationPercent,
-      testPercent: dataset.split.testPercent,
-      classSet: dataset.layout === 'speech-commands' ? 'tfds12' : 'folders',
-    },
+    data: dataOf(dataset),
     training: { epochs: epoch, options, last: state.history.at(-1), best: state.best },
     versions: { bee: BEE_VERSION, 'tfjs-core': tf.version_core, backend: tf.getBackend() },
   });
@@ -200,6 +213,11 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   let stopped = false;
   let test: ExitMetrics | null = null;
   try {
+    if (options.augment) {
+      const noise = usableNoise(options.noiseFiles ?? dataset.noiseFiles, callbacks);
+      if (noise.length === 0) callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
+      feeder = await AugmentFeeder.start(table, train.rows, noise, options.augment);
+    }
     for (let epoch = state.epoch + 1; epoch <= options.epochs && !stopped; epoch++) {
       const order = shuffle(train.rows.map((_, i) => i), rngFor(options.seed, epoch, 1));
       const steps = Math.ceil(order.length / options.batchSize);
@@ -227,6 +245,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         seen += batch.length;
         const elapsed = (performance.now() - started) / 1000;
         callbacks.onBatch?.({ epoch, step: s + 1, steps, loss: lossSum / seen, accuracy: correct.map((c) => c / seen), examplesPerSecond: seen / elapsed });
+        // Let the event loop run (signals, I/O): the step itself is synchronous native work.
+        await new Promise((resolve) => setImmediate(resolve));
         if (callbacks.shouldStop?.()) {
           stopped = true;
           break;
@@ -248,7 +268,13 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         best: isBest,
       };
       state = { ...state, epoch, history: [...state.history, record], best: isBest ? { epoch, metric } : state.best };
-      await saveCheckpoint(out, model, optimizer, meta(epoch), state, isBest);
+      try {
+        await saveCheckpoint(out, model, optimizer, meta(epoch), state);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!code) throw err;
+        throw new BeeError(`cannot save the checkpoint of epoch ${epoch}: ${code}`, { file: out, hint: 'check free disk space and permissions; --resume continues from the last saved epoch' });
+      }
       writeFileAtomic(path.join(out, 'metrics.jsonl'), state.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
       callbacks.onEpochEnd?.(record);
     }

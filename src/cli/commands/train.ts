@@ -84,7 +84,8 @@ Examples:
       // Resume on the data the run was trained on.
       const meta = readModelMeta(path.join(flags.out, 'last'));
       if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
-      dataFlags = { ...flags, data: meta.data.root, splitSalt: meta.data.splitSalt, validationPercent: meta.data.validationPercent, testPercent: meta.data.testPercent };
+      const { root, split, classSet } = meta.data;
+      dataFlags = { ...flags, data: root, splitSalt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent, hashSplit: split.method === 'hash', classes: classSet };
     }
     const data = dataFlags.data;
     if (!data) throw new BeeError('no dataset', { hint: 'pass --data DIR' });
@@ -93,12 +94,15 @@ Examples:
     const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: flags.cache, onProgress: (done) => bar.update(done) });
     bar.stop();
     if (table.stats.rebuilt) notice(`feature cache was ${table.stats.rebuilt}; rebuilt it`);
+    if (table.stats.notSaved) notice(`feature cache not saved (${table.stats.notSaved}); features will be computed again next time`);
     if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
 
-    let stopRequested = false;
+    let stopRequested = 0;
     process.on('SIGINT', () => {
-      if (stopRequested) process.exit(130);
-      stopRequested = true;
+      // The launcher passes on the SIGINT the terminal also sent us: one Ctrl-C may arrive twice.
+      if (stopRequested && Date.now() - stopRequested > 500) process.exit(130);
+      if (stopRequested) return;
+      stopRequested = Date.now();
       notice('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     });
     let epochBar: Progress | undefined;
@@ -128,16 +132,16 @@ Examples:
           epochBar?.stop();
           process.stderr.write(`${epochLine(record, flags.epochs)}\n`);
         },
-        shouldStop: () => stopRequested,
+        shouldStop: () => stopRequested > 0,
       },
     });
     epochBar?.stop();
     const summary = { out: path.resolve(result.out), epochs: result.history.length, best: result.best, test: result.test, stopped: result.stopped, last: result.history.at(-1) ?? null };
-    if (flags.json) return printJson(summary);
     if (result.stopped) {
-      notice(`interrupted; continue with: bee train --out ${flags.out} --resume`);
       process.exitCode = 130;
+      notice(result.history.length ? `interrupted; continue with: bee train --out ${flags.out} --resume` : 'interrupted before the first epoch ended; nothing was saved');
     }
+    if (flags.json) return printJson(summary);
     if (result.test) console.log(`test accuracy per exit (best checkpoint, full network): ${accs(result.test.accuracy)}`);
     console.log(`model: ${path.join(flags.out, 'best')} (epoch ${result.best?.epoch ?? '-'}, exit-4 validation accuracy ${result.best ? pct(result.best.metric) + '%' : '-'}); metrics: ${path.join(flags.out, 'metrics.jsonl')}`);
   });
