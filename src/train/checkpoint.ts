@@ -27,6 +27,33 @@ export interface TrainState<Options, EpochRecord> {
   optimizer: { name: string; shape: number[]; dtype: 'float32' | 'int32' }[];
 }
 
+/**
+ * tfjs's Adam keeps beta1^t and beta2^t as running products, but its setWeights recomputes them
+ * with pow(), which rounds differently; the difference flips binary weights and a resumed run
+ * drifts from a straight one. They are saved and restored exactly, under these names.
+ */
+const ADAM_POWERS = ['accBeta1', 'accBeta2'] as const;
+type AdamPowers = Partial<Record<(typeof ADAM_POWERS)[number], tf.Variable>>;
+
+async function optimizerState(optimizer: tf.Optimizer): Promise<{ name: string; tensor: tf.Tensor; fresh: boolean }[]> {
+  const named = (await optimizer.getWeights()).map((w) => ({ ...w, fresh: w.name === 'iter' })); // 'iter' is a new scalar
+  const powers = optimizer as unknown as AdamPowers;
+  for (const name of ADAM_POWERS) if (powers[name]) named.push({ name: `bee/${name}`, tensor: powers[name], fresh: false });
+  return named;
+}
+
+/** Restores what optimizerState saved; disposes the given tensors. */
+export async function restoreOptimizer(optimizer: tf.Optimizer, named: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+  const own = named.filter((w) => !w.name.startsWith('bee/'));
+  await optimizer.setWeights(own); // copies them
+  const powers = optimizer as unknown as AdamPowers;
+  for (const w of named) {
+    const variable = powers[w.name.slice('bee/'.length) as keyof AdamPowers];
+    if (w.name.startsWith('bee/') && variable) variable.assign(w.tensor);
+  }
+  tf.dispose(named.map((w) => w.tensor));
+}
+
 const checkpointName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 
 /**
@@ -80,8 +107,7 @@ export async function saveCheckpoint<O, R>(
   const dir = path.join(out, 'checkpoints');
   fs.mkdirSync(dir, { recursive: true });
   const name = checkpointName(state.epoch);
-  const named = await optimizer.getWeights();
-  const iterations = named.find((w) => w.name === 'iter')?.tensor; // a fresh scalar; the rest are the optimizer's own
+  const named = await optimizerState(optimizer);
   const optimizerBytes = new Uint8Array(named.reduce((n, w) => n + w.tensor.size * 4, 0));
   let at = 0;
   // Stored as little-endian float32 (Adam's int32 iteration count converts exactly); the dtype is kept to restore it.
@@ -100,7 +126,7 @@ export async function saveCheckpoint<O, R>(
     [OPTIMIZER_FILE]: optimizerBytes,
     [STATE_FILE]: JSON.stringify(fullState, null, 2) + '\n',
   });
-  iterations?.dispose();
+  tf.dispose(named.filter((w) => w.fresh).map((w) => w.tensor));
   debugPause(state.epoch);
   syncLinks(out, state);
 }

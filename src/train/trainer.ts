@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { AugmentFeeder } from './augment-feeder.js';
 import { type AugmentOptions } from './augment.js';
-import { loadLastCheckpoint, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
+import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
 import { rngFor, shuffle } from './rng.js';
 
@@ -171,8 +171,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     model = loaded.model;
     network = loaded.meta.network;
     optimizer = optimizerFor(options);
-    await optimizer.setWeights(loaded.optimizerWeights); // copies them
-    tf.dispose(loaded.optimizerWeights.map((w) => w.tensor));
+    await restoreOptimizer(optimizer, loaded.optimizerWeights);
     syncLinks(out, state);
     callbacks.onStatus?.(`resuming ${out} after epoch ${state.epoch}`);
   } else {
