@@ -68,6 +68,15 @@ test('bad input: one-line errors and non-zero exit codes, never a stack trace', 
   assertOneLineError(bee('info', '--bogus'), 1, /unknown option '--bogus'/);
 });
 
+test('bee train: bad input gives one-line errors before any work', () => {
+  const dir = tempDir();
+  assertOneLineError(bee('train', '--out', path.join(dir, 'run')), 1, /no dataset \(pass --data DIR\)/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1,2'), 1, /expected 4 comma-separated numbers/);
+  assertOneLineError(bee('train', '--data', dir, '--epochs', '0'), 1, /expected a whole number >= 1/);
+  assertOneLineError(bee('train', '--out', path.join(dir, 'none'), '--resume'), 1, /none: no checkpoint to resume from \(run without --resume to start training\)/);
+  assertOneLineError(bee('train', '--data', path.join(dir, 'missing')), 1, /missing: no such dataset directory/);
+});
+
 test('bee data info --json on a small dataset', () => {
   const root = tempDir();
   for (let i = 0; i < 12; i++) writeClip(path.join(root, i % 2 ? 'on' : 'off', `${(0xc0000000 + i * 977).toString(16)}_nohash_0.wav`), 300 + i * 20);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { initBackend } from '../../backend/backend.js';
@@ -82,6 +83,7 @@ Examples:
     let dataFlags = flags;
     if (flags.resume && !flags.data) {
       // Resume on the data the run was trained on.
+      if (!fs.existsSync(path.join(flags.out, 'last'))) throw new BeeError('no checkpoint to resume from', { file: flags.out, hint: 'run without --resume to start training' });
       const meta = readModelMeta(path.join(flags.out, 'last'));
       if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
       const { root, split, classSet } = meta.data;
