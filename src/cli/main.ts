@@ -5,6 +5,7 @@ import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
 import { featuresCommand } from './commands/features.js';
 import { infoCommand } from './commands/info.js';
+import { summaryCommand } from './commands/summary.js';
 import { trainCommand } from './commands/train.js';
 
 const data = new Command('data')
@@ -20,6 +21,7 @@ const program = new Command('bee')
   .addCommand(featuresCommand)
   .addCommand(data)
   .addCommand(trainCommand)
+  .addCommand(summaryCommand)
   .addHelpText('after', `
 Examples:
   $ bee info

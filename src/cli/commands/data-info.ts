@@ -3,6 +3,7 @@ import { summarizeDataset } from '../../data/summary.js';
 import { PAPER_FEATURES } from '../../features/params.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { notice, printJson, progressBar } from '../io.js';
+import { formatTable } from '../table.js';
 
 export const dataInfoCommand = addDatasetOptions(
   new Command('info').description('classes, clips and speakers per split, durations, skipped files'),
@@ -32,10 +33,7 @@ Examples:
       ['all', String(s.splits.train.clips), String(s.splits.validation.clips), String(s.splits.test.clips), String(s.clips)],
       ['speakers', String(s.splits.train.speakers), String(s.splits.validation.speakers), String(s.splits.test.speakers), String(s.speakers)],
     ];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r: string[]) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
-    console.log(line(head));
-    for (const r of rows) console.log(line(r));
+    console.log(formatTable(head, rows));
     console.log('');
     const d = s.durations;
     console.log(`durations: ${d.min.toFixed(3)}-${d.max.toFixed(3)} s, mean ${d.mean.toFixed(3)} s; ${d.shorterThanClip} shorter than 1 s (centre-padded), ${d.longerThanClip} longer (centre-cropped)`);
