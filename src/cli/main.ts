@@ -4,8 +4,10 @@ import { BEE_VERSION } from '../version.js';
 import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
 import { featuresCommand } from './commands/features.js';
+import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { summaryCommand } from './commands/summary.js';
+import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 
 const data = new Command('data')
@@ -21,6 +23,8 @@ const program = new Command('bee')
   .addCommand(featuresCommand)
   .addCommand(data)
   .addCommand(trainCommand)
+  .addCommand(evalCommand)
+  .addCommand(sweepCommand)
   .addCommand(summaryCommand)
   .addHelpText('after', `
 Examples:

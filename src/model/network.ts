@@ -34,14 +34,36 @@ export function networkConfig(args: { inputShape: [number, number, number]; clas
 /** Layer names, for finding a block's parts in a built or loaded model. */
 export const layerName = {
   conv13: (block: number) => `block${block}_conv1x3`,
+  bn13: (block: number) => `block${block}_bn1x3`,
+  act13: (block: number) => `block${block}_act1x3`,
   conv31: (block: number) => `block${block}_conv3x1`,
+  bn31: (block: number) => `block${block}_bn3x1`,
+  act31: (block: number) => `block${block}_act3x1`,
+  concat: (block: number) => `block${block}_concat`,
   conv11: (block: number) => `block${block}_conv1x1`,
   pool: (block: number) => `block${block}_pool`,
   /** The block's last BatchNorm: its output feeds the exit head and, through the activation, the next block. */
   bn: (block: number) => `block${block}_bn`,
   act: (block: number) => `block${block}_act`,
+  exitPool: (block: number) => `exit${block}_pool`,
   exit: (block: number) => `exit${block}`,
 };
+
+type LayerLookup = (name: string) => tf.layers.Layer;
+
+/**
+ * Applies block b (and its exit head) to x with the layers `layer` finds by name: the one place
+ * the block's wiring lives, for building the network and for cutting a loaded one into stages.
+ * Returns the exit's logits and, unless it is the last block, the next block's input.
+ */
+export function wireBlock(layer: LayerLookup, b: number, x: tf.SymbolicTensor, last: boolean): { logits: tf.SymbolicTensor; next?: tf.SymbolicTensor } {
+  const apply = (name: string, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer(name).apply(input) as tf.SymbolicTensor;
+  const a = apply(layerName.act13(b), apply(layerName.bn13(b), apply(layerName.conv13(b), x)));
+  const c = apply(layerName.act31(b), apply(layerName.bn31(b), apply(layerName.conv31(b), x)));
+  const y = apply(layerName.bn(b), apply(layerName.pool(b), apply(layerName.conv11(b), apply(layerName.concat(b), [a, c]))));
+  const logits = apply(layerName.exit(b), apply(layerName.exitPool(b), y));
+  return last ? { logits } : { logits, next: apply(layerName.act(b), y) };
+}
 
 /**
  * The paper's early-exit network. Each of the four blocks runs a (1x3) and a (3x1) convolution in
@@ -68,24 +90,29 @@ export function buildNetwork(config: NetworkConfig): tf.LayersModel {
       seed: seed++,
       name,
     });
-  const bn = (name: string) => new BatchNorm({ name });
   const act = (name: string) => (binary ? new QuantActivation({ quantizer: 'ste_sign', name }) : tf.layers.reLU({ name }));
-  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
-
-  const input = tf.input({ shape: config.inputShape, name: 'logmel' });
-  let x = input;
-  const exits: tf.SymbolicTensor[] = [];
+  const layers = new Map<string, tf.layers.Layer>();
+  const add = (layer: tf.layers.Layer) => layers.set(layer.name, layer);
+  const blocks = config.filters.length;
   config.filters.forEach((filters, i) => {
     const b = i + 1;
-    const a = apply(act(`block${b}_act1x3`), apply(bn(`block${b}_bn1x3`), apply(conv(filters, [1, 3], layerName.conv13(b)), x)));
-    const c = apply(act(`block${b}_act3x1`), apply(bn(`block${b}_bn3x1`), apply(conv(filters, [3, 1], layerName.conv31(b)), x)));
-    let y = apply(tf.layers.concatenate({ name: `block${b}_concat` }), [a, c]);
-    y = apply(conv(filters, [1, 1], layerName.conv11(b)), y);
-    y = apply(tf.layers.maxPooling2d({ poolSize: 2, name: layerName.pool(b) }), y);
-    y = apply(bn(layerName.bn(b)), y);
-    const pooled = apply(tf.layers.globalMaxPooling2d({ name: `exit${b}_pool` }), y);
-    exits.push(apply(new QuantDense({ units: config.classes, useBias: true, seed: seed++, name: layerName.exit(b) }), pooled));
-    if (b < config.filters.length) x = apply(act(layerName.act(b)), y);
+    add(conv(filters, [1, 3], layerName.conv13(b)));
+    add(conv(filters, [3, 1], layerName.conv31(b)));
+    add(conv(filters, [1, 1], layerName.conv11(b)));
+    for (const name of [layerName.bn13(b), layerName.bn31(b), layerName.bn(b)]) add(new BatchNorm({ name }));
+    for (const name of [layerName.act13(b), layerName.act31(b), ...(b < blocks ? [layerName.act(b)] : [])]) add(act(name));
+    add(tf.layers.concatenate({ name: layerName.concat(b) }));
+    add(tf.layers.maxPooling2d({ poolSize: 2, name: layerName.pool(b) }));
+    add(tf.layers.globalMaxPooling2d({ name: layerName.exitPool(b) }));
+    add(new QuantDense({ units: config.classes, useBias: true, seed: seed++, name: layerName.exit(b) }));
   });
+  const input = tf.input({ shape: config.inputShape, name: 'logmel' });
+  let x: tf.SymbolicTensor = input;
+  const exits: tf.SymbolicTensor[] = [];
+  for (let b = 1; b <= blocks; b++) {
+    const { logits, next } = wireBlock((name) => layers.get(name)!, b, x, b === blocks);
+    exits.push(logits);
+    if (next) x = next;
+  }
   return tf.model({ inputs: input, outputs: exits, name: `bee_${config.precision}` });
 }

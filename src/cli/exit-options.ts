@@ -1,0 +1,31 @@
+import { Command, Option } from 'commander';
+import { BeeError } from '../errors.js';
+import { parseThresholds, type ExitRule } from '../exits/rules.js';
+import { addDatasetOptions } from './dataset-options.js';
+
+/** --model, the dataset flags (defaulting to the model's training data) and --split. */
+export function addEvaluationOptions(command: Command): Command {
+  return addDatasetOptions(command.requiredOption('--model <dir>', 'a model directory, or a bee train --out directory (its best checkpoint)'), false)
+    .addOption(new Option('--split <name>', 'which split to evaluate').choices(['train', 'validation', 'test']).default('test'))
+    .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)');
+}
+
+/** --threshold (max-softmax) or --entropy, as an exit rule. */
+export function addRuleOptions(command: Command): Command {
+  return command
+    .option('--threshold <t>', 'stop at the first exit whose max softmax >= t (1: never early); or one per exit: t1,t2,t3')
+    .option('--entropy <t>', 'stop at the first exit whose normalized entropy H(p)/ln(classes) <= t; or t1,t2,t3');
+}
+
+export function ruleFromFlags(flags: { threshold?: string; entropy?: string }, exits: number): ExitRule {
+  if (flags.threshold !== undefined && flags.entropy !== undefined) {
+    throw new BeeError('pass --threshold or --entropy, not both');
+  }
+  if (flags.entropy !== undefined) return { criterion: 'entropy', thresholds: parseThresholds(flags.entropy, exits) };
+  return { criterion: 'max-softmax', thresholds: parseThresholds(flags.threshold ?? '0.85', exits) };
+}
+
+export function describeRule(rule: ExitRule): string {
+  const t = new Set(rule.thresholds).size === 1 ? String(rule.thresholds[0]) : rule.thresholds.join(',');
+  return rule.criterion === 'entropy' ? `normalized entropy <= ${t}` : `max softmax >= ${t}`;
+}

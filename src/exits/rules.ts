@@ -1,0 +1,53 @@
+import { BeeError } from '../errors.js';
+
+export type Criterion = 'max-softmax' | 'entropy';
+
+/**
+ * When to stop: after exit k (k < last), stop if its softmax is confident enough. max-softmax:
+ * max p >= threshold; entropy: H(p) / ln(classes) <= threshold. The last exit always answers.
+ * One threshold for every exit, or one per exit but the last.
+ */
+export interface ExitRule {
+  criterion: Criterion;
+  thresholds: number[];
+}
+
+export function parseThresholds(value: string, exits: number): number[] {
+  const parts = value.split(',').map((v) => v.trim());
+  const thresholds = parts.map(Number);
+  if (parts.some((p) => p === '') || thresholds.some((t) => !(t >= 0 && t <= 1))) {
+    throw new BeeError(`threshold '${value}' is not in [0, 1]`, { hint: 'e.g. --threshold 0.85, or one per exit: --threshold 0.9,0.85,0.8' });
+  }
+  if (thresholds.length !== 1 && thresholds.length !== exits - 1) {
+    throw new BeeError(`expected 1 threshold or ${exits - 1} (one per exit but the last), got ${thresholds.length}`, { hint: 'e.g. --threshold 0.9,0.85,0.8' });
+  }
+  return thresholds.length === 1 ? Array(exits - 1).fill(thresholds[0]) : thresholds;
+}
+
+export function maxProbability(p: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] > max) max = p[i];
+  return max;
+}
+
+/** Entropy of p divided by ln(classes): 0 for a one-hot, 1 for uniform. */
+export function normalizedEntropy(p: ArrayLike<number>): number {
+  let h = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] > 0) h -= p[i] * Math.log(p[i]);
+  return h / Math.log(p.length);
+}
+
+/** Whether to stop after exit `exit` (1-based) with softmax p. */
+export function shouldExit(p: ArrayLike<number>, exit: number, exits: number, rule: ExitRule): boolean {
+  if (exit >= exits) return true;
+  const t = rule.thresholds[exit - 1];
+  if (rule.criterion === 'entropy') return normalizedEntropy(p) <= t;
+  // A saturated float32 softmax can be exactly 1: threshold 1 must mean "never early".
+  return t < 1 && maxProbability(p) >= t;
+}
+
+/** The exit a sample leaves by, given every exit's softmax (the same rule as the early-exit path). */
+export function exitFor(probs: ArrayLike<number>[], rule: ExitRule): number {
+  for (let k = 1; k <= probs.length; k++) if (shouldExit(probs[k - 1], k, probs.length, rule)) return k;
+  return probs.length;
+}

@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs';
+import { wireBlock } from '../model/network.js';
+import { shouldExit, type ExitRule } from './rules.js';
+
+export interface EarlyExitResult {
+  /** 1-based exit that answered */
+  exit: number;
+  /** softmax of every exit that ran, in order */
+  probs: Float32Array[];
+  /** wall time of the path, feature tensor to decision, in ms */
+  ms: number;
+}
+
+/**
+ * A trained early-exit network cut into its blocks: stage k maps block k's input to exit k's
+ * logits and block k+1's input. Early-exit inference runs stage after stage on one example and
+ * stops at the first confident exit, so only the blocks actually needed are computed.
+ */
+export class StagedModel {
+  private readonly stages: tf.LayersModel[];
+
+  constructor(readonly model: tf.LayersModel) {
+    const blocks = model.outputs.length;
+    let shape = model.inputs[0].shape.slice(1) as number[];
+    this.stages = [];
+    for (let b = 1; b <= blocks; b++) {
+      const input = tf.input({ shape });
+      const { logits, next } = wireBlock((name) => model.getLayer(name), b, input, b === blocks);
+      this.stages.push(tf.model({ inputs: input, outputs: next ? [logits, next] : [logits] }));
+      if (next) shape = next.shape.slice(1) as number[];
+    }
+  }
+
+  get exits(): number {
+    return this.stages.length;
+  }
+
+  /** Runs one example (shape [1, frames, mel bins, 1]) block by block until the rule says stop. */
+  run(x: tf.Tensor, rule: ExitRule): EarlyExitResult {
+    const started = performance.now();
+    const probs: Float32Array[] = [];
+    let input = x;
+    for (let k = 1; k <= this.stages.length; k++) {
+      const out = this.stages[k - 1].apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
+      const outputs = Array.isArray(out) ? out : [out];
+      const p = tf.tidy(() => tf.softmax(outputs[0]).dataSync() as Float32Array);
+      outputs[0].dispose();
+      if (input !== x) input.dispose();
+      probs.push(p);
+      if (shouldExit(p, k, this.stages.length, rule)) {
+        tf.dispose(outputs.slice(1));
+        return { exit: k, probs, ms: performance.now() - started };
+      }
+      input = outputs[1];
+    }
+    throw new Error('the last exit always answers');
+  }
+
+  /** Every exit's softmax for a batch (the full network), row-major: [exit][example * classes]. */
+  allExits(x: tf.Tensor): Float32Array[] {
+    return tf.tidy(() => (this.model.apply(x, { training: false }) as tf.Tensor[]).map((logits) => tf.softmax(logits).dataSync() as Float32Array));
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,63 @@
+import { type SweepResult } from '../exits/sweep.js';
+
+interface Panel {
+  title: string;
+  xLabel: string;
+  x: (row: { meanExit?: number; relativeCompute: number; exit?: number }) => number;
+  xRange: [number, number];
+}
+
+const W = 440;
+const H = 340;
+const M = { left: 56, right: 16, top: 34, bottom: 48 };
+const COLORS: Record<string, string> = { 'max-softmax': '#1f77b4', entropy: '#d62728' };
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** Accuracy against mean exit and against relative compute: one curve per criterion, each exit alone as points. */
+export function tradeoffSvg(result: SweepResult, title: string): string {
+  const accuracies = [...result.rows.map((r) => r.accuracy), ...result.exits.map((e) => e.accuracy)];
+  const yMin = Math.max(0, Math.floor(Math.min(...accuracies) * 10) / 10);
+  const yMax = Math.min(1, Math.max(yMin + 0.1, Math.ceil(Math.max(...accuracies) * 10) / 10));
+  const panels: Panel[] = [
+    { title: 'accuracy vs mean exit', xLabel: 'mean exit', x: (r) => r.meanExit ?? r.exit!, xRange: [1, 4] },
+    { title: 'accuracy vs compute', xLabel: 'MACs / full network', x: (r) => r.relativeCompute, xRange: [0, 1] },
+  ];
+  const parts = panels.map((panel, i) => {
+    const ox = i * W;
+    const sx = (v: number) => ox + M.left + ((v - panel.xRange[0]) / (panel.xRange[1] - panel.xRange[0])) * (W - M.left - M.right);
+    const sy = (v: number) => M.top + (1 - (v - yMin) / (yMax - yMin)) * (H - M.top - M.bottom);
+    const out: string[] = [];
+    out.push(`<text x="${ox + W / 2}" y="20" text-anchor="middle" font-size="14">${esc(panel.title)}</text>`);
+    out.push(`<rect x="${ox + M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#888"/>`);
+    for (let t = 0; t <= 4; t++) {
+      const xv = panel.xRange[0] + ((panel.xRange[1] - panel.xRange[0]) * t) / 4;
+      const yv = yMin + ((yMax - yMin) * t) / 4;
+      out.push(`<text x="${sx(xv)}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${xv.toFixed(panel.xRange[1] > 1 ? 1 : 2)}</text>`);
+      out.push(`<text x="${ox + M.left - 6}" y="${sy(yv) + 4}" text-anchor="end" font-size="11">${(100 * yv).toFixed(0)}%</text>`);
+      out.push(`<line x1="${ox + M.left}" x2="${ox + W - M.right}" y1="${sy(yv)}" y2="${sy(yv)}" stroke="#eee"/>`);
+    }
+    out.push(`<text x="${ox + M.left + (W - M.left - M.right) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">${esc(panel.xLabel)}</text>`);
+    for (const criterion of Object.keys(COLORS)) {
+      const points = result.rows.filter((r) => r.criterion === criterion).map((r) => [sx(panel.x(r)), sy(r.accuracy)] as const).sort((a, b) => a[0] - b[0]);
+      out.push(`<polyline fill="none" stroke="${COLORS[criterion]}" stroke-width="2" points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
+    }
+    for (const e of result.exits) {
+      const [x, y] = [sx(panel.x(e)), sy(e.accuracy)];
+      const right = x > ox + W - M.right - 50; // keep the label inside the panel
+      out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="#333"/><text x="${(right ? x - 6 : x + 6).toFixed(1)}" y="${(y - 8).toFixed(1)}" font-size="11" text-anchor="${right ? 'end' : 'start'}">exit ${e.exit}</text>`);
+    }
+    return out.join('\n');
+  });
+  const legend = Object.entries(COLORS)
+    .map(([name, color], i) => `<line x1="${M.left + 10 + i * 130}" x2="${M.left + 34 + i * 130}" y1="${H + 14}" y2="${H + 14}" stroke="${color}" stroke-width="2"/><text x="${M.left + 40 + i * 130}" y="${H + 18}" font-size="12">${name}</text>`)
+    .join('\n');
+  const exitsLegend = `<circle cx="${M.left + 276}" cy="${H + 14}" r="4" fill="#333"/><text x="${M.left + 286}" y="${H + 18}" font-size="12">each exit alone</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 48}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${W}" y="${H + 40}" text-anchor="middle" font-size="12" fill="#555">${esc(title)}</text>
+${parts.join('\n')}
+${legend}
+${exitsLegend}
+</svg>
+`;
+}
