@@ -20,3 +20,11 @@ export { loadModelDir, readModelMeta, resolveModelDir, writeModelDir, type Model
 export { train, trainStep, type EpochRecord, type RunOptions, type TrainInput, type TrainResult } from './train/trainer.js';
 export { exitMetrics, type ExitMetrics } from './train/evaluate.js';
 export { DEFAULT_AUGMENT, type AugmentOptions } from './train/augment.js';
+export { modelCost, type ModelCost } from './model/costs.js';
+export { exitFor, parseThresholds, shouldExit, type Criterion, type ExitRule } from './exits/rules.js';
+export { StagedModel, type EarlyExitResult } from './exits/staged-model.js';
+export { allExitProbabilities, evaluateEarlyExit, outcomesFromProbabilities, splitExamples } from './exits/evaluate.js';
+export { buildReport, type EarlyExitReport } from './exits/report.js';
+export { sweep, sweepCsv, type SweepResult, type SweepRow } from './exits/sweep.js';
+export { predictAudio, type Prediction } from './exits/predict.js';
+export { tradeoffSvg } from './report/plot.js';

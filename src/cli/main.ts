@@ -6,6 +6,7 @@ import { dataInfoCommand } from './commands/data-info.js';
 import { featuresCommand } from './commands/features.js';
 import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
+import { predictCommand } from './commands/predict.js';
 import { summaryCommand } from './commands/summary.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
@@ -25,6 +26,7 @@ const program = new Command('bee')
   .addCommand(trainCommand)
   .addCommand(evalCommand)
   .addCommand(sweepCommand)
+  .addCommand(predictCommand)
   .addCommand(summaryCommand)
   .addHelpText('after', `
 Examples:

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/backend.ts';
+import { loadDataset } from '../src/data/dataset.ts';
+import { loadFeatures } from '../src/data/feature-cache.ts';
+import { allExitProbabilities, evaluateEarlyExit, outcomesFromProbabilities, splitExamples } from '../src/exits/evaluate.ts';
+import { buildReport, expectedCalibrationError } from '../src/exits/report.ts';
+import { exitFor, normalizedEntropy, parseThresholds, shouldExit } from '../src/exits/rules.ts';
+import { StagedModel } from '../src/exits/staged-model.ts';
+import { sweep } from '../src/exits/sweep.ts';
+import { windowStarts } from '../src/exits/predict.ts';
+import { PAPER_FEATURES } from '../src/features/params.ts';
+import { modelCost } from '../src/model/costs.ts';
+import { loadModelDir } from '../src/model/saved-model.ts';
+import { train } from '../src/train/trainer.ts';
+import { tempDir } from './helpers/datasets.ts';
+import { makeToneDataset } from './helpers/tones.ts';
+
+const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
+const bee = (...args: string[]) => spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: cache } });
+let cache: string;
+let run: string;
+let dataRoot: string;
+
+before(async () => {
+  await initBackend();
+  cache = tempDir('bee-cache-');
+  dataRoot = tempDir('bee-tones-');
+  makeToneDataset(dataRoot, undefined, 24, 4);
+  const dataset = loadDataset(dataRoot, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
+  const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
+  run = path.join(tempDir(), 'run');
+  await train({ dataset, table, out: run, options: { epochs: 6, batchSize: 8, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 7, precision: 'binary', width: 0.25, augment: false } });
+});
+
+test('exit rules: max-softmax, normalized entropy, per-exit thresholds, threshold 1 never exits early', () => {
+  const sure = [1, 0, 0];
+  const unsure = [0.5, 0.3, 0.2];
+  const rule = { criterion: 'max-softmax' as const, thresholds: [0.9, 0.45, 0.6] };
+  assert.equal(exitFor([unsure, unsure, sure, sure], rule), 2); // 0.5 >= 0.45 at exit 2
+  assert.equal(exitFor([unsure, [0.4, 0.3, 0.3], [0.55, 0.4, 0.05], unsure], rule), 4);
+  assert.equal(shouldExit(sure, 1, 4, { criterion: 'max-softmax', thresholds: [1, 1, 1] }), false, 'a softmax saturated at exactly 1');
+  assert.equal(shouldExit(unsure, 4, 4, { criterion: 'max-softmax', thresholds: [1, 1, 1] }), true, 'the last exit always answers');
+  assert.equal(normalizedEntropy([1 / 3, 1 / 3, 1 / 3]), 1);
+  assert.equal(normalizedEntropy(sure), 0);
+  assert.equal(exitFor([unsure, sure, sure, sure], { criterion: 'entropy', thresholds: [0.1, 0.1, 0.1] }), 2);
+  assert.deepEqual(parseThresholds('0.85', 4), [0.85, 0.85, 0.85]);
+  assert.deepEqual(parseThresholds('0.9,0.85,0.8', 4), [0.9, 0.85, 0.8]);
+  assert.throws(() => parseThresholds('1.2', 4), /not in \[0, 1\]/);
+  assert.throws(() => parseThresholds('0.9,0.8', 4), /expected 1 threshold or 3/);
+});
+
+test('report numbers from known exit confidences, computed by hand', () => {
+  // Three classes, four exits, four examples; probabilities per exit, example-major.
+  const p = (...rows: number[][]) => Float32Array.from(rows.flat());
+  const allProbs = [
+    p([0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.4, 0.3, 0.3], [0.34, 0.33, 0.33]),
+    p([0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.1, 0.1, 0.8]),
+    p([0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]),
+    p([0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.05, 0.05, 0.9], [0.1, 0.8, 0.1]),
+  ];
+  const labels = Int32Array.of(0, 1, 2, 2);
+  const outcomes = outcomesFromProbabilities(allProbs, labels, 3, { criterion: 'max-softmax', thresholds: [0.85, 0.75, 0.85] });
+  // Example 0 exits at 1 (0.9); 1 at 2 (0.8); 2 at 4 (0.6, 0.8 < 0.85 at 3); 3 at 2 (0.8 >= 0.75).
+  assert.deepEqual(outcomes.map((o) => o.exit), [1, 2, 4, 2]);
+  const relativeMacs = [0.1, 0.4, 0.7, 1];
+  const r = buildReport(outcomes, allProbs, ['a', 'b', 'c'], relativeMacs);
+  assert.equal(r.accuracy, 1);
+  assert.equal(r.meanExit, 9 / 4);
+  assert.equal(r.stdExit, Math.sqrt(((1 - 2.25) ** 2 + 0.25 ** 2 + 1.75 ** 2 + 0.25 ** 2) / 4));
+  assert.deepEqual(r.exitHistogram, [1, 2, 0, 1]);
+  assert.ok(Math.abs(r.relativeCompute - (0.1 + 0.4 + 1 + 0.4) / 4) < 1e-12);
+  assert.deepEqual(r.perExit.map((e) => e.accuracyAll), [0.5, 1, 1, 0.75]);
+  assert.deepEqual(r.perExit.map((e) => e.accuracyExited), [1, 1, null, 1]);
+  assert.deepEqual(r.perClass.map((c) => [c.label, c.count, c.accuracy, c.meanExit]), [['a', 1, 1, 1], ['b', 1, 1, 2], ['c', 2, 1, 3]]);
+  assert.deepEqual(r.confusion.matrix, [[1, 0, 0], [0, 1, 0], [0, 0, 2]]);
+  // Exit 1: confidences 0.9, 0.7, 0.4, 0.34 (correct, correct, wrong, wrong), each in its own bin.
+  assert.ok(Math.abs(r.perExit[0].ece - (0.1 + 0.3 + 0.4 + 0.34) / 4) < 1e-6);
+  assert.ok(Math.abs(expectedCalibrationError([0.95, 0.95], [true, false]) - 0.45) < 1e-12);
+});
+
+test('early exit on a trained model: threshold 1 is exit 4; a sweep equals eval at three thresholds', async () => {
+  const { model, meta } = await loadModelDir(run);
+  const staged = new StagedModel(model);
+  const dataset = loadDataset(dataRoot, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
+  const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
+  const examples = splitExamples(table, meta.labels, 'test');
+  const macs = modelCost(model).exits.map((e) => e.relativeMacs);
+  const never = evaluateEarlyExit(staged, table, examples, meta.labels, { criterion: 'max-softmax', thresholds: [1, 1, 1] }, macs);
+  assert.equal(never.meanExit, 4);
+  assert.equal(never.relativeCompute, 1);
+  assert.equal(never.accuracy, never.perExit[3].accuracyAll);
+  assert.ok(never.latencyMs!.median > 0);
+
+  const allProbs = allExitProbabilities(staged, table, examples);
+  const grid = sweep(allProbs, examples.labels, meta.labels, macs);
+  for (const [criterion, threshold] of [['max-softmax', 0.5], ['max-softmax', 0.85], ['entropy', 0.5]] as const) {
+    const ev = evaluateEarlyExit(staged, table, examples, meta.labels, { criterion, thresholds: [threshold, threshold, threshold] }, macs);
+    const row = grid.rows.find((r) => r.criterion === criterion && r.threshold === threshold)!;
+    assert.deepEqual([row.accuracy, row.meanExit, row.relativeCompute, row.exitHistogram], [ev.accuracy, ev.meanExit, ev.relativeCompute, ev.exitHistogram], `${criterion} ${threshold}`);
+  }
+  const early = evaluateEarlyExit(staged, table, examples, meta.labels, { criterion: 'max-softmax', thresholds: [0.5, 0.5, 0.5] }, macs);
+  assert.ok(early.meanExit < 4 && early.relativeCompute < 1, `mean exit ${early.meanExit}`);
+  // Only the blocks needed ran: an example that left at exit k carries k softmaxes.
+  const x = tf.tensor4d(table.features.subarray(examples.rows[0] * 98 * 64, (examples.rows[0] + 1) * 98 * 64), [1, 98, 64, 1]);
+  const one = staged.run(x, { criterion: 'max-softmax', thresholds: [0, 0, 0] });
+  assert.equal(one.exit, 1);
+  assert.equal(one.probs.length, 1);
+  staged.dispose();
+});
+
+test('bee eval and bee sweep on the command line', () => {
+  const ev = bee('eval', '--model', run, '--threshold', '0.85', '--json');
+  assert.equal(ev.status, 0, ev.stderr);
+  const r = JSON.parse(ev.stdout);
+  for (const key of ['accuracy', 'meanExit', 'stdExit', 'exitHistogram', 'relativeCompute', 'latencyMs', 'perExit', 'perClass']) assert.ok(key in r, key);
+  assert.equal(r.exitHistogram.length, 4);
+  assert.ok('median' in r.latencyMs && 'p95' in r.latencyMs);
+  assert.ok(r.perExit.every((e: { accuracyAll: number }) => e.accuracyAll >= 0));
+  const out = path.join(tempDir(), 'sweep');
+  const sw = bee('sweep', '--model', run, '--out', out, '--json');
+  assert.equal(sw.status, 0, sw.stderr);
+  const row = JSON.parse(sw.stdout).rows.find((x: { criterion: string; threshold: number }) => x.criterion === 'max-softmax' && x.threshold === 0.85);
+  assert.deepEqual([row.accuracy, row.meanExit, row.relativeCompute], [r.accuracy, r.meanExit, r.relativeCompute]);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['sweep.csv', 'sweep.json', 'sweep.svg']);
+  assert.match(fs.readFileSync(path.join(out, 'sweep.svg'), 'utf8'), /<svg[\s\S]*<polyline[\s\S]*exit 4/);
+  assert.match(fs.readFileSync(path.join(out, 'sweep.csv'), 'utf8'), /^criterion,threshold,accuracy,mean_exit,relative_compute/);
+});
+
+test('bad input to bee eval: one-line errors, non-zero exit codes', () => {
+  const dir = tempDir();
+  const oneLine = (r: ReturnType<typeof bee>, pattern: RegExp) => {
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  };
+  oneLine(bee('eval', '--model', path.join(dir, 'missing')), /missing: no such model directory/);
+  oneLine(bee('eval', '--model', run, '--threshold', '1.5'), /threshold '1\.5' is not in \[0, 1\]/);
+  oneLine(bee('eval', '--model', run, '--threshold', '0.5', '--entropy', '0.2'), /--threshold or --entropy, not both/);
+  const old = path.join(dir, 'old');
+  fs.cpSync(path.join(run, 'best'), old, { recursive: true, dereference: true });
+  const meta = JSON.parse(fs.readFileSync(path.join(old, 'bee.json'), 'utf8'));
+  fs.writeFileSync(path.join(old, 'bee.json'), JSON.stringify({ ...meta, formatVersion: 99 }));
+  oneLine(bee('eval', '--model', old), /model format 99, this bee reads 1/);
+});
+
+test('bee predict: label, confidence, exit and time per file; long clips in windows; bad files reported', () => {
+  assert.deepEqual(windowStarts(12000, 16000), [0]);
+  assert.deepEqual(windowStarts(16000, 16000), [0]);
+  assert.deepEqual(windowStarts(27307, 16000), [0, 8000, 11307]);
+  const fixtures = path.join(import.meta.dirname, 'fixtures');
+  const junk = path.join(tempDir(), 'junk.wav');
+  fs.writeFileSync(junk, 'not audio');
+  const r = bee('predict', path.join(fixtures, 'yes-16k.wav'), path.join(fixtures, 'stop-long.wav'), junk, '--model', run, '--json');
+  assert.equal(r.status, 1, 'a bad file makes the exit code non-zero');
+  const [yes, long, bad] = JSON.parse(r.stdout);
+  assert.ok(['high', 'low', 'mid'].includes(yes.label));
+  assert.ok(yes.confidence > 0 && yes.confidence <= 1);
+  assert.ok(yes.exit >= 1 && yes.exit <= 4);
+  assert.ok(yes.ms > 0);
+  assert.equal(yes.windows, 1);
+  assert.equal(long.windows, 3);
+  assert.match(bad.error, /junk\.wav: not a WAV file/);
+});
