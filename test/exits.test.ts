@@ -13,6 +13,8 @@ import { exitFor, normalizedEntropy, parseThresholds, shouldExit } from '../src/
 import { StagedModel } from '../src/exits/staged-model.ts';
 import { sweep } from '../src/exits/sweep.ts';
 import { windowStarts } from '../src/exits/predict.ts';
+import { fitTemperature } from '../src/exits/calibrate.ts';
+import { mulberry32 } from '../src/train/rng.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { modelCost } from '../src/model/costs.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
@@ -165,4 +167,37 @@ test('bee predict: label, confidence, exit and time per file; long clips in wind
   assert.equal(yes.windows, 1);
   assert.equal(long.windows, 3);
   assert.match(bad.error, /junk\.wav: not a WAV file/);
+});
+
+test('temperature scaling recovers the temperature of overconfident logits', () => {
+  const rng = mulberry32(9);
+  const classes = 5;
+  const n = 4000;
+  const logits = new Float32Array(n * classes);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: classes }, () => 2 * (rng() - 0.5) * 2);
+    const p = z.map(Math.exp);
+    const sum = p.reduce((a, b) => a + b);
+    let u = rng() * sum;
+    labels[i] = p.findIndex((v) => (u -= v) <= 0);
+    z.forEach((v, c) => (logits[i * classes + c] = 3 * v)); // reported 3x too sharp
+  }
+  const t = fitTemperature(logits, labels, classes);
+  assert.ok(Math.abs(t - 3) < 0.25, `fitted ${t}`);
+});
+
+test('bee sweep --calibrate saves a temperature per exit, which bee eval then uses', () => {
+  const copy = path.join(tempDir(), 'run');
+  fs.cpSync(run, copy, { recursive: true });
+  const r = bee('sweep', '--model', copy, '--calibrate', '--out', path.join(copy, 'sweep'), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const { calibration, temperatures } = JSON.parse(r.stdout);
+  assert.equal(calibration.temperatures.length, 4);
+  assert.deepEqual(temperatures, calibration.temperatures);
+  assert.ok(calibration.before.length > 0);
+  const meta = JSON.parse(fs.readFileSync(path.join(copy, 'best', 'bee.json'), 'utf8'));
+  assert.deepEqual(meta.calibration.temperatures, calibration.temperatures);
+  const ev = JSON.parse(bee('eval', '--model', copy, '--threshold', '0.85', '--json').stdout);
+  assert.deepEqual(ev.temperatures, calibration.temperatures);
 });

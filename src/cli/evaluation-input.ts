@@ -40,5 +40,5 @@ export async function loadEvaluationInput(flags: EvaluationFlags): Promise<Evalu
   const table = await loadFeatures(dataset, { params: meta.features, cacheDir: flags.cache, onProgress: (done) => bar.update(done) });
   bar.stop();
   if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
-  return { staged: new StagedModel(model), meta, dir, table, examples: splitExamples(table, meta.labels, flags.split), cost: modelCost(model) };
+  return { staged: new StagedModel(model, meta.calibration?.temperatures), meta, dir, table, examples: splitExamples(table, meta.labels, flags.split), cost: modelCost(model) };
 }

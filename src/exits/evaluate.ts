@@ -31,12 +31,12 @@ function featureTensor(table: FeatureTable, rows: number[]): tf.Tensor4D {
   return tf.tensor4d(data, [rows.length, table.frames, table.melBins, 1]);
 }
 
-/** Every exit's softmax on every example, batched: [exit][example * classes]. */
-export function allExitProbabilities(staged: StagedModel, table: FeatureTable, examples: SplitExamples, batchSize = 256): Float32Array[] {
+/** Every exit's softmax (or logits) on every example, batched: [exit][example * classes]. */
+export function allExitProbabilities(staged: StagedModel, table: FeatureTable, examples: SplitExamples, what: 'softmax' | 'logits' = 'softmax', batchSize = 256): Float32Array[] {
   const parts: Float32Array[][] = [];
   for (let at = 0; at < examples.rows.length; at += batchSize) {
     const x = featureTensor(table, examples.rows.slice(at, at + batchSize));
-    parts.push(staged.allExits(x));
+    parts.push(what === 'softmax' ? staged.allExits(x) : staged.allLogits(x));
     x.dispose();
   }
   return Array.from({ length: staged.exits }, (_, k) => {

@@ -18,8 +18,14 @@ export interface EarlyExitResult {
  */
 export class StagedModel {
   private readonly stages: tf.LayersModel[];
+  /** Softmax temperature of each exit (1: as trained; `bee sweep --calibrate` fits them). */
+  temperatures: number[];
 
-  constructor(readonly model: tf.LayersModel) {
+  constructor(
+    readonly model: tf.LayersModel,
+    temperatures?: number[],
+  ) {
+    this.temperatures = temperatures ?? model.outputs.map(() => 1);
     const blocks = model.outputs.length;
     let shape = model.inputs[0].shape.slice(1) as number[];
     this.stages = [];
@@ -43,7 +49,7 @@ export class StagedModel {
     for (let k = 1; k <= this.stages.length; k++) {
       const out = this.stages[k - 1].apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
       const outputs = Array.isArray(out) ? out : [out];
-      const p = tf.tidy(() => tf.softmax(outputs[0]).dataSync() as Float32Array);
+      const p = tf.tidy(() => tf.softmax(tf.div(outputs[0], this.temperatures[k - 1])).dataSync() as Float32Array);
       outputs[0].dispose();
       if (input !== x) input.dispose();
       probs.push(p);
@@ -58,7 +64,12 @@ export class StagedModel {
 
   /** Every exit's softmax for a batch (the full network), row-major: [exit][example * classes]. */
   allExits(x: tf.Tensor): Float32Array[] {
-    return tf.tidy(() => (this.model.apply(x, { training: false }) as tf.Tensor[]).map((logits) => tf.softmax(logits).dataSync() as Float32Array));
+    return tf.tidy(() => (this.model.apply(x, { training: false }) as tf.Tensor[]).map((logits, k) => tf.softmax(tf.div(logits, this.temperatures[k])).dataSync() as Float32Array));
+  }
+
+  /** Every exit's logits for a batch, as allExits. */
+  allLogits(x: tf.Tensor): Float32Array[] {
+    return tf.tidy(() => (this.model.apply(x, { training: false }) as tf.Tensor[]).map((logits) => logits.dataSync() as Float32Array));
   }
 
   dispose(): void {

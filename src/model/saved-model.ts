@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { type ClassSet, type Dataset } from '../data/dataset.js';
 import { type FeatureParams } from '../features/params.js';
-import { writeFileSynced } from '../util/atomic.js';
+import { writeFileAtomic, writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { type NetworkConfig } from './network.js';
 // Registers bee's layer classes with tfjs, which a loaded model.json names.
@@ -23,6 +23,8 @@ export interface ModelMeta {
   /** What the model was trained on, so evaluation and --resume default to the same data and split. */
   data?: { root: string; split: Dataset['split']; classSet: ClassSet };
   training?: Record<string, unknown>;
+  /** Softmax temperature per exit, fitted on the validation split by `bee sweep --calibrate`. */
+  calibration?: { temperatures: number[]; split: string; date: string };
   versions: Record<string, string>;
 }
 
@@ -97,6 +99,11 @@ export function readModelMeta(dir: string): ModelMeta {
     });
   }
   return meta;
+}
+
+/** Replaces a model directory's bee.json (atomically; model.json and the weights are untouched). */
+export function writeModelMeta(dir: string, meta: ModelMeta): void {
+  writeFileAtomic(path.join(dir, META_FILE), JSON.stringify(meta, null, 2) + '\n');
 }
 
 /** Loads a model directory on any backend (no file:// handler needed). */

@@ -28,7 +28,7 @@ Examples:
     const report = evaluateEarlyExit(input.staged, input.table, input.examples, input.meta.labels, rule, input.cost.exits.map((e) => e.relativeMacs), (done) => bar.update(done));
     bar.stop();
     input.staged.dispose();
-    if (flags.json) return printJson({ model: input.dir, split: flags.split, criterion: rule.criterion, thresholds: rule.thresholds, ...report });
+    if (flags.json) return printJson({ model: input.dir, split: flags.split, criterion: rule.criterion, thresholds: rule.thresholds, temperatures: input.staged.temperatures, ...report });
 
     const r = report;
     console.log(`${input.dir} (${input.meta.network.precision}), ${flags.split} split: ${r.samples} clips, stop at ${describeRule(rule)}`);

@@ -29,7 +29,7 @@ Examples:
     const rule = ruleFromFlags(flags, PAPER_FILTERS.length);
     backendNotice(await initBackend());
     const { model, meta } = await loadModelDir(flags.model);
-    const staged = new StagedModel(model);
+    const staged = new StagedModel(model, meta.calibration?.temperatures);
     const logMel = new LogMel(meta.features);
     const results: ({ file: string } & (Prediction | { error: string }))[] = [];
     for (const file of files) {

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { allExitProbabilities } from '../../exits/evaluate.js';
-import { sweep, sweepCsv } from '../../exits/sweep.js';
+import { fitTemperature } from '../../exits/calibrate.js';
+import { allExitProbabilities, splitExamples } from '../../exits/evaluate.js';
+import { sweep, sweepCsv, type SweepRow } from '../../exits/sweep.js';
+import { writeModelMeta } from '../../model/saved-model.js';
 import { tradeoffSvg } from '../../report/plot.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { addEvaluationOptions } from '../exit-options.js';
@@ -14,6 +16,7 @@ export const sweepCommand = addEvaluationOptions(
   new Command('sweep').description('the speed/accuracy trade-off over a grid of thresholds, from one pass over the split'),
 )
   .option('--out <dir>', 'where sweep.csv, sweep.json and sweep.svg go', 'sweep')
+  .option('--calibrate', "fit a softmax temperature per exit on the validation split, save it with the model, and compare before/after")
   .option('--json', 'print the JSON (also written to --out)')
   .addHelpText('after', `
 Every exit's softmax is computed once per clip; the metrics of each threshold (max-softmax 0-1,
@@ -21,19 +24,40 @@ normalized entropy 0-1) follow from those, by the same rule bee eval applies cli
 
 Examples:
   $ bee sweep --model runs/sc --out runs/sc/sweep
+  $ bee sweep --model runs/sc --calibrate          # then bee eval/predict use the temperatures
   $ bee sweep --model runs/sc --split validation --json | jq '.rows[] | select(.criterion == "entropy")'`)
-  .action(async (flags: EvaluationFlags & { out: string; json?: boolean }) => {
+  .action(async (flags: EvaluationFlags & { out: string; calibrate?: boolean; json?: boolean }) => {
     const input = await loadEvaluationInput(flags);
-    const allProbs = allExitProbabilities(input.staged, input.table, input.examples);
+    const macs = input.cost.exits.map((e) => e.relativeMacs);
+    const run = () => sweep(allExitProbabilities(input.staged, input.table, input.examples), input.examples.labels, input.meta.labels, macs);
+    let calibration: { temperatures: number[]; before: SweepRow[] } | undefined;
+    if (flags.calibrate) {
+      const validation = splitExamples(input.table, input.meta.labels, 'validation');
+      const logits = allExitProbabilities(input.staged, input.table, validation, 'logits');
+      const temperatures = logits.map((l) => fitTemperature(l, validation.labels, input.meta.labels.length));
+      input.staged.temperatures = input.staged.temperatures.map(() => 1);
+      const before = run().rows;
+      input.staged.temperatures = temperatures;
+      calibration = { temperatures, before };
+      writeModelMeta(input.dir, { ...input.meta, calibration: { temperatures, split: 'validation', date: new Date().toISOString() } });
+    }
+    const result = run();
     input.staged.dispose();
-    const result = sweep(allProbs, input.examples.labels, input.meta.labels, input.cost.exits.map((e) => e.relativeMacs));
-    const json = { model: input.dir, split: flags.split, samples: input.examples.rows.length, ...result };
+    const json = { model: input.dir, split: flags.split, samples: input.examples.rows.length, temperatures: input.staged.temperatures, ...result, ...(calibration ? { calibration } : {}) };
     fs.mkdirSync(flags.out, { recursive: true });
     writeFileAtomic(path.join(flags.out, 'sweep.json'), JSON.stringify(json, null, 2) + '\n');
     writeFileAtomic(path.join(flags.out, 'sweep.csv'), sweepCsv(result));
     writeFileAtomic(path.join(flags.out, 'sweep.svg'), tradeoffSvg(result, `${input.dir} (${input.meta.network.precision}), ${flags.split} split, ${json.samples} clips`));
     if (flags.json) return printJson(json);
-    const pick = result.rows.filter((r) => r.criterion === 'max-softmax' && [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1].includes(r.threshold));
-    console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute'], pick.map((r) => [String(r.threshold), `${(100 * r.accuracy).toFixed(1)}%`, r.meanExit.toFixed(2), `${(100 * r.relativeCompute).toFixed(1)}%`])));
+    const shown = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1];
+    const pick = (rows: SweepRow[]) => rows.filter((r) => r.criterion === 'max-softmax' && shown.includes(r.threshold));
+    const cells = (r: SweepRow) => [`${(100 * r.accuracy).toFixed(1)}%`, r.meanExit.toFixed(2), `${(100 * r.relativeCompute).toFixed(1)}%`];
+    if (calibration) {
+      console.log(`temperatures fitted on the validation split, saved in ${input.dir}: ${calibration.temperatures.map((t) => t.toFixed(3)).join(', ')}\n`);
+      const before = pick(calibration.before);
+      console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute', 'calibrated: accuracy', 'mean exit', 'compute'], pick(result.rows).map((r, i) => [String(r.threshold), ...cells(before[i]), ...cells(r)])));
+    } else {
+      console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute'], pick(result.rows).map((r) => [String(r.threshold), ...cells(r)])));
+    }
     console.log(`\nwrote ${['sweep.csv', 'sweep.json', 'sweep.svg'].map((f) => path.join(flags.out, f)).join(', ')}`);
   });
