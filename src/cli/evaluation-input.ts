@@ -3,7 +3,7 @@ import { loadDataset } from '../data/dataset.js';
 import { loadFeatures, type FeatureTable } from '../data/feature-cache.js';
 import { type SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
-import { splitExamples, type SplitExamples } from '../exits/evaluate.js';
+import { splitExamples, type SplitExamples } from '../data/examples.js';
 import { StagedModel } from '../exits/staged-model.js';
 import { modelCost, type ModelCost } from '../model/costs.js';
 import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
@@ -40,5 +40,7 @@ export async function loadEvaluationInput(flags: EvaluationFlags): Promise<Evalu
   const table = await loadFeatures(dataset, { params: meta.features, cacheDir: flags.cache, onProgress: (done) => bar.update(done) });
   bar.stop();
   if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
-  return { staged: new StagedModel(model, meta.calibration?.temperatures), meta, dir, table, examples: splitExamples(table, meta.labels, flags.split), cost: modelCost(model) };
+  const examples = splitExamples(table, meta.labels, flags.split);
+  if (examples.rows.length === 0) throw new BeeError(`the ${flags.split} split is empty`, { file: dataset.root, hint: 'pick another --split, or check the split flags' });
+  return { staged: new StagedModel(model, meta.calibration?.temperatures), meta, dir, table, examples, cost: modelCost(model) };
 }

@@ -1,28 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { type FeatureTable } from '../data/feature-cache.js';
-import { type SplitName } from '../data/split.js';
-import { BeeError } from '../errors.js';
+import { type SplitExamples } from '../data/examples.js';
 import { buildReport, argmax, type EarlyExitReport, type Outcome } from './report.js';
 import { exitFor, maxProbability, type ExitRule } from './rules.js';
 import { type StagedModel } from './staged-model.js';
-
-/** The examples of one split: feature-table rows and their labels as indices into the model's labels. */
-export interface SplitExamples {
-  rows: number[];
-  labels: Int32Array;
-}
-
-export function splitExamples(table: FeatureTable, modelLabels: string[], split: SplitName): SplitExamples {
-  const rows = table.clips.flatMap((c, i) => (c.split === split ? [i] : []));
-  const labels = Int32Array.from(rows, (r) => {
-    const label = table.clips[r].label;
-    const index = modelLabels.indexOf(label);
-    if (index < 0) throw new BeeError(`the data has class '${label}', which the model does not know`, { file: table.clips[r].file, hint: `the model's classes: ${modelLabels.join(', ')}` });
-    return index;
-  });
-  if (rows.length === 0) throw new BeeError(`the ${split} split is empty`, { hint: 'pick another --split, or check the split flags' });
-  return { rows, labels };
-}
 
 function featureTensor(table: FeatureTable, rows: number[]): tf.Tensor4D {
   const size = table.frames * table.melBins;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { probeWavFile } from '../audio/wav.js';
 import { type Dataset } from '../data/dataset.js';
+import { splitExamples } from '../data/examples.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
 import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
@@ -94,12 +95,6 @@ function usableNoise(files: string[], callbacks: TrainCallbacks): string[] {
   });
 }
 
-/** Rows of the feature table in one split, and their label indices. */
-function splitRows(table: FeatureTable, labels: string[], split: string): { rows: number[]; labels: Int32Array } {
-  const rows = table.clips.flatMap((c, i) => (c.split === split ? [i] : []));
-  return { rows, labels: Int32Array.from(rows, (r) => labels.indexOf(table.clips[r].label)) };
-}
-
 function checkOptions(o: RunOptions): void {
   if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new BeeError(`epochs must be a whole number >= 1, got ${o.epochs}`);
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new BeeError(`batch size must be a whole number >= 1, got ${o.batchSize}`);
@@ -150,8 +145,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   const { dataset, table, out, callbacks = {} } = input;
   checkOptions(input.options);
   const labels = dataset.classes;
-  const train = splitRows(table, labels, 'train');
-  const validation = splitRows(table, labels, 'validation');
+  const train = splitExamples(table, labels, 'train');
+  const validation = splitExamples(table, labels, 'validation');
   if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
   if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
   let options = input.options;
@@ -277,7 +272,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       writeFileAtomic(path.join(out, 'metrics.jsonl'), state.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
       callbacks.onEpochEnd?.(record);
     }
-    const testSplit = splitRows(table, labels, 'test');
+    const testSplit = splitExamples(table, labels, 'test');
     if (!stopped && testSplit.rows.length > 0) {
       const best = await loadModelDir(path.join(out, 'best'));
       test = exitMetrics(best.model, allFeatures, testSplit.rows, testSplit.labels, shape, labels.length);

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { fitTemperature } from '../../exits/calibrate.js';
-import { allExitProbabilities, splitExamples } from '../../exits/evaluate.js';
+import { splitExamples } from '../../data/examples.js';
+import { BeeError } from '../../errors.js';
+import { allExitProbabilities } from '../../exits/evaluate.js';
 import { sweep, sweepCsv, type SweepRow } from '../../exits/sweep.js';
 import { writeModelMeta } from '../../model/saved-model.js';
 import { tradeoffSvg } from '../../report/plot.js';
@@ -33,6 +35,7 @@ Examples:
     let calibration: { temperatures: number[]; before: SweepRow[] } | undefined;
     if (flags.calibrate) {
       const validation = splitExamples(input.table, input.meta.labels, 'validation');
+      if (validation.rows.length === 0) throw new BeeError('the validation split is empty: nothing to calibrate on', { hint: 'check the split flags' });
       const logits = allExitProbabilities(input.staged, input.table, validation, 'logits');
       const temperatures = logits.map((l) => fitTemperature(l, validation.labels, input.meta.labels.length));
       input.staged.temperatures = input.staged.temperatures.map(() => 1);
