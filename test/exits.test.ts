@@ -201,4 +201,13 @@ test('bee sweep --calibrate saves a temperature per exit, which bee eval then us
   assert.deepEqual(meta.calibration.temperatures, calibration.temperatures);
   const ev = JSON.parse(bee('eval', '--model', copy, '--threshold', '0.85', '--json').stdout);
   assert.deepEqual(ev.temperatures, calibration.temperatures);
+  // eval applies the temperatures: its decisions are the calibrated sweep's, not the uncalibrated ones.
+  const calibrated = JSON.parse(r.stdout).rows.find((x: { criterion: string; threshold: number }) => x.criterion === 'max-softmax' && x.threshold === 0.85);
+  assert.deepEqual([ev.accuracy, ev.meanExit, ev.exitHistogram], [calibrated.accuracy, calibrated.meanExit, calibrated.exitHistogram]);
+  assert.ok(calibration.temperatures.some((t: number) => Math.abs(t - 1) > 0.05), 'the fitted temperatures change something');
+  const broken = path.join(copy, 'best', 'bee.json');
+  fs.writeFileSync(broken, JSON.stringify({ ...meta, calibration: { ...meta.calibration, temperatures: [1, 2, 3] } }));
+  const bad = bee('eval', '--model', copy);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /calibration temperatures must be 4 numbers > 0/);
 });

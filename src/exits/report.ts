@@ -25,13 +25,14 @@ export interface ExitStats {
   relativeMacs: number;
 }
 
+/** A class's figures; null where the split holds none of its examples. */
 export interface ClassStats {
   label: string;
   count: number;
-  accuracy: number;
+  accuracy: number | null;
   /** difficulty: mean exit of the class's examples */
-  meanExit: number;
-  meanConfidence: number;
+  meanExit: number | null;
+  meanConfidence: number | null;
 }
 
 export interface EarlyExitReport {
@@ -115,9 +116,9 @@ export function buildReport(outcomes: Outcome[], allProbs: Float32Array[], label
     return {
       label,
       count: mine.length,
-      accuracy: mine.length ? mine.filter((o) => o.prediction === c).length / mine.length : 0,
-      meanExit: mean(mine.map((o) => o.exit)),
-      meanConfidence: mean(mine.map((o) => o.confidence)),
+      accuracy: mine.length ? mine.filter((o) => o.prediction === c).length / mine.length : null,
+      meanExit: mine.length ? mean(mine.map((o) => o.exit)) : null,
+      meanConfidence: mine.length ? mean(mine.map((o) => o.confidence)) : null,
     };
   });
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { BeeError } from '../errors.js';
 import { wireBlock } from '../model/network.js';
 import { shouldExit, type ExitRule } from './rules.js';
 
@@ -26,6 +27,11 @@ export class StagedModel {
     temperatures?: number[],
   ) {
     this.temperatures = temperatures ?? model.outputs.map(() => 1);
+    if (this.temperatures.length !== model.outputs.length || !this.temperatures.every((t) => Number.isFinite(t) && t > 0)) {
+      throw new BeeError(`calibration temperatures must be ${model.outputs.length} numbers > 0, got ${JSON.stringify(temperatures)}`, {
+        hint: 'rerun bee sweep --calibrate, or remove "calibration" from the model\'s bee.json',
+      });
+    }
     const blocks = model.outputs.length;
     let shape = model.inputs[0].shape.slice(1) as number[];
     this.stages = [];

@@ -16,7 +16,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 /** Accuracy against mean exit and against relative compute: one curve per criterion, each exit alone as points. */
 export function tradeoffSvg(result: SweepResult, title: string): string {
   const accuracies = [...result.rows.map((r) => r.accuracy), ...result.exits.map((e) => e.accuracy)];
-  const yMin = Math.max(0, Math.floor(Math.min(...accuracies) * 10) / 10);
+  const yMin = Math.min(0.9, Math.max(0, Math.floor(Math.min(...accuracies) * 10) / 10));
   const yMax = Math.min(1, Math.max(yMin + 0.1, Math.ceil(Math.max(...accuracies) * 10) / 10));
   const panels: Panel[] = [
     { title: 'accuracy vs mean exit', xLabel: 'mean exit', x: (r) => r.meanExit ?? r.exit!, xRange: [1, 4] },

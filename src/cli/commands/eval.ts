@@ -45,7 +45,7 @@ Examples:
     console.log(
       formatTable(
         ['class', 'clips', 'accuracy', 'mean exit', 'mean confidence'],
-        [...r.perClass].sort((a, b) => b.meanExit - a.meanExit).map((c) => [c.label, String(c.count), pct(c.accuracy), c.meanExit.toFixed(2), c.meanConfidence.toFixed(3)]),
+        [...r.perClass].sort((a, b) => (b.meanExit ?? 0) - (a.meanExit ?? 0)).map((c) => [c.label, String(c.count), pct(c.accuracy), c.meanExit?.toFixed(2) ?? '-', c.meanConfidence?.toFixed(3) ?? '-']),
       ),
     );
     console.log('\nconfusion (rows: true class, columns: predicted)');

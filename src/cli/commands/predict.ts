@@ -36,9 +36,10 @@ Examples:
       try {
         results.push({ file, ...predictAudio(staged, logMel, meta.labels, readWav(file), rule) });
       } catch (err) {
-        if (!(err instanceof BeeError)) throw err;
-        results.push({ file, error: err.oneLine() });
-        if (!flags.json) process.stderr.write(`bee: ${err.oneLine()}\n`);
+        // One bad file must not lose the answers for the others.
+        const line = err instanceof BeeError ? err.oneLine() : `${file}: internal error: ${(err as Error).message}`;
+        results.push({ file, error: line });
+        if (!flags.json) process.stderr.write(`bee: ${line}\n`);
       }
     }
     staged.dispose();

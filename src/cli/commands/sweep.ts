@@ -11,7 +11,7 @@ import { tradeoffSvg } from '../../report/plot.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { addEvaluationOptions } from '../exit-options.js';
 import { type EvaluationFlags, loadEvaluationInput } from '../evaluation-input.js';
-import { printJson } from '../io.js';
+import { notice, printJson } from '../io.js';
 import { formatTable } from '../table.js';
 
 export const sweepCommand = addEvaluationOptions(
@@ -36,6 +36,7 @@ Examples:
     if (flags.calibrate) {
       const validation = splitExamples(input.table, input.meta.labels, 'validation');
       if (validation.rows.length === 0) throw new BeeError('the validation split is empty: nothing to calibrate on', { hint: 'check the split flags' });
+      if (flags.split === 'validation') notice('calibrating on the validation split and sweeping it too: the "after" figures are optimistic');
       const logits = allExitProbabilities(input.staged, input.table, validation, 'logits');
       const temperatures = logits.map((l) => fitTemperature(l, validation.labels, input.meta.labels.length));
       input.staged.temperatures = input.staged.temperatures.map(() => 1);
