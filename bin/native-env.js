@@ -52,7 +52,9 @@ export function relaunch(nodeArgs) {
   const env = { ...NATIVE_ENV, ...process.env, BEE_LAUNCHED: '1' };
   // The child's stderr is a pipe: tell it whether ours is a terminal (progress bars) and how wide.
   if (process.stderr.isTTY) env.BEE_STDERR_COLUMNS = String(process.stderr.columns || 80);
-  const child = spawn(process.execPath, nodeArgs, { stdio: ['inherit', 'inherit', 'pipe'], env });
+  // stdout goes through the parent too, so that it stays in order with the filtered stderr.
+  const child = spawn(process.execPath, nodeArgs, { stdio: ['inherit', 'pipe', 'pipe'], env });
+  child.stdout.pipe(process.stdout);
   filterStderr(child.stderr);
   // Signals are passed on. A terminal's Ctrl-C reaches the child directly too (same process group),
   // so it may see SIGINT twice within milliseconds; bee's handlers treat that as one.

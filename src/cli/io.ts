@@ -28,12 +28,18 @@ function terminal(): NodeJS.WriteStream | undefined {
   if (process.stderr.isTTY) return process.stderr;
   const columns = Number(process.env.BEE_STDERR_COLUMNS);
   if (!(columns > 0)) return undefined;
-  const stream = new Writable({ write: (chunk, _encoding, done) => process.stderr.write(chunk, done) });
+  // done() at once: a Writable queues writes until it is called, which would let direct writes to stderr overtake the bar's.
+  const stream = new Writable({
+    write: (chunk, _encoding, done) => {
+      process.stderr.write(chunk);
+      done();
+    },
+  });
   return Object.assign(stream, { isTTY: true, columns }) as unknown as NodeJS.WriteStream;
 }
 
 /** A progress bar on stderr, drawn only on a terminal (so logs and CI output stay clean). */
-export function progressBar(label: string, total: number, extra = ''): Progress {
+export function progressBar(label: string, total: number, extra = '', initial: Record<string, string> = {}): Progress {
   const stream = terminal();
   if (!stream) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
@@ -47,6 +53,12 @@ export function progressBar(label: string, total: number, extra = ''): Progress 
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
-  return { update: (done, payload) => bar.update(done, payload), stop: () => bar.stop() };
+  bar.start(total, 0, initial); // the payload fields of `extra` show '-' until the first update
+  return {
+    update: (done, payload) => bar.update(done, payload),
+    stop: () => {
+      bar.stop();
+      stream.write('\r\x1b[2K'); // leave an empty line for whatever is printed next
+    },
+  };
 }

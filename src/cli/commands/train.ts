@@ -127,7 +127,7 @@ Examples:
       callbacks: {
         onStatus: notice,
         onEpochStart: (epoch, steps) => {
-          epochBar = progressBar(`epoch ${epoch}/${flags.epochs}`, steps, ' | loss {loss} | acc {acc} | {eps} ex/s');
+          epochBar = progressBar(`epoch ${epoch}/${flags.epochs}`, steps, ' | loss {loss} | acc {acc} | {eps} ex/s', { loss: '-', acc: '-', eps: '-' });
         },
         onBatch: (b) => epochBar?.update(b.step, { loss: b.loss.toFixed(3), acc: accs(b.accuracy), eps: b.examplesPerSecond.toFixed(0) }),
         onEpochEnd: (record) => {
