@@ -190,6 +190,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   // The whole table lives in one tensor; a batch is a gather on the backend, no copy in JS.
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, featureSize]);
   const step = trainStep(model, optimizer, options.exitWeights, labels.length);
+  const exits = model.outputs.length;
   let feeder: AugmentFeeder | undefined;
 
   const meta = (epoch: number): ModelMeta => ({
@@ -221,8 +222,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       const started = performance.now();
       let seen = 0;
       let lossSum = 0;
-      const lossPerExit = [0, 0, 0, 0];
-      const correct = [0, 0, 0, 0];
+      const lossPerExit = new Array<number>(exits).fill(0);
+      const correct = new Array<number>(exits).fill(0);
       for (let s = 0; s < steps; s++) {
         const batch = batches[s];
         const batchLabels = Int32Array.from(batch, (i) => train.labels[i]);
@@ -232,9 +233,9 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         const stats = step(x, batchLabels);
         x.dispose();
         lossSum += stats[0] * batch.length;
-        for (let k = 0; k < 4; k++) {
+        for (let k = 0; k < exits; k++) {
           lossPerExit[k] += stats[1 + k] * batch.length;
-          correct[k] += stats[5 + k];
+          correct[k] += stats[1 + exits + k];
         }
         seen += batch.length;
         const elapsed = (performance.now() - started) / 1000;
