@@ -19,3 +19,17 @@ declare module 'fft.js' {
     completeSpectrum(spectrum: ArrayLike<number>): void;
   }
 }
+
+// The part of the WebAssembly JS API the packed engine uses (TypeScript types it only in lib.dom).
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports?: object);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
+}

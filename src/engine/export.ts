@@ -1,0 +1,169 @@
+import * as tf from '@tensorflow/tfjs';
+import { BeeError } from '../errors.js';
+import { layerName } from '../model/network.js';
+import { type ModelMeta } from '../model/saved-model.js';
+import { BEE_VERSION } from '../version.js';
+import { type PackedArray, type PackedModel, words } from './format.js';
+
+/** What packing found. */
+export interface PackReport {
+  /** channels whose BatchNorm + sign is the same for every input the layer can see */
+  constantChannels: number;
+}
+
+interface SignFold {
+  thresholds: PackedArray;
+  flips: Uint32Array;
+  constant: number;
+}
+
+/** The layer's own inference output for rows of per-channel values, [rows][channels]. */
+function batchNormOf(layer: tf.layers.Layer, values: Float32Array, channels: number): Float32Array {
+  return tf.tidy(() => (layer.apply(tf.tensor4d(values, [values.length / channels, 1, 1, channels]), { training: false }) as tf.Tensor).dataSync() as Float32Array);
+}
+
+/**
+ * A monotonic sign as bit = (x >= threshold) XOR flip, from where it first differs from its value
+ * at the bottom of the input range (`at`: null if never, so the bit is a constant).
+ */
+function setSign(fold: SignFold, c: number, bottom: boolean, at: number | null, always: number): void {
+  fold.thresholds[c] = at ?? always;
+  if (at === null ? !bottom : bottom) fold.flips[c >> 5] |= 1 << (c & 31);
+  if (at === null) fold.constant++;
+}
+
+/**
+ * BatchNorm + sign of an integer input (a ±1 dot product in [-n, n]) as an int16 threshold and a
+ * flip. Found by running TensorFlow's own BatchNorm on every integer in range, so the engine's
+ * bits are TensorFlow's, rounding and ties included. Float32 BatchNorm is monotonic in x (each
+ * step is a correctly rounded monotonic operation), so one threshold per channel says it all.
+ */
+function foldIntegerSign(layer: tf.layers.Layer, channels: number, n: number): SignFold {
+  const count = 2 * n + 1;
+  const inputs = new Float32Array(count * channels);
+  for (let i = 0; i < count; i++) inputs.fill(i - n, i * channels, (i + 1) * channels);
+  const outputs = batchNormOf(layer, inputs, channels);
+  const fold: SignFold = { thresholds: new Int16Array(channels), flips: new Uint32Array(words(channels)), constant: 0 };
+  for (let c = 0; c < channels; c++) {
+    const bottom = outputs[c] >= 0;
+    let at: number | null = null;
+    for (let i = 1; i < count; i++) {
+      const bit = outputs[i * channels + c] >= 0;
+      if (at === null && bit !== bottom) at = i - n;
+      else if (at !== null && bit === bottom) throw new Error(`${layer.name}: BatchNorm + sign of channel ${c} is not monotonic`);
+    }
+    setSign(fold, c, bottom, at, -32768); // x >= -32768 always holds: the flip alone sets the bit
+  }
+  return fold;
+}
+
+/** A float32's position in the order of float32s, as an integer (and back). */
+const bits = new Float32Array(1);
+const bitsAsInt = new Int32Array(bits.buffer);
+function floatKey(x: number): number {
+  bits[0] = x;
+  return bitsAsInt[0] >= 0 ? bitsAsInt[0] : bitsAsInt[0] ^ 0x7fffffff;
+}
+function keyFloat(key: number): number {
+  bitsAsInt[0] = key >= 0 ? key : key ^ 0x7fffffff;
+  return bits[0];
+}
+
+/**
+ * BatchNorm + sign of the first block's real-valued convolutions as a float32 threshold and a
+ * flip: for each channel, a bisection over the float32s in [-LIMIT, LIMIT] with TensorFlow's own
+ * BatchNorm finds the first float whose sign differs from the bottom's. |x| stays far below LIMIT:
+ * three log-mel values of magnitude at most ~30.
+ */
+function foldFloatSign(layer: tf.layers.Layer, channels: number): SignFold {
+  const LIMIT = 1e4;
+  const ends = batchNormOf(layer, new Float32Array(2 * channels).map((_, i) => (i < channels ? -LIMIT : LIMIT)), channels);
+  const low = new Float64Array(channels).fill(floatKey(-LIMIT));
+  const high = new Float64Array(channels).fill(floatKey(LIMIT));
+  const bottom = Array.from({ length: channels }, (_, c) => ends[c] >= 0);
+  const probe = new Float32Array(channels);
+  for (let step = 0; step < 40; step++) {
+    for (let c = 0; c < channels; c++) probe[c] = keyFloat(Math.floor((low[c] + high[c]) / 2));
+    const y = batchNormOf(layer, probe, channels);
+    for (let c = 0; c < channels; c++) {
+      if (high[c] - low[c] <= 1) continue;
+      if (y[c] >= 0 === bottom[c]) low[c] = floatKey(probe[c]);
+      else high[c] = floatKey(probe[c]);
+    }
+  }
+  const fold: SignFold = { thresholds: new Float32Array(channels), flips: new Uint32Array(words(channels)), constant: 0 };
+  for (let c = 0; c < channels; c++) setSign(fold, c, bottom[c], ends[channels + c] >= 0 === bottom[c] ? null : keyFloat(high[c]), -Infinity);
+  return fold;
+}
+
+function weightsOf(model: tf.LayersModel, name: string): Float32Array[] {
+  return model.getLayer(name).getWeights().map((w) => w.dataSync() as Float32Array);
+}
+
+/**
+ * Sign bits of a (kh x kw) kernel [kh][kw][in][out] with one spatial axis of length `taps`, packed
+ * [out][tap][input word]. `segment` splits the input channels into segments that each start on a
+ * word (the (1x1) conv's input is the (1x3) and (3x1) outputs side by side).
+ */
+function packSigns(kernel: Float32Array, inChannels: number, out: number, taps: number, segment = inChannels): Uint32Array {
+  const segmentWords = words(segment);
+  const inWords = segmentWords * Math.ceil(inChannels / segment);
+  const signs = new Uint32Array(out * taps * inWords);
+  for (let t = 0; t < taps; t++) {
+    for (let c = 0; c < inChannels; c++) {
+      const word = Math.floor(c / segment) * segmentWords + ((c % segment) >> 5);
+      const bit = 1 << (c % segment & 31);
+      // sign(0) = +1, as the quantizer's
+      for (let o = 0; o < out; o++) if (kernel[(t * inChannels + c) * out + o] >= 0) signs[(o * taps + t) * inWords + word] |= bit;
+    }
+  }
+  return signs;
+}
+
+/**
+ * Packs a trained binary network: sign bits of every binary kernel, each BatchNorm + sign folded
+ * into thresholds and flips, the exit heads and the exits' BatchNorm kept in float32.
+ */
+export function packModel(model: tf.LayersModel, meta: ModelMeta): { packed: PackedModel; report: PackReport } {
+  const { network } = meta;
+  if (network.precision !== 'binary') throw new BeeError(`a ${network.precision} network has nothing binary to pack`, { hint: 'train with --precision binary' });
+  const tensors = new Map<string, PackedArray>();
+  const report: PackReport = { constantChannels: 0 };
+  const putSign = (name: string, fold: SignFold) => {
+    tensors.set(`${name}.thresholds`, fold.thresholds);
+    tensors.set(`${name}.flips`, fold.flips);
+    report.constantChannels += fold.constant;
+  };
+  network.filters.forEach((f, i) => {
+    const b = i + 1;
+    const inChannels = b === 1 ? 1 : network.filters[i - 1];
+    for (const [conv, bn, key] of [[layerName.conv13(b), layerName.bn13(b), 'conv1x3'], [layerName.conv31(b), layerName.bn31(b), 'conv3x1']] as const) {
+      tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], inChannels, f, 3));
+      const layer = model.getLayer(bn);
+      putSign(`block${b}.${key}`, b === 1 ? foldFloatSign(layer, f) : foldIntegerSign(layer, f, 3 * inChannels));
+    }
+    tensors.set(`block${b}.conv1x1.signs`, packSigns(weightsOf(model, layerName.conv11(b))[0], 2 * f, f, 1, f));
+
+    const bnLayer = model.getLayer(layerName.bn(b));
+    putSign(`block${b}.bn`, foldIntegerSign(bnLayer, f, 2 * f));
+    // The exit head reads this BatchNorm's real output as x * scale + shift in float32: within a
+    // few float32 ulps of TensorFlow's fused kernel, whose exact arithmetic (oneDNN) is its own.
+    const [gamma, beta, mean, variance] = weightsOf(model, layerName.bn(b));
+    const epsilon = bnLayer.getConfig().epsilon as number;
+    const scale = gamma.map((g, c) => Math.fround(g / Math.sqrt(variance[c] + epsilon)));
+    tensors.set(`block${b}.bn.scale`, scale);
+    tensors.set(`block${b}.bn.shift`, beta.map((v, c) => v - mean[c] * scale[c]));
+    const [kernel, bias] = weightsOf(model, layerName.exit(b));
+    tensors.set(`exit${b}.kernel`, kernel);
+    tensors.set(`exit${b}.bias`, bias);
+  });
+  const header = {
+    labels: meta.labels,
+    features: meta.features,
+    network: { inputShape: network.inputShape, classes: network.classes, filters: network.filters },
+    temperatures: meta.calibration?.temperatures ?? network.filters.map(() => 1),
+    ...(meta.data ? { data: meta.data } : {}),
+    beeVersion: BEE_VERSION,
+  };
+  return { packed: { header, tensors }, report };
+}

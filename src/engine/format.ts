@@ -1,0 +1,154 @@
+import { BeeError } from '../errors.js';
+import { type FeatureParams } from '../features/params.js';
+import { type ModelMeta } from '../model/saved-model.js';
+import { crc32 } from './crc32.js';
+
+/**
+ * The packed model file (.bee), version 1; docs/packed-format.md describes it byte by byte.
+ *
+ *   0  "BEEP"                 magic
+ *   4  u32 version            1
+ *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data
+ *  12  u32 body bytes (B)
+ *  16  header, zero-padded to a multiple of 16 bytes
+ *      body: the tensors of tensorSpecs(network) in order, little-endian, each padded to 4 bytes
+ *  end u32 CRC-32 of every byte before it
+ */
+export const PACKED_MAGIC = 'BEEP';
+export const PACKED_VERSION = 1;
+const PREAMBLE = 16;
+
+export type PackedDtype = 'uint32' | 'int16' | 'float32';
+export type PackedArray = Uint32Array | Int16Array | Float32Array;
+
+export interface TensorSpec {
+  name: string;
+  dtype: PackedDtype;
+  shape: number[];
+}
+
+export interface PackedHeader {
+  labels: string[];
+  features: FeatureParams;
+  network: { inputShape: [number, number, number]; classes: number; filters: number[] };
+  /** softmax temperature per exit (1 where uncalibrated) */
+  temperatures: number[];
+  /** what the model was trained on, as in its bee.json, so evaluation can default to it */
+  data?: ModelMeta['data'];
+  beeVersion: string;
+}
+
+export interface PackedModel {
+  header: PackedHeader;
+  tensors: Map<string, PackedArray>;
+}
+
+/** Words of 32 bits that hold `bits` bits. */
+export const words = (bits: number) => Math.ceil(bits / 32);
+
+/**
+ * Every tensor of a packed network, in file order. Binary kernels are sign bits packed along the
+ * input channels, [output channel][tap][input word]; the (1x1) conv reads the concatenated (1x3)
+ * and (3x1) outputs, each segment starting on a word. A BatchNorm + sign becomes a threshold and a
+ * flip bit per channel (float for the first block's pair, whose input is real; integer elsewhere).
+ * The block's last BatchNorm also keeps a scale and a shift: the exit head reads its real output.
+ */
+export function tensorSpecs(network: PackedHeader['network']): TensorSpec[] {
+  const specs: TensorSpec[] = [];
+  network.filters.forEach((f, i) => {
+    const b = i + 1;
+    const inputWords = b === 1 ? 1 : words(network.filters[i - 1]);
+    for (const conv of ['conv1x3', 'conv3x1']) {
+      specs.push({ name: `block${b}.${conv}.signs`, dtype: 'uint32', shape: [f, 3, inputWords] });
+      specs.push({ name: `block${b}.${conv}.thresholds`, dtype: b === 1 ? 'float32' : 'int16', shape: [f] });
+      specs.push({ name: `block${b}.${conv}.flips`, dtype: 'uint32', shape: [words(f)] });
+    }
+    specs.push({ name: `block${b}.conv1x1.signs`, dtype: 'uint32', shape: [f, 1, 2 * words(f)] });
+    specs.push({ name: `block${b}.bn.thresholds`, dtype: 'int16', shape: [f] });
+    specs.push({ name: `block${b}.bn.flips`, dtype: 'uint32', shape: [words(f)] });
+    for (const p of ['scale', 'shift']) specs.push({ name: `block${b}.bn.${p}`, dtype: 'float32', shape: [f] });
+    specs.push({ name: `exit${b}.kernel`, dtype: 'float32', shape: [f, network.classes] });
+    specs.push({ name: `exit${b}.bias`, dtype: 'float32', shape: [network.classes] });
+  });
+  return specs;
+}
+
+const ARRAYS = { uint32: Uint32Array, int16: Int16Array, float32: Float32Array } as const;
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/** Where each tensor starts in the body, and the body's length: fixed by the network alone. */
+function placements(specs: TensorSpec[]): { offsets: number[]; bodyBytes: number } {
+  let at = 0;
+  const offsets = specs.map((spec) => {
+    const offset = at;
+    at = align(at + size(spec.shape) * ARRAYS[spec.dtype].BYTES_PER_ELEMENT, 4);
+    return offset;
+  });
+  return { offsets, bodyBytes: at };
+}
+
+/** The file's bytes. Deterministic: the same model packs to the same bytes. */
+export function encodePacked(model: PackedModel): Uint8Array {
+  const specs = tensorSpecs(model.header.network);
+  const { offsets, bodyBytes } = placements(specs);
+  const header = new TextEncoder().encode(JSON.stringify(model.header));
+  const bodyStart = PREAMBLE + align(header.length, 16);
+  const bytes = new Uint8Array(bodyStart + bodyBytes + 4);
+  const view = new DataView(bytes.buffer);
+  bytes.set(new TextEncoder().encode(PACKED_MAGIC), 0);
+  view.setUint32(4, PACKED_VERSION, true);
+  view.setUint32(8, header.length, true);
+  view.setUint32(12, bodyBytes, true);
+  bytes.set(header, PREAMBLE);
+  specs.forEach((spec, i) => {
+    const data = model.tensors.get(spec.name);
+    if (!data || !(data instanceof ARRAYS[spec.dtype]) || data.length !== size(spec.shape)) {
+      throw new Error(`packed tensor ${spec.name}: expected ${spec.dtype} ${JSON.stringify(spec.shape)}`);
+    }
+    // Typed arrays are little-endian on every platform Node runs on.
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), bodyStart + offsets[i]);
+  });
+  view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+  return bytes;
+}
+
+/** Parses and checks a packed file: magic, version, length, checksum, then every tensor's name, type and shape. */
+export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
+  const fail = (reason: string, hint = 'export it again with bee export') => new BeeError(reason, { file, hint });
+  if (bytes.length < PREAMBLE + 4 || new TextDecoder().decode(bytes.subarray(0, 4)) !== PACKED_MAGIC) {
+    throw fail('not a bee packed model (no "BEEP" magic)', 'bee export --model DIR --out FILE.bee makes one');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== PACKED_VERSION) throw fail(`packed format version ${version}; this bee reads version ${PACKED_VERSION}`, 'export it with this version of bee');
+  const headerBytes = view.getUint32(8, true);
+  const bodyBytes = view.getUint32(12, true);
+  const bodyStart = PREAMBLE + align(headerBytes, 16);
+  const expected = bodyStart + bodyBytes + 4;
+  if (bytes.length !== expected) throw fail(`${bytes.length < expected ? 'truncated' : 'has trailing bytes'}: ${bytes.length} bytes, the header says ${expected}`);
+  if (view.getUint32(bytes.length - 4, true) !== crc32(bytes.subarray(0, bytes.length - 4))) throw fail('checksum mismatch: the file is corrupted');
+
+  let header: PackedHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + headerBytes)));
+  } catch (err) {
+    throw fail(`unreadable header: ${(err as Error).message}`);
+  }
+  const { network } = header;
+  const valid =
+    Array.isArray(header.labels) && Array.isArray(network?.filters) && network.filters.every((f) => Number.isInteger(f) && f > 0) &&
+    network.classes === header.labels.length && Array.isArray(header.temperatures) && header.temperatures.length === network.filters.length;
+  if (!valid) throw fail('the header lacks labels, network or temperatures');
+  const specs = tensorSpecs(network);
+  const { offsets, bodyBytes: expectedBody } = placements(specs);
+  if (bodyBytes !== expectedBody) throw fail(`the body has ${bodyBytes} bytes; this network's tensors take ${expectedBody}`);
+  const tensors = new Map<string, PackedArray>();
+  specs.forEach((spec, i) => {
+    const start = bodyStart + offsets[i];
+    // A copy: aligned for its type wherever the file's bytes sit in memory.
+    const copy = bytes.slice(start, start + size(spec.shape) * ARRAYS[spec.dtype].BYTES_PER_ELEMENT);
+    tensors.set(spec.name, new ARRAYS[spec.dtype](copy.buffer));
+  });
+  return { header, tensors };
+}
