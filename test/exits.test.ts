@@ -3,11 +3,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.ts';
 import { loadDataset } from '../src/data/dataset.ts';
 import { loadFeatures } from '../src/data/feature-cache.ts';
-import { allExitProbabilities, evaluateEarlyExit, outcomesFromProbabilities } from '../src/exits/evaluate.ts';
+import { evaluateEarlyExit, featuresOf, outcomesFromProbabilities } from '../src/exits/evaluate.ts';
 import { splitExamples } from '../src/data/examples.ts';
 import { buildReport, expectedCalibrationError } from '../src/exits/report.ts';
 import { exitFor, normalizedEntropy, parseThresholds, shouldExit } from '../src/exits/rules.ts';
@@ -99,7 +98,7 @@ test('early exit on a trained model: threshold 1 is exit 4; a sweep equals eval 
   assert.equal(never.accuracy, never.perExit[3].accuracyAll);
   assert.ok(never.latencyMs!.median > 0);
 
-  const allProbs = allExitProbabilities(staged, table, examples);
+  const allProbs = staged.exitOutputs(table, examples.rows);
   const grid = sweep(allProbs, examples.labels, meta.labels, macs);
   for (const [criterion, threshold] of [['max-softmax', 0.5], ['max-softmax', 0.85], ['entropy', 0.5]] as const) {
     const ev = evaluateEarlyExit(staged, table, examples, meta.labels, { criterion, thresholds: [threshold, threshold, threshold] }, macs);
@@ -109,8 +108,7 @@ test('early exit on a trained model: threshold 1 is exit 4; a sweep equals eval 
   const early = evaluateEarlyExit(staged, table, examples, meta.labels, { criterion: 'max-softmax', thresholds: [0.5, 0.5, 0.5] }, macs);
   assert.ok(early.meanExit < 4 && early.relativeCompute < 1, `mean exit ${early.meanExit}`);
   // Only the blocks needed ran: an example that left at exit k carries k softmaxes.
-  const x = tf.tensor4d(table.features.subarray(examples.rows[0] * 98 * 64, (examples.rows[0] + 1) * 98 * 64), [1, 98, 64, 1]);
-  const one = staged.run(x, { criterion: 'max-softmax', thresholds: [0, 0, 0] });
+  const one = staged.classify(featuresOf(table, examples.rows[0]), { criterion: 'max-softmax', thresholds: [0, 0, 0] });
   assert.equal(one.exit, 1);
   assert.equal(one.probs.length, 1);
   staged.dispose();

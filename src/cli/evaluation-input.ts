@@ -4,43 +4,39 @@ import { loadFeatures, type FeatureTable } from '../data/feature-cache.js';
 import { type SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
 import { splitExamples, type SplitExamples } from '../data/examples.js';
-import { StagedModel } from '../exits/staged-model.js';
-import { modelCost, type ModelCost } from '../model/costs.js';
-import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
+import { openModel, type EngineName, type OpenedModel } from '../exits/open-model.js';
 import { datasetFromFlags, type DatasetFlags } from './dataset-options.js';
 import { backendNotice, notice, progressBar } from './io.js';
 
 export interface EvaluationFlags extends Omit<DatasetFlags, 'data'> {
   model: string;
+  engine?: EngineName;
   data?: string;
   split: SplitName;
   cache?: string;
 }
 
 export interface EvaluationInput {
-  staged: StagedModel;
-  meta: ModelMeta;
-  dir: string;
+  model: OpenedModel;
   table: FeatureTable;
   examples: SplitExamples;
-  cost: ModelCost;
 }
 
 /** The model, and the features of the split to evaluate: --data, else the data the model was trained on. */
 export async function loadEvaluationInput(flags: EvaluationFlags): Promise<EvaluationInput> {
   backendNotice(await initBackend());
-  const { model, meta, dir } = await loadModelDir(flags.model);
+  const model = await openModel(flags.model, flags.engine);
   let dataset;
   if (flags.data) dataset = datasetFromFlags({ ...flags, data: flags.data });
-  else if (meta.data) {
-    const { root, split, classSet } = meta.data;
+  else if (model.data) {
+    const { root, split, classSet } = model.data;
     dataset = loadDataset(root, { split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent }, classSet, hashSplit: split.method === 'hash' });
-  } else throw new BeeError('the model does not say what data it was trained on', { file: dir, hint: 'pass --data DIR' });
+  } else throw new BeeError('the model does not say what data it was trained on', { file: model.source, hint: 'pass --data DIR' });
   const bar = progressBar('features', dataset.clips.length);
-  const table = await loadFeatures(dataset, { params: meta.features, cacheDir: flags.cache, onProgress: (done) => bar.update(done) });
+  const table = await loadFeatures(dataset, { params: model.features, cacheDir: flags.cache, onProgress: (done) => bar.update(done) });
   bar.stop();
   if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
-  const examples = splitExamples(table, meta.labels, flags.split);
+  const examples = splitExamples(table, model.labels, flags.split);
   if (examples.rows.length === 0) throw new BeeError(`the ${flags.split} split is empty`, { file: dataset.root, hint: 'pick another --split, or check the split flags' });
-  return { staged: new StagedModel(model, meta.calibration?.temperatures), meta, dir, table, examples, cost: modelCost(model) };
+  return { model, table, examples };
 }

@@ -1,11 +1,19 @@
 import { Command, Option } from 'commander';
 import { BeeError } from '../errors.js';
+import { ENGINES } from '../exits/open-model.js';
 import { parseThresholds, type ExitRule } from '../exits/rules.js';
 import { addDatasetOptions } from './dataset-options.js';
 
-/** --model, the dataset flags (defaulting to the model's training data) and --split. */
+/** --model and --engine: which model, run by what. */
+export function addModelOptions(command: Command): Command {
+  return command
+    .requiredOption('--model <path>', 'a model directory, a bee train --out directory (its best checkpoint), or a packed .bee file')
+    .addOption(new Option('--engine <name>', 'tfjs, or packed: bee\'s XNOR-popcount engine (default: packed for a .bee file, else tfjs)').choices(ENGINES));
+}
+
+/** --model, --engine, the dataset flags (defaulting to the model's training data) and --split. */
 export function addEvaluationOptions(command: Command): Command {
-  return addDatasetOptions(command.requiredOption('--model <dir>', 'a model directory, or a bee train --out directory (its best checkpoint)'), false)
+  return addDatasetOptions(addModelOptions(command), false)
     .addOption(new Option('--split <name>', 'which split to evaluate').choices(['train', 'validation', 'test']).default('test'))
     .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)');
 }

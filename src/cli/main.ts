@@ -5,6 +5,7 @@ import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
 import { featuresCommand } from './commands/features.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
 import { predictCommand } from './commands/predict.js';
 import { summaryCommand } from './commands/summary.js';
@@ -28,6 +29,7 @@ const program = new Command('bee')
   .addCommand(sweepCommand)
   .addCommand(predictCommand)
   .addCommand(summaryCommand)
+  .addCommand(exportCommand)
   .addHelpText('after', `
 Examples:
   $ bee info

@@ -57,7 +57,7 @@ interface Block {
   outputT: number;
   /** per channel, the smallest then the largest pooled popcount of the (1x1) conv */
   stats: number;
-  exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array; logits: Float64Array };
+  exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array };
 }
 
 const fround = Math.fround;
@@ -71,8 +71,10 @@ const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) 
 export class PackedEngine {
   readonly labels: string[];
   readonly exits: number;
-  readonly temperatures: number[];
-  /** softmax of each exit that ran in the last run, reused from run to run */
+  /** softmax temperature of each exit (from the file; `bee sweep --calibrate` fits them) */
+  temperatures: number[];
+  /** logits and softmax of each exit that ran in the last run, reused from run to run */
+  readonly logits: Float64Array[];
   readonly probabilities: Float32Array[];
   private readonly kernels: Kernels;
   private readonly blocks: Block[];
@@ -86,6 +88,7 @@ export class PackedEngine {
     this.labels = header.labels;
     this.exits = filters.length;
     this.temperatures = header.temperatures;
+    this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
     this.kernels = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as Kernels;
 
@@ -127,7 +130,6 @@ export class PackedEngine {
           shift: tensor(`block${i + 1}.bn.shift`),
           kernel: tensor(`exit${i + 1}.kernel`),
           bias: tensor(`exit${i + 1}.bias`),
-          logits: new Float64Array(classes),
         },
       };
       [input, inputT] = [block.output, block.outputT];
@@ -237,7 +239,8 @@ export class PackedEngine {
    */
   private exitHead(i: number): void {
     const { filters, groups, stats, exit } = this.blocks[i];
-    const { scale, shift, kernel, bias, logits } = exit;
+    const { scale, shift, kernel, bias } = exit;
+    const logits = this.logits[i];
     const n = 2 * filters;
     const classes = logits.length;
     const minAt = stats >> 2;

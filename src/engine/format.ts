@@ -138,7 +138,8 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   const { network } = header;
   const valid =
     Array.isArray(header.labels) && Array.isArray(network?.filters) && network.filters.every((f) => Number.isInteger(f) && f > 0) &&
-    network.classes === header.labels.length && Array.isArray(header.temperatures) && header.temperatures.length === network.filters.length;
+    network.classes === header.labels.length && Array.isArray(header.temperatures) && header.temperatures.length === network.filters.length &&
+    header.temperatures.every((t) => Number.isFinite(t) && t > 0);
   if (!valid) throw fail('the header lacks labels, network or temperatures');
   const specs = tensorSpecs(network);
   const { offsets, bodyBytes: expectedBody } = placements(specs);
@@ -146,8 +147,8 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   const tensors = new Map<string, PackedArray>();
   specs.forEach((spec, i) => {
     const start = bodyStart + offsets[i];
-    // A copy: aligned for its type wherever the file's bytes sit in memory.
-    const copy = bytes.slice(start, start + size(spec.shape) * ARRAYS[spec.dtype].BYTES_PER_ELEMENT);
+    // A copy (a Buffer's slice would be a view): aligned for its type wherever the file's bytes sit in memory.
+    const copy = new Uint8Array(bytes.subarray(start, start + size(spec.shape) * ARRAYS[spec.dtype].BYTES_PER_ELEMENT));
     tensors.set(spec.name, new ARRAYS[spec.dtype](copy.buffer));
   });
   return { header, tensors };

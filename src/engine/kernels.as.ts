@@ -1,4 +1,4 @@
-// AssemblyScript, compiled to dist/engine/kernels.wasm by `npm run build` (see asconfig.json).
+// AssemblyScript, compiled to dist/engine/kernels.wasm by `npm run build` (its build:kernels script).
 //
 // The binary layers of the network on bit-packed tensors. Channel c of a position lives in bit c % 32
 // of its word c / 32; a set bit is +1, a clear bit -1; the bits past the last channel are 0 in

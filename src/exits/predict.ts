@@ -1,10 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import { type Audio } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { LogMel } from '../features/logmel.js';
 import { argmax, type Outcome } from './report.js';
 import { maxProbability, type ExitRule } from './rules.js';
-import { type StagedModel } from './staged-model.js';
+import { type EarlyExitClassifier } from './classifier.js';
 
 export interface Prediction {
   label: string;
@@ -31,17 +30,14 @@ export function windowStarts(length: number, window: number): number[] {
  * training; a longer one is read in half-overlapping windows of that length, and the most
  * confident window's answer is returned (a keyword can be anywhere in a longer recording).
  */
-export function predictAudio(staged: StagedModel, logMel: LogMel, labels: string[], audio: Audio, rule: ExitRule): Prediction {
+export function predictAudio(classifier: EarlyExitClassifier, logMel: LogMel, labels: string[], audio: Audio, rule: ExitRule): Prediction {
   const { sampleRate, clipSamples } = logMel.params;
   const samples = resample(audio.samples, audio.sampleRate, sampleRate);
   const starts = windowStarts(samples.length, clipSamples);
   let best: (Outcome & { start: number }) | undefined;
   let ms = 0;
   for (const start of starts) {
-    const { frames, melBins, data } = logMel.compute(samples.subarray(start, start + clipSamples));
-    const x = tf.tensor4d(data, [1, frames, melBins, 1]);
-    const result = staged.run(x, rule);
-    x.dispose();
+    const result = classifier.classify(logMel.compute(samples.subarray(start, start + clipSamples)).data, rule);
     ms += result.ms;
     const p = result.probs[result.exit - 1];
     const confidence = maxProbability(p);

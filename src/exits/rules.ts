@@ -12,6 +12,11 @@ export interface ExitRule {
   thresholds: number[];
 }
 
+/** The rule that runs every block: the full network. */
+export function neverEarly(exits: number): ExitRule {
+  return { criterion: 'max-softmax', thresholds: Array(exits - 1).fill(1) };
+}
+
 export function parseThresholds(value: string, exits: number): number[] {
   const parts = value.split(',').map((v) => v.trim());
   const thresholds = parts.map(Number);

@@ -1,23 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { wireBlock } from '../model/network.js';
+import { type FeatureTable } from '../data/feature-cache.js';
+import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult } from './classifier.js';
 import { shouldExit, type ExitRule } from './rules.js';
-
-export interface EarlyExitResult {
-  /** 1-based exit that answered */
-  exit: number;
-  /** softmax of every exit that ran, in order */
-  probs: Float32Array[];
-  /** wall time of the path, feature tensor to decision, in ms */
-  ms: number;
-}
 
 /**
  * A trained early-exit network cut into its blocks: stage k maps block k's input to exit k's
  * logits and block k+1's input. Early-exit inference runs stage after stage on one example and
  * stops at the first confident exit, so only the blocks actually needed are computed.
  */
-export class StagedModel {
+export class StagedModel implements EarlyExitClassifier {
   private readonly stages: tf.LayersModel[];
   /** Softmax temperature of each exit (1: as trained; `bee sweep --calibrate` fits them). */
   temperatures: number[];
@@ -47,17 +40,16 @@ export class StagedModel {
     return this.stages.length;
   }
 
-  /** Runs one example (shape [1, frames, mel bins, 1]) block by block until the rule says stop. */
-  run(x: tf.Tensor, rule: ExitRule): EarlyExitResult {
+  classify(features: Float32Array, rule: ExitRule): EarlyExitResult {
     const started = performance.now();
     const probs: Float32Array[] = [];
-    let input = x;
+    let input: tf.Tensor = tf.tensor4d(features, [1, ...(this.model.inputs[0].shape.slice(1) as [number, number, number])]);
     for (let k = 1; k <= this.stages.length; k++) {
       const out = this.stages[k - 1].apply(input, { training: false }) as tf.Tensor | tf.Tensor[];
       const outputs = Array.isArray(out) ? out : [out];
       const p = tf.tidy(() => tf.softmax(tf.div(outputs[0], this.temperatures[k - 1])).dataSync() as Float32Array);
       outputs[0].dispose();
-      if (input !== x) input.dispose();
+      input.dispose();
       probs.push(p);
       if (shouldExit(p, k, this.stages.length, rule)) {
         tf.dispose(outputs.slice(1));
@@ -68,14 +60,22 @@ export class StagedModel {
     throw new Error('the last exit always answers');
   }
 
-  /** Every exit's softmax for a batch (the full network), row-major: [exit][example * classes]. */
-  allExits(x: tf.Tensor): Float32Array[] {
-    return tf.tidy(() => (this.model.apply(x, { training: false }) as tf.Tensor[]).map((logits, k) => tf.softmax(tf.div(logits, this.temperatures[k])).dataSync() as Float32Array));
-  }
-
-  /** Every exit's logits for a batch, as allExits. */
-  allLogits(x: tf.Tensor): Float32Array[] {
-    return tf.tidy(() => (this.model.apply(x, { training: false }) as tf.Tensor[]).map((logits) => logits.dataSync() as Float32Array));
+  exitOutputs(table: FeatureTable, rows: number[], what: 'softmax' | 'logits' = 'softmax', batchSize = 256): Float32Array[] {
+    const size = table.frames * table.melBins;
+    const parts: Float32Array[][] = [];
+    for (let at = 0; at < rows.length; at += batchSize) {
+      const batch = rows.slice(at, at + batchSize);
+      const data = new Float32Array(batch.length * size);
+      batch.forEach((r, i) => data.set(table.features.subarray(r * size, (r + 1) * size), i * size));
+      parts.push(
+        tf.tidy(() =>
+          (this.model.apply(tf.tensor4d(data, [batch.length, table.frames, table.melBins, 1]), { training: false }) as tf.Tensor[]).map(
+            (logits, k) => (what === 'softmax' ? tf.softmax(tf.div(logits, this.temperatures[k])) : logits).dataSync() as Float32Array,
+          ),
+        ),
+      );
+    }
+    return joinExitOutputs(parts, this.exits);
   }
 
   dispose(): void {

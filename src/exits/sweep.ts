@@ -1,6 +1,6 @@
 import { outcomesFromProbabilities } from './evaluate.js';
 import { buildReport } from './report.js';
-import { type Criterion } from './rules.js';
+import { neverEarly, type Criterion } from './rules.js';
 
 export interface SweepRow {
   criterion: Criterion;
@@ -36,7 +36,7 @@ export function sweep(allProbs: Float32Array[], labels: Int32Array, modelLabels:
       return { criterion, threshold, accuracy: r.accuracy, meanExit: r.meanExit, relativeCompute: r.relativeCompute, exitHistogram: r.exitHistogram };
     }),
   );
-  const all = buildReport(outcomesFromProbabilities(allProbs, labels, classes, { criterion: 'max-softmax', thresholds: Array(exits - 1).fill(1) }), allProbs, modelLabels, relativeMacs);
+  const all = buildReport(outcomesFromProbabilities(allProbs, labels, classes, neverEarly(exits)), allProbs, modelLabels, relativeMacs);
   return { rows, exits: all.perExit.map((e) => ({ exit: e.exit, accuracy: e.accuracyAll, relativeCompute: e.relativeMacs })) };
 }
 

@@ -19,21 +19,24 @@ confident exit, else run the next block; exit 4 always answers. Only the blocks 
 Examples:
   $ bee eval --model runs/sc --threshold 0.85
   $ bee eval --model runs/sc --threshold 1            # never early: exit 4's accuracy
+  $ bee eval --model runs/sc.bee --threshold 0.85     # the packed engine (bee export)
+  $ bee eval --model runs/sc --engine packed          # packed in memory from the directory
   $ bee eval --model runs/sc --entropy 0.2 --split validation
   $ bee eval --model runs/sc --threshold 0.9,0.85,0.8 --json | jq .accuracy`)
   .action(async (flags: EvaluationFlags & { threshold?: string; entropy?: string; json?: boolean }) => {
     const rule = ruleFromFlags(flags, PAPER_FILTERS.length); // checked before any heavy work
-    const input = await loadEvaluationInput(flags);
-    const bar = progressBar('evaluating', input.examples.rows.length);
-    const report = evaluateEarlyExit(input.staged, input.table, input.examples, input.meta.labels, rule, input.cost.exits.map((e) => e.relativeMacs), (done) => bar.update(done));
+    const { model, table, examples } = await loadEvaluationInput(flags);
+    const bar = progressBar('evaluating', examples.rows.length);
+    const report = evaluateEarlyExit(model.classifier, table, examples, model.labels, rule, model.cost.exits.map((e) => e.relativeMacs), (done) => bar.update(done));
     bar.stop();
-    input.staged.dispose();
-    if (flags.json) return printJson({ model: input.dir, split: flags.split, criterion: rule.criterion, thresholds: rule.thresholds, temperatures: input.staged.temperatures, ...report });
+    model.classifier.dispose();
+    const { temperatures } = model.classifier;
+    if (flags.json) return printJson({ model: model.source, engine: model.engine, split: flags.split, criterion: rule.criterion, thresholds: rule.thresholds, temperatures, ...report });
 
     const r = report;
-    console.log(`${input.dir} (${input.meta.network.precision}), ${flags.split} split: ${r.samples} clips, stop at ${describeRule(rule)}`);
+    console.log(`${model.source} (${model.precision}, ${model.engine} engine), ${flags.split} split: ${r.samples} clips, stop at ${describeRule(rule)}`);
     console.log(`accuracy ${pct(r.accuracy)}  mean exit ${r.meanExit.toFixed(2)} ± ${r.stdExit.toFixed(2)}  compute ${(100 * r.relativeCompute).toFixed(1)}% of the full network (${r.speedup.toFixed(2)}x)`);
-    if (r.latencyMs) console.log(`latency per clip: median ${r.latencyMs.median.toFixed(2)} ms, p95 ${r.latencyMs.p95.toFixed(2)} ms (batch 1, ${input.meta.network.precision} tfjs model)`);
+    if (r.latencyMs) console.log(`latency per clip: median ${r.latencyMs.median.toFixed(2)} ms, p95 ${r.latencyMs.p95.toFixed(2)} ms (batch 1, ${model.engine} engine)`);
     console.log('');
     console.log(
       formatTable(

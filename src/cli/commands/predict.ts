@@ -2,20 +2,20 @@ import { Command } from 'commander';
 import { readWav } from '../../audio/wav.js';
 import { initBackend } from '../../backend/backend.js';
 import { BeeError } from '../../errors.js';
+import { openModel, type EngineName } from '../../exits/open-model.js';
 import { predictAudio, type Prediction } from '../../exits/predict.js';
-import { StagedModel } from '../../exits/staged-model.js';
 import { LogMel } from '../../features/logmel.js';
-import { loadModelDir } from '../../model/saved-model.js';
 import { PAPER_FILTERS } from '../../model/network.js';
-import { addRuleOptions, ruleFromFlags } from '../exit-options.js';
+import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
 import { backendNotice, printJson } from '../io.js';
 import { formatTable } from '../table.js';
 
 export const predictCommand = addRuleOptions(
-  new Command('predict')
-    .description('classify recordings with early exit: label, confidence, the exit used, the time taken')
-    .argument('<files...>', 'WAV files (any sample rate and length)')
-    .requiredOption('--model <dir>', 'a model directory, or a bee train --out directory (its best checkpoint)'),
+  addModelOptions(
+    new Command('predict')
+      .description('classify recordings with early exit: label, confidence, the exit used, the time taken')
+      .argument('<files...>', 'WAV files (any sample rate and length)'),
+  ),
 )
   .option('--json', 'print JSON')
   .addHelpText('after', `
@@ -24,17 +24,17 @@ A recording up to 1 s is centre-padded, as in training. A longer one is read in 
 
 Examples:
   $ bee predict yes.wav no.wav --model runs/sc
-  $ bee predict long-recording.wav --model runs/sc --threshold 0.9 --json`)
-  .action(async (files: string[], flags: { model: string; threshold?: string; entropy?: string; json?: boolean }) => {
+  $ bee predict long-recording.wav --model runs/sc --threshold 0.9 --json
+  $ bee predict yes.wav --model runs/sc.bee          # the packed engine (bee export)`)
+  .action(async (files: string[], flags: { model: string; engine?: EngineName; threshold?: string; entropy?: string; json?: boolean }) => {
     const rule = ruleFromFlags(flags, PAPER_FILTERS.length);
     backendNotice(await initBackend());
-    const { model, meta } = await loadModelDir(flags.model);
-    const staged = new StagedModel(model, meta.calibration?.temperatures);
-    const logMel = new LogMel(meta.features);
+    const model = await openModel(flags.model, flags.engine);
+    const logMel = new LogMel(model.features);
     const results: ({ file: string } & (Prediction | { error: string }))[] = [];
     for (const file of files) {
       try {
-        results.push({ file, ...predictAudio(staged, logMel, meta.labels, readWav(file), rule) });
+        results.push({ file, ...predictAudio(model.classifier, logMel, model.labels, readWav(file), rule) });
       } catch (err) {
         // One bad file must not lose the answers for the others.
         const line = err instanceof BeeError ? err.oneLine() : `${file}: internal error: ${(err as Error).message}`;
@@ -42,7 +42,7 @@ Examples:
         if (!flags.json) process.stderr.write(`bee: ${line}\n`);
       }
     }
-    staged.dispose();
+    model.classifier.dispose();
     if (results.some((r) => 'error' in r)) process.exitCode = 1;
     if (flags.json) return printJson(results);
     const ok = results.filter((r): r is { file: string } & Prediction => !('error' in r));

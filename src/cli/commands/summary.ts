@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
+import { packModel } from '../../engine/export.js';
+import { encodePacked } from '../../engine/format.js';
 import { modelCost } from '../../model/costs.js';
-import { loadModelDir } from '../../model/saved-model.js';
+import { loadModelDir, WEIGHTS_FILE } from '../../model/saved-model.js';
 import { backendNotice, printJson } from '../io.js';
 import { formatTable } from '../table.js';
 
@@ -16,7 +20,8 @@ export const summaryCommand = new Command('summary')
   .addHelpText('after', `
 MACs are binary (XNOR-popcount) where both a layer's input and its kernel are ±1, float otherwise.
 Memory counts binary kernels at 1 bit and every other parameter (BatchNorm statistics included) at
-32 bits. Reaching exit k runs blocks 1..k and the exit heads 1..k.
+32 bits. Reaching exit k runs blocks 1..k and the exit heads 1..k. For a binary network, the size
+of its packed file (bee export) is shown too.
 
 Examples:
   $ bee summary --model runs/sc
@@ -25,8 +30,12 @@ Examples:
     backendNotice(await initBackend());
     const { model, meta, dir } = await loadModelDir(flags.model);
     const cost = modelCost(model);
+    const floatWeightsBytes = fs.statSync(path.join(dir, WEIGHTS_FILE)).size;
+    // The size of what bee export would write: a binary network packed in memory.
+    const packedBytes = meta.network.precision === 'binary' ? encodePacked(packModel(model, meta).packed).length : null;
     model.dispose();
-    if (flags.json) return printJson({ model: dir, precision: meta.network.precision, labels: meta.labels, ...cost });
+    const packed = packedBytes === null ? null : { bytes: packedBytes, floatWeightsBytes, ratio: floatWeightsBytes / packedBytes };
+    if (flags.json) return printJson({ model: dir, precision: meta.network.precision, labels: meta.labels, ...cost, packed });
 
     console.log(`${dir}: ${meta.network.precision} network, filters ${meta.network.filters.join('/')}, ${meta.labels.length} classes\n`);
     const layers = cost.layers.filter((l) => l.type !== 'InputLayer');
@@ -48,4 +57,5 @@ Examples:
     console.log(`parameters: ${n(t.binaryParams)} binary + ${n(t.floatParams)} float`);
     console.log(`memory: ${kib(t.memoryBits)} (as float32: ${kib(t.float32Bits)}; ${t.compression.toFixed(1)}x smaller)`);
     console.log(`MACs per example: ${millions(t.binaryMacs)} binary + ${millions(t.floatMacs)} float`);
+    if (packed) console.log(`packed (bee export): ${(packed.bytes / 1024).toFixed(2)} KiB, ${packed.ratio.toFixed(1)}x smaller than weights.bin (${(floatWeightsBytes / 1024).toFixed(2)} KiB)`);
   });

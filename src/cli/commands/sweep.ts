@@ -4,7 +4,6 @@ import { Command } from 'commander';
 import { fitTemperature } from '../../exits/calibrate.js';
 import { splitExamples } from '../../data/examples.js';
 import { BeeError } from '../../errors.js';
-import { allExitProbabilities } from '../../exits/evaluate.js';
 import { sweep, sweepCsv, type SweepRow } from '../../exits/sweep.js';
 import { writeModelMeta } from '../../model/saved-model.js';
 import { tradeoffSvg } from '../../report/plot.js';
@@ -29,35 +28,37 @@ Examples:
   $ bee sweep --model runs/sc --calibrate          # then bee eval/predict use the temperatures
   $ bee sweep --model runs/sc --split validation --json | jq '.rows[] | select(.criterion == "entropy")'`)
   .action(async (flags: EvaluationFlags & { out: string; calibrate?: boolean; json?: boolean }) => {
-    const input = await loadEvaluationInput(flags);
-    const macs = input.cost.exits.map((e) => e.relativeMacs);
-    const run = () => sweep(allExitProbabilities(input.staged, input.table, input.examples), input.examples.labels, input.meta.labels, macs);
+    const { model, table, examples } = await loadEvaluationInput(flags);
+    const { classifier, labels } = model;
+    const macs = model.cost.exits.map((e) => e.relativeMacs);
+    const run = () => sweep(classifier.exitOutputs(table, examples.rows), examples.labels, labels, macs);
     let calibration: { temperatures: number[]; before: SweepRow[] } | undefined;
     if (flags.calibrate) {
-      const validation = splitExamples(input.table, input.meta.labels, 'validation');
+      if (!model.meta) throw new BeeError('--calibrate saves the temperatures in a model directory; a packed file is read-only', { file: model.source, hint: 'calibrate the model directory, then bee export it again' });
+      const validation = splitExamples(table, labels, 'validation');
       if (validation.rows.length === 0) throw new BeeError('the validation split is empty: nothing to calibrate on', { hint: 'check the split flags' });
       if (flags.split === 'validation') notice('calibrating on the validation split and sweeping it too: the "after" figures are optimistic');
-      const logits = allExitProbabilities(input.staged, input.table, validation, 'logits');
-      const temperatures = logits.map((l) => fitTemperature(l, validation.labels, input.meta.labels.length));
-      input.staged.temperatures = input.staged.temperatures.map(() => 1);
+      const logits = classifier.exitOutputs(table, validation.rows, 'logits');
+      const temperatures = logits.map((l) => fitTemperature(l, validation.labels, labels.length));
+      classifier.temperatures = classifier.temperatures.map(() => 1);
       const before = run().rows;
-      input.staged.temperatures = temperatures;
+      classifier.temperatures = temperatures;
       calibration = { temperatures, before };
-      writeModelMeta(input.dir, { ...input.meta, calibration: { temperatures, split: 'validation', date: new Date().toISOString() } });
+      writeModelMeta(model.source, { ...model.meta, calibration: { temperatures, split: 'validation', date: new Date().toISOString() } });
     }
     const result = run();
-    input.staged.dispose();
-    const json = { model: input.dir, split: flags.split, samples: input.examples.rows.length, temperatures: input.staged.temperatures, ...result, ...(calibration ? { calibration } : {}) };
+    classifier.dispose();
+    const json = { model: model.source, engine: model.engine, split: flags.split, samples: examples.rows.length, temperatures: classifier.temperatures, ...result, ...(calibration ? { calibration } : {}) };
     fs.mkdirSync(flags.out, { recursive: true });
     writeFileAtomic(path.join(flags.out, 'sweep.json'), JSON.stringify(json, null, 2) + '\n');
     writeFileAtomic(path.join(flags.out, 'sweep.csv'), sweepCsv(result));
-    writeFileAtomic(path.join(flags.out, 'sweep.svg'), tradeoffSvg(result, `${input.dir} (${input.meta.network.precision}), ${flags.split} split, ${json.samples} clips`));
+    writeFileAtomic(path.join(flags.out, 'sweep.svg'), tradeoffSvg(result, `${model.source} (${model.precision}), ${flags.split} split, ${json.samples} clips`));
     if (flags.json) return printJson(json);
     const shown = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1];
     const pick = (rows: SweepRow[]) => rows.filter((r) => r.criterion === 'max-softmax' && shown.includes(r.threshold));
     const cells = (r: SweepRow) => [`${(100 * r.accuracy).toFixed(1)}%`, r.meanExit.toFixed(2), `${(100 * r.relativeCompute).toFixed(1)}%`];
     if (calibration) {
-      console.log(`temperatures fitted on the validation split, saved in ${input.dir}: ${calibration.temperatures.map((t) => t.toFixed(3)).join(', ')}\n`);
+      console.log(`temperatures fitted on the validation split, saved in ${model.source}: ${calibration.temperatures.map((t) => t.toFixed(3)).join(', ')}\n`);
       const before = pick(calibration.before);
       console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute', 'calibrated: accuracy', 'mean exit', 'compute'], pick(result.rows).map((r, i) => [String(r.threshold), ...cells(before[i]), ...cells(r)])));
     } else {

@@ -1,0 +1,42 @@
+import { type FeatureTable } from '../data/feature-cache.js';
+import { type EarlyExitClassifier, type EarlyExitResult } from '../exits/classifier.js';
+import { featuresOf } from '../exits/evaluate.js';
+import { neverEarly, type ExitRule } from '../exits/rules.js';
+import { type PackedEngine } from './engine.js';
+
+/** The packed engine behind the interface `bee eval` and `bee predict` use; copies what the engine reuses. */
+export class PackedClassifier implements EarlyExitClassifier {
+  constructor(readonly engine: PackedEngine) {}
+
+  get exits(): number {
+    return this.engine.exits;
+  }
+
+  get temperatures(): number[] {
+    return this.engine.temperatures;
+  }
+
+  set temperatures(temperatures: number[]) {
+    this.engine.temperatures = temperatures;
+  }
+
+  classify(features: Float32Array, rule: ExitRule): EarlyExitResult {
+    const started = performance.now();
+    const exit = this.engine.run(features, rule);
+    const ms = performance.now() - started;
+    return { exit, probs: this.engine.probabilities.slice(0, exit).map((p) => p.slice()), ms };
+  }
+
+  exitOutputs(table: FeatureTable, rows: number[], what: 'softmax' | 'logits' = 'softmax'): Float32Array[] {
+    const classes = this.engine.labels.length;
+    const outputs = Array.from({ length: this.exits }, () => new Float32Array(rows.length * classes));
+    const never = neverEarly(this.exits);
+    rows.forEach((row, i) => {
+      this.engine.run(featuresOf(table, row), never);
+      outputs.forEach((out, k) => out.set(what === 'softmax' ? this.engine.probabilities[k] : this.engine.logits[k], i * classes));
+    });
+    return outputs;
+  }
+
+  dispose(): void {}
+}

@@ -1,0 +1,64 @@
+import { BeeError } from '../errors.js';
+import { PackedClassifier } from '../engine/classifier.js';
+import { PackedEngine } from '../engine/engine.js';
+import { packModel } from '../engine/export.js';
+import { isPackedFile, readPackedFile } from '../engine/packed-file.js';
+import { type FeatureParams } from '../features/params.js';
+import { modelCost, type ModelCost } from '../model/costs.js';
+import { buildNetwork, type Precision } from '../model/network.js';
+import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
+import { type EarlyExitClassifier } from './classifier.js';
+import { StagedModel } from './staged-model.js';
+
+export type EngineName = 'tfjs' | 'packed';
+export const ENGINES: EngineName[] = ['tfjs', 'packed'];
+
+/** A model ready to classify, with what evaluation and prediction need to know of it. */
+export interface OpenedModel {
+  classifier: EarlyExitClassifier;
+  engine: EngineName;
+  /** the model directory or packed file */
+  source: string;
+  labels: string[];
+  features: FeatureParams;
+  precision: Precision;
+  /** what the model was trained on, when known */
+  data?: ModelMeta['data'];
+  /** bee.json, when the source is a model directory */
+  meta?: ModelMeta;
+  cost: ModelCost;
+}
+
+/**
+ * Opens --model for an engine: a model directory runs on tfjs, or on the packed engine packed in
+ * memory; a packed .bee file runs on the packed engine (the default for a file).
+ */
+export async function openModel(modelPath: string, engine?: EngineName): Promise<OpenedModel> {
+  if (isPackedFile(modelPath)) {
+    if (engine === 'tfjs') throw new BeeError('a packed model runs on the packed engine only', { file: modelPath, hint: 'drop --engine tfjs, or pass the model directory' });
+    const packed = readPackedFile(modelPath);
+    const { header } = packed;
+    // The cost figures depend on the network's shape alone: rebuild it (untrained) to count them.
+    const network = buildNetwork({ ...header.network, precision: 'binary', seed: 0 });
+    const cost = modelCost(network);
+    network.dispose();
+    return {
+      classifier: new PackedClassifier(new PackedEngine(packed)),
+      engine: 'packed',
+      source: modelPath,
+      labels: header.labels,
+      features: header.features,
+      precision: 'binary',
+      data: header.data,
+      cost,
+    };
+  }
+  const { model, meta, dir } = await loadModelDir(modelPath);
+  const common = { source: dir, labels: meta.labels, features: meta.features, precision: meta.network.precision, data: meta.data, meta, cost: modelCost(model) };
+  if (engine === 'packed') {
+    const { packed } = packModel(model, meta);
+    model.dispose();
+    return { ...common, classifier: new PackedClassifier(new PackedEngine(packed)), engine: 'packed' };
+  }
+  return { ...common, classifier: new StagedModel(model, meta.calibration?.temperatures), engine: 'tfjs' };
+}

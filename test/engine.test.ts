@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/backend.ts';
+import { loadDataset } from '../src/data/dataset.ts';
+import { splitExamples } from '../src/data/examples.ts';
+import { loadFeatures } from '../src/data/feature-cache.ts';
+import { PackedEngine } from '../src/engine/engine.ts';
+import { packModel } from '../src/engine/export.ts';
+import { decodePacked, encodePacked } from '../src/engine/format.ts';
+import { featuresOf, outcomesFromProbabilities } from '../src/exits/evaluate.ts';
+import { openModel } from '../src/exits/open-model.ts';
+import { exitFor, neverEarly, type ExitRule } from '../src/exits/rules.ts';
+import { PAPER_FEATURES } from '../src/features/params.ts';
+import { buildNetwork, layerName, networkConfig, PAPER_FILTERS } from '../src/model/network.ts';
+import { loadModelDir, type ModelMeta } from '../src/model/saved-model.ts';
+import { mulberry32 } from '../src/train/rng.ts';
+import { train } from '../src/train/trainer.ts';
+import { sharedSkip, SHARED_TEST_SET, tempDir } from './helpers/datasets.ts';
+import { makeToneDataset } from './helpers/tones.ts';
+
+const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
+const bee = (...args: string[]) => spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: cache } });
+let cache: string;
+let run: string;
+
+before(async () => {
+  await initBackend();
+  cache = tempDir('bee-cache-');
+  const dataRoot = tempDir('bee-tones-');
+  makeToneDataset(dataRoot, undefined, 24, 4);
+  const dataset = loadDataset(dataRoot, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
+  const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
+  run = path.join(tempDir(), 'run');
+  await train({ dataset, table, out: run, options: { epochs: 4, batchSize: 8, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 3, precision: 'binary', width: 0.25, augment: false } });
+});
+
+/**
+ * A binary network with random weights and BatchNorm statistics spread around the range of its
+ * inputs, so that thresholds fall everywhere: negative gamma (flipped signs), zero gamma (constant
+ * channels), and means and variances at the scale of each layer's dot products.
+ */
+function randomBinaryNetwork(filters: number[], seed: number): { model: tf.LayersModel; meta: ModelMeta } {
+  const rng = mulberry32(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const config = { ...networkConfig({ inputShape: [98, 64, 1], classes: 5, seed }), filters };
+  const model = buildNetwork(config);
+  const setBatchNorm = (name: string, scale: number) => {
+    const layer = model.getLayer(name);
+    const c = layer.getWeights()[0].shape[0];
+    const gamma = Array.from({ length: c }, (_, i) => (i % 10 === 3 ? 0 : normal()));
+    const beta = Array.from({ length: c }, () => 0.3 * normal());
+    const mean = Array.from({ length: c }, () => 0.5 * scale * normal());
+    const variance = Array.from({ length: c }, () => scale * scale * (0.5 + rng()));
+    layer.setWeights([gamma, beta, mean, variance].map((v) => tf.tensor1d(v)));
+  };
+  filters.forEach((f, i) => {
+    const b = i + 1;
+    const dot = (n: number) => Math.sqrt(n);
+    setBatchNorm(layerName.bn13(b), b === 1 ? 5 : dot(3 * (filters[i - 1] ?? 1)));
+    setBatchNorm(layerName.bn31(b), b === 1 ? 5 : dot(3 * (filters[i - 1] ?? 1)));
+    setBatchNorm(layerName.bn(b), 2 * dot(2 * f));
+  });
+  const meta = { labels: ['a', 'b', 'c', 'd', 'e'], features: PAPER_FEATURES, network: config } as ModelMeta;
+  return { model, meta };
+}
+
+function logMelLike(count: number, seed: number): Float32Array {
+  const rng = mulberry32(seed);
+  return Float32Array.from({ length: count * 98 * 64 }, () => -6 + 8 * rng() + 2 * rng());
+}
+
+for (const [what, filters] of [['paper width', PAPER_FILTERS], ['channels not a multiple of 32', [12, 24, 48, 96]]] as const) {
+  test(`the packed engine computes what the tfjs model does (${what})`, () => {
+    const { model, meta } = randomBinaryNetwork([...filters], 5);
+    const { packed, report } = packModel(model, meta);
+    assert.ok(report.constantChannels > 0, 'gamma = 0 makes constant channels');
+    const engine = new PackedEngine(decodePacked(encodePacked(packed)));
+    const n = 6;
+    const x = logMelLike(n, 11);
+    const expected = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
+    for (let i = 0; i < n; i++) {
+      const clip = x.subarray(i * 98 * 64, (i + 1) * 98 * 64);
+      assert.equal(engine.run(clip, neverEarly(4)), 4);
+      for (let k = 0; k < 4; k++) {
+        const want = expected[k][i];
+        const got = Array.from(engine.probabilities[k]);
+        const worst = Math.max(...want.map((p, j) => Math.abs(p - got[j])));
+        assert.ok(worst < 1e-5, `clip ${i} exit ${k + 1}: softmax differs by ${worst}`);
+      }
+      // Early exit: the same exit as the rule picks from tfjs's softmax.
+      const rule: ExitRule = { criterion: 'max-softmax', thresholds: [0.3, 0.3, 0.3] };
+      assert.equal(engine.run(clip, rule), exitFor(expected.map((e) => e[i]), rule));
+    }
+    model.dispose();
+  });
+}
+
+test('packed files: deterministic, checked on read (magic, version, length, checksum)', () => {
+  const { model, meta } = randomBinaryNetwork([8, 16, 32, 64], 2);
+  const bytes = encodePacked(packModel(model, meta).packed);
+  model.dispose();
+  assert.deepEqual(encodePacked(decodePacked(bytes)), bytes, 'decode then encode gives the same bytes');
+  const refused = (mutate: (b: Uint8Array) => Uint8Array, pattern: RegExp) => assert.throws(() => decodePacked(mutate(bytes.slice()), 'x.bee'), pattern);
+  refused((b) => b.subarray(0, b.length - 100), /x\.bee: truncated/);
+  refused((b) => Uint8Array.from([...b, 0]), /has trailing bytes/);
+  refused((b) => ((b[b.length >> 1] ^= 4), b), /checksum mismatch/);
+  refused((b) => ((b[0] = 0x58), b), /no "BEEP" magic/);
+  refused((b) => ((b[4] = 2), b), /packed format version 2; this bee reads version 1/);
+  refused(() => new Uint8Array(3), /no "BEEP" magic/);
+});
+
+test('bee export, then eval, predict and summary on the packed model: the same answers as tfjs', () => {
+  const out = path.join(tempDir(), 'model.bee');
+  const ex = bee('export', '--model', run, '--out', out, '--json');
+  assert.equal(ex.status, 0, ex.stderr);
+  const exported = JSON.parse(ex.stdout);
+  assert.equal(exported.bytes, fs.statSync(out).size);
+  assert.ok(exported.ratio > 10, `ratio ${exported.ratio}`);
+
+  const tfjs = JSON.parse(bee('eval', '--model', run, '--threshold', '0.6', '--json').stdout);
+  const r = bee('eval', '--model', out, '--threshold', '0.6', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const packed = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(packed), Object.keys(tfjs));
+  assert.equal(packed.engine, 'packed');
+  for (const key of ['accuracy', 'meanExit', 'exitHistogram', 'relativeCompute', 'confusion']) assert.deepEqual(packed[key], tfjs[key], key);
+  const inMemory = JSON.parse(bee('eval', '--model', run, '--engine', 'packed', '--threshold', '0.6', '--json').stdout);
+  assert.deepEqual(inMemory.exitHistogram, packed.exitHistogram);
+
+  const wav = path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav');
+  const [a] = JSON.parse(bee('predict', wav, '--model', run, '--json').stdout);
+  const [b] = JSON.parse(bee('predict', wav, '--model', out, '--json').stdout);
+  assert.deepEqual([b.label, b.exit], [a.label, a.exit]);
+  assert.ok(Math.abs(a.confidence - b.confidence) < 1e-5);
+
+  const summary = JSON.parse(bee('summary', '--model', run, '--json').stdout);
+  assert.equal(summary.packed.bytes, exported.bytes);
+});
+
+test('bad packed models: one-line errors, non-zero exit codes, nothing overwritten by a failed export', () => {
+  const dir = tempDir();
+  const oneLine = (r: ReturnType<typeof bee>, pattern: RegExp) => {
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  };
+  const good = path.join(dir, 'good.bee');
+  assert.equal(bee('export', '--model', run, '--out', good).status, 0);
+  const bytes = fs.readFileSync(good);
+  const corrupt = path.join(dir, 'corrupt.bee');
+  fs.writeFileSync(corrupt, Buffer.concat([bytes.subarray(0, 100), Buffer.from([bytes[100] ^ 1]), bytes.subarray(101)]));
+  oneLine(bee('eval', '--model', corrupt), /corrupt\.bee: checksum mismatch: the file is corrupted/);
+  fs.writeFileSync(corrupt, bytes.subarray(0, 5000));
+  oneLine(bee('predict', path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'), '--model', corrupt), /corrupt\.bee: truncated/);
+  oneLine(bee('eval', '--model', good, '--engine', 'tfjs'), /good\.bee: a packed model runs on the packed engine only/);
+  oneLine(bee('export', '--model', run, '--out', path.join(dir, 'no', 'such', 'dir.bee')), /dir\.bee: cannot write: ENOENT/);
+  oneLine(bee('export', '--model', path.join(dir, 'missing'), '--out', good), /missing: no such model directory/);
+  assert.deepEqual(fs.readFileSync(good), bytes);
+});
+
+test('packed engine and tfjs agree on the shared Speech Commands test split (a model trained 1 epoch)', { skip: sharedSkip }, async () => {
+  const dataset = loadDataset(SHARED_TEST_SET, { split: { salt: 'bee' } });
+  const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
+  const out = path.join(tempDir(), 'sc');
+  await train({ dataset, table, out, options: { epochs: 1, batchSize: 128, learningRate: 1e-3, exitWeights: [1, 1, 1, 1], seed: 1, precision: 'binary', width: 1, augment: false } });
+  const tfjs = await openModel(out, 'tfjs');
+  const { model, meta } = await loadModelDir(out);
+  const engine = new PackedEngine(packModel(model, meta).packed);
+  model.dispose();
+  const examples = splitExamples(table, meta.labels, 'test');
+  const probs = tfjs.classifier.exitOutputs(table, examples.rows);
+  for (const threshold of [0.3, 0.5, 1]) {
+    const rule: ExitRule = { criterion: 'max-softmax', thresholds: [threshold, threshold, threshold] };
+    const expected = outcomesFromProbabilities(probs, examples.labels, meta.labels.length, rule);
+    let agree = 0;
+    examples.rows.forEach((row, i) => {
+      const exit = engine.run(featuresOf(table, row), rule);
+      const p = engine.probabilities[exit - 1];
+      if (exit === expected[i].exit && p.indexOf(Math.max(...p)) === expected[i].prediction) agree++;
+    });
+    assert.ok(agree / examples.rows.length >= 0.999, `threshold ${threshold}: ${agree} of ${examples.rows.length} agree`);
+  }
+  tfjs.classifier.dispose();
+});
