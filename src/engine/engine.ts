@@ -104,7 +104,8 @@ export class PackedEngine {
     const inputAt = take(height * width * 4);
     let [input, inputT] = [inputAt, inputAt];
     this.blocks = filters.map((f, i) => {
-      const groups = Math.ceil(f / 4);
+      // Groups of four channels, padded to quads of four groups (the kernels' unit of work).
+      const groups = Math.ceil(f / 16) * 4;
       const inWords = i === 0 ? 1 : words(filters[i - 1]);
       const convBytes = groups * 3 * inWords * 16;
       const block: Block = {

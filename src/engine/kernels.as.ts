@@ -24,30 +24,77 @@ function widen(bytes: v128): v128 {
   return i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(bytes));
 }
 
-/** Popcounts of (x XOR w) over `words` (at most BYTE_SUMS) words, added to `bytes` byte by byte. */
+// Output channels go sixteen at a time (a quad: four groups of four) through the popcount loops:
+// one input word, broadcast once, meets four groups' weights, so the loads and the loop overhead
+// are shared. The JS side pads the group count to a multiple of four (padded lanes never fire).
+
+// The popcounts of a quad, between the loops and the thresholds.
+let pc0: v128, pc1: v128, pc2: v128, pc3: v128;
+
+/**
+ * pc0..pc3 = popcounts of (x XOR w) over a run of `words` input words for the quad whose first
+ * group's weights start at w (the next groups' at w + groupBytes, ...).
+ */
 @inline
-function addMismatchBytes(bytes: v128, x: usize, w: usize, words: i32): v128 {
-  for (let k = 0; k < words; k++) {
-    bytes = i8x16.add(bytes, i8x16.popcnt(v128.xor(v128.load32_splat(x + (<usize>k << 2)), v128.load(w + (<usize>k << 4)))));
+function quadMismatches(x: usize, w: usize, groupBytes: usize, words: i32): void {
+  pc0 = pc1 = pc2 = pc3 = i32x4.splat(0);
+  for (let k0 = 0; k0 < words; k0 += BYTE_SUMS) {
+    let b0 = i8x16.splat(0), b1 = i8x16.splat(0), b2 = i8x16.splat(0), b3 = i8x16.splat(0);
+    const end = min(words, k0 + BYTE_SUMS);
+    let k = k0;
+    // Two words a turn: half the loop overhead on the short runs of the early blocks.
+    for (; k + 1 < end; k += 2) {
+      const xa = v128.load32_splat(x + (<usize>k << 2));
+      const xb = v128.load32_splat(x + (<usize>k << 2), 4);
+      const wk = w + (<usize>k << 4);
+      b0 = i8x16.add(b0, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk))), i8x16.popcnt(v128.xor(xb, v128.load(wk, 16)))));
+      b1 = i8x16.add(b1, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk + groupBytes))), i8x16.popcnt(v128.xor(xb, v128.load(wk + groupBytes, 16)))));
+      b2 = i8x16.add(b2, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk + 2 * groupBytes))), i8x16.popcnt(v128.xor(xb, v128.load(wk + 2 * groupBytes, 16)))));
+      b3 = i8x16.add(b3, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk + 3 * groupBytes))), i8x16.popcnt(v128.xor(xb, v128.load(wk + 3 * groupBytes, 16)))));
+    }
+    if (k < end) {
+      const xk = v128.load32_splat(x + (<usize>k << 2));
+      const wk = w + (<usize>k << 4);
+      b0 = i8x16.add(b0, i8x16.popcnt(v128.xor(xk, v128.load(wk))));
+      b1 = i8x16.add(b1, i8x16.popcnt(v128.xor(xk, v128.load(wk + groupBytes))));
+      b2 = i8x16.add(b2, i8x16.popcnt(v128.xor(xk, v128.load(wk + 2 * groupBytes))));
+      b3 = i8x16.add(b3, i8x16.popcnt(v128.xor(xk, v128.load(wk + 3 * groupBytes))));
+    }
+    pc0 = i32x4.add(pc0, widen(b0));
+    pc1 = i32x4.add(pc1, widen(b1));
+    pc2 = i32x4.add(pc2, widen(b2));
+    pc3 = i32x4.add(pc3, widen(b3));
   }
-  return bytes;
 }
 
-/** Popcount of (x XOR w) over `words` words for four output channels: x is a run of input words, w the group's weights. */
+/** A group's bits as a mask: (popcount > limit) XOR flip, lane by lane. */
 @inline
-function mismatches(x: usize, w: usize, words: i32): v128 {
-  if (words <= BYTE_SUMS) return widen(addMismatchBytes(i8x16.splat(0), x, w, words));
-  let total = i32x4.splat(0);
-  for (let k = 0; k < words; k += BYTE_SUMS) {
-    total = i32x4.add(total, widen(addMismatchBytes(i8x16.splat(0), x + (<usize>k << 2), w + (<usize>k << 4), min(words - k, BYTE_SUMS))));
-  }
-  return total;
+function overLimit(pc: v128, limit: usize, flip: usize): v128 {
+  return v128.xor(i32x4.gt_s(pc, v128.load(limit)), v128.load(flip));
 }
 
-/** Four channels' bits (a v128 mask) in their place in a 32-bit word: group g holds bits 4(g % 8) .. 4(g % 8) + 3. */
+/** Four groups' masks (all-ones or zero lanes) as sixteen bits: they narrow to bytes, then one bitmask. */
 @inline
-function nibble(mask: v128, g: i32): u32 {
-  return (<u32>i32x4.bitmask(mask)) << ((<u32>g & 7) << 2);
+function quadBits(m0: v128, m1: v128, m2: v128, m3: v128): u32 {
+  return <u32>i8x16.bitmask(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(m0, m1), i16x8.narrow_i32x4_s(m2, m3)));
+}
+
+/** The quad's sixteen bits from its popcounts and its four groups' limits and flips. */
+@inline
+function quadOverLimit(p0: v128, p1: v128, p2: v128, p3: v128, limits: usize, flips: usize): u32 {
+  return quadBits(overLimit(p0, limits, flips), overLimit(p1, limits + 16, flips + 16), overLimit(p2, limits + 32, flips + 32), overLimit(p3, limits + 48, flips + 48));
+}
+
+/**
+ * A group's bits in the first block: y = w0 * before + w1 * centre + w2 * after, summed in
+ * TensorFlow's order (another order can round differently), then (y >= threshold) XOR flip.
+ */
+@inline
+function realSign(before: v128, centre: v128, after: v128, w: usize, threshold: usize, flip: usize): v128 {
+  let y = f32x4.mul(before, v128.load(w));
+  y = f32x4.add(y, f32x4.mul(centre, v128.load(w, 16)));
+  y = f32x4.add(y, f32x4.mul(after, v128.load(w, 32)));
+  return v128.xor(f32x4.ge(y, v128.load(threshold)), v128.load(flip));
 }
 
 /**
@@ -72,15 +119,17 @@ export function realConvSign(
       const o = out + (<usize>(pos * outStride + outOffset) << 2);
       for (let q = 0; q < groups; q += 8) {
         let word: u32 = 0;
-        const end = min(q + 8, groups);
-        for (let g = q; g < end; g++) {
+        for (let g = q; g < q + 8 && g < groups; g += 4) {
           const wg = weights + <usize>g * 48;
-          // In TensorFlow's order: tap 0, then 1, then 2 (a different order can round differently).
-          let y = f32x4.mul(before, v128.load(wg));
-          y = f32x4.add(y, f32x4.mul(centre, v128.load(wg, 16)));
-          y = f32x4.add(y, f32x4.mul(after, v128.load(wg, 32)));
-          const gt = <usize>g << 4;
-          word |= nibble(v128.xor(f32x4.ge(y, v128.load(thresholds + gt)), v128.load(flips + gt)), g);
+          const t = thresholds + (<usize>g << 4);
+          const f = flips + (<usize>g << 4);
+          const bits = quadBits(
+            realSign(before, centre, after, wg, t, f),
+            realSign(before, centre, after, wg + 48, t + 16, f + 16),
+            realSign(before, centre, after, wg + 96, t + 32, f + 32),
+            realSign(before, centre, after, wg + 144, t + 48, f + 48),
+          );
+          word |= bits << ((<u32>g & 7) << 2);
         }
         store<u32>(o + (<usize>q >> 1), word);
       }
@@ -107,17 +156,16 @@ export function binConvSign(
       const taps = (b < inner - 1 ? 3 : 2) - first;
       const run = x + (<usize>((a * inner + b + first - 1) * inWords) << 2);
       const runWords = taps * inWords;
-      const tapWeights = <usize>(first * inWords) << 4;
-      const groupLimits = limits + (<usize>((3 - taps) * groups) << 4);
+      const tapWeights = weights + (<usize>(first * inWords) << 4);
+      const tapLimits = limits + (<usize>((3 - taps) * groups) << 4);
       const pos = along == 0 ? a * inner + b : b * outer + a;
       const o = out + (<usize>(pos * outStride + outOffset) << 2);
       for (let q = 0; q < groups; q += 8) {
         let word: u32 = 0;
-        const end = min(q + 8, groups);
-        for (let g = q; g < end; g++) {
-          const pc = mismatches(run, weights + <usize>g * groupBytes + tapWeights, runWords);
+        for (let g = q; g < q + 8 && g < groups; g += 4) {
+          quadMismatches(run, tapWeights + <usize>g * groupBytes, groupBytes, runWords);
           const gt = <usize>g << 4;
-          word |= nibble(v128.xor(i32x4.gt_s(pc, v128.load(groupLimits + gt)), v128.load(flips + gt)), g);
+          word |= quadOverLimit(pc0, pc1, pc2, pc3, tapLimits + gt, flips + gt) << ((<u32>g & 7) << 2);
         }
         store<u32>(o + (<usize>q >> 1), word);
       }
@@ -153,19 +201,36 @@ export function pointConvPoolSign(
       const oT = outT + (<usize>((j * pooledHeight + i) * outWords) << 2);
       for (let q = 0; q < groups; q += 8) {
         let word: u32 = 0;
-        const end = min(q + 8, groups);
-        for (let g = q; g < end; g++) {
+        for (let g = q; g < q + 8 && g < groups; g += 4) {
           const wg = weights + <usize>g * groupBytes;
-          const top = i32x4.min_u(mismatches(p, wg, inWords), mismatches(p + right, wg, inWords));
-          const pc = i32x4.min_u(top, i32x4.min_u(mismatches(p + down, wg, inWords), mismatches(p + down + right, wg, inWords)));
+          let min0 = i32x4.splat(i32.MAX_VALUE), min1 = min0, min2 = min0, min3 = min0;
+          for (let d = 0; d < 4; d++) {
+            quadMismatches(p + (d & 1 ? right : 0) + (d & 2 ? down : 0), wg, groupBytes, inWords);
+            min0 = i32x4.min_u(min0, pc0);
+            min1 = i32x4.min_u(min1, pc1);
+            min2 = i32x4.min_u(min2, pc2);
+            min3 = i32x4.min_u(min3, pc3);
+          }
           const gt = <usize>g << 4;
-          v128.store(stats + gt, i32x4.min_u(v128.load(stats + gt), pc));
-          v128.store(maxStats + gt, i32x4.max_u(v128.load(maxStats + gt), pc));
-          word |= nibble(v128.xor(i32x4.gt_s(pc, v128.load(limits + gt)), v128.load(flips + gt)), g);
+          trackStats(stats + gt, maxStats + gt, min0, min1, min2, min3);
+          word |= quadOverLimit(min0, min1, min2, min3, limits + gt, flips + gt) << ((<u32>g & 7) << 2);
         }
         store<u32>(o + (<usize>q >> 1), word);
         store<u32>(oT + (<usize>q >> 1), word);
       }
     }
   }
+}
+
+/** Folds a quad's pooled popcounts into the per-channel min (at mins) and max (at maxes). */
+@inline
+function trackStats(mins: usize, maxes: usize, p0: v128, p1: v128, p2: v128, p3: v128): void {
+  v128.store(mins, i32x4.min_u(v128.load(mins), p0));
+  v128.store(mins, i32x4.min_u(v128.load(mins, 16), p1), 16);
+  v128.store(mins, i32x4.min_u(v128.load(mins, 32), p2), 32);
+  v128.store(mins, i32x4.min_u(v128.load(mins, 48), p3), 48);
+  v128.store(maxes, i32x4.max_u(v128.load(maxes), p0));
+  v128.store(maxes, i32x4.max_u(v128.load(maxes, 16), p1), 16);
+  v128.store(maxes, i32x4.max_u(v128.load(maxes, 32), p2), 32);
+  v128.store(maxes, i32x4.max_u(v128.load(maxes, 48), p3), 48);
 }

@@ -1,0 +1,118 @@
+// Batch-1 latency of the packed engine against the tfjs model on the native backend, in one run:
+// the full network and the early-exit path, per clip of a split, with the agreement of their
+// answers (class and exit) and the size of each model.
+//   npm run bench:engine -- --model runs/sc [--split test] [--threshold 0.85] [--clips 601] [--json]
+// The model's own data and split (bee.json) supply the clips. The packed engine runs on this
+// thread only (WebAssembly, no threads); tfjs uses TensorFlow's thread pool.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { alreadyTuned, relaunch } from '../bin/native-env.js';
+
+if (!alreadyTuned()) {
+  relaunch([...process.execArgv, ...process.argv.slice(1)]);
+} else {
+  await run();
+}
+
+interface Timing {
+  median: number;
+  p95: number;
+}
+
+function timing(ms: number[]): Timing {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { median: sorted[sorted.length >> 1], p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] };
+}
+
+async function run(): Promise<void> {
+  const { initBackend } = await import('../src/backend/backend.js');
+  const { loadDataset } = await import('../src/data/dataset.js');
+  const { splitExamples } = await import('../src/data/examples.js');
+  const { loadFeatures } = await import('../src/data/feature-cache.js');
+  const { PackedEngine } = await import('../src/engine/engine.js');
+  const { packModel } = await import('../src/engine/export.js');
+  const { encodePacked } = await import('../src/engine/format.js');
+  const { featuresOf } = await import('../src/exits/evaluate.js');
+  const { argmax } = await import('../src/exits/report.js');
+  const { neverEarly } = await import('../src/exits/rules.js');
+  const { StagedModel } = await import('../src/exits/staged-model.js');
+  const { modelCost } = await import('../src/model/costs.js');
+  const { loadModelDir, WEIGHTS_FILE } = await import('../src/model/saved-model.js');
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      split: { type: 'string', default: 'test' },
+      threshold: { type: 'string', default: '0.85' },
+      clips: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.model) throw new Error('usage: npm run bench:engine -- --model DIR [--split test] [--threshold 0.85] [--clips N] [--json]');
+  const info = await initBackend();
+  const { model, meta, dir } = await loadModelDir(values.model);
+  if (!meta.data) throw new Error(`${dir}: bee.json does not say what data the model was trained on`);
+  const { root, split, classSet } = meta.data;
+  const dataset = loadDataset(root, { split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent }, classSet, hashSplit: split.method === 'hash' });
+  const table = await loadFeatures(dataset, { params: meta.features });
+  const rows = splitExamples(table, meta.labels, values.split as 'test').rows.slice(0, values.clips ? Number(values.clips) : undefined);
+
+  const { packed } = packModel(model, meta);
+  const packedBytes = encodePacked(packed).length;
+  const floatBytes = fs.statSync(path.join(dir, WEIGHTS_FILE)).size;
+  const binaryMacs = modelCost(model).totals.binaryMacs;
+  const staged = new StagedModel(model, meta.calibration?.temperatures);
+  const engine = new PackedEngine(packed);
+  const full = neverEarly(4);
+  const t = Number(values.threshold);
+  const early = { criterion: 'max-softmax' as const, thresholds: [t, t, t] };
+
+  const answers = (rule: typeof full) => {
+    const tfjsMs: number[] = [];
+    const packedMs: number[] = [];
+    let agree = 0;
+    let exits = 0;
+    for (const row of rows) {
+      const x = featuresOf(table, row);
+      const a = staged.classify(x, rule);
+      tfjsMs.push(a.ms);
+      const started = performance.now();
+      const exit = engine.run(x, rule);
+      packedMs.push(performance.now() - started);
+      if (exit === a.exit && argmax(engine.probabilities[exit - 1]) === argmax(a.probs[a.exit - 1])) agree++;
+      exits += exit;
+    }
+    return { tfjs: timing(tfjsMs), packed: timing(packedMs), agreement: agree / rows.length, disagreements: rows.length - agree, meanExit: exits / rows.length };
+  };
+  // Warm-up: TensorFlow builds its kernels on first use; V8 tiers the WebAssembly up.
+  for (const row of rows.slice(0, 20)) {
+    staged.classify(featuresOf(table, row), full);
+    engine.run(featuresOf(table, row), full);
+  }
+  const result = {
+    model: dir,
+    clips: rows.length,
+    split: values.split,
+    backend: `${info.backend} (${info.threads} threads)`,
+    cpu: `${os.cpus()[0]?.model ?? 'unknown'}, ${os.availableParallelism()} cores`,
+    fullNetwork: answers(full),
+    earlyExit: { threshold: t, ...answers(early) },
+    sizes: { floatWeightsBytes: floatBytes, packedBytes, ratio: floatBytes / packedBytes },
+  };
+  staged.dispose();
+  if (values.json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  const ms = (x: Timing) => `median ${x.median.toFixed(2)} ms, p95 ${x.p95.toFixed(2)} ms`;
+  console.log(`${dir}: ${rows.length} clips of the ${values.split} split; tfjs on ${result.backend}; ${result.cpu}`);
+  for (const [name, r] of [['full network', result.fullNetwork], [`early exit at max softmax >= ${t}`, result.earlyExit]] as const) {
+    console.log(`\n${name} (batch 1, mean exit ${r.meanExit.toFixed(2)}):`);
+    console.log(`  tfjs    ${ms(r.tfjs)}`);
+    console.log(`  packed  ${ms(r.packed)}   ${(r.tfjs.median / r.packed.median).toFixed(1)}x faster`);
+    console.log(`  class and exit agree on ${(100 * r.agreement).toFixed(2)}% of clips (${r.disagreements} differ)`);
+  }
+  console.log(`\nfull network: ${(binaryMacs / 1e6).toFixed(1)} M binary MACs in ${result.fullNetwork.packed.median.toFixed(2)} ms = ${(binaryMacs / result.fullNetwork.packed.median / 1e6).toFixed(1)} G binary MACs/s on one core`);
+  console.log(`model size: float weights ${(floatBytes / 1024).toFixed(1)} KiB, packed ${(packedBytes / 1024).toFixed(1)} KiB (${result.sizes.ratio.toFixed(1)}x smaller)`);
+}
