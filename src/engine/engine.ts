@@ -7,8 +7,8 @@ interface Kernels {
   memory: WebAssembly.Memory;
   reserve(bytes: number): number;
   realConvSign(x: number, height: number, width: number, along: number, weights: number, groups: number, thresholds: number, flips: number, out: number, outStride: number, outOffset: number): void;
-  binConvSign(x: number, outer: number, inner: number, inWords: number, along: number, weights: number, groups: number, limits: number, flips: number, out: number, outStride: number, outOffset: number): void;
-  pointConvPoolSign(x: number, height: number, width: number, inWords: number, weights: number, groups: number, limits: number, flips: number, out: number, outT: number, outWords: number, stats: number): void;
+  binConvSign(x: number, outer: number, inner: number, inWords: number, along: number, table: number, blocks: number, limits: number, flips: number, out: number, outStride: number, outOffset: number, rows: number): void;
+  pointConvPoolSign(x: number, height: number, width: number, inWords: number, table: number, blocks: number, limits: number, flips: number, out: number, outT: number, stats: number, rows: number): void;
 }
 
 // Built from src/engine/kernels.as.ts; the same path from src/engine (tests) and dist/engine.
@@ -28,7 +28,7 @@ function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** A folded BatchNorm + sign in the engine's memory: per group of four channels, a v128 of thresholds (or popcount limits) and one of flip masks. */
+/** A layer's folded BatchNorm + sign in the engine's memory: per channel, thresholds (float) or mismatch limits (i16), and flip masks. */
 interface SignLayer {
   thresholds: number;
   flips: number;
@@ -36,7 +36,8 @@ interface SignLayer {
 
 interface Block {
   filters: number;
-  groups: number;
+  /** output words per position: 32 channels each, the last padded */
+  words: number;
   height: number;
   width: number;
   /** input words per position (the first block's input is one real value) */
@@ -44,24 +45,26 @@ interface Block {
   /** row-major [height][width][inWords], and column-major (for the (3x1) conv) */
   input: number;
   inputT: number;
+  /** the first block's ±1 kernels, or a binary conv's mismatch table */
   conv1x3: number;
   conv3x1: number;
   sign1x3: SignLayer;
   sign3x1: SignLayer;
-  /** the (1x3) and (3x1) outputs side by side: [position][2 * words(filters)] */
+  /** the (1x3) and (3x1) outputs side by side: [position][2 * words] */
   concat: number;
   conv1x1: number;
   signOut: SignLayer;
-  /** the next block's input: [pooled position][words(filters)], row-major, then column-major */
+  /** the next block's input: [pooled position][words], row-major, then column-major */
   output: number;
   outputT: number;
-  /** per channel, the smallest then the largest pooled popcount of the (1x1) conv */
+  /** per channel, the smallest then the largest pooled mismatch count of the (1x1) conv (u16) */
   stats: number;
   exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array };
 }
 
 const fround = Math.fround;
 const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) & 1;
+const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
 
 /**
  * The packed binary network, run with XNOR + popcount in WebAssembly SIMD, one clip at a time,
@@ -79,7 +82,9 @@ export class PackedEngine {
   private readonly kernels: Kernels;
   private readonly blocks: Block[];
   private readonly inputFloats: Float32Array;
-  private readonly memory: Int32Array;
+  private readonly stats: Uint16Array;
+  /** scratch: the table rows a position selects */
+  private readonly rows: number;
 
   constructor(readonly model: PackedModel) {
     const { header, tensors } = model;
@@ -99,33 +104,39 @@ export class PackedEngine {
       bytes += Math.ceil(size / 16) * 16;
       return at;
     };
-    const sign = (groups: number, thresholdSets = 1): SignLayer => ({ thresholds: take(thresholdSets * groups * 16), flips: take(groups * 16) });
     let [height, width] = inputShape;
     const inputAt = take(height * width * 4);
     let [input, inputT] = [inputAt, inputAt];
+    let maxRows = 0;
+    /** a binary conv's table: a row of a byte per (padded) channel for each value of each input nibble */
+    const table = (inWords: number, channels: number) => {
+      maxRows = Math.max(maxRows, inWords * 8);
+      return take(inWords * 8 * 16 * channels);
+    };
     this.blocks = filters.map((f, i) => {
-      // Groups of four channels, padded to quads of four groups (the kernels' unit of work).
-      const groups = Math.ceil(f / 16) * 4;
+      const padded = words(f) * 32;
       const inWords = i === 0 ? 1 : words(filters[i - 1]);
-      const convBytes = groups * 3 * inWords * 16;
+      const conv = () => (i === 0 ? take(padded * 3 * 4) : table(3 * inWords, padded));
+      const sign = (limitSets: number) => ({ thresholds: take(limitSets * padded * (i === 0 ? 4 : 2)), flips: take(padded * (i === 0 ? 4 : 2)) });
       const block: Block = {
         filters: f,
-        groups,
+        words: words(f),
         height,
         width,
         inWords,
         input,
-        conv1x3: take(convBytes),
-        conv3x1: take(convBytes),
         inputT,
-        sign1x3: sign(groups, i === 0 ? 1 : 3),
-        sign3x1: sign(groups, i === 0 ? 1 : 3),
+        conv1x3: conv(),
+        conv3x1: conv(),
+        // by the taps a position has inside the input: 3, 2 (on the border), 1 (a one-wide input)
+        sign1x3: sign(i === 0 ? 1 : 3),
+        sign3x1: sign(i === 0 ? 1 : 3),
         concat: take(height * width * 2 * words(f) * 4),
-        conv1x1: take(groups * 2 * words(f) * 16),
-        signOut: sign(groups),
+        conv1x1: table(2 * words(f), padded),
+        signOut: { thresholds: take(padded * 2), flips: take(padded * 2) },
         output: take((height >> 1) * (width >> 1) * words(f) * 4),
         outputT: take((height >> 1) * (width >> 1) * words(f) * 4),
-        stats: take(2 * groups * 16),
+        stats: take(2 * padded * 2),
         exit: {
           scale: tensor(`block${i + 1}.bn.scale`),
           shift: tensor(`block${i + 1}.bn.shift`),
@@ -137,11 +148,17 @@ export class PackedEngine {
       [height, width] = [height >> 1, width >> 1];
       return block;
     });
+    // The selected table rows of a (1x1) conv's four pooled positions, or of a (1x3) conv's three
+    // taps; the kernels select four words' rows at a time, so up to three words' more. The slack at
+    // the end covers their reads of up to three words past the last buffer.
+    const rowsAt = take(4 * (maxRows + 24) * 4);
+    take(16);
 
     // Offsets become addresses. The memory never grows after this one reservation, so views of it stay valid.
     const base = this.kernels.reserve(bytes);
     const buffer = this.kernels.memory.buffer;
-    this.memory = new Int32Array(buffer);
+    this.stats = new Uint16Array(buffer);
+    this.rows = base + rowsAt;
     this.inputFloats = new Float32Array(buffer, base + inputAt, inputShape[0] * inputShape[1]);
     this.blocks.forEach((block, i) => {
       const b = i + 1;
@@ -150,43 +167,50 @@ export class PackedEngine {
         s.thresholds += base;
         s.flips += base;
       }
-      const { filters: f, groups, inWords } = block;
+      const { filters: f, inWords } = block;
+      const padded = block.words * 32;
       for (const [conv, at, sign] of [['conv1x3', block.conv1x3, block.sign1x3], ['conv3x1', block.conv3x1, block.sign3x1]] as const) {
         const signs = tensor<Uint32Array>(`block${b}.${conv}.signs`);
         const thresholds = tensor<Int16Array | Float32Array>(`block${b}.${conv}.thresholds`);
         const flips = tensor<Uint32Array>(`block${b}.${conv}.flips`);
         if (b === 1) {
-          this.fillRealKernel(at, signs, f, groups);
-          this.fillFloatSign(sign, thresholds as Float32Array, flips, groups);
+          this.fillRealKernel(at, signs, f);
+          this.fillFloatSign(sign, thresholds as Float32Array, flips, padded);
         } else {
-          this.fillBinaryKernel(at, signs, f, groups, 3, inWords);
-              // by the taps a position has inside the input: 3, 2 (on the border), 1 (a one-wide input)
-          for (let taps = 3; taps >= 1; taps--) this.fillPopcountLimits(sign, 3 - taps, thresholds as Int16Array, flips, taps * filters[i - 1], groups);
+          this.fillTable(at, signs, f, padded, 3 * inWords);
+          for (let taps = 3; taps >= 1; taps--) this.fillLimits(sign, 3 - taps, thresholds as Int16Array, flips, taps * filters[i - 1], padded);
         }
       }
-      this.fillBinaryKernel(block.conv1x1, tensor(`block${b}.conv1x1.signs`), f, groups, 1, 2 * words(f));
-      this.fillPopcountLimits(block.signOut, 0, tensor(`block${b}.bn.thresholds`), tensor(`block${b}.bn.flips`), 2 * f, groups);
+      this.fillTable(block.conv1x1, tensor(`block${b}.conv1x1.signs`), f, padded, 2 * block.words);
+      this.fillLimits(block.signOut, 0, tensor(`block${b}.bn.thresholds`), tensor(`block${b}.bn.flips`), 2 * f, padded);
     });
   }
 
-  /** [group][tap] f32x4 of ±1 (0 in the lanes past the last channel). */
-  private fillRealKernel(at: number, signs: Uint32Array, f: number, groups: number): void {
-    const out = new Float32Array(this.memory.buffer, at, groups * 3 * 4);
+  /** [group of 4 channels][tap] f32x4 of ±1 (0 in the lanes past the last channel). */
+  private fillRealKernel(at: number, signs: Uint32Array, f: number): void {
+    const out = new Float32Array(this.kernels.memory.buffer, at, words(f) * 32 * 3);
     for (let c = 0; c < f; c++) for (let t = 0; t < 3; t++) out[((c >> 2) * 3 + t) * 4 + (c & 3)] = signs[c * 3 + t] & 1 ? 1 : -1;
   }
 
-  /** [group][tap][input word] v128 of four channels' words. */
-  private fillBinaryKernel(at: number, signs: Uint32Array, f: number, groups: number, taps: number, inWords: number): void {
-    const out = new Uint32Array(this.memory.buffer, at, groups * taps * inWords * 4);
+  /**
+   * A binary conv's mismatch table from its sign bits [channel][run word] (a run is the taps'
+   * input words in a row): for nibble k of the run and value v, byte c of the row is the number of
+   * bits where v differs from channel c's weights there. Channels past the last stay 0.
+   */
+  private fillTable(at: number, signs: Uint32Array, f: number, padded: number, runWords: number): void {
+    const table = new Uint8Array(this.kernels.memory.buffer, at, runWords * 8 * 16 * padded);
     for (let c = 0; c < f; c++) {
-      for (let t = 0; t < taps; t++) for (let k = 0; k < inWords; k++) out[(((c >> 2) * taps + t) * inWords + k) * 4 + (c & 3)] = signs[(c * taps + t) * inWords + k];
+      for (let k = 0; k < runWords * 8; k++) {
+        const w = (signs[c * runWords + (k >> 3)] >>> ((k & 7) * 4)) & 15;
+        for (let v = 0; v < 16; v++) table[(k * 16 + v) * padded + c] = NIBBLE_BITS[v ^ w];
+      }
     }
   }
 
-  /** bit = (y >= threshold) XOR flip; a lane past the last channel has threshold +inf, no flip: always 0. */
-  private fillFloatSign(at: SignLayer, thresholds: Float32Array, flips: Uint32Array, groups: number): void {
-    const t = new Float32Array(this.memory.buffer, at.thresholds, groups * 4).fill(Infinity);
-    const flip = new Int32Array(this.memory.buffer, at.flips, groups * 4).fill(0);
+  /** bit = (y >= threshold) XOR flip; a channel past the last has threshold +inf, no flip: always 0. */
+  private fillFloatSign(at: SignLayer, thresholds: Float32Array, flips: Uint32Array, padded: number): void {
+    const t = new Float32Array(this.kernels.memory.buffer, at.thresholds, padded).fill(Infinity);
+    const flip = new Int32Array(this.kernels.memory.buffer, at.flips, padded).fill(0);
     thresholds.forEach((threshold, c) => {
       t[c] = threshold;
       flip[c] = flipBit(flips, c) ? -1 : 0;
@@ -194,13 +218,13 @@ export class PackedEngine {
   }
 
   /**
-   * bit = (dot >= T) XOR flip with dot = n - 2 * popcount is (popcount > floor((n - T) / 2)) XOR
-   * NOT flip: the kernels compare popcounts. A lane past the last channel gets limit -1 and NOT
-   * flip set: always 0. Limits `set` of a (1x3) or (3x1) conv is for positions with 3 - set taps inside the input.
+   * bit = (dot >= T) XOR flip with dot = n - 2 * mismatches is (mismatches > floor((n - T) / 2))
+   * XOR NOT flip. A channel past the last gets limit -1 and NOT flip set: always 0. Limits `set`
+   * of a (1x3) or (3x1) conv is for positions with 3 - set taps inside the input.
    */
-  private fillPopcountLimits(at: SignLayer, set: number, thresholds: Int16Array, flips: Uint32Array, n: number, groups: number): void {
-    const limits = new Int32Array(this.memory.buffer, at.thresholds + set * groups * 16, groups * 4).fill(-1);
-    const notFlips = new Int32Array(this.memory.buffer, at.flips, groups * 4).fill(-1);
+  private fillLimits(at: SignLayer, set: number, thresholds: Int16Array, flips: Uint32Array, n: number, padded: number): void {
+    const limits = new Int16Array(this.kernels.memory.buffer, at.thresholds + set * padded * 2, padded).fill(-1);
+    const notFlips = new Int16Array(this.kernels.memory.buffer, at.flips, padded).fill(-1);
     thresholds.forEach((t, c) => {
       limits[c] = Math.floor((n - t) / 2);
       notFlips[c] = flipBit(flips, c) ? 0 : -1;
@@ -217,16 +241,15 @@ export class PackedEngine {
     const k = this.kernels;
     for (let i = 0; i < this.blocks.length; i++) {
       const b = this.blocks[i];
-      const half = words(b.filters);
       const [s13, s31, out] = [b.sign1x3, b.sign3x1, b.signOut];
       if (i === 0) {
-        k.realConvSign(b.input, b.height, b.width, 0, b.conv1x3, b.groups, s13.thresholds, s13.flips, b.concat, 2 * half, 0);
-        k.realConvSign(b.input, b.height, b.width, 1, b.conv3x1, b.groups, s31.thresholds, s31.flips, b.concat, 2 * half, half);
+        k.realConvSign(b.input, b.height, b.width, 0, b.conv1x3, b.words * 8, s13.thresholds, s13.flips, b.concat, 2 * b.words, 0);
+        k.realConvSign(b.input, b.height, b.width, 1, b.conv3x1, b.words * 8, s31.thresholds, s31.flips, b.concat, 2 * b.words, b.words);
       } else {
-        k.binConvSign(b.input, b.height, b.width, b.inWords, 0, b.conv1x3, b.groups, s13.thresholds, s13.flips, b.concat, 2 * half, 0);
-        k.binConvSign(b.inputT, b.width, b.height, b.inWords, 1, b.conv3x1, b.groups, s31.thresholds, s31.flips, b.concat, 2 * half, half);
+        k.binConvSign(b.input, b.height, b.width, b.inWords, 0, b.conv1x3, b.words, s13.thresholds, s13.flips, b.concat, 2 * b.words, 0, this.rows);
+        k.binConvSign(b.inputT, b.width, b.height, b.inWords, 1, b.conv3x1, b.words, s31.thresholds, s31.flips, b.concat, 2 * b.words, b.words, this.rows);
       }
-      k.pointConvPoolSign(b.concat, b.height, b.width, 2 * half, b.conv1x1, b.groups, out.thresholds, out.flips, b.output, b.outputT, half, b.stats);
+      k.pointConvPoolSign(b.concat, b.height, b.width, 2 * b.words, b.conv1x1, b.words, out.thresholds, out.flips, b.output, b.outputT, b.stats, this.rows);
       this.exitHead(i);
       if (shouldExit(this.probabilities[i], i + 1, this.blocks.length, rule)) return i + 1;
     }
@@ -239,17 +262,17 @@ export class PackedEngine {
    * pooled dot product: n - 2 * (smallest or largest popcount).
    */
   private exitHead(i: number): void {
-    const { filters, groups, stats, exit } = this.blocks[i];
+    const { filters, words: w, stats, exit } = this.blocks[i];
     const { scale, shift, kernel, bias } = exit;
     const logits = this.logits[i];
     const n = 2 * filters;
     const classes = logits.length;
-    const minAt = stats >> 2;
-    const maxAt = minAt + groups * 4;
+    const minAt = stats >> 1;
+    const maxAt = minAt + w * 32;
     logits.set(bias);
     for (let c = 0; c < filters; c++) {
-      const high = fround(fround((n - 2 * this.memory[minAt + c]) * scale[c]) + shift[c]);
-      const low = fround(fround((n - 2 * this.memory[maxAt + c]) * scale[c]) + shift[c]);
+      const high = fround(fround((n - 2 * this.stats[minAt + c]) * scale[c]) + shift[c]);
+      const low = fround(fround((n - 2 * this.stats[maxAt + c]) * scale[c]) + shift[c]);
       const feature = high > low ? high : low;
       for (let j = 0; j < classes; j++) logits[j] += feature * kernel[c * classes + j];
     }

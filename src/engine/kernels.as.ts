@@ -1,13 +1,17 @@
 // AssemblyScript, compiled to dist/engine/kernels.wasm by `npm run build` (its build:kernels script).
 //
-// The binary layers of the network on bit-packed tensors. Channel c of a position lives in bit c % 32
-// of its word c / 32; a set bit is +1, a clear bit -1; the bits past the last channel are 0 in
-// activations and weights alike, so they never count as a mismatch. A ±1 dot product over n
-// channels is n - 2 * popcount(x XOR w). Output channels go four at a time through one v128 (one
-// 32-bit lane each): weights are laid out [group of 4][tap][input word] as v128s of four lanes,
-// thresholds and flips as one v128 per group. The folded BatchNorm + sign of a binary layer is
-// bit = (dot >= T) XOR flip; as dot = n - 2 * popcount, that is (popcount > (n - T) / 2) XOR NOT flip:
-// the kernels compare popcounts with limits and flips the JS side derives from T, n and flip.
+// The network's layers on bit-packed activations. Channel c of a position lives in bit c % 32 of
+// its word c / 32; a set bit is +1, a clear bit -1; bits past the last channel are 0. A ±1 dot
+// product over n channels is n - 2 * (mismatches of x and w), and the folded BatchNorm + sign
+// bit = (dot >= T) XOR flip is (mismatches > floor((n - T) / 2)) XOR NOT flip: the kernels compare
+// mismatch counts with limits, and flip masks hold NOT flip (the JS side derives both).
+//
+// Mismatch counts come from tables, not popcounts (WebAssembly's i8x16.popcnt is eight x86
+// instructions): a binary layer's weights are fixed, so for every 4-bit chunk (nibble) of its input
+// run and each of its 16 values, the table row holds the mismatches of that nibble with every
+// output channel's weights, one byte per channel. A position's counts are the sum of one row per
+// nibble: 32 channels x 4 input bits per two byte-vector adds. Tables: [chunk][16][channels padded
+// to 32] bytes; outputs go 32 channels (one word, four i16x8 of counts) at a time.
 // The JS side owns the memory layout and passes byte offsets.
 
 /** The engine's one allocation: everything it needs, reserved once at load. */
@@ -15,74 +19,93 @@ export function reserve(bytes: usize): usize {
   return heap.alloc(bytes);
 }
 
-// Each byte of an i8x16 popcount is at most 8: 31 of them fit a byte before it must be widened.
-const BYTE_SUMS: i32 = 31;
-
-/** Sums of four bytes into each 32-bit lane. */
-@inline
-function widen(bytes: v128): v128 {
-  return i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(bytes));
-}
-
-// Output channels go sixteen at a time (a quad: four groups of four) through the popcount loops:
-// one input word, broadcast once, meets four groups' weights, so the loads and the loop overhead
-// are shared. The JS side pads the group count to a multiple of four (padded lanes never fire).
-
-// The popcounts of a quad, between the loops and the thresholds.
-let pc0: v128, pc1: v128, pc2: v128, pc3: v128;
+// A row's byte is at most 4 (a nibble's mismatches): 63 rows fit a byte before it must be widened.
+const ROWS_PER_BYTE_SUM: i32 = 63;
 
 /**
- * pc0..pc3 = popcounts of (x XOR w) over a run of `words` input words for the quad whose first
- * group's weights start at w (the next groups' at w + groupBytes, ...).
+ * The table rows a run of input words selects: one address per nibble, into `rows`. Four words a
+ * turn, in SIMD: the 32 nibbles in order (a byte's low nibble, then its high one), widened to
+ * 32-bit lanes, times the row size, plus the chunk's place in the table. A run whose length is not
+ * a multiple of four selects a few rows past its end, from words past its end: never summed.
  */
 @inline
-function quadMismatches(x: usize, w: usize, groupBytes: usize, words: i32): void {
-  pc0 = pc1 = pc2 = pc3 = i32x4.splat(0);
-  for (let k0 = 0; k0 < words; k0 += BYTE_SUMS) {
-    let b0 = i8x16.splat(0), b1 = i8x16.splat(0), b2 = i8x16.splat(0), b3 = i8x16.splat(0);
-    const end = min(words, k0 + BYTE_SUMS);
-    let k = k0;
-    // Two words a turn: half the loop overhead on the short runs of the early blocks.
-    for (; k + 1 < end; k += 2) {
-      const xa = v128.load32_splat(x + (<usize>k << 2));
-      const xb = v128.load32_splat(x + (<usize>k << 2), 4);
-      const wk = w + (<usize>k << 4);
-      b0 = i8x16.add(b0, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk))), i8x16.popcnt(v128.xor(xb, v128.load(wk, 16)))));
-      b1 = i8x16.add(b1, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk + groupBytes))), i8x16.popcnt(v128.xor(xb, v128.load(wk + groupBytes, 16)))));
-      b2 = i8x16.add(b2, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk + 2 * groupBytes))), i8x16.popcnt(v128.xor(xb, v128.load(wk + 2 * groupBytes, 16)))));
-      b3 = i8x16.add(b3, i8x16.add(i8x16.popcnt(v128.xor(xa, v128.load(wk + 3 * groupBytes))), i8x16.popcnt(v128.xor(xb, v128.load(wk + 3 * groupBytes, 16)))));
+function selectRows(x: usize, words: i32, table: usize, rowBytes: usize, rows: usize): void {
+  const chunkBytes = <i32>(rowBytes << 4);
+  const scale = i32x4.splat(<i32>rowBytes);
+  const step = i32x4.splat(chunkBytes << 2);
+  let base = i32x4.add(i32x4.splat(<i32>table), i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(chunkBytes)));
+  const mask = i8x16.splat(15);
+  for (let k = 0; k < words; k += 4) {
+    const v = v128.load(x + (<usize>k << 2));
+    const lo = v128.and(v, mask);
+    const hi = v128.and(i16x8.shr_u(v, 4), mask);
+    const r = rows + (<usize>k << 5);
+    for (let half = 0; half < 2; half++) {
+      const nibbles = half == 0
+        ? i8x16.shuffle(lo, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+        : i8x16.shuffle(lo, hi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      const low = i16x8.extend_low_i8x16_u(nibbles);
+      const high = i16x8.extend_high_i8x16_u(nibbles);
+      const at = r + (<usize>half << 6);
+      v128.store(at, i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_u(low), scale), base));
+      base = i32x4.add(base, step);
+      v128.store(at, i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_u(low), scale), base), 16);
+      base = i32x4.add(base, step);
+      v128.store(at, i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_u(high), scale), base), 32);
+      base = i32x4.add(base, step);
+      v128.store(at, i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_u(high), scale), base), 48);
+      base = i32x4.add(base, step);
     }
-    if (k < end) {
-      const xk = v128.load32_splat(x + (<usize>k << 2));
-      const wk = w + (<usize>k << 4);
-      b0 = i8x16.add(b0, i8x16.popcnt(v128.xor(xk, v128.load(wk))));
-      b1 = i8x16.add(b1, i8x16.popcnt(v128.xor(xk, v128.load(wk + groupBytes))));
-      b2 = i8x16.add(b2, i8x16.popcnt(v128.xor(xk, v128.load(wk + 2 * groupBytes))));
-      b3 = i8x16.add(b3, i8x16.popcnt(v128.xor(xk, v128.load(wk + 3 * groupBytes))));
-    }
-    pc0 = i32x4.add(pc0, widen(b0));
-    pc1 = i32x4.add(pc1, widen(b1));
-    pc2 = i32x4.add(pc2, widen(b2));
-    pc3 = i32x4.add(pc3, widen(b3));
   }
 }
 
-/** A group's bits as a mask: (popcount > limit) XOR flip, lane by lane. */
+// Mismatch counts of the block of 32 channels being worked on: channels 0-7, 8-15, 16-23, 24-31.
+let c0: v128, c1: v128, c2: v128, c3: v128;
+
+/** c0..c3 = the sums over `count` selected rows of the 32 bytes at `at` in each row. */
 @inline
-function overLimit(pc: v128, limit: usize, flip: usize): v128 {
-  return v128.xor(i32x4.gt_s(pc, v128.load(limit)), v128.load(flip));
+function sumRows(rows: usize, count: i32, at: usize): void {
+  c0 = c1 = c2 = c3 = i16x8.splat(0);
+  for (let k0 = 0; k0 < count; k0 += ROWS_PER_BYTE_SUM) {
+    let a = i8x16.splat(0), b = i8x16.splat(0);
+    const end = min(count, k0 + ROWS_PER_BYTE_SUM);
+    let k = k0;
+    for (; k + 1 < end; k += 2) {
+      const r0 = <usize>load<u32>(rows + (<usize>k << 2)) + at;
+      const r1 = <usize>load<u32>(rows + (<usize>k << 2), 4) + at;
+      a = i8x16.add(a, i8x16.add(v128.load(r0), v128.load(r1)));
+      b = i8x16.add(b, i8x16.add(v128.load(r0, 16), v128.load(r1, 16)));
+    }
+    if (k < end) {
+      const r = <usize>load<u32>(rows + (<usize>k << 2)) + at;
+      a = i8x16.add(a, v128.load(r));
+      b = i8x16.add(b, v128.load(r, 16));
+    }
+    c0 = i16x8.add(c0, i16x8.extend_low_i8x16_u(a));
+    c1 = i16x8.add(c1, i16x8.extend_high_i8x16_u(a));
+    c2 = i16x8.add(c2, i16x8.extend_low_i8x16_u(b));
+    c3 = i16x8.add(c3, i16x8.extend_high_i8x16_u(b));
+  }
 }
 
-/** Four groups' masks (all-ones or zero lanes) as sixteen bits: they narrow to bytes, then one bitmask. */
+/** Eight channels' bits as a mask: (count > limit) XOR flip, lane by lane (i16). */
+@inline
+function overLimit(count: v128, limit: usize, flip: usize): v128 {
+  return v128.xor(i16x8.gt_s(count, v128.load(limit)), v128.load(flip));
+}
+
+/** A word of 32 channels' bits from their counts and their limits and flips (i16 each). */
+@inline
+function wordBits(p0: v128, p1: v128, p2: v128, p3: v128, limits: usize, flips: usize): u32 {
+  const low = i8x16.bitmask(i8x16.narrow_i16x8_s(overLimit(p0, limits, flips), overLimit(p1, limits + 16, flips + 16)));
+  const high = i8x16.bitmask(i8x16.narrow_i16x8_s(overLimit(p2, limits + 32, flips + 32), overLimit(p3, limits + 48, flips + 48)));
+  return <u32>low | (<u32>high << 16);
+}
+
+/** Four groups' masks (all-ones or zero i32 lanes) as sixteen bits: they narrow to bytes, then one bitmask. */
 @inline
 function quadBits(m0: v128, m1: v128, m2: v128, m3: v128): u32 {
   return <u32>i8x16.bitmask(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(m0, m1), i16x8.narrow_i32x4_s(m2, m3)));
-}
-
-/** The quad's sixteen bits from its popcounts and its four groups' limits and flips. */
-@inline
-function quadOverLimit(p0: v128, p1: v128, p2: v128, p3: v128, limits: usize, flips: usize): u32 {
-  return quadBits(overLimit(p0, limits, flips), overLimit(p1, limits + 16, flips + 16), overLimit(p2, limits + 32, flips + 32), overLimit(p3, limits + 48, flips + 48));
 }
 
 /**
@@ -100,7 +123,8 @@ function realSign(before: v128, centre: v128, after: v128, w: usize, threshold: 
 /**
  * The first block's (1x3) (along = 0: taps along the width) or (3x1) (along = 1: along the height)
  * convolution, 'same' zero padding, of the one-channel real-valued input with ±1 kernels, then
- * BatchNorm + sign folded into a float threshold. weights: [group][tap] f32x4 of ±1.
+ * BatchNorm + sign as a float threshold. Four channels to a group: weights [group][tap] f32x4 of
+ * ±1, thresholds and flips (all-ones for a flip) one f32x4 per group; groups a multiple of 8.
  */
 export function realConvSign(
   x: usize, height: i32, width: i32, along: i32, weights: usize, groups: i32,
@@ -117,21 +141,17 @@ export function realConvSign(
       const centre = f32x4.splat(load<f32>(here));
       const after = f32x4.splat(hasAfter ? load<f32>(here + (<usize>step << 2)) : 0);
       const o = out + (<usize>(pos * outStride + outOffset) << 2);
-      for (let q = 0; q < groups; q += 8) {
-        let word: u32 = 0;
-        for (let g = q; g < q + 8 && g < groups; g += 4) {
-          const wg = weights + <usize>g * 48;
-          const t = thresholds + (<usize>g << 4);
-          const f = flips + (<usize>g << 4);
-          const bits = quadBits(
-            realSign(before, centre, after, wg, t, f),
-            realSign(before, centre, after, wg + 48, t + 16, f + 16),
-            realSign(before, centre, after, wg + 96, t + 32, f + 32),
-            realSign(before, centre, after, wg + 144, t + 48, f + 48),
-          );
-          word |= bits << ((<u32>g & 7) << 2);
-        }
-        store<u32>(o + (<usize>q >> 1), word);
+      for (let g = 0; g < groups; g += 4) {
+        const wg = weights + <usize>g * 48;
+        const t = thresholds + (<usize>g << 4);
+        const f = flips + (<usize>g << 4);
+        const bits = quadBits(
+          realSign(before, centre, after, wg, t, f),
+          realSign(before, centre, after, wg + 48, t + 16, f + 16),
+          realSign(before, centre, after, wg + 96, t + 32, f + 32),
+          realSign(before, centre, after, wg + 144, t + 48, f + 48),
+        );
+        store<u16>(o + (<usize>g >> 1), <u16>bits); // 4 channels a group: group g's bits start at byte g / 2
       }
     }
   }
@@ -139,35 +159,30 @@ export function realConvSign(
 
 /**
  * A binary (1x3) or (3x1) convolution, 'same' zero padding, then BatchNorm + sign. The input is
- * laid out with the taps' axis innermost, [outer][inner][inWords], so that a position's three taps
- * are one run of 3 * inWords words: row-major for the (1x3) (along = 0), column-major for the
- * (3x1) (along = 1). weights: [group][3 taps][inWords] v128. A tap in the padding contributes 0,
- * so a border position's dot product runs over fewer channels: the popcount limits are
- * [3 - taps][group] v128. The output is row-major: [position][outStride], from word outOffset.
+ * laid out with the taps' axis innermost, [outer][inner][inWords], so that a position's taps are
+ * one run of words: row-major for the (1x3) (along = 0), column-major for the (3x1) (along = 1).
+ * The table covers the three taps' 24 * inWords nibbles. A tap in the padding contributes 0, so a
+ * border position's dot product runs over fewer channels: limits are [3 - taps][channels] i16.
+ * The output is row-major: [position][outStride] words, from word outOffset; `blocks` words.
  */
 export function binConvSign(
-  x: usize, outer: i32, inner: i32, inWords: i32, along: i32, weights: usize, groups: i32,
-  limits: usize, flips: usize, out: usize, outStride: i32, outOffset: i32,
+  x: usize, outer: i32, inner: i32, inWords: i32, along: i32, table: usize, blocks: i32,
+  limits: usize, flips: usize, out: usize, outStride: i32, outOffset: i32, rows: usize,
 ): void {
-  const groupBytes = <usize>(3 * inWords) << 4;
+  const rowBytes = <usize>blocks << 5;
+  const tapTable = (<usize>inWords << 3) * (rowBytes << 4);
   for (let a = 0; a < outer; a++) {
     for (let b = 0; b < inner; b++) {
       const first = b > 0 ? 0 : 1;
       const taps = (b < inner - 1 ? 3 : 2) - first;
-      const run = x + (<usize>((a * inner + b + first - 1) * inWords) << 2);
-      const runWords = taps * inWords;
-      const tapWeights = weights + (<usize>(first * inWords) << 4);
-      const tapLimits = limits + (<usize>((3 - taps) * groups) << 4);
+      selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + first * tapTable, rowBytes, rows);
+      const count = (taps * inWords) << 3;
+      const tapLimits = limits + (<usize>(3 - taps) * rowBytes << 1);
       const pos = along == 0 ? a * inner + b : b * outer + a;
       const o = out + (<usize>(pos * outStride + outOffset) << 2);
-      for (let q = 0; q < groups; q += 8) {
-        let word: u32 = 0;
-        for (let g = q; g < q + 8 && g < groups; g += 4) {
-          quadMismatches(run, tapWeights + <usize>g * groupBytes, groupBytes, runWords);
-          const gt = <usize>g << 4;
-          word |= quadOverLimit(pc0, pc1, pc2, pc3, tapLimits + gt, flips + gt) << ((<u32>g & 7) << 2);
-        }
-        store<u32>(o + (<usize>q >> 1), word);
+      for (let j = 0; j < blocks; j++) {
+        sumRows(rows, count, <usize>j << 5);
+        store<u32>(o + (<usize>j << 2), wordBits(c0, c1, c2, c3, tapLimits + (<usize>j << 6), flips + (<usize>j << 6)));
       }
     }
   }
@@ -175,62 +190,65 @@ export function binConvSign(
 
 /**
  * The block's binary (1x1) convolution, 2x2 max-pool (valid: an odd last row or column is dropped),
- * then BatchNorm + sign: the max of four dot products is the min of their popcounts. Writes the
- * result row-major to `out` and column-major to `outT` (the next block's (3x1) reads that). Also
- * keeps, per channel, the smallest and largest pooled popcount, from which the exit head's global
- * max-pool of the BatchNorm output follows. stats: [groups] v128 min, then [groups] max.
+ * then BatchNorm + sign: the max of four dot products is the min of their mismatch counts. Writes
+ * the result row-major to `out` and column-major to `outT` (the next block's (3x1) reads that).
+ * Also keeps, per channel, the smallest and largest pooled count (u16), from which the exit head's
+ * global max-pool of the BatchNorm output follows: stats [channels] min, then [channels] max.
  */
 export function pointConvPoolSign(
-  x: usize, height: i32, width: i32, inWords: i32, weights: usize, groups: i32,
-  limits: usize, flips: usize, out: usize, outT: usize, outWords: i32, stats: usize,
+  x: usize, height: i32, width: i32, inWords: i32, table: usize, blocks: i32,
+  limits: usize, flips: usize, out: usize, outT: usize, stats: usize, rows: usize,
 ): void {
   const pooledHeight = height >> 1;
   const pooledWidth = width >> 1;
-  const maxStats = stats + (<usize>groups << 4);
-  for (let g = 0; g < groups; g++) {
-    v128.store(stats + (<usize>g << 4), i32x4.splat(i32.MAX_VALUE));
-    v128.store(maxStats + (<usize>g << 4), i32x4.splat(0));
+  const rowBytes = <usize>blocks << 5;
+  const maxStats = stats + (rowBytes << 1);
+  for (let k: usize = 0; k < rowBytes << 1; k += 16) {
+    v128.store(stats + k, i16x8.splat(-1));
+    v128.store(maxStats + k, i16x8.splat(0));
   }
+  const count = inWords << 3;
+  const windowRows = <usize>count << 2;
   const right = <usize>inWords << 2;
   const down = <usize>(width * inWords) << 2;
-  const groupBytes = <usize>inWords << 4;
   for (let i = 0; i < pooledHeight; i++) {
     for (let j = 0; j < pooledWidth; j++) {
       const p = x + (<usize>((2 * i * width + 2 * j) * inWords) << 2);
-      const o = out + (<usize>((i * pooledWidth + j) * outWords) << 2);
-      const oT = outT + (<usize>((j * pooledHeight + i) * outWords) << 2);
-      for (let q = 0; q < groups; q += 8) {
-        let word: u32 = 0;
-        for (let g = q; g < q + 8 && g < groups; g += 4) {
-          const wg = weights + <usize>g * groupBytes;
-          let min0 = i32x4.splat(i32.MAX_VALUE), min1 = min0, min2 = min0, min3 = min0;
-          for (let d = 0; d < 4; d++) {
-            quadMismatches(p + (d & 1 ? right : 0) + (d & 2 ? down : 0), wg, groupBytes, inWords);
-            min0 = i32x4.min_u(min0, pc0);
-            min1 = i32x4.min_u(min1, pc1);
-            min2 = i32x4.min_u(min2, pc2);
-            min3 = i32x4.min_u(min3, pc3);
-          }
-          const gt = <usize>g << 4;
-          trackStats(stats + gt, maxStats + gt, min0, min1, min2, min3);
-          word |= quadOverLimit(min0, min1, min2, min3, limits + gt, flips + gt) << ((<u32>g & 7) << 2);
+      selectRows(p, inWords, table, rowBytes, rows);
+      selectRows(p + right, inWords, table, rowBytes, rows + windowRows);
+      selectRows(p + down, inWords, table, rowBytes, rows + 2 * windowRows);
+      selectRows(p + down + right, inWords, table, rowBytes, rows + 3 * windowRows);
+      const o = out + (<usize>((i * pooledWidth + j) * blocks) << 2);
+      const oT = outT + (<usize>((j * pooledHeight + i) * blocks) << 2);
+      for (let jb = 0; jb < blocks; jb++) {
+        const at = <usize>jb << 5;
+        let m0 = i16x8.splat(-1), m1 = m0, m2 = m0, m3 = m0;
+        for (let d = 0; d < 4; d++) {
+          sumRows(rows + d * windowRows, count, at);
+          m0 = i16x8.min_u(m0, c0);
+          m1 = i16x8.min_u(m1, c1);
+          m2 = i16x8.min_u(m2, c2);
+          m3 = i16x8.min_u(m3, c3);
         }
-        store<u32>(o + (<usize>q >> 1), word);
-        store<u32>(oT + (<usize>q >> 1), word);
+        const s = at << 1;
+        trackStats(stats + s, maxStats + s, m0, m1, m2, m3);
+        const word = wordBits(m0, m1, m2, m3, limits + s, flips + s);
+        store<u32>(o + (<usize>jb << 2), word);
+        store<u32>(oT + (<usize>jb << 2), word);
       }
     }
   }
 }
 
-/** Folds a quad's pooled popcounts into the per-channel min (at mins) and max (at maxes). */
+/** Folds 32 channels' pooled counts into their min (at mins) and max (at maxes), u16. */
 @inline
 function trackStats(mins: usize, maxes: usize, p0: v128, p1: v128, p2: v128, p3: v128): void {
-  v128.store(mins, i32x4.min_u(v128.load(mins), p0));
-  v128.store(mins, i32x4.min_u(v128.load(mins, 16), p1), 16);
-  v128.store(mins, i32x4.min_u(v128.load(mins, 32), p2), 32);
-  v128.store(mins, i32x4.min_u(v128.load(mins, 48), p3), 48);
-  v128.store(maxes, i32x4.max_u(v128.load(maxes), p0));
-  v128.store(maxes, i32x4.max_u(v128.load(maxes, 16), p1), 16);
-  v128.store(maxes, i32x4.max_u(v128.load(maxes, 32), p2), 32);
-  v128.store(maxes, i32x4.max_u(v128.load(maxes, 48), p3), 48);
+  v128.store(mins, i16x8.min_u(v128.load(mins), p0));
+  v128.store(mins, i16x8.min_u(v128.load(mins, 16), p1), 16);
+  v128.store(mins, i16x8.min_u(v128.load(mins, 32), p2), 32);
+  v128.store(mins, i16x8.min_u(v128.load(mins, 48), p3), 48);
+  v128.store(maxes, i16x8.max_u(v128.load(maxes), p0));
+  v128.store(maxes, i16x8.max_u(v128.load(maxes, 16), p1), 16);
+  v128.store(maxes, i16x8.max_u(v128.load(maxes, 32), p2), 32);
+  v128.store(maxes, i16x8.max_u(v128.load(maxes, 48), p3), 48);
 }
