@@ -100,7 +100,7 @@ test('bee data info on the shared Speech Commands test set (--split-salt bee)', 
 });
 
 test('--help shows examples for every command', () => {
-  for (const args of [[], ['info'], ['features'], ['data', 'info'], ['data', 'download'], ['train'], ['summary'], ['eval'], ['sweep'], ['predict']]) {
+  for (const args of [[], ['info'], ['features'], ['data', 'info'], ['data', 'download'], ['train'], ['summary'], ['eval'], ['sweep'], ['predict'], ['export']]) {
     const r = bee(...args, '--help');
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /Examples:\n\s+\$ bee /, `bee ${args.join(' ')} --help`);

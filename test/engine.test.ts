@@ -141,6 +141,28 @@ test('bee export, then eval, predict and summary on the packed model: the same a
   assert.equal(summary.packed.bytes, exported.bytes);
 });
 
+test('the engine alone (bee/engine) loads and runs a packed file without loading TensorFlow', () => {
+  const file = path.join(tempDir(), 'model.bee');
+  assert.equal(bee('export', '--model', run, '--out', file).status, 0);
+  // A module hook that fails any import of a TensorFlow package.
+  const hooks = `export async function resolve(specifier, context, next) { if (specifier.startsWith('@tensorflow/')) throw new Error('imported ' + specifier); return next(specifier, context); }`;
+  const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
+  const engineModule = path.join(import.meta.dirname, '..', 'dist', 'engine', 'index.js');
+  const script = `
+    const { PackedEngine, readPackedFile, readWav, LogMel, neverEarly } = await import(${JSON.stringify(engineModule)});
+    const engine = new PackedEngine(readPackedFile(${JSON.stringify(file)}));
+    const { data } = new LogMel(engine.model.header.features).compute(readWav(${JSON.stringify(path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'))}).samples);
+    console.log(JSON.stringify({ exit: engine.run(data, neverEarly(4)), p: Array.from(engine.probabilities[3]) }));`;
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { exit, p } = JSON.parse(r.stdout);
+  assert.equal(exit, 4);
+  assert.ok(Math.abs(p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
+  // The check has teeth: the same hook stops the whole library, which does load TensorFlow.
+  const whole = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', `await import(${JSON.stringify(path.join(import.meta.dirname, '..', 'dist', 'index.js'))});`], { encoding: 'utf8' });
+  assert.match(whole.stderr, /imported @tensorflow\/tfjs/);
+});
+
 test('bad packed models: one-line errors, non-zero exit codes, nothing overwritten by a failed export', () => {
   const dir = tempDir();
   const oneLine = (r: ReturnType<typeof bee>, pattern: RegExp) => {

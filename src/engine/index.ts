@@ -1,0 +1,8 @@
+// The packed engine on its own (`bee/engine`): reading .bee files and running them needs no TensorFlow.
+export { decodePacked, encodePacked, tensorSpecs, PACKED_VERSION, type PackedHeader, type PackedModel } from './format.js';
+export { readPackedFile, writePackedFile } from './packed-file.js';
+export { PackedEngine } from './engine.js';
+export { LogMel, type Features } from '../features/logmel.js';
+export { readWav, decodeWav, type Audio } from '../audio/wav.js';
+export { resample } from '../audio/resample.js';
+export { neverEarly, type ExitRule } from '../exits/rules.js';
