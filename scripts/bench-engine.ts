@@ -4,9 +4,7 @@
 //   npm run bench:engine -- --model runs/sc [--split test] [--threshold 0.85] [--clips 601] [--json]
 // The model's own data and split (bee.json) supply the clips. The packed engine runs on this
 // thread only (WebAssembly, no threads); tfjs uses TensorFlow's thread pool.
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { alreadyTuned, relaunch } from '../bin/native-env.js';
 
@@ -34,12 +32,12 @@ async function run(): Promise<void> {
   const { PackedEngine } = await import('../src/engine/engine.js');
   const { packModel } = await import('../src/engine/export.js');
   const { encodePacked } = await import('../src/engine/format.js');
-  const { featuresOf } = await import('../src/exits/evaluate.js');
+  const { featuresOf } = await import('../src/data/feature-cache.js');
   const { argmax } = await import('../src/exits/report.js');
   const { neverEarly } = await import('../src/exits/rules.js');
   const { StagedModel } = await import('../src/exits/staged-model.js');
   const { modelCost } = await import('../src/model/costs.js');
-  const { loadModelDir, WEIGHTS_FILE } = await import('../src/model/saved-model.js');
+  const { floatWeightsBytes, loadModelDir } = await import('../src/model/saved-model.js');
   const { values } = parseArgs({
     options: {
       model: { type: 'string' },
@@ -60,13 +58,13 @@ async function run(): Promise<void> {
 
   const { packed } = packModel(model, meta);
   const packedBytes = encodePacked(packed).length;
-  const floatBytes = fs.statSync(path.join(dir, WEIGHTS_FILE)).size;
+  const floatBytes = floatWeightsBytes(dir);
   const binaryMacs = modelCost(model).totals.binaryMacs;
   const staged = new StagedModel(model, meta.calibration?.temperatures);
   const engine = new PackedEngine(packed);
-  const full = neverEarly(4);
+  const full = neverEarly(engine.exits);
   const t = Number(values.threshold);
-  const early = { criterion: 'max-softmax' as const, thresholds: [t, t, t] };
+  const early = { criterion: 'max-softmax' as const, thresholds: Array(engine.exits - 1).fill(t) };
 
   const answers = (rule: typeof full) => {
     const tfjsMs: number[] = [];

@@ -20,7 +20,7 @@ declare module 'fft.js' {
   }
 }
 
-// The part of the WebAssembly JS API the packed engine uses (TypeScript types it only in lib.dom).
+// The part of the WebAssembly JS API bee uses (TypeScript types it only in lib.dom).
 declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);

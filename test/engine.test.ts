@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.ts';
 import { loadDataset } from '../src/data/dataset.ts';
 import { splitExamples } from '../src/data/examples.ts';
-import { loadFeatures } from '../src/data/feature-cache.ts';
+import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
 import { PackedEngine } from '../src/engine/engine.ts';
 import { packModel } from '../src/engine/export.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
-import { featuresOf, outcomesFromProbabilities } from '../src/exits/evaluate.ts';
+import { outcomesFromProbabilities } from '../src/exits/evaluate.ts';
 import { openModel } from '../src/exits/open-model.ts';
 import { exitFor, neverEarly, type ExitRule } from '../src/exits/rules.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
@@ -151,7 +151,7 @@ test('the engine alone (bee/engine) loads and runs a packed file without loading
   const script = `
     const { PackedEngine, readPackedFile, readWav, LogMel, neverEarly } = await import(${JSON.stringify(engineModule)});
     const engine = new PackedEngine(readPackedFile(${JSON.stringify(file)}));
-    const { data } = new LogMel(engine.model.header.features).compute(readWav(${JSON.stringify(path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'))}).samples);
+    const { data } = new LogMel(engine.model.header.features).fromAudio(readWav(${JSON.stringify(path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'))}));
     console.log(JSON.stringify({ exit: engine.run(data, neverEarly(4)), p: Array.from(engine.probabilities[3]) }));`;
   const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -180,7 +180,7 @@ test('bad packed models: one-line errors, non-zero exit codes, nothing overwritt
   oneLine(bee('predict', path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'), '--model', corrupt), /corrupt\.bee: truncated/);
   oneLine(bee('eval', '--model', good, '--engine', 'tfjs'), /good\.bee: a packed model runs on the packed engine only/);
   oneLine(bee('export', '--model', run, '--out', path.join(dir, 'no', 'such', 'dir.bee')), /dir\.bee: cannot write: ENOENT/);
-  oneLine(bee('export', '--model', path.join(dir, 'missing'), '--out', good), /missing: no such model directory/);
+  oneLine(bee('export', '--model', path.join(dir, 'missing'), '--out', good), /missing: no such file or model directory/);
   assert.deepEqual(fs.readFileSync(good), bytes);
 });
 

@@ -8,7 +8,7 @@ import { addDatasetOptions } from './dataset-options.js';
 export function addModelOptions(command: Command): Command {
   return command
     .requiredOption('--model <path>', 'a model directory, a bee train --out directory (its best checkpoint), or a packed .bee file')
-    .addOption(new Option('--engine <name>', 'tfjs, or packed: bee\'s XNOR-popcount engine (default: packed for a .bee file, else tfjs)').choices(ENGINES));
+    .addOption(new Option('--engine <name>', 'tfjs, or packed: bee\'s bit-packed engine (default: packed for a .bee file, else tfjs)').choices(ENGINES));
 }
 
 /** --model, --engine, the dataset flags (defaulting to the model's training data) and --split. */

@@ -3,6 +3,8 @@ import { BeeError } from '../errors.js';
 import { BEE_VERSION } from '../version.js';
 import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
+import { dataSynthCommand } from './commands/data-synth.js';
+import { demoCommand } from './commands/demo.js';
 import { featuresCommand } from './commands/features.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -13,14 +15,16 @@ import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 
 const data = new Command('data')
-  .description('inspect and fetch datasets')
+  .description('inspect, fetch and synthesize datasets')
   .addCommand(dataInfoCommand)
-  .addCommand(dataDownloadCommand);
+  .addCommand(dataDownloadCommand)
+  .addCommand(dataSynthCommand);
 
 const program = new Command('bee')
   .description('binary early-exit networks for keyword spotting: train, evaluate, deploy')
   .version(BEE_VERSION)
   .showSuggestionAfterError()
+  .addCommand(demoCommand)
   .addCommand(infoCommand)
   .addCommand(featuresCommand)
   .addCommand(data)
@@ -32,6 +36,7 @@ const program = new Command('bee')
   .addCommand(exportCommand)
   .addHelpText('after', `
 Examples:
+  $ bee demo                  # no data, no internet: the whole job in a few minutes
   $ bee info
   $ bee data info --data ../shared/data/speech-commands-v0.02-test --split-salt bee
   $ bee features clip.wav --json

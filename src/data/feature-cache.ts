@@ -174,3 +174,9 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
     },
   };
 }
+
+/** The features of row `row` of a table. */
+export function featuresOf(table: FeatureTable, row: number): Float32Array {
+  const size = table.frames * table.melBins;
+  return table.features.subarray(row * size, (row + 1) * size);
+}

@@ -1,6 +1,5 @@
-import { type FeatureTable } from '../data/feature-cache.js';
+import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
 import { type EarlyExitClassifier, type EarlyExitResult } from '../exits/classifier.js';
-import { featuresOf } from '../exits/evaluate.js';
 import { neverEarly, type ExitRule } from '../exits/rules.js';
 import { type PackedEngine } from './engine.js';
 

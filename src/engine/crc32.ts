@@ -4,7 +4,7 @@ const TABLE = new Uint32Array(256).map((_, n) => {
   return c;
 });
 
-/** CRC-32 (IEEE 802.3, as zlib and PNG): here, so that the engine needs nothing of Node's. */
+/** CRC-32 (IEEE 802.3, as zlib and PNG); zlib.crc32 is newer than the Node versions bee supports (>= 20). */
 export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { type PackedModel, words } from './format.js';
@@ -21,7 +22,7 @@ function kernelModule(): WebAssembly.Module {
     try {
       bytes = fs.readFileSync(WASM);
     } catch (err) {
-      throw new BeeError(`cannot read the packed engine's kernels: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: WASM.pathname, hint: 'run npm run build' });
+      throw new BeeError(`cannot read the packed engine's kernels: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: fileURLToPath(WASM), hint: 'run npm run build' });
     }
     compiled = new WebAssembly.Module(bytes);
   }
@@ -67,7 +68,7 @@ const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) 
 const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
 
 /**
- * The packed binary network, run with XNOR + popcount in WebAssembly SIMD, one clip at a time,
+ * The packed binary network, run on bits in WebAssembly SIMD, one clip at a time,
  * block by block with the same early-exit rules as `bee eval`. Everything is laid out once at
  * load; running a clip allocates nothing: it writes each exit's softmax into `probabilities`.
  */
@@ -82,7 +83,8 @@ export class PackedEngine {
   private readonly kernels: Kernels;
   private readonly blocks: Block[];
   private readonly inputFloats: Float32Array;
-  private readonly stats: Uint16Array;
+  /** all of the engine's memory as u16, for the exit heads' statistics */
+  private readonly memory16: Uint16Array;
   /** scratch: the table rows a position selects */
   private readonly rows: number;
 
@@ -149,15 +151,16 @@ export class PackedEngine {
       return block;
     });
     // The selected table rows of a (1x1) conv's four pooled positions, or of a (1x3) conv's three
-    // taps; the kernels select four words' rows at a time, so up to three words' more. The slack at
-    // the end covers their reads of up to three words past the last buffer.
+    // taps; the kernels select four words' rows at a time, so up to three words' more. (They also
+    // read up to three words past a run: still inside the reservation, as every buffer they read
+    // is followed by another.)
     const rowsAt = take(4 * (maxRows + 24) * 4);
-    take(16);
 
     // Offsets become addresses. The memory never grows after this one reservation, so views of it stay valid.
+    if (bytes > 3 * 1024 ** 3) throw new BeeError(`the packed network needs ${(bytes / 1024 ** 3).toFixed(1)} GiB of engine memory; WebAssembly has 4 GiB`, { hint: 'a narrower network (--width) fits' });
     const base = this.kernels.reserve(bytes);
     const buffer = this.kernels.memory.buffer;
-    this.stats = new Uint16Array(buffer);
+    this.memory16 = new Uint16Array(buffer);
     this.rows = base + rowsAt;
     this.inputFloats = new Float32Array(buffer, base + inputAt, inputShape[0] * inputShape[1]);
     this.blocks.forEach((block, i) => {
@@ -259,7 +262,7 @@ export class PackedEngine {
   /**
    * Exit k: global max-pool of the block's BatchNorm output, a dense layer, softmax. BatchNorm is
    * monotonic per channel, so its max over positions is its value at the largest or the smallest
-   * pooled dot product: n - 2 * (smallest or largest popcount).
+   * pooled dot product: n - 2 * (smallest or largest mismatch count).
    */
   private exitHead(i: number): void {
     const { filters, words: w, stats, exit } = this.blocks[i];
@@ -271,8 +274,8 @@ export class PackedEngine {
     const maxAt = minAt + w * 32;
     logits.set(bias);
     for (let c = 0; c < filters; c++) {
-      const high = fround(fround((n - 2 * this.stats[minAt + c]) * scale[c]) + shift[c]);
-      const low = fround(fround((n - 2 * this.stats[maxAt + c]) * scale[c]) + shift[c]);
+      const high = fround(fround((n - 2 * this.memory16[minAt + c]) * scale[c]) + shift[c]);
+      const low = fround(fround((n - 2 * this.memory16[maxAt + c]) * scale[c]) + shift[c]);
       const feature = high > low ? high : low;
       for (let j = 0; j < classes; j++) logits[j] += feature * kernel[c * classes + j];
     }

@@ -124,9 +124,9 @@ function packSigns(kernel: Float32Array, inChannels: number, out: number, taps: 
  * Packs a trained binary network: sign bits of every binary kernel, each BatchNorm + sign folded
  * into thresholds and flips, the exit heads and the exits' BatchNorm kept in float32.
  */
-export function packModel(model: tf.LayersModel, meta: ModelMeta): { packed: PackedModel; report: PackReport } {
+export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string): { packed: PackedModel; report: PackReport } {
   const { network } = meta;
-  if (network.precision !== 'binary') throw new BeeError(`a ${network.precision} network has nothing binary to pack`, { hint: 'train with --precision binary' });
+  if (network.precision !== 'binary') throw new BeeError(`a ${network.precision} network has nothing binary to pack`, { file: dir, hint: 'train with --precision binary' });
   const tensors = new Map<string, PackedArray>();
   const report: PackReport = { constantChannels: 0 };
   const putSign = (name: string, fold: SignFold) => {

@@ -1,5 +1,5 @@
 import { BeeError } from '../errors.js';
-import { type FeatureParams } from '../features/params.js';
+import { frameCount, PAPER_FEATURES, type FeatureParams } from '../features/params.js';
 import { type ModelMeta } from '../model/saved-model.js';
 import { crc32 } from './crc32.js';
 
@@ -8,17 +8,17 @@ import { crc32 } from './crc32.js';
  *
  *   0  "BEEP"                 magic
  *   4  u32 version            1
- *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data
+ *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, beeVersion
  *  12  u32 body bytes (B)
  *  16  header, zero-padded to a multiple of 16 bytes
  *      body: the tensors of tensorSpecs(network) in order, little-endian, each padded to 4 bytes
  *  end u32 CRC-32 of every byte before it
  */
-export const PACKED_MAGIC = 'BEEP';
+const PACKED_MAGIC = 'BEEP';
 export const PACKED_VERSION = 1;
 const PREAMBLE = 16;
 
-export type PackedDtype = 'uint32' | 'int16' | 'float32';
+type PackedDtype = 'uint32' | 'int16' | 'float32';
 export type PackedArray = Uint32Array | Int16Array | Float32Array;
 
 export interface TensorSpec {
@@ -113,6 +113,24 @@ export function encodePacked(model: PackedModel): Uint8Array {
   return bytes;
 }
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.length > 0 && x.every((v) => Number.isInteger(v) && v > 0 && v <= max);
+
+/** What is wrong with a parsed header, if anything: every field the engine and the CLI read. */
+function headerProblem(header: unknown): string | undefined {
+  if (!isObject(header)) return 'not a JSON object';
+  const { labels, features, network, temperatures, data } = header;
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) return 'labels must be two or more strings';
+  if (!isObject(features) || !Object.keys(PAPER_FEATURES).every((k) => typeof features[k] === 'number' && features[k] > 0)) return `features must hold ${Object.keys(PAPER_FEATURES).join(', ')}, all > 0`;
+  if (!isObject(network) || !positiveIntegers(network.filters, 4096) || network.classes !== labels.length) return 'network must hold filters (whole numbers > 0) and classes (the number of labels)';
+  const [frames, melBins] = [frameCount(features as unknown as FeatureParams), (features as unknown as FeatureParams).melBins];
+  if (!(frames > 0 && frames * melBins <= 1 << 20)) return 'features give no frames, or too many';
+  if (JSON.stringify(network.inputShape) !== JSON.stringify([frames, melBins, 1])) return `network.inputShape must be [${frames}, ${melBins}, 1], what the features give`;
+  if (!Array.isArray(temperatures) || temperatures.length !== (network.filters as number[]).length || !temperatures.every((t) => Number.isFinite(t) && t > 0)) return 'temperatures must be one number > 0 per exit';
+  if (data !== undefined && !(isObject(data) && typeof data.root === 'string' && isObject(data.split) && typeof data.classSet === 'string')) return 'data must hold root, split and classSet';
+  return undefined;
+}
+
 /** Parses and checks a packed file: magic, version, length, checksum, then every tensor's name, type and shape. */
 export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   const fail = (reason: string, hint = 'export it again with bee export') => new BeeError(reason, { file, hint });
@@ -135,12 +153,9 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   } catch (err) {
     throw fail(`unreadable header: ${(err as Error).message}`);
   }
+  const problem = headerProblem(header);
+  if (problem) throw fail(`bad header: ${problem}`);
   const { network } = header;
-  const valid =
-    Array.isArray(header.labels) && Array.isArray(network?.filters) && network.filters.every((f) => Number.isInteger(f) && f > 0) &&
-    network.classes === header.labels.length && Array.isArray(header.temperatures) && header.temperatures.length === network.filters.length &&
-    header.temperatures.every((t) => Number.isFinite(t) && t > 0);
-  if (!valid) throw fail('the header lacks labels, network or temperatures');
   const specs = tensorSpecs(network);
   const { offsets, bodyBytes: expectedBody } = placements(specs);
   if (bodyBytes !== expectedBody) throw fail(`the body has ${bodyBytes} bytes; this network's tensors take ${expectedBody}`);

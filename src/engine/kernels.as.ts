@@ -175,7 +175,7 @@ export function binConvSign(
     for (let b = 0; b < inner; b++) {
       const first = b > 0 ? 0 : 1;
       const taps = (b < inner - 1 ? 3 : 2) - first;
-      selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + first * tapTable, rowBytes, rows);
+      selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + <usize>first * tapTable, rowBytes, rows);
       const count = (taps * inWords) << 3;
       const tapLimits = limits + (<usize>(3 - taps) * rowBytes << 1);
       const pos = along == 0 ? a * inner + b : b * outer + a;
@@ -224,7 +224,7 @@ export function pointConvPoolSign(
         const at = <usize>jb << 5;
         let m0 = i16x8.splat(-1), m1 = m0, m2 = m0, m3 = m0;
         for (let d = 0; d < 4; d++) {
-          sumRows(rows + d * windowRows, count, at);
+          sumRows(rows + <usize>d * windowRows, count, at);
           m0 = i16x8.min_u(m0, c0);
           m1 = i16x8.min_u(m1, c1);
           m2 = i16x8.min_u(m2, c2);

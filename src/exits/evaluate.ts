@@ -1,4 +1,4 @@
-import { type FeatureTable } from '../data/feature-cache.js';
+import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
 import { type SplitExamples } from '../data/examples.js';
 import { buildReport, argmax, type EarlyExitReport, type Outcome } from './report.js';
 import { type EarlyExitClassifier } from './classifier.js';
@@ -12,12 +12,6 @@ export function outcomesFromProbabilities(allProbs: Float32Array[], labels: Int3
     const p = probs[exit - 1];
     return { label, exit, prediction: argmax(p), confidence: maxProbability(p) };
   });
-}
-
-/** The features of row `row` of a table. */
-export function featuresOf(table: FeatureTable, row: number): Float32Array {
-  const size = table.frames * table.melBins;
-  return table.features.subarray(row * size, (row + 1) * size);
 }
 
 /**

@@ -56,7 +56,7 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
   const { model, meta, dir } = await loadModelDir(modelPath);
   const common = { source: dir, labels: meta.labels, features: meta.features, precision: meta.network.precision, data: meta.data, meta, cost: modelCost(model) };
   if (engine === 'packed') {
-    const { packed } = packModel(model, meta);
+    const { packed } = packModel(model, meta, dir);
     model.dispose();
     return { ...common, classifier: new PackedClassifier(new PackedEngine(packed)), engine: 'packed' };
   }

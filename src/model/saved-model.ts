@@ -77,9 +77,9 @@ export function resolveModelDir(dir: string): string {
   for (const candidate of [dir, path.join(dir, 'best'), path.join(dir, 'last')]) {
     if (fs.existsSync(path.join(candidate, MODEL_FILE))) return candidate;
   }
-  throw new BeeError(fs.existsSync(dir) ? 'no model.json here, nor in best/ or last/' : 'no such model directory', {
+  throw new BeeError(fs.existsSync(dir) ? 'no model.json here, nor in best/ or last/' : 'no such file or model directory', {
     file: dir,
-    hint: 'pass --model with a directory written by bee train',
+    hint: 'pass --model with a directory written by bee train, or a .bee file from bee export',
   });
 }
 
@@ -99,6 +99,11 @@ export function readModelMeta(dir: string): ModelMeta {
     });
   }
   return meta;
+}
+
+/** Size of a model directory's saved (float32) weights, weights.bin. */
+export function floatWeightsBytes(dir: string): number {
+  return fs.statSync(path.join(dir, WEIGHTS_FILE)).size;
 }
 
 /** Replaces a model directory's bee.json (atomically; model.json and the weights are untouched). */

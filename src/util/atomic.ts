@@ -15,6 +15,11 @@ export function writeFileSynced(file: string, data: string | Uint8Array): void {
 /** Writes a file so that readers see the old content or the new, never a part: temp file, fsync, rename. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSynced(tmp, data);
-  fs.renameSync(tmp, file);
+  try {
+    writeFileSynced(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }

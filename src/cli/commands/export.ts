@@ -1,16 +1,14 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { packModel } from '../../engine/export.js';
 import { writePackedFile } from '../../engine/packed-file.js';
-import { loadModelDir, WEIGHTS_FILE } from '../../model/saved-model.js';
+import { floatWeightsBytes, loadModelDir } from '../../model/saved-model.js';
 import { backendNotice, printJson } from '../io.js';
+import { kib } from '../table.js';
 
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export const exportCommand = new Command('export')
-  .description("pack a trained binary model for bee's XNOR-popcount engine: 1-bit weights, BatchNorm folded into thresholds")
+  .description("pack a trained binary model for bee's bit-packed engine: 1-bit weights, BatchNorm folded into thresholds")
   .requiredOption('--model <dir>', 'a model directory, or a bee train --out directory (its best checkpoint)')
   .requiredOption('--out <file>', 'the packed model to write (FILE.bee)')
   .option('--json', 'print JSON')
@@ -28,10 +26,10 @@ Examples:
   .action(async (flags: { model: string; out: string; json?: boolean }) => {
     backendNotice(await initBackend());
     const { model, meta, dir } = await loadModelDir(flags.model);
-    const { packed, report } = packModel(model, meta);
+    const { packed, report } = packModel(model, meta, dir);
     model.dispose();
     const bytes = writePackedFile(flags.out, packed);
-    const floatBytes = fs.statSync(path.join(dir, WEIGHTS_FILE)).size;
+    const floatBytes = floatWeightsBytes(dir);
     const result = { model: dir, out: flags.out, bytes, floatWeightsBytes: floatBytes, ratio: floatBytes / bytes, labels: meta.labels, temperatures: packed.header.temperatures, ...report };
     if (flags.json) return printJson(result);
     console.log(`wrote ${flags.out}: ${kib(bytes)}, ${result.ratio.toFixed(1)}x smaller than the float weights (${kib(floatBytes)})`);

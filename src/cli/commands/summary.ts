@@ -1,16 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { packModel } from '../../engine/export.js';
 import { encodePacked } from '../../engine/format.js';
 import { modelCost } from '../../model/costs.js';
-import { loadModelDir, WEIGHTS_FILE } from '../../model/saved-model.js';
+import { floatWeightsBytes, loadModelDir } from '../../model/saved-model.js';
 import { backendNotice, printJson } from '../io.js';
-import { formatTable } from '../table.js';
+import { formatTable, kib } from '../table.js';
 
 const n = (x: number) => (x === 0 ? '0' : x.toLocaleString('en-US'));
-const kib = (bits: number) => `${(bits / 8 / 1024).toFixed(2)} KiB`;
 const millions = (x: number) => `${(x / 1e6).toFixed(2)} M`;
 
 export const summaryCommand = new Command('summary')
@@ -30,11 +27,11 @@ Examples:
     backendNotice(await initBackend());
     const { model, meta, dir } = await loadModelDir(flags.model);
     const cost = modelCost(model);
-    const floatWeightsBytes = fs.statSync(path.join(dir, WEIGHTS_FILE)).size;
+    const floatBytes = floatWeightsBytes(dir);
     // The size of what bee export would write: a binary network packed in memory.
     const packedBytes = meta.network.precision === 'binary' ? encodePacked(packModel(model, meta).packed).length : null;
     model.dispose();
-    const packed = packedBytes === null ? null : { bytes: packedBytes, floatWeightsBytes, ratio: floatWeightsBytes / packedBytes };
+    const packed = packedBytes === null ? null : { bytes: packedBytes, floatWeightsBytes: floatBytes, ratio: floatBytes / packedBytes };
     if (flags.json) return printJson({ model: dir, precision: meta.network.precision, labels: meta.labels, ...cost, packed });
 
     console.log(`${dir}: ${meta.network.precision} network, filters ${meta.network.filters.join('/')}, ${meta.labels.length} classes\n`);
@@ -42,20 +39,20 @@ Examples:
     console.log(
       formatTable(
         ['layer', 'type', 'output shape', 'binary params', 'float params', 'memory', 'binary MACs', 'float MACs'],
-        layers.map((l) => [l.name, l.type, `(${l.outputShape.slice(1).join(', ')})`, n(l.binaryParams), n(l.floatParams), kib(l.memoryBits), n(l.binaryMacs), n(l.floatMacs)]),
+        layers.map((l) => [l.name, l.type, `(${l.outputShape.slice(1).join(', ')})`, n(l.binaryParams), n(l.floatParams), kib(l.memoryBits / 8), n(l.binaryMacs), n(l.floatMacs)]),
       ),
     );
     console.log('');
     console.log(
       formatTable(
         ['exit', 'binary MACs', 'float MACs', 'share of full MACs', 'memory'],
-        cost.exits.map((e) => [String(e.exit), millions(e.binaryMacs), millions(e.floatMacs), `${(100 * e.relativeMacs).toFixed(1)}%`, kib(e.memoryBits)]),
+        cost.exits.map((e) => [String(e.exit), millions(e.binaryMacs), millions(e.floatMacs), `${(100 * e.relativeMacs).toFixed(1)}%`, kib(e.memoryBits / 8)]),
       ),
     );
     const t = cost.totals;
     console.log('');
     console.log(`parameters: ${n(t.binaryParams)} binary + ${n(t.floatParams)} float`);
-    console.log(`memory: ${kib(t.memoryBits)} (as float32: ${kib(t.float32Bits)}; ${t.compression.toFixed(1)}x smaller)`);
+    console.log(`memory: ${kib(t.memoryBits / 8)} (as float32: ${kib(t.float32Bits / 8)}; ${t.compression.toFixed(1)}x smaller)`);
     console.log(`MACs per example: ${millions(t.binaryMacs)} binary + ${millions(t.floatMacs)} float`);
-    if (packed) console.log(`packed (bee export): ${(packed.bytes / 1024).toFixed(2)} KiB, ${packed.ratio.toFixed(1)}x smaller than weights.bin (${(floatWeightsBytes / 1024).toFixed(2)} KiB)`);
+    if (packed) console.log(`packed (bee export): ${kib(packed.bytes)}, ${packed.ratio.toFixed(1)}x smaller than weights.bin (${kib(floatBytes)})`);
   });

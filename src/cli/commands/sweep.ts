@@ -1,13 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { fitTemperature } from '../../exits/calibrate.js';
 import { splitExamples } from '../../data/examples.js';
 import { BeeError } from '../../errors.js';
-import { sweep, sweepCsv, type SweepRow } from '../../exits/sweep.js';
+import { isPackedFile } from '../../engine/packed-file.js';
+import { sweep, type SweepRow } from '../../exits/sweep.js';
 import { writeModelMeta } from '../../model/saved-model.js';
-import { tradeoffSvg } from '../../report/plot.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { writeSweepFiles } from '../../report/sweep-files.js';
 import { addEvaluationOptions } from '../exit-options.js';
 import { type EvaluationFlags, loadEvaluationInput } from '../evaluation-input.js';
 import { notice, printJson } from '../io.js';
@@ -28,13 +26,15 @@ Examples:
   $ bee sweep --model runs/sc --calibrate          # then bee eval/predict use the temperatures
   $ bee sweep --model runs/sc --split validation --json | jq '.rows[] | select(.criterion == "entropy")'`)
   .action(async (flags: EvaluationFlags & { out: string; calibrate?: boolean; json?: boolean }) => {
+    const readOnly = () => new BeeError('--calibrate saves the temperatures in a model directory; a packed file is read-only', { file: flags.model, hint: 'calibrate the model directory, then bee export it again' });
+    if (flags.calibrate && isPackedFile(flags.model)) throw readOnly(); // before any heavy work
     const { model, table, examples } = await loadEvaluationInput(flags);
     const { classifier, labels } = model;
     const macs = model.cost.exits.map((e) => e.relativeMacs);
     const run = () => sweep(classifier.exitOutputs(table, examples.rows), examples.labels, labels, macs);
     let calibration: { temperatures: number[]; before: SweepRow[] } | undefined;
     if (flags.calibrate) {
-      if (!model.meta) throw new BeeError('--calibrate saves the temperatures in a model directory; a packed file is read-only', { file: model.source, hint: 'calibrate the model directory, then bee export it again' });
+      if (!model.meta) throw readOnly();
       const validation = splitExamples(table, labels, 'validation');
       if (validation.rows.length === 0) throw new BeeError('the validation split is empty: nothing to calibrate on', { hint: 'check the split flags' });
       if (flags.split === 'validation') notice('calibrating on the validation split and sweeping it too: the "after" figures are optimistic');
@@ -49,10 +49,7 @@ Examples:
     const result = run();
     classifier.dispose();
     const json = { model: model.source, engine: model.engine, split: flags.split, samples: examples.rows.length, temperatures: classifier.temperatures, ...result, ...(calibration ? { calibration } : {}) };
-    fs.mkdirSync(flags.out, { recursive: true });
-    writeFileAtomic(path.join(flags.out, 'sweep.json'), JSON.stringify(json, null, 2) + '\n');
-    writeFileAtomic(path.join(flags.out, 'sweep.csv'), sweepCsv(result));
-    writeFileAtomic(path.join(flags.out, 'sweep.svg'), tradeoffSvg(result, `${model.source} (${model.precision}), ${flags.split} split, ${json.samples} clips`));
+    const files = writeSweepFiles(flags.out, json, result, `${model.source} (${model.precision}), ${flags.split} split, ${json.samples} clips`);
     if (flags.json) return printJson(json);
     const shown = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1];
     const pick = (rows: SweepRow[]) => rows.filter((r) => r.criterion === 'max-softmax' && shown.includes(r.threshold));
@@ -64,5 +61,5 @@ Examples:
     } else {
       console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute'], pick(result.rows).map((r) => [String(r.threshold), ...cells(r)])));
     }
-    console.log(`\nwrote ${['sweep.csv', 'sweep.json', 'sweep.svg'].map((f) => path.join(flags.out, f)).join(', ')}`);
+    console.log(`\nwrote ${files.join(', ')}`);
   });

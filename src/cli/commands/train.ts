@@ -11,6 +11,7 @@ import { DEFAULT_AUGMENT } from '../../train/augment.js';
 import { train, type EpochRecord } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { backendNotice, notice, printJson, progressBar, type Progress } from '../io.js';
+import { positiveNumber, wholeNumber } from '../parsers.js';
 
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
@@ -29,16 +30,6 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   json?: boolean;
 }
 
-const int = (min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
-  return n;
-};
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('expected a number > 0');
-  return n;
-};
 const weightList = (value: string) => {
   const w = value.split(',').map(Number);
   if (w.length !== 4 || w.some((x) => !(x >= 0))) throw new InvalidArgumentError('expected 4 comma-separated numbers >= 0, e.g. 1,1,1,1');
@@ -48,7 +39,8 @@ const weightList = (value: string) => {
 const pct = (x: number) => `${(100 * x).toFixed(1)}`;
 const accs = (a: number[]) => a.map(pct).join(' ');
 
-function epochLine(r: EpochRecord, epochs: number): string {
+/** One line per epoch: loss, accuracy of each exit on train and validation, speed (also bee demo's). */
+export function epochLine(r: EpochRecord, epochs: number): string {
   const v = r.validation ? `  val acc ${accs(r.validation.accuracy)}` : '';
   return `epoch ${r.epoch}/${epochs}  loss ${r.train.loss.toFixed(3)}  train acc ${accs(r.train.accuracy)}${v}  ${r.examplesPerSecond.toFixed(0)} ex/s  ${r.seconds.toFixed(0)} s${r.best ? '  *best' : ''}`;
 }
@@ -57,15 +49,15 @@ export const trainCommand = addDatasetOptions(
   new Command('train').description('train a binary early-exit network on every exit at once'),
   false,
 )
-  .option('--epochs <n>', 'epochs to train (with --resume: the new total)', int(1), 50)
-  .option('--batch-size <n>', 'examples per step', int(1), 128)
-  .option('--lr <rate>', 'Adam learning rate', positive, 1e-3)
+  .option('--epochs <n>', 'epochs to train (with --resume: the new total)', wholeNumber(1), 50)
+  .option('--batch-size <n>', 'examples per step', wholeNumber(1), 128)
+  .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
   .option('--exit-weights <w1,w2,w3,w4>', "weights of the exits' cross-entropies in the loss", weightList, [1, 1, 1, 1])
-  .option('--seed <n>', 'seed of the initial weights, data order and augmentation', int(0), 1)
+  .option('--seed <n>', 'seed of the initial weights, data order and augmentation', wholeNumber(0), 1)
   .option('--out <dir>', 'where checkpoints (best/, last/) and metrics.jsonl go', 'runs/bee')
   .option('--resume', 'continue the run in --out from its last complete epoch')
   .addOption(new Option('--precision <p>', 'binary: sign weights and activations; float: the notebook as written').choices(['binary', 'float']).default('binary'))
-  .option('--width <x>', 'channel multiplier of the 32/64/128/256 blocks (e.g. 0.25 for a quick model)', positive, 1)
+  .option('--width <x>', 'channel multiplier of the 32/64/128/256 blocks (e.g. 0.25 for a quick model)', positiveNumber, 1)
   .option('--no-augment', 'no random time shift and background noise')
   .option('--noise-dir <dir>', 'background-noise WAVs to mix in (default: the dataset\'s _background_noise_)')
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')

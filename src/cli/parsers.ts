@@ -1,0 +1,14 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Commander argument parsers: a bad value fails with commander's own one-line error. */
+export const wholeNumber = (min: number, max = Infinity) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${max < Infinity ? `in ${min}..${max}` : `>= ${min}`}`);
+  return n;
+};
+
+export const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+};

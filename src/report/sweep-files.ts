@@ -1,0 +1,15 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { sweepCsv, type SweepResult } from '../exits/sweep.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { tradeoffSvg } from './plot.js';
+
+/** Writes a sweep as sweep.json (`json`, which holds the result), sweep.csv and sweep.svg in `dir`; returns their paths. */
+export function writeSweepFiles(dir: string, json: object, result: SweepResult, title: string): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const files = { 'sweep.csv': sweepCsv(result), 'sweep.json': JSON.stringify(json, null, 2) + '\n', 'sweep.svg': tradeoffSvg(result, title) };
+  return Object.entries(files).map(([name, content]) => {
+    writeFileAtomic(path.join(dir, name), content);
+    return path.join(dir, name);
+  });
+}
