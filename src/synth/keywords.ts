@@ -50,8 +50,8 @@ function composeClip(speech: Float32Array | null, babble: Float32Array[], rng: R
   const kind = Math.floor(rng() * (NOISE_KINDS.length + 1));
   const noise = kind < NOISE_KINDS.length ? makeNoise(NOISE_KINDS[kind], SAMPLE_RATE, SAMPLE_RATE, rng) : babbleNoise(babble, rng);
   // Words: 12 to 37 dB above the noise (lower, and a binary network learns too slowly for a demo);
-  // silence: noise alone, from very quiet to loud.
-  const level = speech ? speechRms * 10 ** (-(12 + 25 * rng()) / 20) : 10 ** ((-60 + 45 * rng()) / 20);
+  // silence: noise alone, quiet (-70 to -35 dBFS): the easy class an early exit should catch.
+  const level = speech ? speechRms * 10 ** (-(12 + 25 * rng()) / 20) : 10 ** ((-70 + 35 * rng()) / 20);
   scaleToRms(noise, level);
   for (let i = 0; i < SAMPLE_RATE; i++) clip[i] = Math.max(-1, Math.min(1, clip[i] + noise[i]));
   return clip;
@@ -62,7 +62,8 @@ function babbleNoise(babble: Float32Array[], rng: Rng): Float32Array {
   for (let k = 0; k < 3; k++) {
     const word = babble[Math.floor(rng() * babble.length)];
     const at = Math.floor(rng() * SAMPLE_RATE) - (word.length >> 1);
-    for (let i = Math.max(0, -at); i < word.length && at + i < SAMPLE_RATE; i++) out[at + i] += word[i] * (0.5 + rng());
+    const gain = 0.5 + rng();
+    for (let i = Math.max(0, -at); i < word.length && at + i < SAMPLE_RATE; i++) out[at + i] += gain * word[i];
   }
   return scaleToRms(out, 1);
 }
