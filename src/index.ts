@@ -36,3 +36,8 @@ export { buildReport, type EarlyExitReport } from './exits/report.js';
 export { sweep, sweepCsv, type SweepResult, type SweepRow } from './exits/sweep.js';
 export { predictAudio, type Prediction } from './exits/predict.js';
 export { tradeoffSvg } from './report/plot.js';
+export { writeSweepFiles } from './report/sweep-files.js';
+export { encodeWav, type WavSpec } from './audio/wav.js';
+export { say, FLITE_VOICES, type FliteVoice, type SpeechOptions } from './audio/tts.js';
+export { COMMAND_WORDS, DEFAULT_SYNTH, isSynthesized, readSynthManifest, synthesizeKeywords, UNKNOWN_WORDS, type SynthManifest, type SynthOptions } from './synth/keywords.js';
+export { DEFAULT_DEMO, runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

@@ -50,6 +50,9 @@ test('synthesized keywords: the Speech Commands test-set layout, deterministic p
   const summary = summarizeDataset(loadDataset(a), 1);
   assert.equal(summary.sharedSpeakers, 0);
   assert.deepEqual([summary.splits.train.speakers, summary.splits.validation.speakers, summary.splits.test.speakers], [7, 1, 2]);
+  const few = summarizeDataset(loadDataset(synthesizeKeywords(path.join(root, 'few'), { seed: 1, speakers: 3, takes: 1 }) && path.join(root, 'few')), 1);
+  assert.deepEqual([few.splits.train.speakers, few.splits.validation.speakers, few.splits.test.speakers], [1, 1, 1], 'every split, even with 3 speakers');
+  fs.rmSync(path.join(root, 'few'), { recursive: true });
 
   const b = path.join(root, 'b');
   synthesizeKeywords(b, { seed: 3, speakers: 10, takes: 1 });
@@ -61,16 +64,19 @@ test('synthesized keywords: the Speech Commands test-set layout, deterministic p
   assert.deepEqual(fs.readdirSync(root).sort(), ['a', 'b', 'c'], 'no temporary directories left');
 });
 
-test('bee data synth: progress, --force only over a synthesized dataset, one-line errors', () => {
+test('bee data synth: --force only over a synthesized dataset, one-line errors', () => {
   const root = tempDir();
   const out = path.join(root, 'synth');
-  const r = bee('data', 'synth', '--out', out, '--speakers', '2', '--takes', '1', '--json');
+  const r = bee('data', 'synth', '--out', out, '--speakers', '3', '--takes', '1', '--json');
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout).clips, 24);
-  const again = bee('data', 'synth', '--out', out, '--speakers', '2', '--takes', '1');
+  assert.equal(JSON.parse(r.stdout).clips, 36);
+  const again = bee('data', 'synth', '--out', out, '--speakers', '3', '--takes', '1');
   assert.equal(again.status, 1);
   assert.match(again.stderr, /synth: already exists \(pick another --out, or pass --force/);
-  assert.equal(bee('data', 'synth', '--out', out, '--speakers', '2', '--takes', '1', '--seed', '2', '--force').status, 0);
+  const replaced = bee('data', 'synth', '--out', out, '--speakers', '3', '--takes', '1', '--seed', '2', '--force', '--json');
+  assert.equal(replaced.status, 0, replaced.stderr);
+  assert.equal(JSON.parse(replaced.stdout).seed, 2);
+  assert.deepEqual(fs.readdirSync(root).sort(), ['synth'], 'no temporary or old directory left');
   const mine = path.join(root, 'mine');
   fs.mkdirSync(mine);
   fs.writeFileSync(path.join(mine, 'notes.txt'), 'keep me');
@@ -78,7 +84,13 @@ test('bee data synth: progress, --force only over a synthesized dataset, one-lin
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /mine: exists and is not a dataset bee synthesized/);
   assert.equal(fs.readFileSync(path.join(mine, 'notes.txt'), 'utf8'), 'keep me');
-  assert.match(bee('data', 'synth', '--out', out, '--speakers', '0').stderr, /--speakers.*expected a whole number in 1\.\.10000/);
+  assert.match(bee('data', 'synth', '--out', out, '--speakers', '2').stderr, /--speakers.*expected a whole number in 3\.\.10000/);
+  const file = path.join(root, 'file');
+  fs.writeFileSync(file, 'x');
+  const under = bee('data', 'synth', '--out', path.join(file, 'sub'), '--speakers', '3', '--takes', '1');
+  assert.equal(under.status, 1);
+  assert.match(under.stderr, /sub: cannot write: ENOTDIR/);
+  assert.equal(under.stderr.trim().split('\n').length, 1, under.stderr);
 });
 
 test('end to end on a tiny synthesized set: bee demo (synthesize, train, save, sweep, export), then eval, predict and export', () => {
@@ -110,4 +122,14 @@ test('end to end on a tiny synthesized set: bee demo (synthesize, train, save, s
   const exported = bee('export', '--model', path.join(out, 'run'), '--out', path.join(out, 'again.bee'));
   assert.equal(exported.status, 0, exported.stderr);
   assert.deepEqual(fs.readFileSync(path.join(out, 'again.bee')), fs.readFileSync(path.join(out, 'model.bee')), 'export is deterministic');
+
+  // A directory the demo did not make is never written into.
+  const mine = path.join(tempDir(), 'mine');
+  fs.mkdirSync(path.join(mine, 'run'), { recursive: true });
+  fs.writeFileSync(path.join(mine, 'run', 'metrics.jsonl'), 'my own run\n');
+  const refused = bee('demo', '--out', mine, '--speakers', '3', '--takes', '1', '--epochs', '1');
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /mine: exists and was not made by bee demo: not writing into it/);
+  assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+  assert.deepEqual(fs.readdirSync(mine), ['run']);
 });

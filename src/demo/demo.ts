@@ -16,7 +16,7 @@ import { PAPER_FEATURES } from '../features/params.js';
 import { modelCost } from '../model/costs.js';
 import { floatWeightsBytes, loadModelDir } from '../model/saved-model.js';
 import { writeSweepFiles } from '../report/sweep-files.js';
-import { isSynthesized, readSynthManifest, synthesizeKeywords, type SynthOptions } from '../synth/keywords.js';
+import { isSynthesized, synthesizeKeywords, type SynthOptions } from '../synth/keywords.js';
 import { train, type TrainCallbacks } from '../train/trainer.js';
 
 export interface DemoOptions {
@@ -73,37 +73,51 @@ export interface DemoResult {
   seconds: number;
 }
 
-/** Removes `dir` if it is what a previous demo left there (checked by `looksLike`); refuses anything else. */
-function replaceOwn(dir: string, looksLike: (dir: string) => boolean, what: string): void {
-  if (!fs.existsSync(dir)) return;
-  if (!looksLike(dir)) throw new BeeError(`exists and is not ${what}: not replacing it`, { file: dir, hint: 'pass another --out' });
-  fs.rmSync(dir, { recursive: true, force: true });
+// Marks a directory as bee demo's own: everything in it may be replaced by the next demo.
+const MARKER = '.bee-demo';
+
+/**
+ * Makes `out` the demo's directory: a new or empty one is marked as the demo's; one that holds
+ * anything else must carry the mark, so that no data of the user's is ever replaced.
+ */
+function claim(out: string): void {
+  const stat = fs.statSync(out, { throwIfNoEntry: false });
+  if (stat && !stat.isDirectory()) throw new BeeError('is a file, not a directory', { file: out, hint: 'pass another --out' });
+  if (stat && !fs.existsSync(path.join(out, MARKER)) && fs.readdirSync(out).length > 0) {
+    throw new BeeError('exists and was not made by bee demo: not writing into it', { file: out, hint: 'pass a new or empty --out' });
+  }
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, MARKER), 'made by bee demo: the next bee demo here replaces what is in it\n');
+  } catch (err) {
+    throw new BeeError(`cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: out, hint: 'pass a writable --out' });
+  }
 }
 
 /**
  * bee's whole job on a synthesized keyword dataset, offline: synthesize it (or reuse the one
  * there), train a small binary early-exit network, sweep its thresholds on the test split, export
- * it packed, and time early exit on both engines. A demo's earlier run in `out` is replaced.
+ * it packed, and time early exit on both engines. `out` is new, empty, or an earlier demo's, whose
+ * run, model and sweep are replaced (its dataset is reused when the options match).
  */
 export async function runDemo(options: DemoOptions, callbacks: DemoCallbacks = {}): Promise<DemoResult> {
   const started = performance.now();
+  claim(options.out);
   const data = path.join(options.out, 'data');
   const run = path.join(options.out, 'run');
   const packedFile = path.join(options.out, 'model.bee');
-  fs.mkdirSync(options.out, { recursive: true });
 
   const dataCached = isSynthesized(data, options.synth);
   if (!dataCached) {
-    replaceOwn(data, (d) => readSynthManifest(d) !== undefined, 'a dataset bee synthesized');
     callbacks.onStage?.('synthesize', options.synth.speakers * options.synth.takes * 12);
-    synthesizeKeywords(data, options.synth, (done) => callbacks.onProgress?.(done));
+    synthesizeKeywords(data, options.synth, (done) => callbacks.onProgress?.(done), true);
   }
   const dataset = loadDataset(data);
   callbacks.onStage?.('features', dataset.clips.length);
   const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: options.cacheDir, onProgress: (done) => callbacks.onProgress?.(done) });
 
   // A fresh run, trained beside the old one and swapped in at the end.
-  const fresh = `${run}.tmp-${process.pid}`;
+  const fresh = `${run}.tmp`;
   fs.rmSync(fresh, { recursive: true, force: true });
   callbacks.onStage?.('train');
   try {
@@ -114,8 +128,8 @@ export async function runDemo(options: DemoOptions, callbacks: DemoCallbacks = {
       options: { epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, exitWeights: [1, 1, 1, 1], seed: options.seed, precision: 'binary', width: options.width, augment: false },
       callbacks,
     });
-    if (trained.stopped) throw new BeeError('interrupted: nothing of this run was kept', { hint: 'run bee demo again' });
-    replaceOwn(run, (d) => fs.existsSync(path.join(d, 'metrics.jsonl')), 'a bee training run');
+    if (trained.stopped) throw new BeeError('interrupted: the earlier run, if any, is kept', { file: run, hint: 'run bee demo again' });
+    fs.rmSync(run, { recursive: true, force: true });
     fs.renameSync(fresh, run);
   } finally {
     fs.rmSync(fresh, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { rngFor, type Rng } from '../train/rng.js';
 import { BEE_VERSION } from '../version.js';
 import { makeNoise, NOISE_KINDS, rms, scaleToRms } from './noise.js';
 import { makeSpeakers, speak, type Speaker } from './voices.js';
+import { FLITE_VOICES } from '../audio/tts.js';
 
 export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'];
 /** The other words of Speech Commands, for `_unknown_`. */
@@ -33,7 +34,8 @@ export interface SynthManifest extends SynthOptions {
 
 const SAMPLE_RATE = 16000;
 const MANIFEST = 'synth.json';
-const FORMAT_VERSION = 1;
+// Bumped whenever the same options would give other bytes, so that a kept dataset is made anew.
+const FORMAT_VERSION = 2;
 
 /** Mixes a word (or nothing) into a second of noise: random place, loudness and signal-to-noise ratio. */
 function composeClip(speech: Float32Array | null, babble: Float32Array[], rng: Rng): Float32Array {
@@ -46,8 +48,8 @@ function composeClip(speech: Float32Array | null, babble: Float32Array[], rng: R
     for (let i = 0; i < word.length; i++) clip[at + i] = gain * word[i];
     speechRms = gain * rms(word);
   }
-  // Noise: a coloured noise, or babble (other words, other voices) over a little white noise.
-  const kind = Math.floor(rng() * (NOISE_KINDS.length + 1));
+  // Noise: a coloured noise, or (under words only: silence has none) babble, other words in other voices.
+  const kind = Math.floor(rng() * (NOISE_KINDS.length + (speech ? 1 : 0)));
   const noise = kind < NOISE_KINDS.length ? makeNoise(NOISE_KINDS[kind], SAMPLE_RATE, SAMPLE_RATE, rng) : babbleNoise(babble, rng);
   // Words: 12 to 37 dB above the noise (lower, and a binary network learns too slowly for a demo);
   // silence: noise alone, quiet (-70 to -35 dBFS): the easy class an early exit should catch.
@@ -84,29 +86,47 @@ export function isSynthesized(dir: string, options: SynthOptions): boolean {
   return !!m && m.formatVersion === FORMAT_VERSION && m.seed === options.seed && m.speakers === options.speakers && m.takes === options.takes;
 }
 
+const MIN_SPEAKERS = 3;
+
+/** A file-system failure as a one-line error naming the place. */
+function fileError(err: unknown, file: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (!code || err instanceof BeeError) return err;
+  const hint = code === 'ENOSPC' ? 'the disk is full' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file stands where a directory should be' : 'check that the place is writable';
+  return new BeeError(`cannot write: ${code}`, { file, hint });
+}
+
 /**
  * Synthesizes a keyword dataset in the layout of the Speech Commands test set: a folder per class;
  * the 10 command words spoken by `speakers` synthetic speakers (`<speaker>_nohash_<take>.wav`),
  * `_unknown_` from 25 other words (`<word>_<speaker>_nohash_<take>.wav`), `_silence_` from noise
  * alone. Voice, pitch, rate, vocal tract, timing, loudness and noise (coloured, hum, babble) vary,
  * so that some clips are easy and some hard. Deterministic for a seed. Written under a temporary
- * name and renamed into place: an interrupted run leaves no half dataset. `out` must not exist.
+ * name and renamed into place, so a failed or interrupted run leaves no half dataset (and the next
+ * run clears what an interrupted one left). `out` must not exist, unless `replace` is set and it
+ * holds a synthesized dataset, which is swapped for the new one only once that is complete.
  */
-export function synthesizeKeywords(out: string, options: SynthOptions, onProgress?: (done: number, total: number) => void): SynthManifest {
+export function synthesizeKeywords(out: string, options: SynthOptions, onProgress?: (done: number, total: number) => void, replace = false): SynthManifest {
   const { seed, speakers: count, takes } = options;
-  if (!(Number.isInteger(count) && count >= 1 && count <= 10000)) throw new BeeError(`--speakers must be an integer in 1..10000, got ${count}`);
-  if (!(Number.isInteger(takes) && takes >= 1 && takes <= 100)) throw new BeeError(`--takes must be an integer in 1..100, got ${takes}`);
-  if (fs.existsSync(out)) throw new BeeError('already exists', { file: out, hint: 'pick another --out, or pass --force to make it again' });
-  const speakers = makeSpeakers(count, seed, rngFor(seed, 0), DEFAULT_SPLIT);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new BeeError(`the seed must be a whole number in 0..${2 ** 32 - 1}, got ${seed}`);
+  if (!(Number.isInteger(count) && count >= MIN_SPEAKERS && count <= 10000)) throw new BeeError(`speakers must be a whole number in ${MIN_SPEAKERS}..10000 (one for each split at least), got ${count}`);
+  if (!(Number.isInteger(takes) && takes >= 1 && takes <= 100)) throw new BeeError(`takes must be a whole number in 1..100, got ${takes}`);
+  if (fs.existsSync(out)) {
+    if (!replace) throw new BeeError('already exists', { file: out, hint: 'pick another --out, or pass --force to make it again' });
+    if (!readSynthManifest(out)) throw new BeeError('exists and is not a dataset bee synthesized: not replacing it', { file: out, hint: 'pick another --out' });
+  }
+  const speakers = makeSpeakers(count, seed, DEFAULT_SPLIT);
   const classes = [...COMMAND_WORDS, '_unknown_', '_silence_'];
   const total = count * classes.length * takes;
-  const tmp = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.tmp-${process.pid}`);
-  fs.rmSync(tmp, { recursive: true, force: true });
-  for (const c of classes) fs.mkdirSync(path.join(tmp, c), { recursive: true });
+  const full = path.resolve(out);
+  const tmp = path.join(path.dirname(full), `.${path.basename(full)}.tmp`);
   try {
-    // Babble: words of other speakers, drawn once and mixed into clips as noise.
+    fs.rmSync(tmp, { recursive: true, force: true });
+    for (const c of classes) fs.mkdirSync(path.join(tmp, c), { recursive: true });
+    // Babble: words of voices that are not the dataset's speakers, drawn once, mixed into word clips as noise.
     const babbleRng = rngFor(seed, 1);
-    const babble = Array.from({ length: 24 }, (_, k) => speak(UNKNOWN_WORDS[k % UNKNOWN_WORDS.length], speakers[Math.floor(babbleRng() * count)], babbleRng, SAMPLE_RATE));
+    const babblers = makeSpeakers(FLITE_VOICES.length, seed + 1, DEFAULT_SPLIT);
+    const babble = Array.from({ length: 24 }, (_, k) => speak(UNKNOWN_WORDS[k % UNKNOWN_WORDS.length], babblers[k % babblers.length], babbleRng, SAMPLE_RATE));
     const perClass: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
     let done = 0;
     speakers.forEach((speaker: Speaker, s) => {
@@ -129,13 +149,23 @@ export function synthesizeKeywords(out: string, options: SynthOptions, onProgres
       ...options,
       clips: total,
       perClass,
-      speakerVoices: Object.fromEntries(speakers.map((s) => [s.id, `${s.voice}, ${s.pitchHz} Hz, rate ${s.rate.toFixed(2)}, tract ${s.tract.toFixed(3)}`])),
+      speakerVoices: Object.fromEntries(speakers.map((s) => [s.id, `${s.voice}, pitch ${s.voice === 'rms' ? 'its own' : `${Math.round(s.pitchHz * s.tract)} Hz`}, rate ${s.rate.toFixed(2)}, tract ${s.tract.toFixed(3)}`])),
     };
     fs.writeFileSync(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-    fs.renameSync(tmp, out);
+    if (fs.existsSync(out)) {
+      const old = `${tmp}-old`;
+      fs.rmSync(old, { recursive: true, force: true });
+      fs.renameSync(out, old);
+      fs.renameSync(tmp, out);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else fs.renameSync(tmp, out);
     return manifest;
   } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    try {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      // nothing was made there
+    }
+    throw fileError(err, out);
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resample } from '../audio/resample.js';
 import { FLITE_VOICES, say, type FliteVoice } from '../audio/tts.js';
 import { splitOf, type SplitName, type SplitOptions } from '../data/split.js';
-import { type Rng } from '../train/rng.js';
+import { rngFor, shuffle, type Rng } from '../train/rng.js';
 
 /** A synthetic speaker: a flite voice with its own pitch, speaking rate and vocal tract length. */
 export interface Speaker {
@@ -23,17 +23,22 @@ export interface Speaker {
 const VOICE_PITCH: Record<FliteVoice, number> = { kal: 105, kal16: 105, awb: 120, rms: 100, slt: 175 };
 
 /**
- * `count` speakers, the voices in turn, each drawn from rng. Their ids are chosen so that the
- * speaker split (the official hash rule, with `split`'s salt) puts 70/10/20% of them, rounded, in
- * train/validation/test: a small synthetic set still has every split, and a voice never spans two.
+ * `count` (>= 3) speakers, the voices in turn, each with its own pitch, rate and vocal tract, all
+ * drawn from the seed. Their ids (distinct, 8 hex digits) are chosen so that the speaker split
+ * (the official hash rule, with `split`'s salt) puts 70/10/20% of them, rounded but at least one
+ * each, in train/validation/test, in an order shuffled by the seed so that voices mix across
+ * splits: a small synthetic set still has every split, and no speaker spans two.
  */
-export function makeSpeakers(count: number, seed: number, rng: Rng, split: SplitOptions): Speaker[] {
-  const validation = Math.round((count * split.validationPercent) / 100);
-  const test = Math.round((count * split.testPercent) / 100);
-  return Array.from({ length: count }, (_, s) => {
-    const want: SplitName = s < validation ? 'validation' : s < validation + test ? 'test' : 'train';
+export function makeSpeakers(count: number, seed: number, split: SplitOptions): Speaker[] {
+  const rng = rngFor(seed, 0);
+  const validation = Math.max(1, Math.round((count * split.validationPercent) / 100));
+  const test = Math.max(1, Math.round((count * split.testPercent) / 100));
+  const wanted = shuffle(Array.from({ length: count }, (_, s): SplitName => (s < validation ? 'validation' : s < validation + test ? 'test' : 'train')), rngFor(seed, 3));
+  const used = new Set<string>();
+  return wanted.map((want, s) => {
     let id = '';
-    for (let attempt = 0; !id || splitOf(id, split) !== want; attempt++) id = createHash('sha1').update(`bee-synth:${seed}:${s}:${attempt}`).digest('hex').slice(0, 8);
+    for (let attempt = 0; !id || used.has(id) || splitOf(id, split) !== want; attempt++) id = createHash('sha1').update(`bee-synth:${seed}:${s}:${attempt}`).digest('hex').slice(0, 8);
+    used.add(id);
     const voice = FLITE_VOICES[s % FLITE_VOICES.length];
     return {
       id,

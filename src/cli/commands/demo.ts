@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { DEFAULT_DEMO, DEMO_TIMED_THRESHOLD, runDemo } from '../../demo/demo.js';
-import { backendNotice, notice, printJson, progressBar, type Progress } from '../io.js';
+import { BeeError } from '../../errors.js';
+import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
 import { positiveNumber, wholeNumber } from '../parsers.js';
 import { formatTable, kib } from '../table.js';
 import { epochLine } from './train.js';
@@ -30,16 +31,17 @@ export const demoCommand = new Command('demo')
   .option('--out <dir>', 'where everything goes (a previous demo there is replaced; its dataset reused)', 'demo')
   .option('--epochs <n>', 'training epochs', wholeNumber(1), DEFAULT_DEMO.epochs)
   .option('--width <x>', 'channel multiplier of the paper\'s 32/64/128/256', positiveNumber, DEFAULT_DEMO.width)
-  .option('--speakers <n>', 'synthetic speakers', wholeNumber(1, 10000), DEFAULT_DEMO.synth.speakers)
+  .option('--speakers <n>', 'synthetic speakers', wholeNumber(3, 10000), DEFAULT_DEMO.synth.speakers)
   .option('--takes <n>', 'takes of each word per speaker', wholeNumber(1, 100), DEFAULT_DEMO.synth.takes)
-  .option('--seed <n>', 'seed of the dataset and of the training run', wholeNumber(0), DEFAULT_DEMO.seed)
+  .option('--seed <n>', 'seed of the dataset and of the training run', wholeNumber(0, 2 ** 32 - 1), DEFAULT_DEMO.seed)
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--json', 'print the results as JSON')
   .addHelpText('after', `
 No data and no internet needed: bee data synth makes a 12-class keyword dataset with an offline
 speech synthesizer (kept in OUT/data and reused), bee train trains a binary early-exit network on
 it, the test split is swept over thresholds (OUT/sweep/sweep.svg is the trade-off plot), the
-model is packed (OUT/model.bee) and early exit is timed on tfjs and on the packed engine.
+model is packed (OUT/model.bee) and early exit is timed on tfjs and on the packed engine. OUT
+must be new, empty, or an earlier demo's (marked by OUT/.bee-demo): then its run is replaced.
 
 Examples:
   $ bee demo
@@ -47,6 +49,7 @@ Examples:
   $ bee demo --out /tmp/demo --epochs 10 --speakers 20      # quicker, rougher`)
   .action(async (flags: DemoFlags) => {
     backendNotice(await initBackend());
+    let stopRequested = () => false;
     let bar: Progress | undefined;
     const startBar = (label: string, total?: number) => {
       bar?.stop();
@@ -56,7 +59,11 @@ Examples:
       { ...DEFAULT_DEMO, out: flags.out, epochs: flags.epochs, width: flags.width, seed: flags.seed, cacheDir: flags.cache, synth: { seed: flags.seed, speakers: flags.speakers, takes: flags.takes } },
       {
         onStage: (stage, total) => {
-          if (stage === 'train') notice(`training a binary early-exit network, width ${flags.width}, ${flags.epochs} epochs`);
+          if (stage === 'train') {
+            notice(`training a binary early-exit network, width ${flags.width}, ${flags.epochs} epochs`);
+            // Until now Ctrl-C simply ends the process; in training it stops after the step.
+            stopRequested = stopOnInterrupt('stopping after this step (Ctrl-C again to quit now)');
+          }
           startBar(stage === 'synthesize' ? 'synthesizing' : stage, total);
         },
         onProgress: (done) => bar?.update(done),
@@ -67,9 +74,15 @@ Examples:
           startBar('');
           process.stderr.write(`${epochLine(record, flags.epochs)}\n`);
         },
+        shouldStop: () => stopRequested(),
       },
-    );
+    ).catch((err) => {
+      if (!stopRequested()) throw err;
+      process.exitCode = 130;
+      notice(err instanceof BeeError ? err.oneLine() : String(err));
+    });
     bar?.stop();
+    if (!result) return;
     if (flags.json) return printJson(result);
 
     const { timed, bytes } = result;

@@ -10,7 +10,7 @@ import { readModelMeta } from '../../model/saved-model.js';
 import { DEFAULT_AUGMENT } from '../../train/augment.js';
 import { train, type EpochRecord } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
-import { backendNotice, notice, printJson, progressBar, type Progress } from '../io.js';
+import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
 import { positiveNumber, wholeNumber } from '../parsers.js';
 
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
@@ -91,14 +91,7 @@ Examples:
     if (table.stats.notSaved) notice(`feature cache not saved (${table.stats.notSaved}); features will be computed again next time`);
     if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
 
-    let stopRequested = 0;
-    process.on('SIGINT', () => {
-      // The launcher passes on the SIGINT the terminal also sent us: one Ctrl-C may arrive twice.
-      if (stopRequested && Date.now() - stopRequested > 500) process.exit(130);
-      if (stopRequested) return;
-      stopRequested = Date.now();
-      notice('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
-    });
+    const stopRequested = stopOnInterrupt('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     let epochBar: Progress | undefined;
     const result = await train({
       dataset,
@@ -126,7 +119,7 @@ Examples:
           epochBar?.stop();
           process.stderr.write(`${epochLine(record, flags.epochs)}\n`);
         },
-        shouldStop: () => stopRequested > 0,
+        shouldStop: stopRequested,
       },
     });
     epochBar?.stop();
