@@ -31,7 +31,7 @@ async function run(): Promise<void> {
   const { loadFeatures } = await import('../src/data/feature-cache.js');
   const { PackedEngine } = await import('../src/engine/engine.js');
   const { packModel } = await import('../src/engine/export.js');
-  const { encodePacked } = await import('../src/engine/format.js');
+  const { packedSize } = await import('../src/engine/format.js');
   const { featuresOf } = await import('../src/data/feature-cache.js');
   const { argmax } = await import('../src/exits/report.js');
   const { neverEarly } = await import('../src/exits/rules.js');
@@ -57,7 +57,7 @@ async function run(): Promise<void> {
   const rows = splitExamples(table, meta.labels, values.split as 'test').rows.slice(0, values.clips ? Number(values.clips) : undefined);
 
   const { packed } = packModel(model, meta);
-  const packedBytes = encodePacked(packed).length;
+  const packedBytes = packedSize(packed.header);
   const floatBytes = floatWeightsBytes(dir);
   const binaryMacs = modelCost(model).totals.binaryMacs;
   const staged = new StagedModel(model, meta.calibration?.temperatures);

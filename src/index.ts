@@ -26,8 +26,8 @@ export { type EarlyExitClassifier, type EarlyExitResult } from './exits/classifi
 export { StagedModel } from './exits/staged-model.js';
 export { evaluateEarlyExit, outcomesFromProbabilities } from './exits/evaluate.js';
 export { openModel, ENGINES, type EngineName, type OpenedModel } from './exits/open-model.js';
-export { decodePacked, encodePacked, tensorSpecs, PACKED_VERSION, type PackedHeader, type PackedModel } from './engine/format.js';
-export { packModel, type PackReport } from './engine/export.js';
+export { decodePacked, encodePacked, packedSize, tensorSpecs, PACKED_VERSION, type PackedHeader, type PackedModel } from './engine/format.js';
+export { packedHeader, packModel, type PackReport } from './engine/export.js';
 export { PackedEngine } from './engine/engine.js';
 export { PackedClassifier } from './engine/classifier.js';
 export { readPackedFile, writePackedFile } from './engine/packed-file.js';

@@ -20,12 +20,12 @@ import { buildNetwork, layerName, networkConfig, PAPER_FILTERS } from '../src/mo
 import { loadModelDir, type ModelMeta } from '../src/model/saved-model.ts';
 import { mulberry32 } from '../src/train/rng.ts';
 import { train } from '../src/train/trainer.ts';
+import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
 import { sharedSkip, SHARED_TEST_SET, tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
 
-const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
-const bee = (...args: string[]) => spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: cache } });
 let cache: string;
+const bee = (...args: string[]) => beeWithCache(cache)(...args);
 let run: string;
 
 before(async () => {
@@ -166,20 +166,15 @@ test('the engine alone (bee/engine) loads and runs a packed file without loading
 
 test('bad packed models: one-line errors, non-zero exit codes, nothing overwritten by a failed export', () => {
   const dir = tempDir();
-  const oneLine = (r: ReturnType<typeof bee>, pattern: RegExp) => {
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, pattern);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  };
   const good = path.join(dir, 'good.bee');
   assert.equal(bee('export', '--model', run, '--out', good).status, 0);
   const bytes = fs.readFileSync(good);
   const corrupt = path.join(dir, 'corrupt.bee');
   fs.writeFileSync(corrupt, Buffer.concat([bytes.subarray(0, 100), Buffer.from([bytes[100] ^ 1]), bytes.subarray(101)]));
-  oneLine(bee('eval', '--model', corrupt), /corrupt\.bee: checksum mismatch: the file is corrupted/);
+  assertOneLineError(bee('eval', '--model', corrupt), /corrupt\.bee: checksum mismatch: the file is corrupted/);
   fs.writeFileSync(corrupt, bytes.subarray(0, 5000));
-  oneLine(bee('predict', path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'), '--model', corrupt), /corrupt\.bee: truncated/);
-  oneLine(bee('eval', '--model', good, '--engine', 'tfjs'), /good\.bee: a packed model runs on the packed engine only/);
+  assertOneLineError(bee('predict', path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'), '--model', corrupt), /corrupt\.bee: truncated/);
+  assertOneLineError(bee('eval', '--model', good, '--engine', 'tfjs'), /good\.bee: a packed model runs on the packed engine only/);
   // Headers that pass the checksum but not the checks: rebuilt with a valid CRC around the same body.
   const crafted = (change: (header: Record<string, unknown>) => void) => {
     const headerBytes = bytes.readUInt32LE(8);
@@ -197,17 +192,17 @@ test('bad packed models: one-line errors, non-zero exit codes, nothing overwritt
     fs.writeFileSync(corrupt, Buffer.concat([file, crc]));
     return corrupt;
   };
-  oneLine(bee('eval', '--model', crafted((h) => (h.labels = [1, 2, 3])), '--threshold', '0.5'), /corrupt\.bee: bad header: labels must be two or more strings/);
-  oneLine(bee('eval', '--model', crafted((h) => delete h.features)), /bad header: features must hold sampleRate/);
-  oneLine(bee('eval', '--model', crafted((h) => ((h.network as { inputShape: number[] }).inputShape = [40000, 40000, 1]))), /bad header: network\.inputShape must be \[98, 64, 1\]/);
-  oneLine(bee('eval', '--model', crafted((h) => (h.temperatures = [1, 1, 1, -1]))), /bad header: temperatures must be one number > 0 per exit/);
-  oneLine(bee('eval', '--model', crafted((h) => (h.data = { root: 3 }))), /bad header: data must hold root, split and classSet/);
+  assertOneLineError(bee('eval', '--model', crafted((h) => (h.labels = [1, 2, 3])), '--threshold', '0.5'), /corrupt\.bee: bad header: labels must be two or more strings/);
+  assertOneLineError(bee('eval', '--model', crafted((h) => delete h.features)), /bad header: features must hold sampleRate/);
+  assertOneLineError(bee('eval', '--model', crafted((h) => ((h.network as { inputShape: number[] }).inputShape = [40000, 40000, 1]))), /bad header: network\.inputShape must be \[98, 64, 1\]/);
+  assertOneLineError(bee('eval', '--model', crafted((h) => (h.temperatures = [1, 1, 1, -1]))), /bad header: temperatures must be one number > 0 per exit/);
+  assertOneLineError(bee('eval', '--model', crafted((h) => (h.data = { root: 3 }))), /bad header: data must hold root, split and classSet/);
   assert.equal(bee('eval', '--model', crafted(() => {}), '--threshold', '0.5').status, 0, 'the rebuilding itself is sound');
-  oneLine(bee('export', '--model', run, '--out', path.join(dir, 'no', 'such', 'dir.bee')), /dir\.bee: cannot write: ENOENT/);
+  assertOneLineError(bee('export', '--model', run, '--out', path.join(dir, 'no', 'such', 'dir.bee')), /dir\.bee: cannot write: ENOENT/);
   fs.mkdirSync(path.join(dir, 'adir'));
-  oneLine(bee('export', '--model', run, '--out', path.join(dir, 'adir')), /adir: cannot write: EISDIR \(that is a directory/);
+  assertOneLineError(bee('export', '--model', run, '--out', path.join(dir, 'adir')), /adir: cannot write: EISDIR \(that is a directory/);
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('tmp')), [], 'a failed write leaves no temporary file');
-  oneLine(bee('export', '--model', path.join(dir, 'missing'), '--out', good), /missing: no such file or model directory/);
+  assertOneLineError(bee('export', '--model', path.join(dir, 'missing'), '--out', good), /missing: no such file or model directory/);
   assert.deepEqual(fs.readFileSync(good), bytes);
 });
 

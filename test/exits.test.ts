@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -19,12 +18,12 @@ import { PAPER_FEATURES } from '../src/features/params.ts';
 import { modelCost } from '../src/model/costs.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
 import { train } from '../src/train/trainer.ts';
+import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
 
-const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
-const bee = (...args: string[]) => spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: cache } });
 let cache: string;
+const bee = (...args: string[]) => beeWithCache(cache)(...args);
 let run: string;
 let dataRoot: string;
 
@@ -134,19 +133,14 @@ test('bee eval and bee sweep on the command line', () => {
 
 test('bad input to bee eval: one-line errors, non-zero exit codes', () => {
   const dir = tempDir();
-  const oneLine = (r: ReturnType<typeof bee>, pattern: RegExp) => {
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, pattern);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  };
-  oneLine(bee('eval', '--model', path.join(dir, 'missing')), /missing: no such file or model directory/);
-  oneLine(bee('eval', '--model', run, '--threshold', '1.5'), /threshold '1\.5' is not in \[0, 1\]/);
-  oneLine(bee('eval', '--model', run, '--threshold', '0.5', '--entropy', '0.2'), /--threshold or --entropy, not both/);
+  assertOneLineError(bee('eval', '--model', path.join(dir, 'missing')), /missing: no such file or model directory/);
+  assertOneLineError(bee('eval', '--model', run, '--threshold', '1.5'), /threshold '1\.5' is not in \[0, 1\]/);
+  assertOneLineError(bee('eval', '--model', run, '--threshold', '0.5', '--entropy', '0.2'), /--threshold or --entropy, not both/);
   const old = path.join(dir, 'old');
   fs.cpSync(path.join(run, 'best'), old, { recursive: true, dereference: true });
   const meta = JSON.parse(fs.readFileSync(path.join(old, 'bee.json'), 'utf8'));
   fs.writeFileSync(path.join(old, 'bee.json'), JSON.stringify({ ...meta, formatVersion: 99 }));
-  oneLine(bee('eval', '--model', old), /model format 99, this bee reads 1/);
+  assertOneLineError(bee('eval', '--model', old), /model format 99, this bee reads 1/);
 });
 
 test('bee predict: label, confidence, exit and time per file; long clips in windows; bad files reported', () => {

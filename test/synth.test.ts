@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,11 +8,10 @@ import { readWav } from '../src/audio/wav.ts';
 import { loadDataset } from '../src/data/dataset.ts';
 import { summarizeDataset } from '../src/data/summary.ts';
 import { COMMAND_WORDS, synthesizeKeywords } from '../src/synth/keywords.ts';
+import { beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
 
-const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
-const cache = tempDir('bee-cache-');
-const bee = (...args: string[]) => spawnSync(process.execPath, [BEE, ...args], { encoding: 'utf8', env: { ...process.env, BEE_CACHE_DIR: cache } });
+const bee = beeWithCache(tempDir('bee-cache-'));
 
 /** Every file under dir, relative, with the SHA-256 of its bytes. */
 function digest(dir: string): Record<string, string> {

@@ -3,7 +3,7 @@ import { BeeError } from '../errors.js';
 import { layerName } from '../model/network.js';
 import { type ModelMeta } from '../model/saved-model.js';
 import { BEE_VERSION } from '../version.js';
-import { type PackedArray, type PackedModel, words } from './format.js';
+import { type PackedArray, type PackedHeader, type PackedModel, words } from './format.js';
 
 /** What packing found. */
 export interface PackReport {
@@ -150,14 +150,20 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
     // few float32 ulps of TensorFlow's fused kernel, whose exact arithmetic (oneDNN) is its own.
     const [gamma, beta, mean, variance] = weightsOf(model, layerName.bn(b));
     const epsilon = bnLayer.getConfig().epsilon as number;
-    const scale = gamma.map((g, c) => Math.fround(g / Math.sqrt(variance[c] + epsilon)));
+    const scale = gamma.map((g, c) => g / Math.sqrt(variance[c] + epsilon)); // rounded to float32 as stored
     tensors.set(`block${b}.bn.scale`, scale);
     tensors.set(`block${b}.bn.shift`, beta.map((v, c) => v - mean[c] * scale[c]));
     const [kernel, bias] = weightsOf(model, layerName.exit(b));
     tensors.set(`exit${b}.kernel`, kernel);
     tensors.set(`exit${b}.bias`, bias);
   });
-  const header = {
+  return { packed: { header: packedHeader(meta), tensors }, report };
+}
+
+/** The header a model's packed file carries: what bee.json says of it that running it needs. */
+export function packedHeader(meta: ModelMeta): PackedHeader {
+  const { network } = meta;
+  return {
     labels: meta.labels,
     features: meta.features,
     network: { inputShape: network.inputShape, classes: network.classes, filters: network.filters },
@@ -165,5 +171,4 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
     ...(meta.data ? { data: meta.data } : {}),
     beeVersion: BEE_VERSION,
   };
-  return { packed: { header, tensors }, report };
 }

@@ -88,13 +88,24 @@ function placements(specs: TensorSpec[]): { offsets: number[]; bodyBytes: number
   return { offsets, bodyBytes: at };
 }
 
+/** Where everything of a file with this header goes; its size follows from the header alone. */
+function fileLayout(packedHeader: PackedHeader) {
+  const specs = tensorSpecs(packedHeader.network);
+  const { offsets, bodyBytes } = placements(specs);
+  const header = new TextEncoder().encode(JSON.stringify(packedHeader));
+  const bodyStart = PREAMBLE + align(header.length, 16);
+  return { specs, offsets, bodyBytes, header, bodyStart, fileBytes: bodyStart + bodyBytes + 4 };
+}
+
+/** The size of the file a model with this header packs to, without packing it. */
+export function packedSize(header: PackedHeader): number {
+  return fileLayout(header).fileBytes;
+}
+
 /** The file's bytes. Deterministic: the same model packs to the same bytes. */
 export function encodePacked(model: PackedModel): Uint8Array {
-  const specs = tensorSpecs(model.header.network);
-  const { offsets, bodyBytes } = placements(specs);
-  const header = new TextEncoder().encode(JSON.stringify(model.header));
-  const bodyStart = PREAMBLE + align(header.length, 16);
-  const bytes = new Uint8Array(bodyStart + bodyBytes + 4);
+  const { specs, offsets, bodyBytes, header, bodyStart, fileBytes } = fileLayout(model.header);
+  const bytes = new Uint8Array(fileBytes);
   const view = new DataView(bytes.buffer);
   bytes.set(new TextEncoder().encode(PACKED_MAGIC), 0);
   view.setUint32(4, PACKED_VERSION, true);

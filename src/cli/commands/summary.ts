@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
-import { packModel } from '../../engine/export.js';
-import { encodePacked } from '../../engine/format.js';
+import { packedHeader } from '../../engine/export.js';
+import { packedSize } from '../../engine/format.js';
 import { modelCost } from '../../model/costs.js';
 import { floatWeightsBytes, loadModelDir } from '../../model/saved-model.js';
 import { backendNotice, printJson } from '../io.js';
@@ -28,8 +28,8 @@ Examples:
     const { model, meta, dir } = await loadModelDir(flags.model);
     const cost = modelCost(model);
     const floatBytes = floatWeightsBytes(dir);
-    // The size of what bee export would write: a binary network packed in memory.
-    const packedBytes = meta.network.precision === 'binary' ? encodePacked(packModel(model, meta).packed).length : null;
+    // The size of what bee export would write, for a binary network: it follows from the header.
+    const packedBytes = meta.network.precision === 'binary' ? packedSize(packedHeader(meta)) : null;
     model.dispose();
     const packed = packedBytes === null ? null : { bytes: packedBytes, floatWeightsBytes: floatBytes, ratio: floatBytes / packedBytes };
     if (flags.json) return printJson({ model: dir, precision: meta.network.precision, labels: meta.labels, ...cost, packed });
