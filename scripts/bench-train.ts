@@ -16,12 +16,13 @@ async function run(): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../src/backend/backend.js');
   const { buildNetwork, networkConfig } = await import('../src/model/network.js');
-  const { trainStep } = await import('../src/train/trainer.js');
+  const { trainStep } = await import('../src/train/train-step.js');
+  const { DEFAULT_RECIPE } = await import('../src/train/trainer.js');
   const { values } = parseArgs({
     options: {
       precision: { type: 'string', default: 'binary' },
       steps: { type: 'string', default: '10' },
-      batch: { type: 'string', default: '128' },
+      batch: { type: 'string', default: '64' },
       width: { type: 'string', default: '1' },
     },
   });
@@ -30,17 +31,18 @@ async function run(): Promise<void> {
   const precision = values.precision as 'binary' | 'float';
   const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, precision, width: Number(values.width), seed: 1 }));
   const optimizer = tf.train.adam(1e-3);
-  const step = trainStep(model, optimizer, [1, 1, 1, 1], 12);
+  const recipe = DEFAULT_RECIPE;
+  const step = trainStep(model, optimizer, 12, recipe.distill > 0 ? { weight: recipe.distill, temperature: recipe.distillTemperature } : undefined);
   const x = tf.randomNormal([batch, 98, 64, 1], -8, 3, 'float32', 7);
   const labels = Int32Array.from({ length: batch }, (_, i) => i % 12);
 
   const warmup = performance.now();
-  step(x, labels);
+  step(x, labels, [1, 1, 1, 1]);
   const firstStep = (performance.now() - warmup) / 1000;
   const times: number[] = [];
   for (let i = 0; i < Number(values.steps); i++) {
     const t = performance.now();
-    step(x, labels);
+    step(x, labels, [1, 1, 1, 1]);
     times.push((performance.now() - t) / 1000);
   }
   times.sort((a, b) => a - b);

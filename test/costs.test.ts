@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import { initBackend } from '../src/backend/backend.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { modelCost } from '../src/model/costs.ts';
-import { buildNetwork, networkConfig } from '../src/model/network.ts';
+import { buildNetwork, LEGACY_NETWORK, networkConfig } from '../src/model/network.ts';
 import { MODEL_FORMAT_VERSION, writeModelDir } from '../src/model/saved-model.ts';
 import { tempDir } from './helpers/datasets.ts';
 
@@ -25,7 +25,7 @@ const FIRST_PAIR_FLOAT = 2 * conv(98, 64, 3, 1, 32); // binary weights on the re
 const HEADS = [32, 64, 128, 256].map((c) => c * 12);
 
 test('the paper network: 107.9 M binary MACs, the first pair and the heads in float', () => {
-  const cost = modelCost(buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12 })));
+  const cost = modelCost(buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, ...LEGACY_NETWORK })));
   assert.equal(cost.totals.binaryMacs, 107_872_256);
   assert.equal(cost.totals.binaryMacs, BLOCK_BINARY.reduce((a, b) => a + b));
   assert.equal(cost.totals.floatMacs, FIRST_PAIR_FLOAT + HEADS.reduce((a, b) => a + b));
@@ -43,8 +43,22 @@ test('the paper network: 107.9 M binary MACs, the first pair and the heads in fl
   assert.ok(Math.abs(cost.exits[0].relativeMacs - 0.1288) < 1e-4);
 });
 
+test('the pooled head and real first-block weights: counted as float, a small share of each block', () => {
+  const cost = modelCost(buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: true })));
+  const pooled = [[49, 32, 32], [24, 16, 64], [12, 8, 128], [6, 4, 256]];
+  // per channel: max, mean and 8 cell means -> dense; one add per pooled value into its cell
+  const heads = pooled.map(([h, w, c]) => 10 * c * 12 + h * w * c);
+  assert.equal(cost.totals.binaryMacs, 107_872_256);
+  assert.equal(cost.totals.floatMacs, FIRST_PAIR_FLOAT + heads.reduce((a, b) => a + b));
+  const binaryKernels = 64 * 32 + (2 * 3 * 32 + 128) * 64 + (2 * 3 * 64 + 256) * 128 + (2 * 3 * 128 + 512) * 256;
+  assert.equal(cost.totals.binaryParams, binaryKernels);
+  const batchNorm = 4 * 3 * (32 + 64 + 128 + 256);
+  assert.equal(cost.totals.floatParams, 2 * 3 * 32 + batchNorm + [32, 64, 128, 256].reduce((n, c) => n + 10 * c * 12, 0) + 4 * 12);
+  heads.forEach((macs, i) => assert.ok(macs / (BLOCK_BINARY[i] + (i === 0 ? FIRST_PAIR_FLOAT : 0)) < 0.02, `head ${i + 1}: ${macs} MACs`));
+});
+
 test('the float network has no binary parameters or MACs', () => {
-  const cost = modelCost(buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, precision: 'float' })));
+  const cost = modelCost(buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, precision: 'float', ...LEGACY_NETWORK })));
   assert.equal(cost.totals.binaryMacs, 0);
   assert.equal(cost.totals.binaryParams, 0);
   assert.equal(cost.totals.floatMacs, 107_872_256 + FIRST_PAIR_FLOAT + HEADS.reduce((a, b) => a + b));

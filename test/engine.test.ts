@@ -16,7 +16,8 @@ import { outcomesFromProbabilities } from '../src/exits/evaluate.ts';
 import { openModel } from '../src/exits/open-model.ts';
 import { exitFor, neverEarly, type ExitRule } from '../src/exits/rules.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
-import { buildNetwork, layerName, networkConfig, PAPER_FILTERS } from '../src/model/network.ts';
+import { QuantActivation } from '../src/model/layers.ts';
+import { buildNetwork, layerName, LEGACY_NETWORK, networkConfig, PAPER_FILTERS, type NetworkConfig } from '../src/model/network.ts';
 import { loadModelDir, type ModelMeta } from '../src/model/saved-model.ts';
 import { mulberry32 } from '../src/train/rng.ts';
 import { train } from '../src/train/trainer.ts';
@@ -44,11 +45,13 @@ before(async () => {
  * inputs, so that thresholds fall everywhere: negative gamma (flipped signs), zero gamma (constant
  * channels), and means and variances at the scale of each layer's dot products.
  */
-function randomBinaryNetwork(filters: number[], seed: number): { model: tf.LayersModel; meta: ModelMeta } {
+function randomBinaryNetwork(filters: number[], seed: number, options: Partial<NetworkConfig> = {}): { model: tf.LayersModel; meta: ModelMeta } {
   const rng = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  const config = { ...networkConfig({ inputShape: [98, 64, 1], classes: 5, seed }), filters };
+  const config = { ...networkConfig({ inputShape: [98, 64, 1], classes: 5, seed, ...options }), filters };
   const model = buildNetwork(config);
+  // Learnable sign thresholds (RSign) away from 0, so that folding them matters.
+  for (const layer of model.layers) if (layer instanceof QuantActivation && layer.shift) layer.setWeights([tf.tensor1d(Array.from({ length: layer.getWeights()[0].size }, () => 0.4 * normal()))]);
   const setBatchNorm = (name: string, scale: number) => {
     const layer = model.getLayer(name);
     const c = layer.getWeights()[0].shape[0];
@@ -63,7 +66,9 @@ function randomBinaryNetwork(filters: number[], seed: number): { model: tf.Layer
     const dot = (n: number) => Math.sqrt(n);
     setBatchNorm(layerName.bn13(b), b === 1 ? 5 : dot(3 * (filters[i - 1] ?? 1)));
     setBatchNorm(layerName.bn31(b), b === 1 ? 5 : dot(3 * (filters[i - 1] ?? 1)));
-    setBatchNorm(layerName.bn(b), 2 * dot(2 * f));
+    // A scaled kernel's dot products are alpha times larger: the statistics follow (alpha ~ glorot's mean |w|).
+    const alpha = config.scaledKernels ? 0.5 * Math.sqrt(6 / (3 * (filters[i - 1] ?? 1) + 3 * f)) : 1;
+    setBatchNorm(layerName.bn(b), 2 * dot(2 * f) * alpha);
   });
   const meta = { labels: ['a', 'b', 'c', 'd', 'e'], features: PAPER_FEATURES, network: config } as ModelMeta;
   return { model, meta };
@@ -74,9 +79,18 @@ function logMelLike(count: number, seed: number): Float32Array {
   return Float32Array.from({ length: count * 98 * 64 }, () => -6 + 8 * rng() + 2 * rng());
 }
 
-for (const [what, filters] of [['paper width', PAPER_FILTERS], ['channels not a multiple of 32', [12, 24, 48, 96]]] as const) {
+const VARIANTS: [string, number[], Partial<NetworkConfig>][] = [
+  ['paper width, the paper\'s head, binary first block', PAPER_FILTERS, LEGACY_NETWORK],
+  ['channels not a multiple of 32, the paper\'s head', [12, 24, 48, 96], LEGACY_NETWORK],
+  ['paper width, pooled head, real first block', PAPER_FILTERS, { exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: true }],
+  ['channels not a multiple of 32, pooled 3x3 head', [12, 24, 48, 96], { exitHead: { type: 'pooled', grid: [3, 3] }, realFirstBlock: true }],
+  ['scaled kernels and sign shifts, binary first block', [16, 40, 64, 96], { exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: false, scaledKernels: true, signShift: true }],
+  ['scaled kernels and sign shifts, real first block', PAPER_FILTERS, { exitHead: { type: 'pooled', grid: [2, 2] }, realFirstBlock: true, scaledKernels: true, signShift: true }],
+];
+
+for (const [what, filters, options] of VARIANTS) {
   test(`the packed engine computes what the tfjs model does (${what})`, () => {
-    const { model, meta } = randomBinaryNetwork([...filters], 5);
+    const { model, meta } = randomBinaryNetwork([...filters], 5, options);
     const { packed, report } = packModel(model, meta);
     assert.ok(report.constantChannels > 0, 'gamma = 0 makes constant channels');
     const engine = new PackedEngine(decodePacked(encodePacked(packed)));
@@ -110,7 +124,7 @@ test('packed files: deterministic, checked on read (magic, version, length, chec
   refused((b) => Uint8Array.from([...b, 0]), /has trailing bytes/);
   refused((b) => ((b[b.length >> 1] ^= 4), b), /checksum mismatch/);
   refused((b) => ((b[0] = 0x58), b), /no "BEEP" magic/);
-  refused((b) => ((b[4] = 2), b), /packed format version 2; this bee reads version 1/);
+  refused((b) => ((b[4] = 3), b), /packed format version 3; this bee reads versions 1 and 2/);
   refused(() => new Uint8Array(3), /no "BEEP" magic/);
 });
 

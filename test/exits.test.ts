@@ -10,7 +10,7 @@ import { splitExamples } from '../src/data/examples.ts';
 import { buildReport, expectedCalibrationError } from '../src/exits/report.ts';
 import { exitFor, normalizedEntropy, parseThresholds, shouldExit } from '../src/exits/rules.ts';
 import { StagedModel } from '../src/exits/staged-model.ts';
-import { sweep } from '../src/exits/sweep.ts';
+import { cheapestWithin, sweep } from '../src/exits/sweep.ts';
 import { windowStarts } from '../src/exits/predict.ts';
 import { fitTemperature } from '../src/exits/calibrate.ts';
 import { mulberry32 } from '../src/train/rng.ts';
@@ -202,4 +202,15 @@ test('bee sweep --calibrate saves a temperature per exit, which bee eval then us
   const bad = bee('eval', '--model', copy);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /calibration temperatures must be 4 numbers > 0/);
+});
+
+test('the cheapest threshold within 1 point of the full network', () => {
+  const row = (threshold: number, accuracy: number, relativeCompute: number) => ({ criterion: 'max-softmax' as const, threshold, accuracy, meanExit: 1 + 3 * relativeCompute, relativeCompute, exitHistogram: [0, 0, 0, 0] });
+  const result = {
+    rows: [row(0.5, 0.7, 0.3), row(0.8, 0.795, 0.5), row(0.9, 0.81, 0.7), row(1, 0.8, 1)],
+    exits: [1, 2, 3, 4].map((exit) => ({ exit, accuracy: exit === 4 ? 0.8 : 0.5, relativeCompute: exit / 4 })),
+  };
+  assert.equal(cheapestWithin(result, 'max-softmax')?.threshold, 0.8, '79.5% is within 1 point of 80%, 70% is not');
+  assert.equal(cheapestWithin(result, 'max-softmax', 0.2)?.threshold, 0.5);
+  assert.equal(cheapestWithin(result, 'entropy'), null);
 });

@@ -8,9 +8,9 @@ import { loadDataset, type Dataset } from '../src/data/dataset.ts';
 import { loadFeatures, type FeatureTable } from '../src/data/feature-cache.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
-import { applyAugmentation, DEFAULT_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
+import { applyAugmentation, applyMasks, DEFAULT_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
 import { rngFor } from '../src/train/rng.ts';
-import { train, type RunOptions } from '../src/train/trainer.ts';
+import { train, type RunInput } from '../src/train/trainer.ts';
 import { AugmentFeeder } from '../src/train/augment-feeder.ts';
 import { ClipFeaturizer } from '../src/features/featurize.ts';
 import { writeWav } from './helpers/wav.ts';
@@ -23,9 +23,10 @@ interface Data {
   dataset: Dataset;
   table: FeatureTable;
 }
+const CLIP = { sampleRate: 16000, clipSamples: 16000, frames: 98, melBins: 64 };
 let small: Data; // 72 clips: fast runs
 let larger: Data; // 288 clips: enough steps for the BatchNorm statistics to settle
-const options: RunOptions = { epochs: 4, batchSize: 16, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 7, precision: 'binary', width: 0.125, augment: false };
+const options: RunInput = { epochs: 4, batchSize: 16, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 7, precision: 'binary', width: 0.125, augment: false };
 
 async function toneData(speakers: number, perSpeaker: number): Promise<Data> {
   const root = tempDir('bee-tones-');
@@ -63,11 +64,15 @@ test('training learns, writes checkpoints and metrics, and the saved model loads
   await assert.rejects(train({ dataset, table, out, options }), /already holds a training run/);
 });
 
-test('resume is exact: 2 epochs + resume to 4 equals 4 epochs straight', async () => {
+test('resume is exact: 4 epochs stopped after 2 and resumed equal 4 epochs straight', async () => {
   const { dataset, table } = small;
   const straight = await train({ dataset, table, out: path.join(tempDir(), 'a'), options });
   const outB = path.join(tempDir(), 'b');
-  await train({ dataset, table, out: outB, options: { ...options, epochs: 2 } });
+  // Stopped as Ctrl-C stops it (the learning-rate schedule spans the run's 4 epochs either way).
+  let done = 0;
+  const stopped = await train({ dataset, table, out: outB, options, callbacks: { onEpochEnd: () => done++, shouldStop: () => done === 2 } });
+  assert.equal(stopped.stopped, true);
+  assert.equal(stopped.history.length, 2);
   const resumed = await train({ dataset, table, out: outB, options: { ...options, epochs: 4 }, resume: true });
   assert.equal(resumed.history.length, 4);
   const otherSplit = loadDataset(small.root, { split: { salt: 'other', validationPercent: 20, testPercent: 20 } });
@@ -81,10 +86,34 @@ test('resume is exact: 2 epochs + resume to 4 equals 4 epochs straight', async (
   }
 });
 
+test('the best checkpoint is chosen by the mean of every exit\'s validation accuracy', async () => {
+  const { dataset, table } = small;
+  const result = await train({ dataset, table, out: path.join(tempDir(), 'sel'), options: { ...options, epochs: 3 } });
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const scores = result.history.map((r) => mean(r.validation!.accuracy));
+  assert.equal(result.best!.metric, Math.max(...scores));
+  assert.equal(result.best!.epoch, scores.indexOf(Math.max(...scores)) + 1);
+});
+
+test('distillation: a teacher model of the same classes teaches every exit; one of other classes is refused', async () => {
+  const { dataset, table } = small;
+  const teacherDir = path.join(tempDir(), 'teacher');
+  await train({ dataset, table, out: teacherDir, options: { ...options, epochs: 2, precision: 'float' } });
+  const taught = await train({ dataset, table, out: path.join(tempDir(), 'taught'), options: { ...options, epochs: 1, distill: 1, teacher: teacherDir } });
+  const plain = await train({ dataset, table, out: path.join(tempDir(), 'plain'), options: { ...options, epochs: 1, distill: 0 } });
+  // The same seed, data order and cross-entropies at the first step: the loss differs by the distillation terms alone.
+  assert.ok(taught.history[0].train.loss > plain.history[0].train.loss, `${taught.history[0].train.loss} vs ${plain.history[0].train.loss}`);
+  const root = tempDir('bee-tones-');
+  makeToneDataset(root, ['high', 'low'], 12, 2);
+  const two = loadDataset(root, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
+  const twoTable = await loadFeatures(two, { params: PAPER_FEATURES, cacheDir: tempDir('bee-cache-') });
+  await assert.rejects(train({ dataset: two, table: twoTable, out: path.join(tempDir(), 'bad'), options: { ...options, teacher: teacherDir } }), /the teacher has other classes than this dataset/);
+});
+
 test('augmentation: draws are seeded; shifts move samples, noise adds scaled noise', () => {
   const draw = (seed: number) => {
     const rng = rngFor(seed, 1, 2);
-    return Array.from({ length: 20 }, () => drawAugmentation(rng, DEFAULT_AUGMENT, 16000, 16000, [48000, 1000]));
+    return Array.from({ length: 20 }, () => drawAugmentation(rng, DEFAULT_AUGMENT, CLIP, [48000, 1000]));
   };
   assert.deepEqual(draw(3), draw(3));
   assert.notDeepEqual(draw(3), draw(4));
@@ -113,8 +142,11 @@ test('the augmentation worker featurizes exactly the augmented clips, in order',
     const featurizer = new ClipFeaturizer(PAPER_FEATURES);
     const noise = readWav(noiseFile).samples;
     const expected = [2, 0, 1].map((i) => {
-      const aug = drawAugmentation(rng, DEFAULT_AUGMENT, 16000, 16000, [40000]);
-      return featurizer.features(applyAugmentation(featurizer.samples(table.clips[rows[i]]), aug, [noise]));
+      const aug = drawAugmentation(rng, DEFAULT_AUGMENT, CLIP, [40000]);
+      assert.ok(aug.masks, 'SpecAugment masks are drawn by default');
+      const features = featurizer.features(applyAugmentation(featurizer.samples(table.clips[rows[i]]), aug, [noise]));
+      applyMasks(features, aug.masks, 64);
+      return features;
     });
     const size = 98 * 64;
     assert.deepEqual(first, Float32Array.from([...expected[0], ...expected[1]]));

@@ -17,7 +17,7 @@ import { modelCost } from '../model/costs.js';
 import { floatWeightsBytes, loadModelDir } from '../model/saved-model.js';
 import { writeSweepFiles } from '../report/sweep-files.js';
 import { isSynthesized, synthesizeKeywords, type SynthOptions } from '../synth/keywords.js';
-import { train, type TrainCallbacks } from '../train/trainer.js';
+import { DEFAULT_RECIPE, train, type TrainCallbacks } from '../train/trainer.js';
 
 export interface DemoOptions {
   /** everything goes under here: data/, run/, model.bee, sweep/ */
@@ -125,7 +125,7 @@ export async function runDemo(options: DemoOptions, callbacks: DemoCallbacks = {
       dataset,
       table,
       out: fresh,
-      options: { epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, exitWeights: [1, 1, 1, 1], seed: options.seed, precision: 'binary', width: options.width, augment: false },
+      options: { ...DEFAULT_RECIPE, epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, exitWeights: [1, 1, 1, 1], seed: options.seed, precision: 'binary', width: options.width, augment: false },
       callbacks,
     });
     if (trained.stopped) throw new BeeError('interrupted: the earlier run, if any, is kept', { file: run, hint: 'run bee demo again' });

@@ -2,14 +2,18 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
-import { type PackedModel, words } from './format.js';
+import { cellOf } from '../model/exit-grid.js';
+import { headFeatures, type PackedModel, words } from './format.js';
 
 interface Kernels {
   memory: WebAssembly.Memory;
   reserve(bytes: number): number;
   realConvSign(x: number, height: number, width: number, along: number, weights: number, groups: number, thresholds: number, flips: number, out: number, outStride: number, outOffset: number): void;
   binConvSign(x: number, outer: number, inner: number, inWords: number, along: number, table: number, blocks: number, limits: number, flips: number, out: number, outStride: number, outOffset: number, rows: number): void;
-  pointConvPoolSign(x: number, height: number, width: number, inWords: number, table: number, blocks: number, limits: number, flips: number, out: number, outT: number, stats: number, rows: number): void;
+  pointConvPoolSign(
+    x: number, height: number, width: number, inWords: number, table: number, blocks: number, limits: number, flips: number, out: number, outT: number, stats: number, rows: number,
+    cells: number, cellCount: number, cellRows: number, cellColumns: number, gridColumns: number,
+  ): void;
 }
 
 // Built from src/engine/kernels.as.ts; the same path from src/engine (tests) and dist/engine.
@@ -60,6 +64,8 @@ interface Block {
   outputT: number;
   /** per channel, the smallest then the largest pooled mismatch count of the (1x1) conv (u16) */
   stats: number;
+  /** the pooled exit head's grid: per cell and channel, the sum of the pooled counts (u32) */
+  grid: { cells: number; count: number; columns: number; rows: number; cellColumns: number; sizes: Float64Array } | null;
   exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array };
 }
 
@@ -83,14 +89,19 @@ export class PackedEngine {
   private readonly kernels: Kernels;
   private readonly blocks: Block[];
   private readonly inputFloats: Float32Array;
-  /** all of the engine's memory as u16, for the exit heads' statistics */
+  /** all of the engine's memory as u16 and u32, for the exit heads' statistics */
   private readonly memory16: Uint16Array;
+  private readonly memory32: Uint32Array;
+  /** statistics per channel an exit head reads (1: the paper's max) */
+  private readonly headFeatures: number;
+  /** scratch: one exit's pooled features */
+  private readonly features: Float64Array;
   /** scratch: the table rows a position selects */
   private readonly rows: number;
 
   constructor(readonly model: PackedModel) {
     const { header, tensors } = model;
-    const { filters, classes, inputShape } = header.network;
+    const { filters, classes, inputShape, exitHead } = header.network;
     const tensor = <T>(name: string) => tensors.get(name) as T;
     this.labels = header.labels;
     this.exits = filters.length;
@@ -98,6 +109,8 @@ export class PackedEngine {
     this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
     this.kernels = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as Kernels;
+    this.headFeatures = headFeatures(exitHead);
+    this.features = new Float64Array(this.headFeatures * Math.max(...filters));
 
     // Lay out every buffer as 16-byte aligned offsets, reserve them at once, then fill them.
     let bytes = 0;
@@ -115,8 +128,21 @@ export class PackedEngine {
       maxRows = Math.max(maxRows, inWords * 8);
       return take(inWords * 8 * 16 * channels);
     };
+    const cellGrid = (padded: number) => {
+      if (exitHead.type !== 'pooled') return null;
+      const [gridRows, gridColumns] = exitHead.grid;
+      const [h, w] = [height >> 1, width >> 1];
+      const count = gridRows * gridColumns;
+      const sizes = new Float64Array(count);
+      const [rowCells, columnCells] = [cellOf(h, gridRows), cellOf(w, gridColumns)];
+      for (const r of rowCells) for (const c of columnCells) sizes[r * gridColumns + c]++;
+      return { cells: take(count * padded * 4), count, columns: gridColumns, rows: take(h * 4), cellColumns: take(w * 4), sizes, rowCells, columnCells };
+    };
+    const grids: ReturnType<typeof cellGrid>[] = [];
     this.blocks = filters.map((f, i) => {
       const padded = words(f) * 32;
+      const grid = cellGrid(padded);
+      grids.push(grid);
       const inWords = i === 0 ? 1 : words(filters[i - 1]);
       const conv = () => (i === 0 ? take(padded * 3 * 4) : table(3 * inWords, padded));
       const sign = (limitSets: number) => ({ thresholds: take(limitSets * padded * (i === 0 ? 4 : 2)), flips: take(padded * (i === 0 ? 4 : 2)) });
@@ -139,6 +165,7 @@ export class PackedEngine {
         output: take((height >> 1) * (width >> 1) * words(f) * 4),
         outputT: take((height >> 1) * (width >> 1) * words(f) * 4),
         stats: take(2 * padded * 2),
+        grid: grid && { cells: grid.cells, count: grid.count, columns: grid.columns, rows: grid.rows, cellColumns: grid.cellColumns, sizes: grid.sizes },
         exit: {
           scale: tensor(`block${i + 1}.bn.scale`),
           shift: tensor(`block${i + 1}.bn.shift`),
@@ -161,11 +188,18 @@ export class PackedEngine {
     const base = this.kernels.reserve(bytes);
     const buffer = this.kernels.memory.buffer;
     this.memory16 = new Uint16Array(buffer);
+    this.memory32 = new Uint32Array(buffer);
     this.rows = base + rowsAt;
     this.inputFloats = new Float32Array(buffer, base + inputAt, inputShape[0] * inputShape[1]);
     this.blocks.forEach((block, i) => {
       const b = i + 1;
       for (const key of ['input', 'inputT', 'conv1x3', 'conv3x1', 'concat', 'conv1x1', 'output', 'outputT', 'stats'] as const) block[key] += base;
+      const grid = grids[i];
+      if (block.grid && grid) {
+        for (const key of ['cells', 'rows', 'cellColumns'] as const) block.grid[key] += base;
+        new Int32Array(buffer, block.grid.rows, grid.rowCells.length).set(grid.rowCells);
+        new Int32Array(buffer, block.grid.cellColumns, grid.columnCells.length).set(grid.columnCells);
+      }
       for (const s of [block.sign1x3, block.sign3x1, block.signOut]) {
         s.thresholds += base;
         s.flips += base;
@@ -173,14 +207,13 @@ export class PackedEngine {
       const { filters: f, inWords } = block;
       const padded = block.words * 32;
       for (const [conv, at, sign] of [['conv1x3', block.conv1x3, block.sign1x3], ['conv3x1', block.conv3x1, block.sign3x1]] as const) {
-        const signs = tensor<Uint32Array>(`block${b}.${conv}.signs`);
         const thresholds = tensor<Int16Array | Float32Array>(`block${b}.${conv}.thresholds`);
         const flips = tensor<Uint32Array>(`block${b}.${conv}.flips`);
         if (b === 1) {
-          this.fillRealKernel(at, signs, f);
+          this.fillRealKernel(at, tensor(`block1.${conv}.kernel`), f);
           this.fillFloatSign(sign, thresholds as Float32Array, flips, padded);
         } else {
-          this.fillTable(at, signs, f, padded, 3 * inWords);
+          this.fillTable(at, tensor(`block${b}.${conv}.signs`), f, padded, 3 * inWords);
           for (let taps = 3; taps >= 1; taps--) this.fillLimits(sign, 3 - taps, thresholds as Int16Array, flips, taps * filters[i - 1], padded);
         }
       }
@@ -189,10 +222,10 @@ export class PackedEngine {
     });
   }
 
-  /** [group of 4 channels][tap] f32x4 of ±1 (0 in the lanes past the last channel). */
-  private fillRealKernel(at: number, signs: Uint32Array, f: number): void {
+  /** [group of 4 channels][tap] f32x4 of the kernel [channel][tap] (0 in the lanes past the last channel). */
+  private fillRealKernel(at: number, kernel: Float32Array, f: number): void {
     const out = new Float32Array(this.kernels.memory.buffer, at, words(f) * 32 * 3);
-    for (let c = 0; c < f; c++) for (let t = 0; t < 3; t++) out[((c >> 2) * 3 + t) * 4 + (c & 3)] = signs[c * 3 + t] & 1 ? 1 : -1;
+    for (let c = 0; c < f; c++) for (let t = 0; t < 3; t++) out[((c >> 2) * 3 + t) * 4 + (c & 3)] = kernel[c * 3 + t];
   }
 
   /**
@@ -252,7 +285,11 @@ export class PackedEngine {
         k.binConvSign(b.input, b.height, b.width, b.inWords, 0, b.conv1x3, b.words, s13.thresholds, s13.flips, b.concat, 2 * b.words, 0, this.rows);
         k.binConvSign(b.inputT, b.width, b.height, b.inWords, 1, b.conv3x1, b.words, s31.thresholds, s31.flips, b.concat, 2 * b.words, b.words, this.rows);
       }
-      k.pointConvPoolSign(b.concat, b.height, b.width, 2 * b.words, b.conv1x1, b.words, out.thresholds, out.flips, b.output, b.outputT, b.stats, this.rows);
+      const g = b.grid;
+      k.pointConvPoolSign(
+        b.concat, b.height, b.width, 2 * b.words, b.conv1x1, b.words, out.thresholds, out.flips, b.output, b.outputT, b.stats, this.rows,
+        g ? g.cells : 0, g ? g.count : 0, g ? g.rows : 0, g ? g.cellColumns : 0, g ? g.columns : 0,
+      );
       this.exitHead(i);
       if (shouldExit(this.probabilities[i], i + 1, this.blocks.length, rule)) return i + 1;
     }
@@ -260,24 +297,43 @@ export class PackedEngine {
   }
 
   /**
-   * Exit k: global max-pool of the block's BatchNorm output, a dense layer, softmax. BatchNorm is
+   * Exit k: the block's BatchNorm output pooled per channel, a dense layer, softmax. BatchNorm is
    * monotonic per channel, so its max over positions is its value at the largest or the smallest
-   * pooled dot product: n - 2 * (smallest or largest mismatch count).
+   * pooled dot product: n - 2 * (smallest or largest mismatch count). It is affine, so its mean
+   * over a cell is its value at the cell's mean dot product (the pooled head's means).
    */
   private exitHead(i: number): void {
-    const { filters, words: w, stats, exit } = this.blocks[i];
+    const { filters, words: w, stats, grid, exit } = this.blocks[i];
     const { scale, shift, kernel, bias } = exit;
     const logits = this.logits[i];
+    const features = this.features;
     const n = 2 * filters;
     const classes = logits.length;
     const minAt = stats >> 1;
     const maxAt = minAt + w * 32;
-    logits.set(bias);
     for (let c = 0; c < filters; c++) {
       const high = fround(fround((n - 2 * this.memory16[minAt + c]) * scale[c]) + shift[c]);
       const low = fround(fround((n - 2 * this.memory16[maxAt + c]) * scale[c]) + shift[c]);
-      const feature = high > low ? high : low;
-      for (let j = 0; j < classes; j++) logits[j] += feature * kernel[c * classes + j];
+      features[c] = high > low ? high : low;
+    }
+    if (grid) {
+      const padded = w * 32;
+      const cellsAt = grid.cells >> 2;
+      const positions = grid.sizes.reduce((a, b) => a + b, 0);
+      for (let c = 0; c < filters; c++) {
+        let total = 0;
+        for (let cell = 0; cell < grid.count; cell++) {
+          const sum = this.memory32[cellsAt + cell * padded + c];
+          total += sum;
+          features[(2 + cell) * filters + c] = (n - (2 * sum) / grid.sizes[cell]) * scale[c] + shift[c];
+        }
+        features[filters + c] = (n - (2 * total) / positions) * scale[c] + shift[c];
+      }
+    }
+    logits.set(bias);
+    for (let f = 0; f < this.headFeatures * filters; f++) {
+      const feature = features[f];
+      for (let j = 0; j < classes; j++) logits[j] += feature * kernel[f * classes + j];
     }
     const t = this.temperatures[i];
     let max = -Infinity;

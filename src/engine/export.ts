@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
+import { QuantActivation, QuantConv2D } from '../model/layers.js';
 import { layerName } from '../model/network.js';
+import { channelScale, quantizer } from '../model/quantizers.js';
 import { type ModelMeta } from '../model/saved-model.js';
 import { BEE_VERSION } from '../version.js';
 import { type PackedArray, type PackedHeader, type PackedModel, words } from './format.js';
@@ -17,9 +19,43 @@ interface SignFold {
   constant: number;
 }
 
-/** The layer's own inference output for rows of per-channel values, [rows][channels]. */
-function batchNormOf(layer: tf.layers.Layer, values: Float32Array, channels: number): Float32Array {
-  return tf.tidy(() => (layer.apply(tf.tensor4d(values, [values.length / channels, 1, 1, channels]), { training: false }) as tf.Tensor).dataSync() as Float32Array);
+/** What a sign activation sees, per channel, for rows of per-channel values [rows][channels] of the layer before it. */
+type SignInput = (values: Float32Array, channels: number) => Float32Array;
+
+/**
+ * The value a sign reads as TensorFlow computes it at inference: the convolution's per-channel
+ * scale (magnitude_aware_sign; the dot product times alpha_c, rounded to float32), the
+ * BatchNorm, and the activation's learnable shift (RSign), each by TensorFlow's own ops.
+ */
+function signInput(model: tf.LayersModel, bn: string, act: string | null, alpha: Float32Array | null): SignInput {
+  const layer = model.getLayer(bn);
+  const activation = act ? model.getLayer(act) : null;
+  const shift = activation instanceof QuantActivation && activation.shift ? activation.getWeights()[0] : null;
+  return (values, channels) =>
+    tf.tidy(() => {
+      let x: tf.Tensor = tf.tensor4d(values, [values.length / channels, 1, 1, channels]);
+      if (alpha) x = tf.mul(x, tf.tensor1d(alpha));
+      let y = layer.apply(x, { training: false }) as tf.Tensor;
+      if (shift) y = tf.sub(y, shift);
+      return y.dataSync() as Float32Array;
+    });
+}
+
+/** A binary convolution's per-output-channel scale, or null where its kernel is plain ±1. */
+function kernelScale(model: tf.LayersModel, name: string): Float32Array | null {
+  const layer = model.getLayer(name) as QuantConv2D;
+  if (layer.kernelQuantizerName !== 'magnitude_aware_sign') return null;
+  return tf.tidy(() => channelScale(layer.getWeights()[0]).dataSync() as Float32Array);
+}
+
+/** The kernel a convolution computes with (its quantizer applied), [kh][kw][in][out]. */
+function effectiveKernel(model: tf.LayersModel, name: string): Float32Array {
+  const layer = model.getLayer(name) as QuantConv2D;
+  const q = quantizer(layer.kernelQuantizerName);
+  return tf.tidy(() => {
+    const k = layer.getWeights()[0];
+    return (q ? q(k) : k).dataSync() as Float32Array;
+  });
 }
 
 /**
@@ -38,11 +74,11 @@ function setSign(fold: SignFold, c: number, bottom: boolean, at: number | null, 
  * bits are TensorFlow's, rounding and ties included. Float32 BatchNorm is monotonic in x (each
  * step is a correctly rounded monotonic operation), so one threshold per channel says it all.
  */
-function foldIntegerSign(layer: tf.layers.Layer, channels: number, n: number): SignFold {
+function foldIntegerSign(name: string, signOf: SignInput, channels: number, n: number): SignFold {
   const count = 2 * n + 1;
   const inputs = new Float32Array(count * channels);
   for (let i = 0; i < count; i++) inputs.fill(i - n, i * channels, (i + 1) * channels);
-  const outputs = batchNormOf(layer, inputs, channels);
+  const outputs = signOf(inputs, channels);
   const fold: SignFold = { thresholds: new Int16Array(channels), flips: new Uint32Array(words(channels)), constant: 0 };
   for (let c = 0; c < channels; c++) {
     const bottom = outputs[c] >= 0;
@@ -50,7 +86,7 @@ function foldIntegerSign(layer: tf.layers.Layer, channels: number, n: number): S
     for (let i = 1; i < count; i++) {
       const bit = outputs[i * channels + c] >= 0;
       if (at === null && bit !== bottom) at = i - n;
-      else if (at !== null && bit === bottom) throw new Error(`${layer.name}: BatchNorm + sign of channel ${c} is not monotonic`);
+      else if (at !== null && bit === bottom) throw new Error(`${name}: BatchNorm + sign of channel ${c} is not monotonic`);
     }
     setSign(fold, c, bottom, at, -32768); // x >= -32768 always holds: the flip alone sets the bit
   }
@@ -73,18 +109,20 @@ function keyFloat(key: number): number {
  * BatchNorm + sign of the first block's real-valued convolutions as a float32 threshold and a
  * flip: for each channel, a bisection over the float32s in [-LIMIT, LIMIT] with TensorFlow's own
  * BatchNorm finds the first float whose sign differs from the bottom's. |x| stays far below LIMIT:
- * three log-mel values of magnitude at most ~30.
+ * three log-mel values of magnitude at most ~30 times weights clipped to [-1, 1] (real weights
+ * of the first block are not clipped, but stay small: a threshold past LIMIT would mean a constant
+ * bit, which the bisection finds too).
  */
-function foldFloatSign(layer: tf.layers.Layer, channels: number): SignFold {
+function foldFloatSign(signOf: SignInput, channels: number): SignFold {
   const LIMIT = 1e4;
-  const ends = batchNormOf(layer, new Float32Array(2 * channels).map((_, i) => (i < channels ? -LIMIT : LIMIT)), channels);
+  const ends = signOf(new Float32Array(2 * channels).map((_, i) => (i < channels ? -LIMIT : LIMIT)), channels);
   const low = new Float64Array(channels).fill(floatKey(-LIMIT));
   const high = new Float64Array(channels).fill(floatKey(LIMIT));
   const bottom = Array.from({ length: channels }, (_, c) => ends[c] >= 0);
   const probe = new Float32Array(channels);
   for (let step = 0; step < 40; step++) {
     for (let c = 0; c < channels; c++) probe[c] = keyFloat(Math.floor((low[c] + high[c]) / 2));
-    const y = batchNormOf(layer, probe, channels);
+    const y = signOf(probe, channels);
     for (let c = 0; c < channels; c++) {
       if (high[c] - low[c] <= 1) continue;
       if (y[c] >= 0 === bottom[c]) low[c] = floatKey(probe[c]);
@@ -121,8 +159,9 @@ function packSigns(kernel: Float32Array, inChannels: number, out: number, taps: 
 }
 
 /**
- * Packs a trained binary network: sign bits of every binary kernel, each BatchNorm + sign folded
- * into thresholds and flips, the exit heads and the exits' BatchNorm kept in float32.
+ * Packs a trained binary network: sign bits of every binary kernel (the first block's pair as
+ * float32 kernels), each scale + BatchNorm + shift + sign folded into thresholds and flips, the
+ * exit heads and the exits' BatchNorm (times the kernel scale) kept in float32.
  */
 export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string): { packed: PackedModel; report: PackReport } {
   const { network } = meta;
@@ -134,24 +173,31 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
     tensors.set(`${name}.flips`, fold.flips);
     report.constantChannels += fold.constant;
   };
+  const blocks = network.filters.length;
   network.filters.forEach((f, i) => {
     const b = i + 1;
     const inChannels = b === 1 ? 1 : network.filters[i - 1];
-    for (const [conv, bn, key] of [[layerName.conv13(b), layerName.bn13(b), 'conv1x3'], [layerName.conv31(b), layerName.bn31(b), 'conv3x1']] as const) {
-      tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], inChannels, f, 3));
-      const layer = model.getLayer(bn);
-      putSign(`block${b}.${key}`, b === 1 ? foldFloatSign(layer, f) : foldIntegerSign(layer, f, 3 * inChannels));
+    for (const [conv, bn, act, key] of [[layerName.conv13(b), layerName.bn13(b), layerName.act13(b), 'conv1x3'], [layerName.conv31(b), layerName.bn31(b), layerName.act31(b), 'conv3x1']] as const) {
+      if (b === 1) {
+        // [tap][out] -> [out][tap]: scales and real weights are in these floats already
+        const k = effectiveKernel(model, conv);
+        tensors.set(`block1.${key}.kernel`, Float32Array.from({ length: f * 3 }, (_, j) => k[(j % 3) * f + Math.floor(j / 3)]));
+        putSign(`block1.${key}`, foldFloatSign(signInput(model, bn, act, null), f));
+      } else {
+        tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], inChannels, f, 3));
+        putSign(`block${b}.${key}`, foldIntegerSign(bn, signInput(model, bn, act, kernelScale(model, conv)), f, 3 * inChannels));
+      }
     }
     tensors.set(`block${b}.conv1x1.signs`, packSigns(weightsOf(model, layerName.conv11(b))[0], 2 * f, f, 1, f));
 
-    const bnLayer = model.getLayer(layerName.bn(b));
-    putSign(`block${b}.bn`, foldIntegerSign(bnLayer, f, 2 * f));
+    const alpha = kernelScale(model, layerName.conv11(b));
+    putSign(`block${b}.bn`, foldIntegerSign(layerName.bn(b), signInput(model, layerName.bn(b), b < blocks ? layerName.act(b) : null, alpha), f, 2 * f));
     // The exit head reads this BatchNorm's real output as x * scale + shift in float32: within a
     // few float32 ulps of TensorFlow's fused kernel, whose exact arithmetic (oneDNN) is its own.
     const [gamma, beta, mean, variance] = weightsOf(model, layerName.bn(b));
-    const epsilon = bnLayer.getConfig().epsilon as number;
+    const epsilon = model.getLayer(layerName.bn(b)).getConfig().epsilon as number;
     const scale = gamma.map((g, c) => g / Math.sqrt(variance[c] + epsilon)); // rounded to float32 as stored
-    tensors.set(`block${b}.bn.scale`, scale);
+    tensors.set(`block${b}.bn.scale`, alpha ? scale.map((v, c) => v * alpha[c]) : scale);
     tensors.set(`block${b}.bn.shift`, beta.map((v, c) => v - mean[c] * scale[c]));
     const [kernel, bias] = weightsOf(model, layerName.exit(b));
     tensors.set(`exit${b}.kernel`, kernel);
@@ -166,7 +212,15 @@ export function packedHeader(meta: ModelMeta): PackedHeader {
   return {
     labels: meta.labels,
     features: meta.features,
-    network: { inputShape: network.inputShape, classes: network.classes, filters: network.filters },
+    network: {
+      inputShape: network.inputShape,
+      classes: network.classes,
+      filters: network.filters,
+      exitHead: network.exitHead,
+      realFirstBlock: network.realFirstBlock,
+      scaledKernels: network.scaledKernels,
+      signShift: network.signShift,
+    },
     temperatures: meta.calibration?.temperatures ?? network.filters.map(() => 1),
     ...(meta.data ? { data: meta.data } : {}),
     beeVersion: BEE_VERSION,

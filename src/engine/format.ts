@@ -1,13 +1,16 @@
 import { BeeError } from '../errors.js';
 import { frameCount, PAPER_FEATURES, type FeatureParams } from '../features/params.js';
+import { pooledFeatures } from '../model/exit-grid.js';
+import type { ExitHead, NetworkConfig } from '../model/network.js';
 import { type ModelMeta } from '../model/saved-model.js';
 import { crc32 } from './crc32.js';
 
 /**
- * The packed model file (.bee), version 1; docs/packed-format.md describes it byte by byte.
+ * The packed model file (.bee), version 2; docs/packed-format.md describes it byte by byte.
+ * Version 1 files (bee before the pooled exit head and real first-block weights) still load.
  *
  *   0  "BEEP"                 magic
- *   4  u32 version            1
+ *   4  u32 version            2
  *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, beeVersion
  *  12  u32 body bytes (B)
  *  16  header, zero-padded to a multiple of 16 bytes
@@ -15,7 +18,8 @@ import { crc32 } from './crc32.js';
  *  end u32 CRC-32 of every byte before it
  */
 const PACKED_MAGIC = 'BEEP';
-export const PACKED_VERSION = 1;
+export const PACKED_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 const PREAMBLE = 16;
 
 type PackedDtype = 'uint32' | 'int16' | 'float32';
@@ -30,13 +34,22 @@ export interface TensorSpec {
 export interface PackedHeader {
   labels: string[];
   features: FeatureParams;
-  network: { inputShape: [number, number, number]; classes: number; filters: number[] };
+  network: PackedNetwork;
   /** softmax temperature per exit (1 where uncalibrated) */
   temperatures: number[];
   /** what the model was trained on, as in its bee.json, so evaluation can default to it */
   data?: ModelMeta['data'];
   beeVersion: string;
 }
+
+/** What the engine needs of the network's shape; the rest (BatchNorm, scales, shifts) is folded into the tensors. */
+export type PackedNetwork = Pick<NetworkConfig, 'inputShape' | 'classes' | 'filters' | 'exitHead' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
+
+/** What a version 1 file's network was: the paper's head, every convolution binary. */
+const VERSION1_NETWORK = { exitHead: { type: 'paper' } as ExitHead, realFirstBlock: false, scaledKernels: false, signShift: false };
+
+/** Statistics per channel that an exit head's dense layer reads: the max, or the pooled head's. */
+export const headFeatures = (head: ExitHead) => (head.type === 'pooled' ? pooledFeatures(head.grid) : 1);
 
 export interface PackedModel {
   header: PackedHeader;
@@ -49,17 +62,20 @@ export const words = (bits: number) => Math.ceil(bits / 32);
 /**
  * Every tensor of a packed network, in file order. Binary kernels are sign bits packed along the
  * input channels, [output channel][tap][input word]; the (1x1) conv reads the concatenated (1x3)
- * and (3x1) outputs, each segment starting on a word. A BatchNorm + sign becomes a threshold and a
- * flip bit per channel (float for the first block's pair, whose input is real; integer elsewhere).
- * The block's last BatchNorm also keeps a scale and a shift: the exit head reads its real output.
+ * and (3x1) outputs, each segment starting on a word. The first block's pair, whose input is the
+ * real log-mel, keeps float32 kernels [output channel][tap] (±1, scaled ±1, or real weights; in
+ * version 1 files, sign bits). A BatchNorm + sign becomes a threshold and a flip bit per channel
+ * (float for the first block's pair; integer elsewhere). The block's last BatchNorm also keeps a
+ * scale and a shift: the exit head reads its real output.
  */
-export function tensorSpecs(network: PackedHeader['network']): TensorSpec[] {
+export function tensorSpecs(network: PackedNetwork, version = PACKED_VERSION): TensorSpec[] {
   const specs: TensorSpec[] = [];
   network.filters.forEach((f, i) => {
     const b = i + 1;
     const inputWords = b === 1 ? 1 : words(network.filters[i - 1]);
     for (const conv of ['conv1x3', 'conv3x1']) {
-      specs.push({ name: `block${b}.${conv}.signs`, dtype: 'uint32', shape: [f, 3, inputWords] });
+      if (b === 1 && version >= 2) specs.push({ name: `block${b}.${conv}.kernel`, dtype: 'float32', shape: [f, 3] });
+      else specs.push({ name: `block${b}.${conv}.signs`, dtype: 'uint32', shape: [f, 3, inputWords] });
       specs.push({ name: `block${b}.${conv}.thresholds`, dtype: b === 1 ? 'float32' : 'int16', shape: [f] });
       specs.push({ name: `block${b}.${conv}.flips`, dtype: 'uint32', shape: [words(f)] });
     }
@@ -67,7 +83,7 @@ export function tensorSpecs(network: PackedHeader['network']): TensorSpec[] {
     specs.push({ name: `block${b}.bn.thresholds`, dtype: 'int16', shape: [f] });
     specs.push({ name: `block${b}.bn.flips`, dtype: 'uint32', shape: [words(f)] });
     for (const p of ['scale', 'shift']) specs.push({ name: `block${b}.bn.${p}`, dtype: 'float32', shape: [f] });
-    specs.push({ name: `exit${b}.kernel`, dtype: 'float32', shape: [f, network.classes] });
+    specs.push({ name: `exit${b}.kernel`, dtype: 'float32', shape: [headFeatures(network.exitHead) * f, network.classes] });
     specs.push({ name: `exit${b}.bias`, dtype: 'float32', shape: [network.classes] });
   });
   return specs;
@@ -134,9 +150,15 @@ function headerProblem(header: unknown): string | undefined {
   if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) return 'labels must be two or more strings';
   if (!isObject(features) || !Object.keys(PAPER_FEATURES).every((k) => typeof features[k] === 'number' && features[k] > 0)) return `features must hold ${Object.keys(PAPER_FEATURES).join(', ')}, all > 0`;
   if (!isObject(network) || !positiveIntegers(network.filters, 4096) || network.classes !== labels.length) return 'network must hold filters (whole numbers > 0) and classes (the number of labels)';
+  if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean')) return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
   const [frames, melBins] = [frameCount(features as unknown as FeatureParams), (features as unknown as FeatureParams).melBins];
   if (!(frames > 0 && frames * melBins <= 1 << 20)) return 'features give no frames, or too many';
   if (JSON.stringify(network.inputShape) !== JSON.stringify([frames, melBins, 1])) return `network.inputShape must be [${frames}, ${melBins}, 1], what the features give`;
+  const head = network.exitHead;
+  const last = (network.filters as number[]).length;
+  if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && Array.isArray(head.grid) && head.grid.length === 2 && positiveIntegers(head.grid, Infinity) && head.grid[0] <= frames >> last && head.grid[1] <= melBins >> last)))) {
+    return `network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns]} with a grid that fits the last block's ${frames >> last} x ${melBins >> last} positions`;
+  }
   if (!Array.isArray(temperatures) || temperatures.length !== (network.filters as number[]).length || !temperatures.every((t) => Number.isFinite(t) && t > 0)) return 'temperatures must be one number > 0 per exit';
   if (data !== undefined && !(isObject(data) && typeof data.root === 'string' && isObject(data.split) && typeof data.classSet === 'string')) return 'data must hold root, split and classSet';
   return undefined;
@@ -150,7 +172,7 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== PACKED_VERSION) throw fail(`packed format version ${version}; this bee reads version ${PACKED_VERSION}`, 'export it with this version of bee');
+  if (!READABLE_VERSIONS.includes(version)) throw fail(`packed format version ${version}; this bee reads versions ${READABLE_VERSIONS.join(' and ')}`, 'export it with this version of bee');
   const headerBytes = view.getUint32(8, true);
   const bodyBytes = view.getUint32(12, true);
   const bodyStart = PREAMBLE + align(headerBytes, 16);
@@ -164,10 +186,11 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   } catch (err) {
     throw fail(`unreadable header: ${(err as Error).message}`);
   }
+  if (version === 1 && isObject(header) && isObject(header.network)) header = { ...header, network: { ...header.network, ...VERSION1_NETWORK } };
   const problem = headerProblem(header);
   if (problem) throw fail(`bad header: ${problem}`);
   const { network } = header;
-  const specs = tensorSpecs(network);
+  const specs = tensorSpecs(network, version);
   const { offsets, bodyBytes: expectedBody } = placements(specs);
   if (bodyBytes !== expectedBody) throw fail(`the body has ${bodyBytes} bytes; this network's tensors take ${expectedBody}`);
   const tensors = new Map<string, PackedArray>();
@@ -177,5 +200,15 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
     const copy = new Uint8Array(bytes.subarray(start, start + size(spec.shape) * ARRAYS[spec.dtype].BYTES_PER_ELEMENT));
     tensors.set(spec.name, new ARRAYS[spec.dtype](copy.buffer));
   });
+  if (version === 1) upgradeFirstBlock(tensors, network.filters[0]);
   return { header, tensors };
+}
+
+/** A version 1 file's first-block sign bits as the ±1 float32 kernels version 2 stores. */
+function upgradeFirstBlock(tensors: Map<string, PackedArray>, f: number): void {
+  for (const conv of ['conv1x3', 'conv3x1']) {
+    const signs = tensors.get(`block1.${conv}.signs`) as Uint32Array;
+    tensors.delete(`block1.${conv}.signs`);
+    tensors.set(`block1.${conv}.kernel`, Float32Array.from({ length: f * 3 }, (_, i) => (signs[i] & 1 ? 1 : -1)));
+  }
 }

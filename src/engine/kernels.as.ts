@@ -194,10 +194,14 @@ export function binConvSign(
  * the result row-major to `out` and column-major to `outT` (the next block's (3x1) reads that).
  * Also keeps, per channel, the smallest and largest pooled count (u16), from which the exit head's
  * global max-pool of the BatchNorm output follows: stats [channels] min, then [channels] max.
+ * With `cellCount` > 0 it also sums the pooled counts of each grid cell, for the pooled exit
+ * head's means: cells [cell][channels] u32, a pooled position (i, j) in cell
+ * cellRows[i] * gridColumns + cellColumns[j] (i32 arrays).
  */
 export function pointConvPoolSign(
   x: usize, height: i32, width: i32, inWords: i32, table: usize, blocks: i32,
   limits: usize, flips: usize, out: usize, outT: usize, stats: usize, rows: usize,
+  cells: usize, cellCount: i32, cellRows: usize, cellColumns: usize, gridColumns: i32,
 ): void {
   const pooledHeight = height >> 1;
   const pooledWidth = width >> 1;
@@ -207,6 +211,8 @@ export function pointConvPoolSign(
     v128.store(stats + k, i16x8.splat(-1));
     v128.store(maxStats + k, i16x8.splat(0));
   }
+  const cellBytes = rowBytes << 2;
+  for (let k: usize = 0; k < <usize>cellCount * cellBytes; k += 16) v128.store(cells + k, i32x4.splat(0));
   const count = inWords << 3;
   const windowRows = <usize>count << 2;
   const right = <usize>inWords << 2;
@@ -220,6 +226,7 @@ export function pointConvPoolSign(
       selectRows(p + down + right, inWords, table, rowBytes, rows + 3 * windowRows);
       const o = out + (<usize>((i * pooledWidth + j) * blocks) << 2);
       const oT = outT + (<usize>((j * pooledHeight + i) * blocks) << 2);
+      const cell = cellCount > 0 ? cells + <usize>(load<i32>(cellRows + (<usize>i << 2)) * gridColumns + load<i32>(cellColumns + (<usize>j << 2))) * cellBytes : 0;
       for (let jb = 0; jb < blocks; jb++) {
         const at = <usize>jb << 5;
         let m0 = i16x8.splat(-1), m1 = m0, m2 = m0, m3 = m0;
@@ -232,12 +239,26 @@ export function pointConvPoolSign(
         }
         const s = at << 1;
         trackStats(stats + s, maxStats + s, m0, m1, m2, m3);
+        if (cell) {
+          const c = cell + (at << 2);
+          addCounts(c, m0);
+          addCounts(c + 32, m1);
+          addCounts(c + 64, m2);
+          addCounts(c + 96, m3);
+        }
         const word = wordBits(m0, m1, m2, m3, limits + s, flips + s);
         store<u32>(o + (<usize>jb << 2), word);
         store<u32>(oT + (<usize>jb << 2), word);
       }
     }
   }
+}
+
+/** Adds 8 channels' pooled counts (u16) to their cell's sums (u32). */
+@inline
+function addCounts(sums: usize, counts: v128): void {
+  v128.store(sums, i32x4.add(v128.load(sums), i32x4.extend_low_i16x8_u(counts)));
+  v128.store(sums, i32x4.add(v128.load(sums, 16), i32x4.extend_high_i16x8_u(counts)), 16);
 }
 
 /** Folds 32 channels' pooled counts into their min (at mins) and max (at maxes), u16. */

@@ -5,7 +5,7 @@ import { packModel } from '../engine/export.js';
 import { isPackedFile, readPackedFile } from '../engine/packed-file.js';
 import { type FeatureParams } from '../features/params.js';
 import { modelCost, type ModelCost } from '../model/costs.js';
-import { buildNetwork, type Precision } from '../model/network.js';
+import { buildNetwork, completeNetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
 import { type EarlyExitClassifier } from './classifier.js';
 import { StagedModel } from './staged-model.js';
@@ -39,7 +39,7 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
     const packed = readPackedFile(modelPath);
     const { header } = packed;
     // The cost figures depend on the network's shape alone: rebuild it (untrained) to count them.
-    const network = buildNetwork({ ...header.network, precision: 'binary', seed: 0 });
+    const network = buildNetwork(completeNetworkConfig({ ...header.network, precision: 'binary', seed: 0 }));
     const cost = modelCost(network);
     network.dispose();
     return {

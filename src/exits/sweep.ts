@@ -18,7 +18,7 @@ export interface SweepResult {
 }
 
 const steps = (n: number) => Array.from({ length: n + 1 }, (_, i) => Math.round((i / n) * 1000) / 1000);
-export const MAX_SOFTMAX_GRID = [...steps(20).slice(0, -1), 0.99, 0.999, 1];
+export const MAX_SOFTMAX_GRID = [...steps(100).slice(0, -1), 0.995, 0.999, 1];
 export const ENTROPY_GRID = steps(20);
 
 /**
@@ -38,6 +38,16 @@ export function sweep(allProbs: Float32Array[], labels: Int32Array, modelLabels:
   );
   const all = buildReport(outcomesFromProbabilities(allProbs, labels, classes, neverEarly(exits)), allProbs, modelLabels, relativeMacs);
   return { rows, exits: all.perExit.map((e) => ({ exit: e.exit, accuracy: e.accuracyAll, relativeCompute: e.relativeMacs })) };
+}
+
+/**
+ * The cheapest threshold of a criterion whose accuracy is within `tolerance` of the full
+ * network's (the last exit's): the operating point "as good as the whole network, for less".
+ */
+export function cheapestWithin(result: SweepResult, criterion: Criterion, tolerance = 0.01): SweepRow | null {
+  const full = result.exits[result.exits.length - 1].accuracy;
+  const rows = result.rows.filter((r) => r.criterion === criterion && r.accuracy >= full - tolerance - 1e-12);
+  return rows.reduce<SweepRow | null>((best, r) => (best === null || r.relativeCompute < best.relativeCompute ? r : best), null);
 }
 
 export function sweepCsv(result: SweepResult): string {

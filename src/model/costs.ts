@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ExitPooling } from './exit-pooling.js';
 import { QuantActivation, QuantConv2D, QuantDense } from './layers.js';
 import { layerName } from './network.js';
 
@@ -69,6 +70,9 @@ export function modelCost(model: tf.LayersModel): ModelCost {
       const binaryInput = layer.binaryInput || inboundLayers(layer).every(binaryOutput);
       if (layer.binaryKernel && binaryInput) binaryMacs = macs;
       else floatMacs = macs;
+    } else if (layer instanceof ExitPooling) {
+      // Each value is added into its grid cell once (the means and the max follow at a cost per channel).
+      floatMacs = size(inboundLayers(layer)[0].outputShape as (number | null)[]);
     }
     const floatParams = params - binaryParams;
     return {

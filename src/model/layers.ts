@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { WeightClip } from './constraints.js';
-import { quantizer, type Quantizer, type QuantizerName } from './quantizers.js';
+import { quantizer, quantizerName, type Quantizer, type QuantizerName } from './quantizers.js';
 
 type Kwargs = Record<string, unknown>;
 
@@ -34,8 +34,8 @@ const one = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs
 
 /** What QuantConv2D and QuantDense share: quantizers, the clipped kernel, the bias. */
 abstract class QuantLayer extends tf.layers.Layer {
-  protected readonly inputQuantizerName: QuantizerName | null;
-  protected readonly kernelQuantizerName: QuantizerName | null;
+  readonly inputQuantizerName: QuantizerName | null;
+  readonly kernelQuantizerName: QuantizerName | null;
   protected readonly inputQ?: Quantizer;
   protected readonly kernelQ?: Quantizer;
   protected readonly kernelClip: number | null;
@@ -46,8 +46,8 @@ abstract class QuantLayer extends tf.layers.Layer {
 
   constructor(args: QuantArgs & { name?: string; trainable?: boolean }) {
     super({ name: args.name, trainable: args.trainable });
-    this.inputQuantizerName = args.inputQuantizer ?? null;
-    this.kernelQuantizerName = args.kernelQuantizer ?? null;
+    this.inputQuantizerName = args.inputQuantizer == null ? null : quantizerName(args.inputQuantizer);
+    this.kernelQuantizerName = args.kernelQuantizer == null ? null : quantizerName(args.kernelQuantizer);
     this.inputQ = quantizer(this.inputQuantizerName);
     this.kernelQ = quantizer(this.kernelQuantizerName);
     this.kernelClip = args.kernelClip ?? null;
@@ -166,24 +166,42 @@ export class QuantDense extends QuantLayer {
   }
 }
 
-/** Applies a quantizer as an activation (the binary network's sign after each BatchNorm). */
+/**
+ * Applies a quantizer as an activation (the binary network's sign after each BatchNorm). With
+ * `shift`, a learnable per-channel threshold comes first, q(x - b_c) (ReActNet's RSign): b_c
+ * trains with the gradient -dy * q'(x - b_c). After a BatchNorm it is a second bias, so at
+ * inference it folds into the packed thresholds; in training it lets a channel's sign point move
+ * at its own pace, apart from the BatchNorm's beta that the exit head also reads.
+ */
 export class QuantActivation extends tf.layers.Layer {
   static readonly className = 'QuantActivation';
   readonly quantizerName: QuantizerName;
+  readonly shift: boolean;
   private readonly q: Quantizer;
+  private shiftWeight?: tf.LayerVariable;
 
-  constructor(args: { quantizer: QuantizerName; name?: string }) {
+  constructor(args: { quantizer: QuantizerName; shift?: boolean; name?: string }) {
     super({ name: args.name });
-    this.quantizerName = args.quantizer;
-    this.q = quantizer(args.quantizer)!;
+    this.quantizerName = quantizerName(args.quantizer);
+    this.shift = args.shift ?? false;
+    this.q = quantizer(this.quantizerName)!;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    if (this.shift) this.shiftWeight = this.addWeight('shift', [shape[shape.length - 1]!], 'float32', tf.initializers.zeros());
+    this.built = true;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => this.q(one(inputs)));
+    return tf.tidy(() => {
+      const x = one(inputs);
+      return this.q(this.shiftWeight ? tf.sub(x, this.shiftWeight.read()) : x);
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), quantizer: this.quantizerName };
+    return { ...super.getConfig(), quantizer: this.quantizerName, shift: this.shift };
   }
 }
 

@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { BatchNorm } from './batch-norm.js';
+import { ExitPooling } from './exit-pooling.js';
 import { QuantActivation, QuantConv2D, QuantDense } from './layers.js';
 
 export type Precision = 'binary' | 'float';
+
+/** paper: GlobalMaxPool -> Dense; pooled: max, mean and a time x frequency grid of means -> Dense (ExitPooling). */
+export type ExitHead = { type: 'paper' } | { type: 'pooled'; grid: [number, number] };
 
 /** Everything needed to rebuild the network; saved with a model. */
 export interface NetworkConfig {
@@ -15,20 +19,54 @@ export interface NetworkConfig {
   filters: number[];
   /** Seed of the initial weights. */
   seed: number;
+  /** The fields below came after bee 0.1's first models; a saved config without them means the value in LEGACY_NETWORK. */
+  exitHead: ExitHead;
+  /** Of every BatchNorm's moving statistics (Keras: 0.99). */
+  bnMomentum: number;
+  /** Binary networks: the first block's two convolutions keep real weights (their input is the real log-mel). */
+  realFirstBlock: boolean;
+  /** Binary networks: binary kernels carry a per-output-channel scale (magnitude_aware_sign, XNOR-Net). */
+  scaledKernels: boolean;
+  /** Binary networks: a learnable per-channel threshold before every sign activation (RSign). */
+  signShift: boolean;
 }
 
 export const PAPER_FILTERS = [32, 64, 128, 256];
 
-export function networkConfig(args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number }): NetworkConfig {
+type NetworkOptions = Pick<NetworkConfig, 'exitHead' | 'bnMomentum' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
+
+/** What a saved config without a field meant: the network as bee 0.1 first built it (the paper's). */
+export const LEGACY_NETWORK: NetworkOptions = { exitHead: { type: 'paper' }, bnMomentum: 0.99, realFirstBlock: false, scaledKernels: false, signShift: false };
+
+/** The network bee builds unless told otherwise: the ablation in README says what each part buys. */
+export const DEFAULT_NETWORK: NetworkOptions = { exitHead: { type: 'pooled', grid: [4, 2] }, bnMomentum: 0.9, realFirstBlock: true, scaledKernels: false, signShift: false };
+
+export function networkConfig(args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & Partial<NetworkOptions>): NetworkConfig {
   const width = args.width ?? 1;
   if (!(width > 0 && width <= 8)) throw new BeeError(`width multiplier must be in (0, 8], got ${width}`, { hint: 'try --width 0.25 for a quick model' });
-  return {
+  const config: NetworkConfig = {
     inputShape: args.inputShape,
     classes: args.classes,
     precision: args.precision ?? 'binary',
     filters: PAPER_FILTERS.map((f) => Math.max(1, Math.round(f * width))),
     seed: args.seed ?? 0,
+    exitHead: args.exitHead ?? DEFAULT_NETWORK.exitHead,
+    bnMomentum: args.bnMomentum ?? DEFAULT_NETWORK.bnMomentum,
+    realFirstBlock: args.realFirstBlock ?? DEFAULT_NETWORK.realFirstBlock,
+    scaledKernels: args.scaledKernels ?? DEFAULT_NETWORK.scaledKernels,
+    signShift: args.signShift ?? DEFAULT_NETWORK.signShift,
   };
+  if (!(config.bnMomentum >= 0 && config.bnMomentum < 1)) throw new BeeError(`BatchNorm momentum must be in [0, 1), got ${config.bnMomentum}`, { hint: 'e.g. --bn-momentum 0.9' });
+  if (config.exitHead.type === 'pooled') {
+    const [rows, cols] = config.exitHead.grid;
+    if (![rows, cols].every((n) => Number.isInteger(n) && n >= 1 && n <= 8)) throw new BeeError(`exit grid must be two whole numbers in 1..8, got ${rows}x${cols}`, { hint: 'e.g. --exit-grid 4x2' });
+  }
+  return config;
+}
+
+/** A saved config with the fields it lacks filled in as the version that wrote it meant them. */
+export function completeNetworkConfig(saved: Partial<NetworkConfig> & Omit<NetworkConfig, keyof NetworkOptions>): NetworkConfig {
+  return { ...LEGACY_NETWORK, ...saved };
 }
 
 /** Layer names, for finding a block's parts in a built or loaded model. */
@@ -69,41 +107,45 @@ export function wireBlock(layer: LayerLookup, b: number, x: tf.SymbolicTensor, l
  * The paper's early-exit network. Each of the four blocks runs a (1x3) and a (3x1) convolution in
  * parallel (each -> BatchNorm -> activation), concatenates them, then a 1x1 convolution -> 2x2
  * max-pool -> BatchNorm -> activation. Exit head k reads block k's last BatchNorm output (before
- * the activation: max-pooling ±1 values is degenerate): GlobalMaxPool -> Dense(classes), logits.
+ * the activation: max-pooling ±1 values is degenerate): GlobalMaxPool -> Dense(classes) (the
+ * paper's), or ExitPooling -> Dense (max, mean and grid means), logits.
  *
- * Binary: every convolution's kernel is the STE sign of a latent kernel clipped to [-1, 1], and
- * every activation is the STE sign, so every convolution after the first block's pair sees ±1
- * inputs (the pair sees the real-valued log-mel input). Float: no quantizers, ReLU (the paper's
- * notebook as written).
+ * Binary: every convolution's kernel is the STE sign of a latent kernel clipped to [-1, 1]
+ * (optionally scaled per output channel), and every activation is the STE sign (optionally after
+ * a learnable shift), so every convolution after the first block's pair sees ±1 inputs (the pair
+ * sees the real-valued log-mel input, and may keep real weights: 192 of them at paper width).
+ * Float: no quantizers, ReLU (the paper's notebook as written).
  */
 export function buildNetwork(config: NetworkConfig): tf.LayersModel {
   const binary = config.precision === 'binary';
   let seed = config.seed * 1000;
-  const conv = (filters: number, kernelSize: [number, number], name: string) =>
+  const conv = (filters: number, kernelSize: [number, number], name: string, real = false) =>
     new QuantConv2D({
       filters,
       kernelSize,
       padding: 'same',
-      kernelQuantizer: binary ? 'ste_sign' : null,
-      kernelClip: binary ? 1 : null,
+      kernelQuantizer: binary && !real ? (config.scaledKernels ? 'magnitude_aware_sign' : 'ste_sign') : null,
+      kernelClip: binary && !real ? 1 : null,
       useBias: false, // a BatchNorm follows every convolution
       seed: seed++,
       name,
     });
-  const act = (name: string) => (binary ? new QuantActivation({ quantizer: 'ste_sign', name }) : tf.layers.reLU({ name }));
+  const act = (name: string) => (binary ? new QuantActivation({ quantizer: 'ste_sign', shift: config.signShift, name }) : tf.layers.reLU({ name }));
+  const head = config.exitHead;
+  const exitPool = (name: string) => (head.type === 'pooled' ? new ExitPooling({ grid: head.grid, name }) : tf.layers.globalMaxPooling2d({ name }));
   const layers = new Map<string, tf.layers.Layer>();
   const add = (layer: tf.layers.Layer) => layers.set(layer.name, layer);
   const blocks = config.filters.length;
   config.filters.forEach((filters, i) => {
     const b = i + 1;
-    add(conv(filters, [1, 3], layerName.conv13(b)));
-    add(conv(filters, [3, 1], layerName.conv31(b)));
+    add(conv(filters, [1, 3], layerName.conv13(b), b === 1 && config.realFirstBlock));
+    add(conv(filters, [3, 1], layerName.conv31(b), b === 1 && config.realFirstBlock));
     add(conv(filters, [1, 1], layerName.conv11(b)));
-    for (const name of [layerName.bn13(b), layerName.bn31(b), layerName.bn(b)]) add(new BatchNorm({ name }));
+    for (const name of [layerName.bn13(b), layerName.bn31(b), layerName.bn(b)]) add(new BatchNorm({ momentum: config.bnMomentum, name }));
     for (const name of [layerName.act13(b), layerName.act31(b), ...(b < blocks ? [layerName.act(b)] : [])]) add(act(name));
     add(tf.layers.concatenate({ name: layerName.concat(b) }));
     add(tf.layers.maxPooling2d({ poolSize: 2, name: layerName.pool(b) }));
-    add(tf.layers.globalMaxPooling2d({ name: layerName.exitPool(b) }));
+    add(exitPool(layerName.exitPool(b)));
     add(new QuantDense({ units: config.classes, useBias: true, seed: seed++, name: layerName.exit(b) }));
   });
   const input = tf.input({ shape: config.inputShape, name: 'logmel' });

@@ -6,7 +6,7 @@ import { type ClassSet, type Dataset } from '../data/dataset.js';
 import { type FeatureParams } from '../features/params.js';
 import { writeFileAtomic, writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
-import { type NetworkConfig } from './network.js';
+import { completeNetworkConfig, type NetworkConfig } from './network.js';
 // Registers bee's layer classes with tfjs, which a loaded model.json names.
 import './layers.js';
 import './batch-norm.js';
@@ -98,7 +98,7 @@ export function readModelMeta(dir: string): ModelMeta {
       hint: `written by bee ${meta.beeVersion}; retrain it, or use that version`,
     });
   }
-  return meta;
+  return { ...meta, network: completeNetworkConfig(meta.network) };
 }
 
 /** Size of a model directory's saved (float32) weights, weights.bin. */

@@ -50,10 +50,10 @@ export class AugmentFeeder {
 
   /** batches: indices into the training rows, in the order next() will be called. */
   beginEpoch(batches: number[][], rng: Rng): void {
-    const { sampleRate, clipSamples } = this.table.params;
+    const params = { ...this.table.params, frames: this.table.frames, melBins: this.table.melBins };
     this.batches = batches.map((items, id) => ({
       id,
-      items: items.map((clip) => ({ clip, aug: drawAugmentation(rng, this.options, sampleRate, clipSamples, this.noiseLengths) })),
+      items: items.map((clip) => ({ clip, aug: drawAugmentation(rng, this.options, params, this.noiseLengths) })),
     }));
     this.nextToSend = 0;
     this.nextToTake = 0;

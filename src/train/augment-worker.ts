@@ -5,7 +5,7 @@ import { readWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { type ClipSource, ClipFeaturizer } from '../features/featurize.js';
 import { type FeatureParams } from '../features/params.js';
-import { applyAugmentation, type ClipAugmentation } from './augment.js';
+import { applyAugmentation, applyMasks, type ClipAugmentation } from './augment.js';
 
 export interface AugmentWorkerData {
   params: FeatureParams;
@@ -35,6 +35,10 @@ parentPort!.postMessage({ ready: true, noiseLengths: noises.map((n) => n.length)
 parentPort!.on('message', ({ id, items }: AugmentRequest) => {
   const size = featurizer.featureSize;
   const features = new Float32Array(items.length * size);
-  items.forEach(({ clip, aug }, i) => features.set(featurizer.features(applyAugmentation(waveforms[clip], aug, noises)), i * size));
+  items.forEach(({ clip, aug }, i) => {
+    const clipFeatures = featurizer.features(applyAugmentation(waveforms[clip], aug, noises));
+    if (aug.masks) applyMasks(clipFeatures, aug.masks, params.melBins);
+    features.set(clipFeatures, i * size);
+  });
   parentPort!.postMessage({ id, features } satisfies AugmentResult, [features.buffer]);
 });

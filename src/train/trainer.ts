@@ -6,7 +6,7 @@ import { type Dataset } from '../data/dataset.js';
 import { splitExamples } from '../data/examples.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
-import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
+import { buildNetwork, DEFAULT_NETWORK, LEGACY_NETWORK, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
@@ -14,7 +14,9 @@ import { AugmentFeeder } from './augment-feeder.js';
 import { type AugmentOptions } from './augment.js';
 import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
+import { checkRecipe, exitWeightsAt, learningRateAt, type Schedule } from './recipe.js';
 import { rngFor, shuffle } from './rng.js';
+import { trainStep } from './train-step.js';
 
 /** What defines a run; saved in every checkpoint, so --resume continues the same run. */
 export interface RunOptions {
@@ -29,7 +31,44 @@ export interface RunOptions {
   augment: AugmentOptions | false;
   /** Background-noise recordings for augmentation (default: the dataset's own). */
   noiseFiles?: string[];
+  // Absent from runs saved before they existed; LEGACY_RUN says what those runs did.
+  schedule: Schedule;
+  warmupEpochs: number;
+  /** epochs over which the early exits' loss weights ramp up to --exit-weights (0: from the start) */
+  exitRampEpochs: number;
+  /** weight of the distillation term (0: none); the teacher is `teacher`'s last exit, else this network's own last exit */
+  distill: number;
+  distillTemperature: number;
+  /** a saved bee model (directory) whose last exit teaches every exit */
+  teacher?: string;
+  /** the network's parts beyond precision and width */
+  network: Pick<NetworkConfig, 'exitHead' | 'bnMomentum' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
+  /** which checkpoint is `best`: the highest mean of the exits' validation accuracies, or the last exit's */
+  selection: 'mean-exit' | 'last-exit';
 }
+
+/** The recipe: the options a run gets unless told otherwise, beside the network's (DEFAULT_NETWORK); README's ablation measures each. */
+export const DEFAULT_RECIPE: Pick<RunOptions, 'learningRate' | 'schedule' | 'warmupEpochs' | 'exitRampEpochs' | 'distill' | 'distillTemperature' | 'network' | 'selection'> = {
+  learningRate: 3e-3,
+  schedule: 'cosine',
+  warmupEpochs: 2,
+  exitRampEpochs: 0,
+  distill: 1,
+  distillTemperature: 3,
+  network: DEFAULT_NETWORK,
+  selection: 'mean-exit',
+};
+
+/** What a run saved before these options existed did. */
+const LEGACY_RUN: Omit<typeof DEFAULT_RECIPE, 'learningRate'> = {
+  schedule: 'constant',
+  warmupEpochs: 0,
+  exitRampEpochs: 0,
+  distill: 0,
+  distillTemperature: 1,
+  network: LEGACY_NETWORK,
+  selection: 'last-exit',
+};
 
 export interface EpochRecord {
   epoch: number;
@@ -58,11 +97,14 @@ export interface TrainCallbacks {
   shouldStop?(): boolean;
 }
 
+/** A run's options as given: the recipe's fields default to DEFAULT_RECIPE. */
+export type RunInput = Omit<RunOptions, keyof typeof DEFAULT_RECIPE> & Partial<typeof DEFAULT_RECIPE>;
+
 export interface TrainInput {
   dataset: Dataset;
   table: FeatureTable;
   out: string;
-  options: RunOptions;
+  options: RunInput;
   /** Continue the run saved in `out` (its options win, but for `epochs`). */
   resume?: boolean;
   callbacks?: TrainCallbacks;
@@ -102,54 +144,43 @@ function checkOptions(o: RunOptions): void {
   if (o.exitWeights.length !== 4 || o.exitWeights.some((w) => !(w >= 0)) || o.exitWeights.every((w) => w === 0)) {
     throw new BeeError(`exit weights must be 4 numbers >= 0, not all 0, got ${o.exitWeights.join(',')}`, { hint: 'e.g. --exit-weights 1,1,1,1' });
   }
+  checkRecipe(o);
 }
 
-/**
- * One optimization step on a batch: forward in training mode, the weighted sum of the exits'
- * cross-entropies, Adam, the weight clip. Returns [loss, loss of exit 1-4, correct at exit 1-4],
- * read back in one transfer.
- */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, exitWeights: number[], classes: number): (x: tf.Tensor, labels: Int32Array) => Float32Array {
-  const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const constrained = model.trainableWeights.filter((w) => w.constraint != null);
-  return (x, labels) =>
-    tf.tidy(() => {
-      const yIndex = tf.tensor1d(labels, 'int32');
-      const y = tf.oneHot(yIndex, classes);
-      let parts: tf.Tensor[] = [];
-      const cost = optimizer.minimize(
-        () => {
-          const outs = model.apply(x, { training: true }) as tf.Tensor[];
-          const losses = outs.map((o) => tf.losses.softmaxCrossEntropy(y, o));
-          const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), yIndex), 'float32')));
-          parts = [...losses, ...correct].map((t) => tf.keep(t));
-          return tf.addN(losses.map((l, k) => tf.mul(l, exitWeights[k]))) as tf.Scalar;
-        },
-        true,
-        varList,
-      )!;
-      for (const w of constrained) (w.read() as tf.Variable).assign(w.constraint.apply(w.read()));
-      const stats = tf.stack([cost, ...parts]).dataSync() as Float32Array;
-      tf.dispose(parts);
-      return stats;
-    });
+/** Adam reads its (protected) learning rate at every update: the schedule sets it before each step. */
+function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = rate;
+}
+
+/** The teacher of --teacher: a saved model of the same classes and features. */
+async function loadTeacher(dir: string, labels: string[], features: FeatureTable['params']): Promise<tf.LayersModel> {
+  const { model, meta, dir: resolved } = await loadModelDir(dir);
+  const problem = meta.labels.join('\n') !== labels.join('\n') ? 'has other classes' : JSON.stringify(meta.features) !== JSON.stringify(features) ? 'was trained on other features' : undefined;
+  if (problem) {
+    model.dispose();
+    throw new BeeError(`the teacher ${problem} than this dataset`, { file: resolved, hint: 'train the teacher on the same data (e.g. bee train --precision float)' });
+  }
+  return model;
 }
 
 /**
  * Trains the early-exit network on every exit at once: the loss is the weighted sum of the exits'
- * cross-entropies, Adam, batches drawn from the feature cache (or, with augmentation, featurized a
- * batch ahead by a worker). After every epoch: validation accuracy of every exit, a checkpoint
- * (last, and best by exit 4's validation accuracy), metrics.jsonl.
+ * cross-entropies (and distillation terms), Adam on the recipe's learning-rate schedule, batches
+ * drawn from the feature cache (or, with augmentation, featurized a batch ahead by a worker).
+ * After every epoch: validation accuracy of every exit, a checkpoint (last, and best by the
+ * selection criterion: by default the mean of the exits' validation accuracies, so that a model
+ * whose early exits answer wins over one that is only good at the end), metrics.jsonl.
  */
 export async function train(input: TrainInput): Promise<TrainResult> {
   const { dataset, table, out, callbacks = {} } = input;
-  checkOptions(input.options);
+  const given: RunOptions = { ...DEFAULT_RECIPE, ...input.options };
+  checkOptions(given);
   const labels = dataset.classes;
   const train = splitExamples(table, labels, 'train');
   const validation = splitExamples(table, labels, 'validation');
   if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
   if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
-  let options = input.options;
+  let options = given;
   let state: State;
   let model: tf.LayersModel;
   let network: NetworkConfig;
@@ -161,7 +192,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     if (JSON.stringify(loaded.meta.data) !== JSON.stringify(dataOf(dataset)) || loaded.meta.labels.join('\n') !== labels.join('\n')) {
       throw new BeeError('the run was trained on other data, classes or splits', { file: out, hint: 'resume without --data (or with the same data and split flags)' });
     }
-    options = { ...loaded.state.options, epochs: input.options.epochs };
+    options = { ...LEGACY_RUN, ...loaded.state.options, epochs: input.options.epochs };
     state = loaded.state;
     model = loaded.model;
     network = loaded.meta.network;
@@ -173,7 +204,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     if (fs.existsSync(path.join(out, 'last'))) {
       throw new BeeError('already holds a training run', { file: out, hint: 'pass --resume to continue it, or another --out' });
     }
-    network = networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed });
+    network = networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed, ...options.network });
     model = buildNetwork(network);
     optimizer = optimizerFor(options);
     state = { epoch: 0, options, history: [], best: null, optimizer: [] };
@@ -189,8 +220,11 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   const shape = [table.frames, table.melBins, 1];
   // The whole table lives in one tensor; a batch is a gather on the backend, no copy in JS.
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, featureSize]);
-  const step = trainStep(model, optimizer, options.exitWeights, labels.length);
   const exits = model.outputs.length;
+  const teacher = options.teacher ? await loadTeacher(options.teacher, labels, table.params) : undefined;
+  const step = trainStep(model, optimizer, labels.length, options.distill > 0 ? { weight: options.distill, temperature: options.distillTemperature, teacher } : undefined);
+  const stepsPerEpoch = Math.ceil(train.rows.length / options.batchSize);
+  const totalSteps = stepsPerEpoch * options.epochs;
   let feeder: AugmentFeeder | undefined;
 
   const meta = (epoch: number): ModelMeta => ({
@@ -224,13 +258,15 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       let lossSum = 0;
       const lossPerExit = new Array<number>(exits).fill(0);
       const correct = new Array<number>(exits).fill(0);
+      const exitWeights = exitWeightsAt(options.exitWeights, options.exitRampEpochs, epoch);
       for (let s = 0; s < steps; s++) {
+        setLearningRate(optimizer, learningRateAt(options, (epoch - 1) * stepsPerEpoch + s, stepsPerEpoch, totalSteps));
         const batch = batches[s];
         const batchLabels = Int32Array.from(batch, (i) => train.labels[i]);
         const x = feeder
           ? tf.tensor4d(await feeder.next(), [batch.length, ...shape] as [number, number, number, number])
           : tf.tidy(() => tf.reshape(tf.gather(allFeatures, Int32Array.from(batch, (i) => train.rows[i])), [batch.length, ...shape]));
-        const stats = step(x, batchLabels);
+        const stats = step(x, batchLabels, exitWeights);
         x.dispose();
         lossSum += stats[0] * batch.length;
         for (let k = 0; k < exits; k++) {
@@ -252,7 +288,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
 
       const validationResult = validation.rows.length > 0 ? exitMetrics(model, allFeatures, validation.rows, validation.labels, shape, labels.length) : null;
       const trainAccuracy = correct.map((c) => c / seen);
-      const metric = (validationResult ?? { accuracy: trainAccuracy }).accuracy[3];
+      const scored = (validationResult ?? { accuracy: trainAccuracy }).accuracy;
+      const metric = options.selection === 'mean-exit' ? scored.reduce((a, b) => a + b, 0) / scored.length : scored[scored.length - 1];
       const isBest = state.best === null || metric > state.best.metric;
       const record: EpochRecord = {
         epoch,
@@ -281,6 +318,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     }
   } finally {
     await feeder?.stop();
+    teacher?.dispose();
     allFeatures.dispose();
     optimizer.dispose();
     model.dispose();

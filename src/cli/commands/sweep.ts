@@ -3,7 +3,7 @@ import { fitTemperature } from '../../exits/calibrate.js';
 import { splitExamples } from '../../data/examples.js';
 import { BeeError } from '../../errors.js';
 import { isPackedFile } from '../../engine/packed-file.js';
-import { sweep, type SweepRow } from '../../exits/sweep.js';
+import { cheapestWithin, sweep, type SweepRow } from '../../exits/sweep.js';
 import { writeModelMeta } from '../../model/saved-model.js';
 import { writeSweepFiles } from '../../report/sweep-files.js';
 import { addEvaluationOptions } from '../exit-options.js';
@@ -48,7 +48,8 @@ Examples:
     }
     const result = run();
     classifier.dispose();
-    const json = { model: model.source, engine: model.engine, split: flags.split, samples: examples.rows.length, temperatures: classifier.temperatures, ...result, ...(calibration ? { calibration } : {}) };
+    const cheapest = { 'max-softmax': cheapestWithin(result, 'max-softmax'), entropy: cheapestWithin(result, 'entropy') };
+    const json = { model: model.source, engine: model.engine, split: flags.split, samples: examples.rows.length, temperatures: classifier.temperatures, ...result, cheapestWithin1Point: cheapest, ...(calibration ? { calibration } : {}) };
     const files = writeSweepFiles(flags.out, json, result, `${model.source} (${model.precision}), ${flags.split} split, ${json.samples} clips`);
     if (flags.json) return printJson(json);
     const shown = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1];
@@ -60,6 +61,9 @@ Examples:
       console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute', 'calibrated: accuracy', 'mean exit', 'compute'], pick(result.rows).map((r, i) => [String(r.threshold), ...cells(before[i]), ...cells(r)])));
     } else {
       console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute'], pick(result.rows).map((r) => [String(r.threshold), ...cells(r)])));
+    }
+    for (const [criterion, row] of Object.entries(cheapest)) {
+      if (row) console.log(`\ncheapest ${criterion} threshold within 1 point of the full network: ${row.threshold} (accuracy ${(100 * row.accuracy).toFixed(1)}%, compute ${(100 * row.relativeCompute).toFixed(1)}%, mean exit ${row.meanExit.toFixed(2)})`);
     }
     console.log(`\nwrote ${files.join(', ')}`);
   });

@@ -7,8 +7,11 @@ import { loadFeatures } from '../../data/feature-cache.js';
 import { BeeError } from '../../errors.js';
 import { PAPER_FEATURES } from '../../features/params.js';
 import { readModelMeta } from '../../model/saved-model.js';
+import { DEFAULT_NETWORK, type ExitHead } from '../../model/network.js';
 import { DEFAULT_AUGMENT } from '../../train/augment.js';
-import { train, type EpochRecord } from '../../train/trainer.js';
+import { defaultBatchSize, type Schedule } from '../../train/recipe.js';
+import { DEFAULT_RECIPE, train, type EpochRecord } from '../../train/trainer.js';
+import { splitExamples } from '../../data/examples.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
 import { positiveNumber, wholeNumber } from '../parsers.js';
@@ -16,8 +19,22 @@ import { positiveNumber, wholeNumber } from '../parsers.js';
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
   epochs: number;
-  batchSize: number;
+  batchSize: number | 'auto';
   lr: number;
+  schedule: Schedule;
+  warmupEpochs: number;
+  exitRamp: number;
+  distill: number;
+  distillTemperature: number;
+  teacher?: string;
+  exitHead: ExitHead['type'];
+  exitGrid: [number, number];
+  bnMomentum: number;
+  firstBlock: 'real' | 'binary';
+  scaledKernels?: boolean;
+  signShift?: boolean;
+  selection: 'mean-exit' | 'last-exit';
+  specAugment: boolean;
   exitWeights: number[];
   seed: number;
   out: string;
@@ -36,6 +53,20 @@ const weightList = (value: string) => {
   return w;
 };
 
+const nonNegative = (value: string) => {
+  const n = Number(value);
+  if (!(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+};
+
+const grid = (value: string): [number, number] => {
+  const m = /^(\d+)x(\d+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected ROWSxCOLUMNS, e.g. 4x2');
+  return [Number(m[1]), Number(m[2])];
+};
+
+const batchSize = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}`;
 const accs = (a: number[]) => a.map(pct).join(' ');
 
@@ -50,15 +81,29 @@ export const trainCommand = addDatasetOptions(
   false,
 )
   .option('--epochs <n>', 'epochs to train (with --resume: the new total)', wholeNumber(1), 50)
-  .option('--batch-size <n>', 'examples per step', wholeNumber(1), 128)
-  .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
-  .option('--exit-weights <w1,w2,w3,w4>', "weights of the exits' cross-entropies in the loss", weightList, [1, 1, 1, 1])
+  .option('--batch-size <n>', 'examples per step; auto: 128, or 64 or 32 where the train split has too few clips for 50 steps an epoch', batchSize, 'auto')
+  .option('--lr <rate>', 'peak Adam learning rate', positiveNumber, DEFAULT_RECIPE.learningRate)
+  .addOption(new Option('--schedule <s>', 'learning rate after warmup: cosine decay to 0, or constant').choices(['cosine', 'constant']).default(DEFAULT_RECIPE.schedule))
+  .option('--warmup-epochs <n>', 'epochs of linear learning-rate warmup', nonNegative, DEFAULT_RECIPE.warmupEpochs)
+  .option('--exit-weights <w1,w2,w3,w4>', "weights of the exits' losses", weightList, [1, 1, 1, 1])
+  .option('--exit-ramp <epochs>', "ramp the early exits' weights up over the first epochs (0: none)", nonNegative, DEFAULT_RECIPE.exitRampEpochs)
+  .option('--distill <weight>', 'weight of the distillation term: the last exit (or --teacher) teaches the others; 0: none', nonNegative, DEFAULT_RECIPE.distill)
+  .option('--distill-temperature <t>', 'softmax temperature of distillation', positiveNumber, DEFAULT_RECIPE.distillTemperature)
+  .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit')
+  .addOption(new Option('--exit-head <head>', 'paper: global max-pool -> dense; pooled: max, mean and a grid of means -> dense').choices(['paper', 'pooled']).default(DEFAULT_NETWORK.exitHead.type))
+  .option('--exit-grid <RxC>', "the pooled head's grid: cells along time x frequency", grid, [4, 2] as [number, number])
+  .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", nonNegative, DEFAULT_NETWORK.bnMomentum)
+  .addOption(new Option('--first-block <w>', "binary networks: the first block's two convolutions keep real weights, or are binary too").choices(['real', 'binary']).default(DEFAULT_NETWORK.realFirstBlock ? 'real' : 'binary'))
+  .option('--scaled-kernels', 'binary networks: a scale per output channel of every binary kernel (XNOR-Net)')
+  .option('--sign-shift', 'binary networks: a learnable threshold per channel before every sign (RSign)')
+  .addOption(new Option('--selection <s>', "best checkpoint by the mean of every exit's validation accuracy, or by the last exit's").choices(['mean-exit', 'last-exit']).default(DEFAULT_RECIPE.selection))
   .option('--seed <n>', 'seed of the initial weights, data order and augmentation', wholeNumber(0), 1)
   .option('--out <dir>', 'where checkpoints (best/, last/) and metrics.jsonl go', 'runs/bee')
   .option('--resume', 'continue the run in --out from its last complete epoch')
   .addOption(new Option('--precision <p>', 'binary: sign weights and activations; float: the notebook as written').choices(['binary', 'float']).default('binary'))
   .option('--width <x>', 'channel multiplier of the 32/64/128/256 blocks (e.g. 0.25 for a quick model)', positiveNumber, 1)
-  .option('--no-augment', 'no random time shift and background noise')
+  .option('--no-augment', 'no random time shift, background noise and SpecAugment masks')
+  .option('--no-spec-augment', 'no SpecAugment time and frequency masks')
   .option('--noise-dir <dir>', 'background-noise WAVs to mix in (default: the dataset\'s _background_noise_)')
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--json', 'print the run summary as JSON at the end')
@@ -68,7 +113,10 @@ Examples:
   $ bee train --data ../shared/data/speech-commands-v0.02-test --split-salt bee \\
       --noise-dir ../shared/data/speech-commands-background-noise --out runs/sc
   $ bee train --out runs/sc --resume --epochs 60
-  $ bee train --data DIR --width 0.25 --epochs 3 --no-augment --out runs/quick`)
+  $ bee train --data DIR --width 0.25 --epochs 3 --no-augment --out runs/quick
+  $ bee train --data DIR --precision float --out runs/float && bee train --data DIR --teacher runs/float
+  $ bee train --data DIR --exit-head paper --first-block binary --bn-momentum 0.99 \
+      --schedule constant --lr 1e-3 --distill 0 --selection last-exit   # the paper's recipe`)
   .action(async (flags: TrainFlags) => {
     const backend = await initBackend();
     backendNotice(backend);
@@ -91,6 +139,7 @@ Examples:
     if (table.stats.notSaved) notice(`feature cache not saved (${table.stats.notSaved}); features will be computed again next time`);
     if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
 
+    const trainClips = splitExamples(table, dataset.classes, 'train').rows.length;
     const stopRequested = stopOnInterrupt('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     let epochBar: Progress | undefined;
     const result = await train({
@@ -100,14 +149,28 @@ Examples:
       resume: flags.resume,
       options: {
         ...(flags.noiseDir ? { noiseFiles: findWavs(path.resolve(flags.noiseDir)) } : {}),
+        ...(flags.teacher ? { teacher: path.resolve(flags.teacher) } : {}),
         epochs: flags.epochs,
-        batchSize: flags.batchSize,
+        batchSize: flags.batchSize === 'auto' ? defaultBatchSize(trainClips) : flags.batchSize,
         learningRate: flags.lr,
+        schedule: flags.schedule,
+        warmupEpochs: flags.warmupEpochs,
         exitWeights: flags.exitWeights,
+        exitRampEpochs: flags.exitRamp,
+        distill: flags.distill,
+        distillTemperature: flags.distillTemperature,
         seed: flags.seed,
         precision: flags.precision,
         width: flags.width,
-        augment: flags.augment ? DEFAULT_AUGMENT : false,
+        network: {
+          exitHead: flags.exitHead === 'pooled' ? { type: 'pooled', grid: flags.exitGrid } : { type: 'paper' },
+          bnMomentum: flags.bnMomentum,
+          realFirstBlock: flags.firstBlock === 'real',
+          scaledKernels: flags.scaledKernels ?? false,
+          signShift: flags.signShift ?? false,
+        },
+        selection: flags.selection,
+        augment: flags.augment ? { ...DEFAULT_AUGMENT, specAugment: flags.specAugment ? DEFAULT_AUGMENT.specAugment : undefined } : false,
       },
       callbacks: {
         onStatus: notice,
@@ -130,5 +193,5 @@ Examples:
     }
     if (flags.json) return printJson(summary);
     if (result.test) console.log(`test accuracy per exit (best checkpoint, full network): ${accs(result.test.accuracy)}`);
-    console.log(`model: ${path.join(flags.out, 'best')} (epoch ${result.best?.epoch ?? '-'}, exit-4 validation accuracy ${result.best ? pct(result.best.metric) + '%' : '-'}); metrics: ${path.join(flags.out, 'metrics.jsonl')}`);
+    console.log(`model: ${path.join(flags.out, 'best')} (epoch ${result.best?.epoch ?? '-'}, validation score ${result.best ? pct(result.best.metric) + '%' : '-'}); metrics: ${path.join(flags.out, 'metrics.jsonl')}`);
   });

@@ -1,0 +1,112 @@
+// The recipe's ablation: trains the default recipe and one variant per component (that component
+// off, or an optional one on) with one seed and one epoch budget, then sweeps each model's exit
+// thresholds and writes a table (Markdown and JSON).
+//
+//   node --import tsx scripts/ablate.ts --data DIR --noise-dir DIR [--split-salt bee] [--epochs 10] [--out runs/ablate] [--only a,b]
+//
+// The early-exit operating point is picked on the validation split (the cheapest max-softmax
+// threshold within 1 point of the full network there) and then measured on the test split, so no
+// figure is tuned on the test clips. A finished variant (its sweep is there) is not trained again.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+interface Variant {
+  name: string;
+  what: string;
+  flags: string[];
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'default', what: 'the default recipe', flags: [] },
+  { name: 'paper-head', what: "exit head: the paper's (global max-pool)", flags: ['--exit-head', 'paper'] },
+  { name: 'no-distill', what: 'no self-distillation', flags: ['--distill', '0'] },
+  { name: 'constant-lr', what: 'constant learning rate (no warmup, no cosine decay)', flags: ['--schedule', 'constant', '--warmup-epochs', '0'] },
+  { name: 'binary-first-block', what: "binary weights in the first block's convolutions", flags: ['--first-block', 'binary'] },
+  { name: 'bn-momentum-0.99', what: 'BatchNorm momentum 0.99 (Keras)', flags: ['--bn-momentum', '0.99'] },
+  { name: 'no-spec-augment', what: 'no SpecAugment masks', flags: ['--no-spec-augment'] },
+  { name: 'batch-128', what: 'batch 128 (29 steps an epoch instead of 57)', flags: ['--batch-size', '128'] },
+  { name: 'exit-ramp', what: '+ early-exit loss weights ramped up over 5 epochs', flags: ['--exit-ramp', '5'] },
+  { name: 'scaled-kernels', what: '+ per-channel kernel scales (XNOR-Net)', flags: ['--scaled-kernels'] },
+  { name: 'sign-shift', what: '+ learnable sign thresholds (RSign)', flags: ['--sign-shift'] },
+  {
+    name: 'paper-recipe',
+    what: "bee 0.1's recipe: all of the above off",
+    flags: ['--exit-head', 'paper', '--distill', '0', '--schedule', 'constant', '--warmup-epochs', '0', '--lr', '1e-3', '--first-block', 'binary', '--bn-momentum', '0.99', '--no-spec-augment', '--batch-size', '128', '--selection', 'last-exit'],
+  },
+];
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    'noise-dir': { type: 'string' },
+    'split-salt': { type: 'string', default: 'bee' },
+    epochs: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string', default: 'runs/ablate' },
+    only: { type: 'string' },
+  },
+});
+if (!values.data) {
+  console.error('usage: node --import tsx scripts/ablate.ts --data DIR [--noise-dir DIR] [--split-salt bee] [--epochs 10] [--out runs/ablate] [--only default,paper-head]');
+  process.exit(2);
+}
+
+const bee = path.resolve('bin/bee.js');
+function run(args: string[]): unknown {
+  const r = spawnSync(process.execPath, [bee, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bee ${args.join(' ')} exited with ${r.status}`);
+  return JSON.parse(r.stdout);
+}
+
+interface SweepRow { criterion: string; threshold: number; accuracy: number; meanExit: number; relativeCompute: number }
+interface SweepJson { rows: SweepRow[]; exits: { exit: number; accuracy: number; relativeCompute: number }[]; cheapestWithin1Point: Record<string, SweepRow | null> }
+
+const data = ['--data', values.data, '--split-salt', values['split-salt']!];
+const chosen = values.only ? VARIANTS.filter((v) => values.only!.split(',').includes(v.name)) : VARIANTS;
+const results = [];
+const started = performance.now();
+for (const v of chosen) {
+  const dir = path.join(values.out!, v.name);
+  const summaryFile = path.join(dir, 'ablation.json');
+  if (!fs.existsSync(summaryFile)) {
+    const t = performance.now();
+    fs.rmSync(dir, { recursive: true, force: true });
+    console.error(`\n== ${v.name}: ${v.what}`);
+    const noise = values['noise-dir'] ? ['--noise-dir', values['noise-dir']] : [];
+    const trained = run(['train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, '--json', ...v.flags]) as { test: { accuracy: number[] }; best: { epoch: number } };
+    const sweepOf = (split: string) => run(['sweep', '--model', dir, ...data, '--split', split, '--out', path.join(dir, `sweep-${split}`), '--json']) as SweepJson;
+    const validation = sweepOf('validation');
+    const test = sweepOf('test');
+    const at = (rows: SweepRow[], threshold: number) => rows.find((r) => r.criterion === 'max-softmax' && r.threshold === threshold)!;
+    const picked = validation.cheapestWithin1Point['max-softmax'];
+    const summary = {
+      name: v.name,
+      what: v.what,
+      flags: v.flags,
+      bestEpoch: trained.best.epoch,
+      exits: test.exits.map((e) => e.accuracy),
+      at085: at(test.rows, 0.85),
+      picked: picked && { threshold: picked.threshold, validation: picked, test: at(test.rows, picked.threshold) },
+      testCheapestWithin1Point: test.cheapestWithin1Point['max-softmax'],
+      seconds: (performance.now() - t) / 1000,
+    };
+    fs.writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+  }
+  results.push(JSON.parse(fs.readFileSync(summaryFile, 'utf8')));
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const head = '| variant | exits 1-4 test accuracy (%) | at 0.85: accuracy, mean exit, compute | picked on validation: threshold -> test accuracy, compute | train s |';
+const lines = results.map((r) => {
+  const a = r.at085;
+  const p = r.picked ? `${r.picked.threshold} -> ${pct(r.picked.test.accuracy)}%, ${pct(r.picked.test.relativeCompute)}%` : '-';
+  return `| ${r.what} | ${r.exits.map(pct).join(' / ')} | ${pct(a.accuracy)}%, ${a.meanExit.toFixed(2)}, ${pct(a.relativeCompute)}% | ${p} | ${r.seconds.toFixed(0)} |`;
+});
+const table = [head, '| --- | --- | --- | --- | --- |', ...lines].join('\n');
+fs.mkdirSync(values.out!, { recursive: true });
+fs.writeFileSync(path.join(values.out!, 'ablation.md'), table + '\n');
+fs.writeFileSync(path.join(values.out!, 'ablation.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(table);
+console.log(`\n${values.epochs} epochs, seed ${values.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min for what ran now; ${path.join(values.out!, 'ablation.md')}`);

@@ -1,0 +1,58 @@
+import { BeeError } from '../errors.js';
+
+/**
+ * The training recipe: how the learning rate and the exits' loss weights move over a run, and the
+ * defaults that depend on the data. Pure functions of the step or epoch, so a resumed run follows
+ * the same curve as a straight one.
+ */
+
+export type Schedule = 'constant' | 'cosine';
+
+export interface ScheduleOptions {
+  schedule: Schedule;
+  learningRate: number;
+  /** epochs of linear warmup from learningRate / steps to learningRate (0: none; a run shorter than that warms up all along) */
+  warmupEpochs: number;
+}
+
+/**
+ * The learning rate of step `step` (0-based) of `totalSteps`: a linear warmup over the first
+ * warmupEpochs, then constant, or a cosine decay to 0 at the last step (Loshchilov & Hutter,
+ * SGDR; the usual recipe for binary networks, e.g. Bi-Real Net, ReActNet, which decay to 0).
+ */
+export function learningRateAt(o: ScheduleOptions, step: number, stepsPerEpoch: number, totalSteps: number): number {
+  const warmup = Math.min(Math.round(o.warmupEpochs * stepsPerEpoch), totalSteps - 1);
+  if (step < warmup) return (o.learningRate * (step + 1)) / (warmup + 1);
+  if (o.schedule === 'constant') return o.learningRate;
+  const progress = (step - warmup) / Math.max(1, totalSteps - warmup);
+  return o.learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
+}
+
+/**
+ * The exits' loss weights in epoch `epoch` (1-based): every exit but the last ramps linearly from
+ * 1/rampEpochs of its weight to all of it over the first rampEpochs (SDN, Kaya et al. 2019, ramps
+ * its early-exit weights the same way), so the shared blocks first learn what the last exit needs.
+ */
+export function exitWeightsAt(weights: number[], rampEpochs: number, epoch: number): number[] {
+  if (rampEpochs <= 0) return weights;
+  const share = Math.min(1, epoch / rampEpochs);
+  return weights.map((w, k) => (k < weights.length - 1 ? w * share : w));
+}
+
+/**
+ * The batch size when none is given: 128 (the paper's) where the train split has enough clips for
+ * 50 steps an epoch, else the largest of 64 and 32 that gets closest: on small data a binary
+ * network needs optimizer steps more than it needs big batches (3,646 clips: 29 steps of 128, 57 of 64).
+ */
+export function defaultBatchSize(trainClips: number): number {
+  for (const size of [128, 64]) if (trainClips / size >= 50) return size;
+  return 32;
+}
+
+/** Negative or non-finite warmups, ramps and weights: one line each. */
+export function checkRecipe(o: ScheduleOptions & { exitRampEpochs: number; distill: number; distillTemperature: number }): void {
+  if (!(o.warmupEpochs >= 0 && Number.isFinite(o.warmupEpochs))) throw new BeeError(`warmup must be >= 0 epochs, got ${o.warmupEpochs}`, { hint: 'e.g. --warmup-epochs 2' });
+  if (!(o.exitRampEpochs >= 0 && Number.isFinite(o.exitRampEpochs))) throw new BeeError(`exit-weight ramp must be >= 0 epochs, got ${o.exitRampEpochs}`);
+  if (!(o.distill >= 0 && Number.isFinite(o.distill))) throw new BeeError(`distillation weight must be >= 0, got ${o.distill}`, { hint: 'e.g. --distill 1' });
+  if (!(o.distillTemperature > 0 && Number.isFinite(o.distillTemperature))) throw new BeeError(`distillation temperature must be > 0, got ${o.distillTemperature}`, { hint: 'e.g. --distill-temperature 3' });
+}

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+import { distillationLoss } from './distill.js';
+
+export interface DistillOptions {
+  weight: number;
+  temperature: number;
+  /** a model whose last exit teaches every exit; without one, the network's own last exit teaches the others */
+  teacher?: tf.LayersModel;
+}
+
+/**
+ * One optimization step on a batch: forward in training mode, the loss
+ *   sum over exits k of w_k * (cross-entropy_k + distill * T^2 * KL(teacher || exit k)),
+ * Adam, the weight clip. Self-distillation (no teacher model) teaches exits 1..K-1 with exit K's
+ * softened output, which gets no gradient from it. Returns [loss, cross-entropy of exit 1-K,
+ * correct at exit 1-K], read back in one transfer.
+ */
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, classes: number, distill?: DistillOptions): (x: tf.Tensor, labels: Int32Array, exitWeights: number[]) => Float32Array {
+  const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const constrained = model.trainableWeights.filter((w) => w.constraint != null);
+  return (x, labels, exitWeights) =>
+    tf.tidy(() => {
+      const yIndex = tf.tensor1d(labels, 'int32');
+      const y = tf.oneHot(yIndex, classes);
+      const external = distill?.teacher ? (distill.teacher.apply(x, { training: false }) as tf.Tensor[]).at(-1)! : undefined;
+      let parts: tf.Tensor[] = [];
+      const cost = optimizer.minimize(
+        () => {
+          const outs = model.apply(x, { training: true }) as tf.Tensor[];
+          const losses = outs.map((o) => tf.losses.softmaxCrossEntropy(y, o));
+          const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), yIndex), 'float32')));
+          parts = [...losses, ...correct].map((t) => tf.keep(t));
+          const teacher = external ?? outs.at(-1)!;
+          const terms = losses.map((l, k) => {
+            const taught = distill && (external || k < outs.length - 1);
+            return tf.mul(taught ? tf.add(l, tf.mul(distillationLoss(teacher, outs[k], distill.temperature), distill.weight)) : l, exitWeights[k]);
+          });
+          return tf.addN(terms) as tf.Scalar;
+        },
+        true,
+        varList,
+      )!;
+      for (const w of constrained) (w.read() as tf.Variable).assign(w.constraint.apply(w.read()));
+      const stats = tf.stack([cost, ...parts]).dataSync() as Float32Array;
+      tf.dispose(parts);
+      return stats;
+    });
+}
