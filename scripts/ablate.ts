@@ -30,6 +30,8 @@ const VARIANTS: Variant[] = [
   { name: 'exit-ramp', what: '+ early-exit loss weights ramped up over 5 epochs', flags: ['--exit-ramp', '5'] },
   { name: 'scaled-kernels', what: '+ per-channel kernel scales (XNOR-Net)', flags: ['--scaled-kernels'] },
   { name: 'sign-shift', what: '+ learnable sign thresholds (RSign)', flags: ['--sign-shift'] },
+  { name: 'early-weights', what: '+ early exits weighted 2, 2, 1, 1', flags: ['--exit-weights', '2,2,1,1'] },
+  { name: 'grid-6x2', what: '+ a 6x2 grid in the pooled head (finer in time)', flags: ['--exit-grid', '6x2'] },
   {
     name: 'paper-recipe',
     what: "bee 0.1's recipe: all of the above off",

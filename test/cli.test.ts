@@ -75,6 +75,13 @@ test('bee train: bad input gives one-line errors before any work', () => {
   assertOneLineError(bee('train', '--data', dir, '--epochs', '0'), 1, /expected a whole number >= 1/);
   assertOneLineError(bee('train', '--out', path.join(dir, 'none'), '--resume'), 1, /none: no checkpoint to resume from \(run without --resume to start training\)/);
   assertOneLineError(bee('train', '--data', path.join(dir, 'missing')), 1, /missing: no such dataset directory/);
+  assertOneLineError(bee('train', '--data', dir, '--lr', '1e400'), 1, /expected a finite number > 0/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1e400,1,1,1'), 1, /expected 4 comma-separated numbers/);
+  assertOneLineError(bee('train', '--data', dir, '--bn-momentum', '1'), 1, /expected a number in \[0, 1\)/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-head', 'paper', '--exit-grid', '2x2'), 1, /--exit-grid shapes the pooled exit head/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-grid', '4'), 1, /expected ROWSxCOLUMNS/);
+  assertOneLineError(bee('train', '--data', dir, '--precision', 'float', '--sign-shift'), 1, /act on binary kernels and signs/);
+  assertOneLineError(bee('train', '--data', dir, '--teacher', dir, '--distill', '0'), 1, /a teacher teaches through the distillation term/);
 });
 
 test('bee data info --json on a small dataset', () => {

@@ -9,6 +9,6 @@ export const wholeNumber = (min: number, max = Infinity) => (value: string) => {
 
 export const positiveNumber = (value: string) => {
   const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('expected a number > 0');
+  if (!(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError('expected a finite number > 0');
   return n;
 };

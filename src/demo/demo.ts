@@ -34,8 +34,7 @@ export interface DemoOptions {
 
 export const DEFAULT_DEMO: Omit<DemoOptions, 'out'> = {
   synth: { seed: 1, speakers: 40, takes: 2 },
-  // Binary networks learn slowly: 60 epochs of 21 steps (about 4.5 minutes on 2 cores) reach
-  // about 70% at exit 4 and 40% at exit 3, enough for the exits' trade-off to show.
+  // Binary networks learn slowly: 60 epochs of 21 steps (README: measured figures).
   epochs: 60,
   width: 0.5,
   batchSize: 32,

@@ -50,7 +50,7 @@ interface Block {
   /** row-major [height][width][inWords], and column-major (for the (3x1) conv) */
   input: number;
   inputT: number;
-  /** the first block's ±1 kernels, or a binary conv's mismatch table */
+  /** the first block's float kernels, or a binary conv's mismatch table */
   conv1x3: number;
   conv3x1: number;
   sign1x3: SignLayer;
@@ -64,8 +64,12 @@ interface Block {
   outputT: number;
   /** per channel, the smallest then the largest pooled mismatch count of the (1x1) conv (u16) */
   stats: number;
-  /** the pooled exit head's grid: per cell and channel, the sum of the pooled counts (u32) */
-  grid: { cells: number; count: number; columns: number; rows: number; cellColumns: number; sizes: Float64Array } | null;
+  /**
+   * The pooled exit head's grid: `cells` holds per cell and channel the sum of the pooled counts
+   * (u32); `rows` and `cellColumns` the cell row of each pooled row and the cell column of each
+   * pooled column (i32, filled from rowCells and columnCells); sizes: positions per cell.
+   */
+  grid: { cells: number; count: number; columns: number; rows: number; cellColumns: number; rowCells: Int32Array; columnCells: Int32Array; sizes: Float64Array; positions: number } | null;
   exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array };
 }
 
@@ -136,13 +140,10 @@ export class PackedEngine {
       const sizes = new Float64Array(count);
       const [rowCells, columnCells] = [cellOf(h, gridRows), cellOf(w, gridColumns)];
       for (const r of rowCells) for (const c of columnCells) sizes[r * gridColumns + c]++;
-      return { cells: take(count * padded * 4), count, columns: gridColumns, rows: take(h * 4), cellColumns: take(w * 4), sizes, rowCells, columnCells };
+      return { cells: take(count * padded * 4), count, columns: gridColumns, rows: take(h * 4), cellColumns: take(w * 4), rowCells, columnCells, sizes, positions: h * w };
     };
-    const grids: ReturnType<typeof cellGrid>[] = [];
     this.blocks = filters.map((f, i) => {
       const padded = words(f) * 32;
-      const grid = cellGrid(padded);
-      grids.push(grid);
       const inWords = i === 0 ? 1 : words(filters[i - 1]);
       const conv = () => (i === 0 ? take(padded * 3 * 4) : table(3 * inWords, padded));
       const sign = (limitSets: number) => ({ thresholds: take(limitSets * padded * (i === 0 ? 4 : 2)), flips: take(padded * (i === 0 ? 4 : 2)) });
@@ -165,7 +166,7 @@ export class PackedEngine {
         output: take((height >> 1) * (width >> 1) * words(f) * 4),
         outputT: take((height >> 1) * (width >> 1) * words(f) * 4),
         stats: take(2 * padded * 2),
-        grid: grid && { cells: grid.cells, count: grid.count, columns: grid.columns, rows: grid.rows, cellColumns: grid.cellColumns, sizes: grid.sizes },
+        grid: cellGrid(padded),
         exit: {
           scale: tensor(`block${i + 1}.bn.scale`),
           shift: tensor(`block${i + 1}.bn.shift`),
@@ -194,11 +195,11 @@ export class PackedEngine {
     this.blocks.forEach((block, i) => {
       const b = i + 1;
       for (const key of ['input', 'inputT', 'conv1x3', 'conv3x1', 'concat', 'conv1x1', 'output', 'outputT', 'stats'] as const) block[key] += base;
-      const grid = grids[i];
-      if (block.grid && grid) {
-        for (const key of ['cells', 'rows', 'cellColumns'] as const) block.grid[key] += base;
-        new Int32Array(buffer, block.grid.rows, grid.rowCells.length).set(grid.rowCells);
-        new Int32Array(buffer, block.grid.cellColumns, grid.columnCells.length).set(grid.columnCells);
+      const { grid } = block;
+      if (grid) {
+        for (const key of ['cells', 'rows', 'cellColumns'] as const) grid[key] += base;
+        new Int32Array(buffer, grid.rows, grid.rowCells.length).set(grid.rowCells);
+        new Int32Array(buffer, grid.cellColumns, grid.columnCells.length).set(grid.columnCells);
       }
       for (const s of [block.sign1x3, block.sign3x1, block.signOut]) {
         s.thresholds += base;
@@ -319,7 +320,6 @@ export class PackedEngine {
     if (grid) {
       const padded = w * 32;
       const cellsAt = grid.cells >> 2;
-      const positions = grid.sizes.reduce((a, b) => a + b, 0);
       for (let c = 0; c < filters; c++) {
         let total = 0;
         for (let cell = 0; cell < grid.count; cell++) {
@@ -327,7 +327,7 @@ export class PackedEngine {
           total += sum;
           features[(2 + cell) * filters + c] = (n - (2 * sum) / grid.sizes[cell]) * scale[c] + shift[c];
         }
-        features[filters + c] = (n - (2 * total) / positions) * scale[c] + shift[c];
+        features[filters + c] = (n - (2 * total) / grid.positions) * scale[c] + shift[c];
       }
     }
     logits.set(bias);

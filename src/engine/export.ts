@@ -71,7 +71,9 @@ function setSign(fold: SignFold, c: number, bottom: boolean, at: number | null, 
 /**
  * BatchNorm + sign of an integer input (a ±1 dot product in [-n, n]) as an int16 threshold and a
  * flip. Found by running TensorFlow's own BatchNorm on every integer in range, so the engine's
- * bits are TensorFlow's, rounding and ties included. Float32 BatchNorm is monotonic in x (each
+ * bits are TensorFlow's, rounding and ties included. (With a kernel scale, TensorFlow sums
+ * ±alpha in float32, which may round k * alpha differently from the fold's fround(alpha * k):
+ * then a dot product exactly at a threshold may differ, by float32 ulps.) Float32 BatchNorm is monotonic in x (each
  * step is a correctly rounded monotonic operation), so one threshold per channel says it all.
  */
 function foldIntegerSign(name: string, signOf: SignInput, channels: number, n: number): SignFold {
@@ -109,9 +111,10 @@ function keyFloat(key: number): number {
  * BatchNorm + sign of the first block's real-valued convolutions as a float32 threshold and a
  * flip: for each channel, a bisection over the float32s in [-LIMIT, LIMIT] with TensorFlow's own
  * BatchNorm finds the first float whose sign differs from the bottom's. |x| stays far below LIMIT:
- * three log-mel values of magnitude at most ~30 times weights clipped to [-1, 1] (real weights
- * of the first block are not clipped, but stay small: a threshold past LIMIT would mean a constant
- * bit, which the bisection finds too).
+ * three log-mel values of magnitude at most ~30 times weights of magnitude ~1 (clipped to [-1, 1]
+ * where binary; real first-block weights are not clipped, but trained they stay within a few
+ * units). Exact for TensorFlow's BatchNorm; the convolution's sum of three products may round
+ * differently in the engine than in TensorFlow, by float32 ulps.
  */
 function foldFloatSign(signOf: SignInput, channels: number): SignFold {
   const LIMIT = 1e4;

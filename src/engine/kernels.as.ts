@@ -122,9 +122,9 @@ function realSign(before: v128, centre: v128, after: v128, w: usize, threshold: 
 
 /**
  * The first block's (1x3) (along = 0: taps along the width) or (3x1) (along = 1: along the height)
- * convolution, 'same' zero padding, of the one-channel real-valued input with ±1 kernels, then
- * BatchNorm + sign as a float threshold. Four channels to a group: weights [group][tap] f32x4 of
- * ±1, thresholds and flips (all-ones for a flip) one f32x4 per group; groups a multiple of 8.
+ * convolution, 'same' zero padding, of the one-channel real-valued input with float kernels (±1,
+ * scaled ±1 or real weights), then BatchNorm + sign as a float threshold. Four channels to a
+ * group: weights [group][tap] f32x4, thresholds and flips (all-ones for a flip) one f32x4 per group; groups a multiple of 8.
  */
 export function realConvSign(
   x: usize, height: i32, width: i32, along: i32, weights: usize, groups: i32,

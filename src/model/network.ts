@@ -33,7 +33,7 @@ export interface NetworkConfig {
 
 export const PAPER_FILTERS = [32, 64, 128, 256];
 
-type NetworkOptions = Pick<NetworkConfig, 'exitHead' | 'bnMomentum' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
+export type NetworkOptions = Pick<NetworkConfig, 'exitHead' | 'bnMomentum' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
 
 /** What a saved config without a field meant: the network as bee 0.1 first built it (the paper's). */
 export const LEGACY_NETWORK: NetworkOptions = { exitHead: { type: 'paper' }, bnMomentum: 0.99, realFirstBlock: false, scaledKernels: false, signShift: false };
@@ -44,22 +44,29 @@ export const DEFAULT_NETWORK: NetworkOptions = { exitHead: { type: 'pooled', gri
 export function networkConfig(args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & Partial<NetworkOptions>): NetworkConfig {
   const width = args.width ?? 1;
   if (!(width > 0 && width <= 8)) throw new BeeError(`width multiplier must be in (0, 8], got ${width}`, { hint: 'try --width 0.25 for a quick model' });
+  const precision = args.precision ?? 'binary';
+  const binary = precision === 'binary';
   const config: NetworkConfig = {
     inputShape: args.inputShape,
     classes: args.classes,
-    precision: args.precision ?? 'binary',
+    precision,
     filters: PAPER_FILTERS.map((f) => Math.max(1, Math.round(f * width))),
     seed: args.seed ?? 0,
     exitHead: args.exitHead ?? DEFAULT_NETWORK.exitHead,
     bnMomentum: args.bnMomentum ?? DEFAULT_NETWORK.bnMomentum,
-    realFirstBlock: args.realFirstBlock ?? DEFAULT_NETWORK.realFirstBlock,
-    scaledKernels: args.scaledKernels ?? DEFAULT_NETWORK.scaledKernels,
-    signShift: args.signShift ?? DEFAULT_NETWORK.signShift,
+    // What a float network is, whatever was asked: real everywhere, nothing to scale or shift before a sign.
+    realFirstBlock: binary ? (args.realFirstBlock ?? DEFAULT_NETWORK.realFirstBlock) : true,
+    scaledKernels: binary && (args.scaledKernels ?? DEFAULT_NETWORK.scaledKernels),
+    signShift: binary && (args.signShift ?? DEFAULT_NETWORK.signShift),
   };
   if (!(config.bnMomentum >= 0 && config.bnMomentum < 1)) throw new BeeError(`BatchNorm momentum must be in [0, 1), got ${config.bnMomentum}`, { hint: 'e.g. --bn-momentum 0.9' });
   if (config.exitHead.type === 'pooled') {
     const [rows, cols] = config.exitHead.grid;
-    if (![rows, cols].every((n) => Number.isInteger(n) && n >= 1 && n <= 8)) throw new BeeError(`exit grid must be two whole numbers in 1..8, got ${rows}x${cols}`, { hint: 'e.g. --exit-grid 4x2' });
+    // The last block sees the input halved once per block.
+    const [height, width] = [config.inputShape[0] >> config.filters.length, config.inputShape[1] >> config.filters.length];
+    if (![rows, cols].every((n) => Number.isInteger(n) && n >= 1) || rows > height || cols > width) {
+      throw new BeeError(`exit grid ${rows}x${cols} does not fit the last block's ${height} x ${width} positions`, { hint: `e.g. --exit-grid 4x2; at most ${height}x${width}` });
+    }
   }
   return config;
 }

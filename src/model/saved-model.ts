@@ -28,7 +28,9 @@ export interface ModelMeta {
   versions: Record<string, string>;
 }
 
-export const MODEL_FORMAT_VERSION = 1;
+/** 2: network configs with the exit head and the binary options (bee 0.2); 1 is read as the paper's network. */
+export const MODEL_FORMAT_VERSION = 2;
+const READABLE_MODEL_VERSIONS = [1, 2];
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const META_FILE = 'bee.json';
@@ -92,8 +94,8 @@ export function readModelMeta(dir: string): ModelMeta {
     throw new BeeError(`cannot read bee's metadata: ${(err as Error).message.split('\n')[0]}`, { file, hint: 'is this a model written by bee train?' });
   }
   if (meta.format !== 'bee-model') throw new BeeError('not a bee model', { file, hint: 'pass --model with a directory written by bee train' });
-  if (meta.formatVersion !== MODEL_FORMAT_VERSION) {
-    throw new BeeError(`model format ${meta.formatVersion}, this bee reads ${MODEL_FORMAT_VERSION}`, {
+  if (!READABLE_MODEL_VERSIONS.includes(meta.formatVersion)) {
+    throw new BeeError(`model format ${meta.formatVersion}, this bee reads ${READABLE_MODEL_VERSIONS.join(' and ')}`, {
       file,
       hint: `written by bee ${meta.beeVersion}; retrain it, or use that version`,
     });

@@ -2,8 +2,8 @@ import { BeeError } from '../errors.js';
 
 /**
  * The training recipe: how the learning rate and the exits' loss weights move over a run, and the
- * defaults that depend on the data. Pure functions of the step or epoch, so a resumed run follows
- * the same curve as a straight one.
+ * defaults that depend on the data. Pure functions of the step or epoch, so a run stopped and
+ * resumed follows the same curve as a straight one.
  */
 
 export type Schedule = 'constant' | 'cosine';
@@ -11,14 +11,15 @@ export type Schedule = 'constant' | 'cosine';
 export interface ScheduleOptions {
   schedule: Schedule;
   learningRate: number;
-  /** epochs of linear warmup from learningRate / steps to learningRate (0: none; a run shorter than that warms up all along) */
+  /** epochs of linear warmup up to learningRate (0: none; a run shorter than that warms up all along) */
   warmupEpochs: number;
 }
 
 /**
  * The learning rate of step `step` (0-based) of `totalSteps`: a linear warmup over the first
- * warmupEpochs, then constant, or a cosine decay to 0 at the last step (Loshchilov & Hutter,
- * SGDR; the usual recipe for binary networks, e.g. Bi-Real Net, ReActNet, which decay to 0).
+ * warmupEpochs (from learningRate / (warmup steps + 1)), then constant, or a cosine decay that
+ * would reach 0 at step totalSteps (Loshchilov & Hutter, SGDR; the usual recipe for binary
+ * networks, e.g. Bi-Real Net and ReActNet decay to 0).
  */
 export function learningRateAt(o: ScheduleOptions, step: number, stepsPerEpoch: number, totalSteps: number): number {
   const warmup = Math.min(Math.round(o.warmupEpochs * stepsPerEpoch), totalSteps - 1);
@@ -26,6 +27,18 @@ export function learningRateAt(o: ScheduleOptions, step: number, stepsPerEpoch: 
   if (o.schedule === 'constant') return o.learningRate;
   const progress = (step - warmup) / Math.max(1, totalSteps - warmup);
   return o.learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
+}
+
+/**
+ * The learning rate of step `step` of a run whose schedule spans its first scheduleEpochs (the
+ * --epochs it started with). Resumed past them (`--resume --epochs N` with a larger N), the added
+ * epochs get a cycle of their own without warmup, as SGDR's warm restarts do, rather than a
+ * schedule stretched under the epochs already trained.
+ */
+export function runLearningRate(o: ScheduleOptions & { epochs: number; scheduleEpochs: number }, step: number, stepsPerEpoch: number): number {
+  const scheduled = o.scheduleEpochs * stepsPerEpoch;
+  if (step < scheduled) return learningRateAt(o, step, stepsPerEpoch, scheduled);
+  return learningRateAt({ ...o, warmupEpochs: 0 }, step - scheduled, stepsPerEpoch, (o.epochs - o.scheduleEpochs) * stepsPerEpoch);
 }
 
 /**
@@ -49,10 +62,11 @@ export function defaultBatchSize(trainClips: number): number {
   return 32;
 }
 
-/** Negative or non-finite warmups, ramps and weights: one line each. */
-export function checkRecipe(o: ScheduleOptions & { exitRampEpochs: number; distill: number; distillTemperature: number }): void {
+/** Negative or non-finite warmups, ramps and weights, a teacher without distillation: one line each. */
+export function checkRecipe(o: ScheduleOptions & { exitRampEpochs: number; distill: number; distillTemperature: number; teacher?: string }): void {
   if (!(o.warmupEpochs >= 0 && Number.isFinite(o.warmupEpochs))) throw new BeeError(`warmup must be >= 0 epochs, got ${o.warmupEpochs}`, { hint: 'e.g. --warmup-epochs 2' });
   if (!(o.exitRampEpochs >= 0 && Number.isFinite(o.exitRampEpochs))) throw new BeeError(`exit-weight ramp must be >= 0 epochs, got ${o.exitRampEpochs}`);
   if (!(o.distill >= 0 && Number.isFinite(o.distill))) throw new BeeError(`distillation weight must be >= 0, got ${o.distill}`, { hint: 'e.g. --distill 1' });
   if (!(o.distillTemperature > 0 && Number.isFinite(o.distillTemperature))) throw new BeeError(`distillation temperature must be > 0, got ${o.distillTemperature}`, { hint: 'e.g. --distill-temperature 3' });
+  if (o.teacher && !(o.distill > 0)) throw new BeeError('a teacher teaches through the distillation term, which is off', { hint: 'pass --distill 1 (or more) with --teacher' });
 }

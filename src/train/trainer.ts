@@ -6,7 +6,7 @@ import { type Dataset } from '../data/dataset.js';
 import { splitExamples } from '../data/examples.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
-import { buildNetwork, DEFAULT_NETWORK, LEGACY_NETWORK, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
+import { buildNetwork, DEFAULT_NETWORK, LEGACY_NETWORK, networkConfig, type NetworkConfig, type NetworkOptions, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
@@ -14,7 +14,7 @@ import { AugmentFeeder } from './augment-feeder.js';
 import { type AugmentOptions } from './augment.js';
 import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
-import { checkRecipe, exitWeightsAt, learningRateAt, type Schedule } from './recipe.js';
+import { checkRecipe, defaultBatchSize, exitWeightsAt, runLearningRate, type Schedule } from './recipe.js';
 import { rngFor, shuffle } from './rng.js';
 import { trainStep } from './train-step.js';
 
@@ -34,6 +34,8 @@ export interface RunOptions {
   // Absent from runs saved before they existed; LEGACY_RUN says what those runs did.
   schedule: Schedule;
   warmupEpochs: number;
+  /** the epochs the learning-rate schedule spans: the run's --epochs when it started */
+  scheduleEpochs: number;
   /** epochs over which the early exits' loss weights ramp up to --exit-weights (0: from the start) */
   exitRampEpochs: number;
   /** weight of the distillation term (0: none); the teacher is `teacher`'s last exit, else this network's own last exit */
@@ -42,7 +44,7 @@ export interface RunOptions {
   /** a saved bee model (directory) whose last exit teaches every exit */
   teacher?: string;
   /** the network's parts beyond precision and width */
-  network: Pick<NetworkConfig, 'exitHead' | 'bnMomentum' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
+  network: NetworkOptions;
   /** which checkpoint is `best`: the highest mean of the exits' validation accuracies, or the last exit's */
   selection: 'mean-exit' | 'last-exit';
 }
@@ -97,8 +99,11 @@ export interface TrainCallbacks {
   shouldStop?(): boolean;
 }
 
-/** A run's options as given: the recipe's fields default to DEFAULT_RECIPE. */
-export type RunInput = Omit<RunOptions, keyof typeof DEFAULT_RECIPE> & Partial<typeof DEFAULT_RECIPE>;
+/** A run's options as given: the recipe's fields default to DEFAULT_RECIPE, the schedule spans the run's epochs. */
+export type RunInput = Omit<RunOptions, keyof typeof DEFAULT_RECIPE | 'scheduleEpochs' | 'batchSize'> & Partial<typeof DEFAULT_RECIPE> & {
+  /** auto: defaultBatchSize of the train split */
+  batchSize: number | 'auto';
+};
 
 export interface TrainInput {
   dataset: Dataset;
@@ -140,8 +145,8 @@ function usableNoise(files: string[], callbacks: TrainCallbacks): string[] {
 function checkOptions(o: RunOptions): void {
   if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new BeeError(`epochs must be a whole number >= 1, got ${o.epochs}`);
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new BeeError(`batch size must be a whole number >= 1, got ${o.batchSize}`);
-  if (!(o.learningRate > 0)) throw new BeeError(`learning rate must be > 0, got ${o.learningRate}`);
-  if (o.exitWeights.length !== 4 || o.exitWeights.some((w) => !(w >= 0)) || o.exitWeights.every((w) => w === 0)) {
+  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new BeeError(`learning rate must be a finite number > 0, got ${o.learningRate}`);
+  if (o.exitWeights.length !== 4 || o.exitWeights.some((w) => !(w >= 0 && Number.isFinite(w))) || o.exitWeights.every((w) => w === 0)) {
     throw new BeeError(`exit weights must be 4 numbers >= 0, not all 0, got ${o.exitWeights.join(',')}`, { hint: 'e.g. --exit-weights 1,1,1,1' });
   }
   checkRecipe(o);
@@ -173,10 +178,11 @@ async function loadTeacher(dir: string, labels: string[], features: FeatureTable
  */
 export async function train(input: TrainInput): Promise<TrainResult> {
   const { dataset, table, out, callbacks = {} } = input;
-  const given: RunOptions = { ...DEFAULT_RECIPE, ...input.options };
-  checkOptions(given);
   const labels = dataset.classes;
   const train = splitExamples(table, labels, 'train');
+  const { batchSize } = input.options;
+  const given: RunOptions = { ...DEFAULT_RECIPE, ...input.options, batchSize: batchSize === 'auto' ? defaultBatchSize(train.rows.length) : batchSize, scheduleEpochs: input.options.epochs };
+  checkOptions(given);
   const validation = splitExamples(table, labels, 'validation');
   if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
   if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
@@ -192,7 +198,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     if (JSON.stringify(loaded.meta.data) !== JSON.stringify(dataOf(dataset)) || loaded.meta.labels.join('\n') !== labels.join('\n')) {
       throw new BeeError('the run was trained on other data, classes or splits', { file: out, hint: 'resume without --data (or with the same data and split flags)' });
     }
-    options = { ...LEGACY_RUN, ...loaded.state.options, epochs: input.options.epochs };
+    const saved = loaded.state.options;
+    options = { ...LEGACY_RUN, ...saved, scheduleEpochs: saved.scheduleEpochs ?? saved.epochs, epochs: input.options.epochs };
     state = loaded.state;
     model = loaded.model;
     network = loaded.meta.network;
@@ -209,22 +216,24 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     optimizer = optimizerFor(options);
     state = { epoch: 0, options, history: [], best: null, optimizer: [] };
   }
+  let teacher: tf.LayersModel | undefined;
   try {
     fs.mkdirSync(out, { recursive: true });
+    if (options.teacher) teacher = await loadTeacher(options.teacher, labels, table.params);
   } catch (err) {
-    throw new BeeError(`cannot create the output directory: ${(err as NodeJS.ErrnoException).code}`, { file: out, hint: 'pick a writable --out' });
+    optimizer.dispose();
+    model.dispose();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code ? new BeeError(`cannot create the output directory: ${code}`, { file: out, hint: 'pick a writable --out' }) : err;
   }
-
 
   const featureSize = table.frames * table.melBins;
   const shape = [table.frames, table.melBins, 1];
   // The whole table lives in one tensor; a batch is a gather on the backend, no copy in JS.
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, featureSize]);
   const exits = model.outputs.length;
-  const teacher = options.teacher ? await loadTeacher(options.teacher, labels, table.params) : undefined;
   const step = trainStep(model, optimizer, labels.length, options.distill > 0 ? { weight: options.distill, temperature: options.distillTemperature, teacher } : undefined);
   const stepsPerEpoch = Math.ceil(train.rows.length / options.batchSize);
-  const totalSteps = stepsPerEpoch * options.epochs;
   let feeder: AugmentFeeder | undefined;
 
   const meta = (epoch: number): ModelMeta => ({
@@ -260,7 +269,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       const correct = new Array<number>(exits).fill(0);
       const exitWeights = exitWeightsAt(options.exitWeights, options.exitRampEpochs, epoch);
       for (let s = 0; s < steps; s++) {
-        setLearningRate(optimizer, learningRateAt(options, (epoch - 1) * stepsPerEpoch + s, stepsPerEpoch, totalSteps));
+        setLearningRate(optimizer, runLearningRate(options, (epoch - 1) * stepsPerEpoch + s, stepsPerEpoch));
         const batch = batches[s];
         const batchLabels = Int32Array.from(batch, (i) => train.labels[i]);
         const x = feeder

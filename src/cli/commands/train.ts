@@ -9,16 +9,15 @@ import { PAPER_FEATURES } from '../../features/params.js';
 import { readModelMeta } from '../../model/saved-model.js';
 import { DEFAULT_NETWORK, type ExitHead } from '../../model/network.js';
 import { DEFAULT_AUGMENT } from '../../train/augment.js';
-import { defaultBatchSize, type Schedule } from '../../train/recipe.js';
+import { checkRecipe, type Schedule } from '../../train/recipe.js';
 import { DEFAULT_RECIPE, train, type EpochRecord } from '../../train/trainer.js';
-import { splitExamples } from '../../data/examples.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
 import { positiveNumber, wholeNumber } from '../parsers.js';
 
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
-  epochs: number;
+  epochs?: number;
   batchSize: number | 'auto';
   lr: number;
   schedule: Schedule;
@@ -28,7 +27,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   distillTemperature: number;
   teacher?: string;
   exitHead: ExitHead['type'];
-  exitGrid: [number, number];
+  exitGrid?: [number, number];
   bnMomentum: number;
   firstBlock: 'real' | 'binary';
   scaledKernels?: boolean;
@@ -49,8 +48,14 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
 
 const weightList = (value: string) => {
   const w = value.split(',').map(Number);
-  if (w.length !== 4 || w.some((x) => !(x >= 0))) throw new InvalidArgumentError('expected 4 comma-separated numbers >= 0, e.g. 1,1,1,1');
+  if (w.length !== 4 || w.some((x) => !(x >= 0 && Number.isFinite(x)))) throw new InvalidArgumentError('expected 4 comma-separated numbers >= 0, e.g. 1,1,1,1');
   return w;
+};
+
+const momentum = (value: string) => {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1), e.g. 0.9');
+  return n;
 };
 
 const nonNegative = (value: string) => {
@@ -64,6 +69,15 @@ const grid = (value: string): [number, number] => {
   if (!m) throw new InvalidArgumentError('expected ROWSxCOLUMNS, e.g. 4x2');
   return [Number(m[1]), Number(m[2])];
 };
+
+const DEFAULT_GRID: [number, number] = DEFAULT_NETWORK.exitHead.type === 'pooled' ? DEFAULT_NETWORK.exitHead.grid : [4, 2];
+
+/** Flags that mean nothing together: one line rather than a silently ignored flag. */
+function checkCombinations(flags: TrainFlags): void {
+  if (flags.exitGrid && flags.exitHead !== 'pooled') throw new BeeError('--exit-grid shapes the pooled exit head', { hint: 'drop it, or pass --exit-head pooled' });
+  if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift)) throw new BeeError('--scaled-kernels and --sign-shift act on binary kernels and signs', { hint: 'drop them with --precision float' });
+  checkRecipe({ schedule: flags.schedule, learningRate: flags.lr, warmupEpochs: flags.warmupEpochs, exitRampEpochs: flags.exitRamp, distill: flags.distill, distillTemperature: flags.distillTemperature, teacher: flags.teacher });
+}
 
 const batchSize = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
 
@@ -80,7 +94,7 @@ export const trainCommand = addDatasetOptions(
   new Command('train').description('train a binary early-exit network on every exit at once'),
   false,
 )
-  .option('--epochs <n>', 'epochs to train (with --resume: the new total)', wholeNumber(1), 50)
+  .option('--epochs <n>', 'epochs to train (default 50; with --resume: the new total, default the run\'s own)', wholeNumber(1))
   .option('--batch-size <n>', 'examples per step; auto: 128, or 64 or 32 where the train split has too few clips for 50 steps an epoch', batchSize, 'auto')
   .option('--lr <rate>', 'peak Adam learning rate', positiveNumber, DEFAULT_RECIPE.learningRate)
   .addOption(new Option('--schedule <s>', 'learning rate after warmup: cosine decay to 0, or constant').choices(['cosine', 'constant']).default(DEFAULT_RECIPE.schedule))
@@ -91,8 +105,8 @@ export const trainCommand = addDatasetOptions(
   .option('--distill-temperature <t>', 'softmax temperature of distillation', positiveNumber, DEFAULT_RECIPE.distillTemperature)
   .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit')
   .addOption(new Option('--exit-head <head>', 'paper: global max-pool -> dense; pooled: max, mean and a grid of means -> dense').choices(['paper', 'pooled']).default(DEFAULT_NETWORK.exitHead.type))
-  .option('--exit-grid <RxC>', "the pooled head's grid: cells along time x frequency", grid, [4, 2] as [number, number])
-  .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", nonNegative, DEFAULT_NETWORK.bnMomentum)
+  .option('--exit-grid <RxC>', `the pooled head's grid: cells along time x frequency (default ${DEFAULT_GRID.join('x')})`, grid)
+  .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
   .addOption(new Option('--first-block <w>', "binary networks: the first block's two convolutions keep real weights, or are binary too").choices(['real', 'binary']).default(DEFAULT_NETWORK.realFirstBlock ? 'real' : 'binary'))
   .option('--scaled-kernels', 'binary networks: a scale per output channel of every binary kernel (XNOR-Net)')
   .option('--sign-shift', 'binary networks: a learnable threshold per channel before every sign (RSign)')
@@ -112,22 +126,29 @@ Examples:
   $ bee train --data data/speech_commands_v0.02 --epochs 50
   $ bee train --data ../shared/data/speech-commands-v0.02-test --split-salt bee \\
       --noise-dir ../shared/data/speech-commands-background-noise --out runs/sc
-  $ bee train --out runs/sc --resume --epochs 60
+  $ bee train --out runs/sc --resume                # after Ctrl-C: the same run, to its end
+  $ bee train --out runs/sc --resume --epochs 60     # 10 more epochs, a cosine cycle of their own
   $ bee train --data DIR --width 0.25 --epochs 3 --no-augment --out runs/quick
   $ bee train --data DIR --precision float --out runs/float && bee train --data DIR --teacher runs/float
-  $ bee train --data DIR --exit-head paper --first-block binary --bn-momentum 0.99 \
-      --schedule constant --lr 1e-3 --distill 0 --selection last-exit   # the paper's recipe`)
+  $ bee train --data DIR --exit-head paper --first-block binary --bn-momentum 0.99 --schedule constant \\
+      --warmup-epochs 0 --lr 1e-3 --distill 0 --no-spec-augment --batch-size 128 --selection last-exit  # the paper's recipe`)
   .action(async (flags: TrainFlags) => {
+    checkCombinations(flags);
     const backend = await initBackend();
     backendNotice(backend);
     let dataFlags = flags;
-    if (flags.resume && !flags.data) {
-      // Resume on the data the run was trained on.
+    let epochs = flags.epochs ?? 50;
+    if (flags.resume) {
       if (!fs.existsSync(path.join(flags.out, 'last'))) throw new BeeError('no checkpoint to resume from', { file: flags.out, hint: 'run without --resume to start training' });
       const meta = readModelMeta(path.join(flags.out, 'last'));
-      if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
-      const { root, split, classSet } = meta.data;
-      dataFlags = { ...flags, data: root, splitSalt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent, hashSplit: split.method === 'hash', classes: classSet };
+      // The run's own epochs, so that a resumed run ends where it was going to.
+      epochs = flags.epochs ?? (meta.training as { options?: { epochs?: number } } | undefined)?.options?.epochs ?? epochs;
+      if (!flags.data) {
+        // Resume on the data the run was trained on.
+        if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
+        const { root, split, classSet } = meta.data;
+        dataFlags = { ...flags, data: root, splitSalt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent, hashSplit: split.method === 'hash', classes: classSet };
+      }
     }
     const data = dataFlags.data;
     if (!data) throw new BeeError('no dataset', { hint: 'pass --data DIR' });
@@ -139,7 +160,6 @@ Examples:
     if (table.stats.notSaved) notice(`feature cache not saved (${table.stats.notSaved}); features will be computed again next time`);
     if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
 
-    const trainClips = splitExamples(table, dataset.classes, 'train').rows.length;
     const stopRequested = stopOnInterrupt('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     let epochBar: Progress | undefined;
     const result = await train({
@@ -150,8 +170,8 @@ Examples:
       options: {
         ...(flags.noiseDir ? { noiseFiles: findWavs(path.resolve(flags.noiseDir)) } : {}),
         ...(flags.teacher ? { teacher: path.resolve(flags.teacher) } : {}),
-        epochs: flags.epochs,
-        batchSize: flags.batchSize === 'auto' ? defaultBatchSize(trainClips) : flags.batchSize,
+        epochs,
+        batchSize: flags.batchSize,
         learningRate: flags.lr,
         schedule: flags.schedule,
         warmupEpochs: flags.warmupEpochs,
@@ -163,7 +183,7 @@ Examples:
         precision: flags.precision,
         width: flags.width,
         network: {
-          exitHead: flags.exitHead === 'pooled' ? { type: 'pooled', grid: flags.exitGrid } : { type: 'paper' },
+          exitHead: flags.exitHead === 'pooled' ? { type: 'pooled', grid: flags.exitGrid ?? DEFAULT_GRID } : { type: 'paper' },
           bnMomentum: flags.bnMomentum,
           realFirstBlock: flags.firstBlock === 'real',
           scaledKernels: flags.scaledKernels ?? false,
@@ -175,12 +195,12 @@ Examples:
       callbacks: {
         onStatus: notice,
         onEpochStart: (epoch, steps) => {
-          epochBar = progressBar(`epoch ${epoch}/${flags.epochs}`, steps, ' | loss {loss} | acc {acc} | {eps} ex/s', { loss: '-', acc: '-', eps: '-' });
+          epochBar = progressBar(`epoch ${epoch}/${epochs}`, steps, ' | loss {loss} | acc {acc} | {eps} ex/s', { loss: '-', acc: '-', eps: '-' });
         },
         onBatch: (b) => epochBar?.update(b.step, { loss: b.loss.toFixed(3), acc: accs(b.accuracy), eps: b.examplesPerSecond.toFixed(0) }),
         onEpochEnd: (record) => {
           epochBar?.stop();
-          process.stderr.write(`${epochLine(record, flags.epochs)}\n`);
+          process.stderr.write(`${epochLine(record, epochs)}\n`);
         },
         shouldStop: stopRequested,
       },
