@@ -134,7 +134,8 @@ test('bee export, then eval, predict and summary on the packed model: the same a
   assert.equal(ex.status, 0, ex.stderr);
   const exported = JSON.parse(ex.stdout);
   assert.equal(exported.bytes, fs.statSync(out).size);
-  assert.ok(exported.ratio > 10, `ratio ${exported.ratio}`);
+  // The pooled heads' float32 dense layers are most of the packed file (the paper's head: > 10x).
+  assert.ok(exported.ratio > 4, `ratio ${exported.ratio}`);
 
   const tfjs = JSON.parse(bee('eval', '--model', run, '--threshold', '0.6', '--json').stdout);
   const r = bee('eval', '--model', out, '--threshold', '0.6', '--json');

@@ -118,11 +118,13 @@ test('a saved and reloaded network gives identical outputs at every exit', async
   }
 });
 
-test('binary network: every conv kernel binary, activations are the STE sign', () => {
+test('binary network: every conv kernel binary but the first pair\'s (real by default), activations are the STE sign', () => {
   const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1 }));
   const convs = model.layers.filter((l) => l instanceof QuantConv2D) as QuantConv2D[];
   assert.equal(convs.length, 12);
-  assert.ok(convs.every((c) => c.binaryKernel));
+  assert.deepEqual(convs.filter((c) => !c.binaryKernel).map((c) => c.name).sort(), [layerName.conv13(1), layerName.conv31(1)]);
+  const allBinary = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1, realFirstBlock: false }));
+  assert.ok(allBinary.layers.filter((l) => l instanceof QuantConv2D).every((c) => (c as QuantConv2D).binaryKernel));
   assert.deepEqual(
     [1, 2, 3, 4].map((b) => (model.getLayer(layerName.conv11(b)) as QuantConv2D).filters),
     [32, 64, 128, 256],
