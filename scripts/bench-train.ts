@@ -17,7 +17,7 @@ async function run(): Promise<void> {
   const { initBackend } = await import('../src/backend/backend.js');
   const { buildNetwork, networkConfig } = await import('../src/model/network.js');
   const { trainStep } = await import('../src/train/train-step.js');
-  const { DEFAULT_RECIPE } = await import('../src/train/trainer.js');
+  const { DEFAULT_RECIPE } = await import('../src/train/recipe.js');
   const { values } = parseArgs({
     options: {
       precision: { type: 'string', default: 'binary' },

@@ -15,7 +15,7 @@ import { magnitudeAwareSign } from '../src/model/quantizers.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
 import { applyMasks, drawMasks } from '../src/train/augment.ts';
 import { distillationLoss } from '../src/train/distill.ts';
-import { defaultBatchSize, exitWeightsAt, learningRateAt } from '../src/train/recipe.ts';
+import { defaultBatchSize, exitWeightsAt, learningRateAt, runLearningRate } from '../src/train/recipe.ts';
 import { mulberry32 } from '../src/train/rng.ts';
 
 before(async () => {
@@ -112,6 +112,10 @@ test('recipe: warmup then cosine to 0, exit-weight ramp, batch size for small da
   close([learningRateAt(o, 0, 10, 50), learningRateAt(o, 9, 10, 50)], [0.01 / 11, 0.01 * (10 / 11)], 1e-12, 'warmup');
   close([learningRateAt(o, 10, 10, 50), learningRateAt(o, 30, 10, 50), learningRateAt(o, 49, 10, 50)], [0.01, 0.005, 0.01 * 0.5 * (1 + Math.cos(Math.PI * 39 / 40))], 1e-12, 'cosine');
   assert.equal(learningRateAt({ ...o, schedule: 'constant', warmupEpochs: 0 }, 37, 10, 50), 0.01);
+  // a 5-epoch run resumed to 7: its 5 epochs keep their curve, the 2 added get a cycle without warmup
+  const run = { ...o, epochs: 7, scheduleEpochs: 5 };
+  assert.equal(runLearningRate(run, 30, 10), learningRateAt(o, 30, 10, 50));
+  close([runLearningRate(run, 50, 10), runLearningRate(run, 60, 10)], [0.01, 0.005], 1e-12, 'warm restart');
   assert.deepEqual(exitWeightsAt([1, 2, 1, 1], 4, 1), [0.25, 0.5, 0.25, 1]);
   assert.deepEqual(exitWeightsAt([1, 2, 1, 1], 4, 9), [1, 2, 1, 1]);
   assert.deepEqual(exitWeightsAt([1, 1, 1, 1], 0, 1), [1, 1, 1, 1]);

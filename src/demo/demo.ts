@@ -17,7 +17,8 @@ import { modelCost } from '../model/costs.js';
 import { floatWeightsBytes, loadModelDir } from '../model/saved-model.js';
 import { writeSweepFiles } from '../report/sweep-files.js';
 import { isSynthesized, synthesizeKeywords, type SynthOptions } from '../synth/keywords.js';
-import { DEFAULT_RECIPE, train, type TrainCallbacks } from '../train/trainer.js';
+import { DEFAULT_RECIPE } from '../train/recipe.js';
+import { train, type TrainCallbacks } from '../train/trainer.js';
 
 export interface DemoOptions {
   /** everything goes under here: data/, run/, model.bee, sweep/ */

@@ -1,4 +1,5 @@
 import { BeeError } from '../errors.js';
+import { DEFAULT_NETWORK, LEGACY_NETWORK, type NetworkOptions } from '../model/network.js';
 
 /**
  * The training recipe: how the learning rate and the exits' loss weights move over a run, and the
@@ -14,6 +15,44 @@ export interface ScheduleOptions {
   /** epochs of linear warmup up to learningRate (0: none; a run shorter than that warms up all along) */
   warmupEpochs: number;
 }
+
+/** How a run trains, beyond its data, length and seed. */
+export interface RecipeOptions extends ScheduleOptions {
+  /** epochs over which the early exits' loss weights ramp up to their weights (0: from the start) */
+  exitRampEpochs: number;
+  /** weight of the distillation term (0: none); the teacher is `teacher`'s last exit, else the network's own last exit */
+  distill: number;
+  distillTemperature: number;
+  /** a saved bee model (directory) whose last exit teaches every exit */
+  teacher?: string;
+  /** the network's parts beyond precision and width */
+  network: NetworkOptions;
+  /** which checkpoint is `best`: the highest mean of the exits' validation accuracies, or the last exit's */
+  selection: 'mean-exit' | 'last-exit';
+}
+
+/** The recipe a run gets unless told otherwise; README's ablation measures each part. */
+export const DEFAULT_RECIPE: Omit<RecipeOptions, 'teacher'> = {
+  learningRate: 3e-3,
+  schedule: 'cosine',
+  warmupEpochs: 2,
+  exitRampEpochs: 0,
+  distill: 1,
+  distillTemperature: 3,
+  network: DEFAULT_NETWORK,
+  selection: 'mean-exit',
+};
+
+/** What a run saved before these options existed did (its learning rate was always saved). */
+export const LEGACY_RECIPE: Omit<RecipeOptions, 'teacher' | 'learningRate'> = {
+  schedule: 'constant',
+  warmupEpochs: 0,
+  exitRampEpochs: 0,
+  distill: 0,
+  distillTemperature: 1,
+  network: LEGACY_NETWORK,
+  selection: 'last-exit',
+};
 
 /**
  * The learning rate of step `step` (0-based) of `totalSteps`: a linear warmup over the first

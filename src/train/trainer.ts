@@ -6,7 +6,7 @@ import { type Dataset } from '../data/dataset.js';
 import { splitExamples } from '../data/examples.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
-import { buildNetwork, DEFAULT_NETWORK, LEGACY_NETWORK, networkConfig, type NetworkConfig, type NetworkOptions, type Precision } from '../model/network.js';
+import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
@@ -14,15 +14,14 @@ import { AugmentFeeder } from './augment-feeder.js';
 import { type AugmentOptions } from './augment.js';
 import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
-import { checkRecipe, defaultBatchSize, exitWeightsAt, runLearningRate, type Schedule } from './recipe.js';
+import { checkRecipe, DEFAULT_RECIPE, defaultBatchSize, exitWeightsAt, LEGACY_RECIPE, runLearningRate, type RecipeOptions } from './recipe.js';
 import { rngFor, shuffle } from './rng.js';
 import { trainStep } from './train-step.js';
 
 /** What defines a run; saved in every checkpoint, so --resume continues the same run. */
-export interface RunOptions {
+export interface RunOptions extends RecipeOptions {
   epochs: number;
   batchSize: number;
-  learningRate: number;
   exitWeights: number[];
   seed: number;
   precision: Precision;
@@ -31,46 +30,9 @@ export interface RunOptions {
   augment: AugmentOptions | false;
   /** Background-noise recordings for augmentation (default: the dataset's own). */
   noiseFiles?: string[];
-  // Absent from runs saved before they existed; LEGACY_RUN says what those runs did.
-  schedule: Schedule;
-  warmupEpochs: number;
   /** the epochs the learning-rate schedule spans: the run's --epochs when it started */
   scheduleEpochs: number;
-  /** epochs over which the early exits' loss weights ramp up to --exit-weights (0: from the start) */
-  exitRampEpochs: number;
-  /** weight of the distillation term (0: none); the teacher is `teacher`'s last exit, else this network's own last exit */
-  distill: number;
-  distillTemperature: number;
-  /** a saved bee model (directory) whose last exit teaches every exit */
-  teacher?: string;
-  /** the network's parts beyond precision and width */
-  network: NetworkOptions;
-  /** which checkpoint is `best`: the highest mean of the exits' validation accuracies, or the last exit's */
-  selection: 'mean-exit' | 'last-exit';
 }
-
-/** The recipe: the options a run gets unless told otherwise, beside the network's (DEFAULT_NETWORK); README's ablation measures each. */
-export const DEFAULT_RECIPE: Pick<RunOptions, 'learningRate' | 'schedule' | 'warmupEpochs' | 'exitRampEpochs' | 'distill' | 'distillTemperature' | 'network' | 'selection'> = {
-  learningRate: 3e-3,
-  schedule: 'cosine',
-  warmupEpochs: 2,
-  exitRampEpochs: 0,
-  distill: 1,
-  distillTemperature: 3,
-  network: DEFAULT_NETWORK,
-  selection: 'mean-exit',
-};
-
-/** What a run saved before these options existed did. */
-const LEGACY_RUN: Omit<typeof DEFAULT_RECIPE, 'learningRate'> = {
-  schedule: 'constant',
-  warmupEpochs: 0,
-  exitRampEpochs: 0,
-  distill: 0,
-  distillTemperature: 1,
-  network: LEGACY_NETWORK,
-  selection: 'last-exit',
-};
 
 export interface EpochRecord {
   epoch: number;
@@ -199,7 +161,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       throw new BeeError('the run was trained on other data, classes or splits', { file: out, hint: 'resume without --data (or with the same data and split flags)' });
     }
     const saved = loaded.state.options;
-    options = { ...LEGACY_RUN, ...saved, scheduleEpochs: saved.scheduleEpochs ?? saved.epochs, epochs: input.options.epochs };
+    options = { ...LEGACY_RECIPE, ...saved, scheduleEpochs: saved.scheduleEpochs ?? saved.epochs, epochs: input.options.epochs };
     state = loaded.state;
     model = loaded.model;
     network = loaded.meta.network;
