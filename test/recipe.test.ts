@@ -17,6 +17,10 @@ import { applyMasks, drawMasks } from '../src/train/augment.ts';
 import { distillationLoss } from '../src/train/distill.ts';
 import { defaultBatchSize, exitWeightsAt, learningRateAt, runLearningRate } from '../src/train/recipe.ts';
 import { mulberry32 } from '../src/train/rng.ts';
+import { beeWithCache } from './helpers/cli.ts';
+import { tempDir } from './helpers/datasets.ts';
+
+const bee = (...args: string[]) => beeWithCache(tempDir('bee-cache-'))(...args);
 
 before(async () => {
   await initBackend();
@@ -158,4 +162,22 @@ test('models saved by bee 0.1 (a model directory and a version 1 .bee file) stil
     want.forEach((p, k) => close(Array.from(engine.probabilities[k]), p, 1e-5, `exit ${k + 1}`));
   }
   model.dispose();
+});
+
+test('bee 0.1 models through the CLI: summary, export, predict on the old directory and the old .bee file', () => {
+  const fixtures = path.join(import.meta.dirname, 'fixtures', 'bee-0.1');
+  const wav = path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav');
+  const summary = bee('summary', '--model', path.join(fixtures, 'model'), '--json');
+  assert.equal(summary.status, 0, summary.stderr);
+  assert.equal(JSON.parse(summary.stdout).layers.find((l: { name: string }) => l.name === 'exit1_pool').type, 'GlobalMaxPooling2D');
+  const out = path.join(tempDir(), 'again.bee');
+  assert.equal(bee('export', '--model', path.join(fixtures, 'model'), '--out', out).status, 0);
+  const answers = [path.join(fixtures, 'model'), path.join(fixtures, 'model.bee'), out].map((model) => {
+    const r = bee('predict', wav, '--model', model, '--threshold', '1', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const [p] = JSON.parse(r.stdout);
+    return [p.label, p.exit, p.confidence.toFixed(5)];
+  });
+  assert.deepEqual(answers[1], answers[0], 'the version 1 file answers as the directory does');
+  assert.deepEqual(answers[2], answers[0], 'and so does the directory exported again (version 2)');
 });
