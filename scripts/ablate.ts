@@ -3,10 +3,13 @@
 // thresholds and writes a table (Markdown and JSON).
 //
 //   node --import tsx scripts/ablate.ts --data DIR --noise-dir DIR [--split-salt bee] [--epochs 10] [--out runs/ablate] [--only a,b]
+//   (README's table: --epochs 8)
 //
-// The early-exit operating point is picked on the validation split (the cheapest max-softmax
-// threshold within 1 point of the full network there) and then measured on the test split, so no
-// figure is tuned on the test clips. A finished variant (its sweep is there) is not trained again.
+// Choices are made on the validation split: its exit accuracies are in the table, and the
+// early-exit operating point is picked there (the cheapest max-softmax threshold within 1 point of
+// the full network) and then measured on the test split, so no figure is tuned on the test clips.
+// A finished variant (its ablation.json is there) is not trained again; "s" is its wall time
+// (training, the test pass at its end, two sweeps).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -66,7 +69,10 @@ interface SweepRow { criterion: string; threshold: number; accuracy: number; mea
 interface SweepJson { rows: SweepRow[]; exits: { exit: number; accuracy: number; relativeCompute: number }[]; cheapestWithin1Point: Record<string, SweepRow | null> }
 
 const data = ['--data', values.data, '--split-salt', values['split-salt']!];
-const chosen = values.only ? VARIANTS.filter((v) => values.only!.split(',').includes(v.name)) : VARIANTS;
+// --only runs the named variants in the order given (the table follows it).
+const chosen = values.only
+  ? values.only.split(',').map((name) => VARIANTS.find((v) => v.name === name) ?? (console.error(`unknown variant ${name}; known: ${VARIANTS.map((v) => v.name).join(', ')}`), process.exit(2)))
+  : VARIANTS;
 const results = [];
 const started = performance.now();
 for (const v of chosen) {
@@ -89,6 +95,7 @@ for (const v of chosen) {
       flags: v.flags,
       bestEpoch: trained.best.epoch,
       exits: test.exits.map((e) => e.accuracy),
+      validationExits: validation.exits.map((e) => e.accuracy),
       at085: at(test.rows, 0.85),
       picked: picked && { threshold: picked.threshold, validation: picked, test: at(test.rows, picked.threshold) },
       testCheapestWithin1Point: test.cheapestWithin1Point['max-softmax'],
@@ -96,17 +103,20 @@ for (const v of chosen) {
     };
     fs.writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
   }
-  results.push(JSON.parse(fs.readFileSync(summaryFile, 'utf8')));
+  const result = JSON.parse(fs.readFileSync(summaryFile, 'utf8'));
+  // (summaries written before validationExits existed: from the validation sweep beside them)
+  result.validationExits ??= (JSON.parse(fs.readFileSync(path.join(dir, 'sweep-validation', 'sweep.json'), 'utf8')) as SweepJson).exits.map((e) => e.accuracy);
+  results.push(result);
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
-const head = '| variant | exits 1-4 test accuracy (%) | at 0.85: accuracy, mean exit, compute | picked on validation: threshold -> test accuracy, compute | train s |';
+const head = '| variant | exits 1-4 validation accuracy (%) | exits 1-4 test accuracy (%) | test at 0.85: accuracy, mean exit, compute | picked on validation: threshold -> test accuracy, compute | s |';
 const lines = results.map((r) => {
   const a = r.at085;
   const p = r.picked ? `${r.picked.threshold} -> ${pct(r.picked.test.accuracy)}%, ${pct(r.picked.test.relativeCompute)}%` : '-';
-  return `| ${r.what} | ${r.exits.map(pct).join(' / ')} | ${pct(a.accuracy)}%, ${a.meanExit.toFixed(2)}, ${pct(a.relativeCompute)}% | ${p} | ${r.seconds.toFixed(0)} |`;
+  return `| ${r.what} | ${r.validationExits.map(pct).join(' / ')} | ${r.exits.map(pct).join(' / ')} | ${pct(a.accuracy)}%, ${a.meanExit.toFixed(2)}, ${pct(a.relativeCompute)}% | ${p} | ${r.seconds.toFixed(0)} |`;
 });
-const table = [head, '| --- | --- | --- | --- | --- |', ...lines].join('\n');
+const table = [head, '| --- | --- | --- | --- | --- | --- |', ...lines].join('\n');
 fs.mkdirSync(values.out!, { recursive: true });
 fs.writeFileSync(path.join(values.out!, 'ablation.md'), table + '\n');
 fs.writeFileSync(path.join(values.out!, 'ablation.json'), JSON.stringify(results, null, 2) + '\n');

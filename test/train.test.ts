@@ -8,7 +8,7 @@ import { loadDataset, type Dataset } from '../src/data/dataset.ts';
 import { loadFeatures, type FeatureTable } from '../src/data/feature-cache.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
-import { applyAugmentation, applyMasks, DEFAULT_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
+import { applyAugmentation, applyMasks, DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
 import { rngFor } from '../src/train/rng.ts';
 import { train, type RunInput } from '../src/train/trainer.ts';
 import { AugmentFeeder } from '../src/train/augment-feeder.ts';
@@ -134,7 +134,8 @@ test('the augmentation worker featurizes exactly the augmented clips, in order',
   fs.writeFileSync(path.join(noiseDir, 'broken.wav'), 'RIFF');
   const { dataset, table } = small;
   const rows = [4, 0, 9];
-  const feeder = await AugmentFeeder.start(table, rows, [noiseFile], DEFAULT_AUGMENT);
+  const withMasks = { ...DEFAULT_AUGMENT, specAugment: DEFAULT_SPEC_AUGMENT };
+  const feeder = await AugmentFeeder.start(table, rows, [noiseFile], withMasks);
   try {
     feeder.beginEpoch([[2, 0], [1]], rngFor(3, 1, 2));
     const [first, second] = [await feeder.next(), await feeder.next()];
@@ -142,8 +143,8 @@ test('the augmentation worker featurizes exactly the augmented clips, in order',
     const featurizer = new ClipFeaturizer(PAPER_FEATURES);
     const noise = readWav(noiseFile).samples;
     const expected = [2, 0, 1].map((i) => {
-      const aug = drawAugmentation(rng, DEFAULT_AUGMENT, CLIP, [40000]);
-      assert.ok(aug.masks, 'SpecAugment masks are drawn by default');
+      const aug = drawAugmentation(rng, withMasks, CLIP, [40000]);
+      assert.ok(aug.masks, 'SpecAugment masks are drawn');
       const features = featurizer.features(applyAugmentation(featurizer.samples(table.clips[rows[i]]), aug, [noise]));
       applyMasks(features, aug.masks, 64);
       return features;

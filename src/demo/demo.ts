@@ -125,7 +125,7 @@ export async function runDemo(options: DemoOptions, callbacks: DemoCallbacks = {
       dataset,
       table,
       out: fresh,
-      options: { ...DEFAULT_RECIPE, epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, exitWeights: [1, 1, 1, 1], seed: options.seed, precision: 'binary', width: options.width, augment: false },
+      options: { ...DEFAULT_RECIPE, augment: false, epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, exitWeights: [1, 1, 1, 1], seed: options.seed, precision: 'binary', width: options.width },
       callbacks,
     });
     if (trained.stopped) throw new BeeError('interrupted: the earlier run, if any, is kept', { file: run, hint: 'run bee demo again' });

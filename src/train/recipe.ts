@@ -37,7 +37,7 @@ export const DEFAULT_RECIPE: Omit<RecipeOptions, 'teacher'> = {
   schedule: 'cosine',
   warmupEpochs: 2,
   exitRampEpochs: 0,
-  distill: 1,
+  distill: 0,
   distillTemperature: 3,
   network: DEFAULT_NETWORK,
   selection: 'mean-exit',

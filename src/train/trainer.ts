@@ -215,7 +215,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   try {
     if (options.augment) {
       const noise = usableNoise(options.noiseFiles ?? dataset.noiseFiles, callbacks);
-      if (noise.length === 0) callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
+      if (noise.length === 0 && options.augment.noiseProbability > 0) callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
       feeder = await AugmentFeeder.start(table, train.rows, noise, options.augment);
     }
     for (let epoch = state.epoch + 1; epoch <= options.epochs && !stopped; epoch++) {

@@ -8,7 +8,7 @@ import { BeeError } from '../../errors.js';
 import { PAPER_FEATURES } from '../../features/params.js';
 import { readModelMeta } from '../../model/saved-model.js';
 import { DEFAULT_NETWORK, type ExitHead } from '../../model/network.js';
-import { DEFAULT_AUGMENT } from '../../train/augment.js';
+import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
 import { train, type EpochRecord } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
@@ -33,7 +33,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   scaledKernels?: boolean;
   signShift?: boolean;
   selection: 'mean-exit' | 'last-exit';
-  specAugment: boolean;
+  specAugment?: boolean;
   exitWeights: number[];
   seed: number;
   out: string;
@@ -101,9 +101,9 @@ export const trainCommand = addDatasetOptions(
   .option('--warmup-epochs <n>', 'epochs of linear learning-rate warmup', nonNegative, DEFAULT_RECIPE.warmupEpochs)
   .option('--exit-weights <w1,w2,w3,w4>', "weights of the exits' losses", weightList, [1, 1, 1, 1])
   .option('--exit-ramp <epochs>', "ramp the early exits' weights up over the first epochs (0: none)", nonNegative, DEFAULT_RECIPE.exitRampEpochs)
-  .option('--distill <weight>', 'weight of the distillation term: the last exit (or --teacher) teaches the others; 0: none', nonNegative, DEFAULT_RECIPE.distill)
+  .option('--distill <weight>', 'weight of the distillation term: the last exit (or --teacher) teaches the others; 0: none (e.g. 1)', nonNegative, DEFAULT_RECIPE.distill)
   .option('--distill-temperature <t>', 'softmax temperature of distillation', positiveNumber, DEFAULT_RECIPE.distillTemperature)
-  .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit')
+  .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit (with --distill)')
   .addOption(new Option('--exit-head <head>', 'paper: global max-pool -> dense; pooled: max, mean and a grid of means -> dense').choices(['paper', 'pooled']).default(DEFAULT_NETWORK.exitHead.type))
   .option('--exit-grid <RxC>', `the pooled head's grid: cells along time x frequency (default ${DEFAULT_GRID.join('x')})`, grid)
   .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
@@ -116,8 +116,8 @@ export const trainCommand = addDatasetOptions(
   .option('--resume', 'continue the run in --out from its last complete epoch')
   .addOption(new Option('--precision <p>', 'binary: sign weights and activations; float: the notebook as written').choices(['binary', 'float']).default('binary'))
   .option('--width <x>', 'channel multiplier of the 32/64/128/256 blocks (e.g. 0.25 for a quick model)', positiveNumber, 1)
-  .option('--no-augment', 'no random time shift, background noise and SpecAugment masks')
-  .option('--no-spec-augment', 'no SpecAugment time and frequency masks')
+  .option('--no-augment', 'no random time shift and background noise')
+  .option('--spec-augment', 'SpecAugment time and frequency masks on the log-mel features too')
   .option('--noise-dir <dir>', 'background-noise WAVs to mix in (default: the dataset\'s _background_noise_)')
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--json', 'print the run summary as JSON at the end')
@@ -131,7 +131,8 @@ Examples:
   $ bee train --data DIR --width 0.25 --epochs 3 --no-augment --out runs/quick
   $ bee train --data DIR --precision float --out runs/float && bee train --data DIR --teacher runs/float
   $ bee train --data DIR --exit-head paper --first-block binary --bn-momentum 0.99 --schedule constant \\
-      --warmup-epochs 0 --lr 1e-3 --distill 0 --no-spec-augment --batch-size 128 --selection last-exit  # the paper's recipe`)
+      --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
+  $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment (longer runs)`)
   .action(async (flags: TrainFlags) => {
     checkCombinations(flags);
     const backend = await initBackend();
@@ -190,7 +191,7 @@ Examples:
           signShift: flags.signShift ?? false,
         },
         selection: flags.selection,
-        augment: flags.augment ? { ...DEFAULT_AUGMENT, specAugment: flags.specAugment ? DEFAULT_AUGMENT.specAugment : undefined } : false,
+        augment: flags.augment ? { ...DEFAULT_AUGMENT, ...(flags.specAugment ? { specAugment: DEFAULT_SPEC_AUGMENT } : {}) } : false,
       },
       callbacks: {
         onStatus: notice,
