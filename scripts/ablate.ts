@@ -24,11 +24,11 @@ interface Variant {
 const VARIANTS: Variant[] = [
   { name: 'default', what: 'the default recipe', flags: [] },
   { name: 'paper-head', what: "exit head: the paper's (global max-pool)", flags: ['--exit-head', 'paper'] },
-  { name: 'no-distill', what: 'no self-distillation', flags: ['--distill', '0'] },
+  { name: 'distill', what: '+ self-distillation', flags: ['--distill', '1'] },
   { name: 'constant-lr', what: 'constant learning rate (no warmup, no cosine decay)', flags: ['--schedule', 'constant', '--warmup-epochs', '0'] },
   { name: 'binary-first-block', what: "binary weights in the first block's convolutions", flags: ['--first-block', 'binary'] },
   { name: 'bn-momentum-0.99', what: 'BatchNorm momentum 0.99 (Keras)', flags: ['--bn-momentum', '0.99'] },
-  { name: 'no-spec-augment', what: 'no SpecAugment masks', flags: ['--no-spec-augment'] },
+  { name: 'spec-augment', what: '+ SpecAugment masks', flags: ['--spec-augment'] },
   { name: 'batch-128', what: 'batch 128 (29 steps an epoch instead of 57)', flags: ['--batch-size', '128'] },
   { name: 'exit-ramp', what: '+ early-exit loss weights ramped up over 5 epochs', flags: ['--exit-ramp', '5'] },
   { name: 'scaled-kernels', what: '+ per-channel kernel scales (XNOR-Net)', flags: ['--scaled-kernels'] },
@@ -37,8 +37,8 @@ const VARIANTS: Variant[] = [
   { name: 'grid-6x2', what: '+ a 6x2 grid in the pooled head (finer in time)', flags: ['--exit-grid', '6x2'] },
   {
     name: 'paper-recipe',
-    what: "bee 0.1's recipe: all of the above off",
-    flags: ['--exit-head', 'paper', '--distill', '0', '--schedule', 'constant', '--warmup-epochs', '0', '--lr', '1e-3', '--first-block', 'binary', '--bn-momentum', '0.99', '--no-spec-augment', '--batch-size', '128', '--selection', 'last-exit'],
+    what: "bee 0.1's recipe: the paper's head, constant 1e-3, binary first block, momentum 0.99, batch 128",
+    flags: ['--exit-head', 'paper', '--schedule', 'constant', '--warmup-epochs', '0', '--lr', '1e-3', '--first-block', 'binary', '--bn-momentum', '0.99', '--batch-size', '128', '--selection', 'last-exit'],
   },
 ];
 

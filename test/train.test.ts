@@ -107,7 +107,8 @@ test('distillation: a teacher model of the same classes teaches every exit; one 
   makeToneDataset(root, ['high', 'low'], 12, 2);
   const two = loadDataset(root, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   const twoTable = await loadFeatures(two, { params: PAPER_FEATURES, cacheDir: tempDir('bee-cache-') });
-  await assert.rejects(train({ dataset: two, table: twoTable, out: path.join(tempDir(), 'bad'), options: { ...options, teacher: teacherDir } }), /the teacher has other classes than this dataset/);
+  await assert.rejects(train({ dataset: two, table: twoTable, out: path.join(tempDir(), 'bad'), options: { ...options, distill: 1, teacher: teacherDir } }), /the teacher has other classes than this dataset/);
+  await assert.rejects(train({ dataset, table, out: path.join(tempDir(), 'off'), options: { ...options, teacher: teacherDir } }), /a teacher teaches through the distillation term, which is off/);
 });
 
 test('augmentation: draws are seeded; shifts move samples, noise adds scaled noise', () => {
