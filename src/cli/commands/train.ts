@@ -75,6 +75,7 @@ const DEFAULT_GRID: [number, number] = DEFAULT_NETWORK.exitHead.type === 'pooled
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
 function checkCombinations(flags: TrainFlags): void {
   if (flags.exitGrid && flags.exitHead !== 'pooled') throw new BeeError('--exit-grid shapes the pooled exit head', { hint: 'drop it, or pass --exit-head pooled' });
+  if (flags.specAugment && !flags.augment) throw new BeeError('--spec-augment masks the augmented clips, and --no-augment turns augmentation off', { hint: 'drop one of them' });
   if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift)) throw new BeeError('--scaled-kernels and --sign-shift act on binary kernels and signs', { hint: 'drop them with --precision float' });
   checkRecipe({ schedule: flags.schedule, learningRate: flags.lr, warmupEpochs: flags.warmupEpochs, exitRampEpochs: flags.exitRamp, distill: flags.distill, distillTemperature: flags.distillTemperature, teacher: flags.teacher });
 }
@@ -132,7 +133,7 @@ Examples:
   $ bee train --data DIR --precision float --out runs/float && bee train --data DIR --teacher runs/float
   $ bee train --data DIR --exit-head paper --first-block binary --bn-momentum 0.99 --schedule constant \\
       --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
-  $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment (longer runs)`)
+  $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment`)
   .action(async (flags: TrainFlags) => {
     checkCombinations(flags);
     const backend = await initBackend();
