@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
-import { cellOf } from '../model/exit-grid.js';
+import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, type PackedModel, words } from './format.js';
 
 interface Kernels {
@@ -137,9 +137,8 @@ export class PackedEngine {
       const [gridRows, gridColumns] = exitHead.grid;
       const [h, w] = [height >> 1, width >> 1];
       const count = gridRows * gridColumns;
-      const sizes = new Float64Array(count);
+      const sizes = cellSizes(h, w, exitHead.grid);
       const [rowCells, columnCells] = [cellOf(h, gridRows), cellOf(w, gridColumns)];
-      for (const r of rowCells) for (const c of columnCells) sizes[r * gridColumns + c]++;
       return { cells: take(count * padded * 4), count, columns: gridColumns, rows: take(h * 4), cellColumns: take(w * 4), rowCells, columnCells, sizes, positions: h * w };
     };
     this.blocks = filters.map((f, i) => {

@@ -18,5 +18,12 @@ export function cellOf(size: number, parts: number): Int32Array {
   return cells;
 }
 
+/** Positions per cell of an h x w grid of positions split into grid[0] x grid[1] cells, row by row. */
+export function cellSizes(h: number, w: number, grid: [number, number]): Float64Array {
+  const sizes = new Float64Array(grid[0] * grid[1]);
+  for (const r of cellOf(h, grid[0])) for (const c of cellOf(w, grid[1])) sizes[r * grid[1] + c]++;
+  return sizes;
+}
+
 /** Statistics per channel: max, mean, then one per grid cell. */
 export const pooledFeatures = (grid: [number, number]) => 2 + grid[0] * grid[1];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { cellOf, pooledFeatures } from './exit-grid.js';
+import { cellOf, cellSizes, pooledFeatures } from './exit-grid.js';
 
 type Kwargs = Record<string, unknown>;
 
@@ -33,8 +33,7 @@ export class ExitPooling extends tf.layers.Layer {
     const rows = cellOf(h, this.grid[0]);
     const cols = cellOf(w, this.grid[1]);
     const cells = this.grid[0] * this.grid[1];
-    const sizes = new Float64Array(cells);
-    for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) sizes[rows[i] * this.grid[1] + cols[j]]++;
+    const sizes = cellSizes(h, w, this.grid);
     const matrix = new Float32Array((1 + cells) * h * w);
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) {
