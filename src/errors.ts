@@ -11,8 +11,9 @@ export class BeeError extends Error {
     this.name = 'BeeError';
   }
 
-  /** One line: "file: reason (hint)". */
+  /** One line: "file: reason (hint)", with any line break in a file name or reason escaped. */
   oneLine(): string {
-    return this.options.hint ? `${this.message} (${this.options.hint})` : this.message;
+    const line = this.options.hint ? `${this.message} (${this.options.hint})` : this.message;
+    return line.replace(/[\r\n]/g, (c) => (c === '\n' ? '\\n' : '\\r'));
   }
 }

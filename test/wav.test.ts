@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decodeWav, probeWav, readWav } from '../src/audio/wav.ts';
+import { spawnSync } from 'node:child_process';
+import { decodeWav, probeWav, probeWavFile, readWav } from '../src/audio/wav.ts';
+import { readRegularFile } from '../src/util/read-file.ts';
 import { BeeError } from '../src/errors.ts';
 import { encodeWav } from './helpers/wav.ts';
 
@@ -63,5 +65,83 @@ test('corrupt, truncated and foreign files fail with a reason that names the fil
     });
   }
   assert.throws(() => readWav(path.join(dir, 'missing.wav')), /missing\.wav: cannot read: ENOENT/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+/** A RIFF/WAVE file of the given chunks (id, body), each padded to an even size as RIFF says. */
+function riff(chunks: [string, Buffer][]): Buffer {
+  const parts = chunks.flatMap(([id, body]) => {
+    const head = Buffer.alloc(8);
+    head.write(id, 0, 'latin1');
+    head.writeUInt32LE(body.length, 4);
+    return body.length & 1 ? [head, body, Buffer.alloc(1)] : [head, body];
+  });
+  const all = Buffer.concat(parts);
+  const head = Buffer.alloc(12);
+  head.write('RIFF', 0, 'latin1');
+  head.writeUInt32LE(all.length + 4, 4);
+  head.write('WAVE', 8, 'latin1');
+  return Buffer.concat([head, all]);
+}
+
+const fmt16 = (extra = 0) => {
+  const body = Buffer.alloc(16 + extra);
+  body.writeUInt16LE(1, 0);
+  body.writeUInt16LE(1, 2);
+  body.writeUInt32LE(16000, 4);
+  body.writeUInt32LE(32000, 8);
+  body.writeUInt16LE(2, 12);
+  body.writeUInt16LE(16, 14);
+  return body;
+};
+const pcm = (ints: number[]) => Buffer.from(Int16Array.from(ints).buffer);
+
+test('odd-sized chunks (LIST, bext, a 17-byte fmt) are skipped with their pad byte; probe and decode agree', () => {
+  const data = pcm([32767, -32767, 0, 16384]);
+  const files = [
+    riff([['fmt ', fmt16(1)], ['data', data]]),
+    riff([['fmt ', fmt16()], ['LIST', Buffer.from('INFOISFT\x03\x00\x00\x00bee\x00x')], ['data', data]]),
+    riff([['bext', Buffer.alloc(603, 7)], ['fmt ', fmt16(1)], ['LIST', Buffer.alloc(5)], ['data', data]]),
+  ];
+  for (const bytes of files) {
+    assert.equal(probeWav(bytes).frames, 4);
+    assert.deepEqual(Array.from(decodeWav(bytes).samples), [1, -1, 0, Math.fround(16384 / 32767)]);
+  }
+});
+
+test('a data chunk declaring 0 or 0xFFFFFFFF bytes (a streaming writer) runs to the end, in probe and decode', () => {
+  for (const declared of [0, 0xffffffff]) {
+    const bytes = riff([['fmt ', fmt16()], ['data', pcm([100, 200, 300])]]);
+    bytes.writeUInt32LE(declared, bytes.length - 6 - 4);
+    assert.equal(probeWav(bytes).frames, 3);
+    assert.equal(decodeWav(bytes).samples.length, 3);
+  }
+});
+
+test('float NaN or Inf samples are refused by probe and decode; finite ones beyond +/-1 are clipped', () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const bytes = encodeWav({ sampleRate: 16000, channels: [[0.1, 0.2, 0.3]], bits: 32, float: true });
+    bytes.writeFloatLE(bad, bytes.length - 4);
+    assert.throws(() => probeWav(bytes), new RegExp(`sample 2 is ${bad}`));
+    assert.throws(() => decodeWav(bytes), new RegExp(`sample 2 is ${bad}`));
+  }
+  const big = encodeWav({ sampleRate: 16000, channels: [[0, 0], [0, 0]], bits: 32, float: true });
+  for (const [i, x] of [3e38, 3e38, -3e38, 2].entries()) big.writeFloatLE(x, big.length - 16 + 4 * i);
+  assert.deepEqual(Array.from(decodeWav(big).samples), [1, -1]); // 3e38 + 3e38 overflows float32 if summed first
+});
+
+test('devices, FIFOs and directories are refused before a read; the read is bounded', { skip: process.platform === 'win32' }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bee-wav-'));
+  fs.symlinkSync('/dev/zero', path.join(dir, 'zero.wav'));
+  assert.throws(() => readWav(path.join(dir, 'zero.wav')), /zero\.wav: not a regular file \(a device\)/);
+  spawnSync('mkfifo', [path.join(dir, 'fifo.wav')]);
+  assert.throws(() => readWav(path.join(dir, 'fifo.wav')), /fifo\.wav: not a regular file \(a FIFO\)/);
+  fs.mkdirSync(path.join(dir, 'dir.wav'));
+  assert.throws(() => probeWavFile(path.join(dir, 'dir.wav')), /dir\.wav: not a regular file \(a directory\)/);
+  fs.symlinkSync('loop.wav', path.join(dir, 'loop.wav'));
+  assert.throws(() => readWav(path.join(dir, 'loop.wav')), /loop\.wav: cannot read: ELOOP \(too many levels of symbolic links/);
+  fs.writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(2048));
+  assert.throws(() => readRegularFile(path.join(dir, 'big.bin'), 1024, 'test file'), /big\.bin: 0\.0 MiB is more than/);
+  assert.equal(readRegularFile(path.join(dir, 'big.bin'), 2048).length, 2048);
   fs.rmSync(dir, { recursive: true });
 });

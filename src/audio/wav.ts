@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import wavDecoder from 'wav-decoder';
 import { BeeError } from '../errors.js';
+import { readRegularFile } from '../util/read-file.js';
 
 export interface Audio {
   sampleRate: number;
@@ -20,19 +20,29 @@ const PCM = 1;
 const FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
 
+/** The largest WAV file bee reads whole (about 4.6 hours of 16 kHz 16-bit mono). */
+export const MAX_WAV_BYTES = 512 * 1024 * 1024;
+
+interface Layout {
+  format: WavFormat;
+  /** where the samples start, and how many whole frames the data chunk holds */
+  dataOffset: number;
+  frames: number;
+}
+
 /**
- * Walks the RIFF chunks and checks everything wav-decoder takes on trust, so that a corrupt or
- * truncated file is refused with a reason instead of read past its end or decoded as garbage.
- * Returns the format and the offset of the fmt chunk's format tag.
+ * The one WAV reader: walks the RIFF chunks (odd-sized ones are padded to an even size, as RIFF
+ * says; LIST, bext and any other chunk is skipped) and checks everything wav-decoder takes on
+ * trust, so that a corrupt or truncated file is refused with a reason instead of read past its
+ * end or decoded as garbage. Probe and decode both read the file through it.
  */
-function inspect(bytes: Uint8Array): { format: WavFormat; tagOffset: number; dataBytes: number } {
+function layout(bytes: Uint8Array): Layout {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
   if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') {
     throw new BeeError('not a WAV file (no RIFF/WAVE header)');
   }
   let format: WavFormat | undefined;
-  let tagOffset = 0;
   for (let at = 12; ; ) {
     if (at + 8 > bytes.length) throw new BeeError(format ? 'truncated: no data chunk' : 'truncated: no fmt chunk');
     const id = tag(at);
@@ -40,7 +50,6 @@ function inspect(bytes: Uint8Array): { format: WavFormat; tagOffset: number; dat
     const body = at + 8;
     if (id === 'fmt ') {
       if (size < 16 || body + size > bytes.length) throw new BeeError('corrupt fmt chunk');
-      tagOffset = body;
       format = {
         formatTag: view.getUint16(body, true),
         channels: view.getUint16(body + 2, true),
@@ -52,14 +61,16 @@ function inspect(bytes: Uint8Array): { format: WavFormat; tagOffset: number; dat
         if (size < 40) throw new BeeError('corrupt WAVE_FORMAT_EXTENSIBLE header');
         format.formatTag = view.getUint16(body + 24, true); // the sub-format GUID starts with the tag
       }
+      check(format);
     } else if (id === 'data') {
       if (!format) throw new BeeError('corrupt: data chunk before fmt chunk');
-      // Writers that stream set the size to 0 or 0xFFFFFFFF; anything else must fit the file.
+      // Writers that stream set the size to 0 or 0xFFFFFFFF: the samples run to the end of the file.
       const streamed = size === 0 || size === 0xffffffff;
       if (!streamed && body + size > bytes.length) {
         throw new BeeError(`truncated: data chunk declares ${size} bytes, file holds ${bytes.length - body}`);
       }
-      return { format, tagOffset, dataBytes: streamed ? bytes.length - body : size };
+      const dataBytes = streamed ? bytes.length - body : size;
+      return { format, dataOffset: body, frames: Math.floor(dataBytes / format.blockAlign) };
     }
     at = body + size + (size & 1);
   }
@@ -73,18 +84,21 @@ function check(format: WavFormat): void {
     const kind = formatTag === PCM ? 'PCM' : formatTag === FLOAT ? 'float' : `format 0x${formatTag.toString(16)}`;
     throw new BeeError(`unsupported encoding: ${kind} ${bitsPerSample}-bit (PCM 8/16/24/32-bit or 32-bit float)`);
   }
-  if (channels < 1 || sampleRate < 1000 || sampleRate > 768000) {
-    throw new BeeError(`corrupt fmt chunk: ${channels} channels at ${sampleRate} Hz`);
+  if (channels < 1 || sampleRate < MIN_RATE || sampleRate > MAX_RATE) {
+    throw new BeeError(`unsupported fmt chunk: ${channels} channels at ${sampleRate} Hz (1 or more channels, ${MIN_RATE}-${MAX_RATE} Hz)`);
   }
   if (blockAlign !== (channels * bitsPerSample) / 8) throw new BeeError(`corrupt fmt chunk: block size ${blockAlign}`);
 }
+
+/** The sample rates bee reads. */
+export const MIN_RATE = 1000;
+export const MAX_RATE = 768000;
 
 /**
  * wav-decoder's symmetric mode gives int / 2^(bits-1) (8-bit: (u - 127.5) / 127.5); rescale so that
  * integer formats read int / (2^(bits-1) - 1), the paper's int16 / 32767.
  */
-function toSeedScale(x: number, format: WavFormat): number {
-  if (format.formatTag === FLOAT) return x;
+function intScale(x: number, format: WavFormat): number {
   if (format.bitsPerSample === 8) return (x * 127.5 - 0.5) / 127;
   const half = 2 ** (format.bitsPerSample - 1);
   return (x * half) / (half - 1);
@@ -99,11 +113,20 @@ export interface WavInfo {
   seconds: number;
 }
 
+/** A float file's NaN or infinite sample, refused by probe and decode alike. */
+function refuseNonFinite({ format, dataOffset, frames }: Layout, bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * format.blockAlign);
+  for (let at = 0; at < view.byteLength; at += 4) {
+    const x = view.getFloat32(at, true);
+    if (!Number.isFinite(x)) throw new BeeError(`sample ${at / 4} is ${x} (a float WAV must hold finite values)`);
+  }
+}
+
 /** Validates a WAV file's bytes and describes them without decoding the samples. */
 export function probeWav(bytes: Uint8Array): WavInfo {
-  const { format, dataBytes } = inspect(bytes);
-  check(format);
-  const frames = Math.floor(dataBytes / format.blockAlign);
+  const found = layout(bytes);
+  const { format, frames } = found;
+  if (format.formatTag === FLOAT) refuseNonFinite(found, bytes);
   return {
     sampleRate: format.sampleRate,
     channels: format.channels,
@@ -114,36 +137,54 @@ export function probeWav(bytes: Uint8Array): WavInfo {
   };
 }
 
-/** Decodes a WAV file's bytes to mono at its own sample rate. */
+/** A plain 44-byte-header WAV of the located samples: what wav-decoder reads without surprises. */
+function canonical({ format, dataOffset, frames }: Layout, bytes: Uint8Array): ArrayBuffer {
+  const dataBytes = frames * format.blockAlign;
+  const out = new Uint8Array(44 + dataBytes);
+  const view = new DataView(out.buffer);
+  out.set([...'RIFF'].map((c) => c.charCodeAt(0)), 0);
+  view.setUint32(4, 36 + dataBytes, true);
+  out.set([...'WAVEfmt '].map((c) => c.charCodeAt(0)), 8);
+  view.setUint32(16, 16, true);
+  view.setUint16(20, format.formatTag, true);
+  view.setUint16(22, format.channels, true);
+  view.setUint32(24, format.sampleRate, true);
+  view.setUint32(28, format.sampleRate * format.blockAlign, true);
+  view.setUint16(32, format.blockAlign, true);
+  view.setUint16(34, format.bitsPerSample, true);
+  out.set([...'data'].map((c) => c.charCodeAt(0)), 36);
+  view.setUint32(40, dataBytes, true);
+  out.set(bytes.subarray(dataOffset, dataOffset + dataBytes), 44);
+  return out.buffer;
+}
+
+/**
+ * Decodes a WAV file's bytes to mono at its own sample rate. A float file's NaN or infinite
+ * sample is refused (one would turn every feature, loss and weight it touches into NaN); its
+ * finite samples beyond +/-1 are clipped to [-1, 1], the range integer PCM holds (an integer
+ * file's most negative value stays the paper's -32768 / 32767).
+ */
 export function decodeWav(bytes: Uint8Array): Audio {
-  const { format, tagOffset } = inspect(bytes);
-  check(format);
-  // wav-decoder does not know WAVE_FORMAT_EXTENSIBLE: hand it a copy carrying the plain tag.
-  const copy = new Uint8Array(bytes).buffer;
-  new DataView(copy).setUint16(tagOffset, format.formatTag, true);
-  const decoded = wavDecoder.decode.sync(copy, { symmetric: true });
+  const found = layout(bytes);
+  const { format } = found;
+  const decoded = wavDecoder.decode.sync(canonical(found, bytes), { symmetric: true });
   const { channelData } = decoded;
   const n = decoded.length;
-  const samples = new Float32Array(n);
-  for (const channel of channelData) {
-    for (let i = 0; i < n; i++) samples[i] += channel[i];
-  }
   const c = channelData.length;
-  for (let i = 0; i < n; i++) samples[i] = toSeedScale(samples[i] / c, format);
+  const samples = new Float32Array(n);
+  if (format.formatTag === FLOAT) refuseNonFinite(found, bytes);
+  // divided before the sum: two channels near the float32 maximum must not add up to Infinity
+  for (const channel of channelData) {
+    for (let i = 0; i < n; i++) samples[i] += channel[i] / c;
+  }
+  if (format.formatTag === FLOAT) for (let i = 0; i < n; i++) samples[i] = Math.max(-1, Math.min(1, samples[i]));
+  else for (let i = 0; i < n; i++) samples[i] = intScale(samples[i], format);
   return { sampleRate: format.sampleRate, samples };
 }
 
 /** Reads a WAV file and applies `parse`; every failure is a BeeError naming the file. */
 function withWavFile<T>(file: string, parse: (bytes: Uint8Array) => T): T {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (err) {
-    throw new BeeError(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      file,
-      hint: 'check the path',
-    });
-  }
+  const bytes = readRegularFile(file, MAX_WAV_BYTES, 'WAV file');
   try {
     return parse(bytes);
   } catch (err) {

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { decimal } from '../util/decimal.js';
 import { loadDataset, type ClassSet, type Dataset } from '../data/dataset.js';
 
 export interface DatasetFlags {
@@ -11,8 +12,8 @@ export interface DatasetFlags {
 }
 
 export const percent = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError(`expected a percentage in [0, 100], got '${value}'`);
+  const n = decimal(value);
+  if (!(n >= 0 && n <= 100)) throw new InvalidArgumentError(`expected a percentage in [0, 100], got '${value}'`);
   return n;
 };
 

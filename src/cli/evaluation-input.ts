@@ -1,12 +1,13 @@
 import { initBackend } from '../backend/backend.js';
 import { loadDataset } from '../data/dataset.js';
-import { loadFeatures, type FeatureTable } from '../data/feature-cache.js';
+import { type FeatureTable } from '../data/feature-cache.js';
 import { type SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
 import { splitExamples, type SplitExamples } from '../data/examples.js';
 import { openModel, type EngineName, type OpenedModel } from '../exits/open-model.js';
 import { datasetFromFlags, type DatasetFlags } from './dataset-options.js';
-import { backendNotice, notice, progressBar } from './io.js';
+import { loadFeaturesWithNotices } from './feature-input.js';
+import { backendNotice } from './io.js';
 
 export interface EvaluationFlags extends Omit<DatasetFlags, 'data'> {
   model: string;
@@ -14,6 +15,7 @@ export interface EvaluationFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
   split: SplitName;
   cache?: string;
+  cacheVerify?: boolean;
 }
 
 export interface EvaluationInput {
@@ -32,10 +34,7 @@ export async function loadEvaluationInput(flags: EvaluationFlags): Promise<Evalu
     const { root, split, classSet } = model.data;
     dataset = loadDataset(root, { split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent }, classSet, hashSplit: split.method === 'hash' });
   } else throw new BeeError('the model does not say what data it was trained on', { file: model.source, hint: 'pass --data DIR' });
-  const bar = progressBar('features', dataset.clips.length);
-  const table = await loadFeatures(dataset, { params: model.features, cacheDir: flags.cache, onProgress: (done) => bar.update(done) });
-  bar.stop();
-  if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
+  const table = await loadFeaturesWithNotices(dataset, model.features, flags);
   const examples = splitExamples(table, model.labels, flags.split);
   if (examples.rows.length === 0) throw new BeeError(`the ${flags.split} split is empty`, { file: dataset.root, hint: 'pick another --split, or check the split flags' });
   return { model, table, examples };

@@ -15,7 +15,8 @@ export function addModelOptions(command: Command): Command {
 export function addEvaluationOptions(command: Command): Command {
   return addDatasetOptions(addModelOptions(command), false)
     .addOption(new Option('--split <name>', 'which split to evaluate').choices(['train', 'validation', 'test']).default('test'))
-    .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)');
+    .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
+    .option('--cache-verify', "reuse a clip's cached features only if the file's content is unchanged (hashes every file), not just its size and mtime");
 }
 
 /** --threshold (max-softmax) or --entropy, as an exit rule. */
@@ -29,7 +30,7 @@ export function ruleFromFlags(flags: { threshold?: string; entropy?: string }, e
   if (flags.threshold !== undefined && flags.entropy !== undefined) {
     throw new BeeError('pass --threshold or --entropy, not both');
   }
-  if (flags.entropy !== undefined) return { criterion: 'entropy', thresholds: parseThresholds(flags.entropy, exits) };
+  if (flags.entropy !== undefined) return { criterion: 'entropy', thresholds: parseThresholds(flags.entropy, exits, '--entropy') };
   return { criterion: 'max-softmax', thresholds: parseThresholds(flags.threshold ?? '0.85', exits) };
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { probeWavFile } from '../audio/wav.js';
 import { BeeError } from '../errors.js';
+import { describeError } from '../util/read-file.js';
 import { checkSplitOptions, DEFAULT_SPLIT, speakerOf, splitOf, type SplitName, type SplitOptions } from './split.js';
 
 /** One example: a whole file, or a window of one (silence cut from background noise). */
@@ -53,7 +54,13 @@ const isWav = (name: string) => /\.wav$/i.test(name);
 export function findWavs(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch (err) {
+      throw new BeeError(`cannot read the folder: ${describeError(err)}`, { file: d, hint: 'pass a folder of WAV files' });
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile() && isWav(entry.name)) out.push(full);

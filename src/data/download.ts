@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { BeeError } from '../errors.js';
+import { makeDir } from '../util/make-dir.js';
 
 /** One published archive: where it lives (file name under a base URL), what it must hash to, where it unpacks. */
 export interface ArchiveSpec {
@@ -102,7 +103,7 @@ export async function downloadAndExtract(spec: ArchiveSpec, options: DownloadOpt
     });
   }
 
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDir(outDir, 'download directory');
   const part = path.join(outDir, `.${spec.url}.part`);
   const { downloadedBytes, resumedFrom, sha256 } = await fetchPart(spec, url, part, options);
 
@@ -237,7 +238,7 @@ function networkError(url: string, err: unknown, progress = ''): BeeError {
 async function extract(spec: ArchiveSpec, url: string, archive: string, dir: string): Promise<void> {
   const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.extracting`);
   fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
+  makeDir(tmp, 'extraction directory');
   try {
     await tar.x({ file: archive, cwd: tmp, strict: true });
     const marker: Marker = { url, sha256: spec.sha256, date: new Date().toISOString() };

@@ -6,6 +6,9 @@ import { featureKey, frameCount, type FeatureParams } from '../features/params.j
 import { featurizeClips } from '../features/pool.js';
 import { type Clip, type Dataset } from './dataset.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { makeDir } from '../util/make-dir.js';
+import { readRegularFile } from '../util/read-file.js';
+import { MAX_WAV_BYTES } from '../audio/wav.js';
 
 /** Features of a dataset's clips, row-major: clip, frame, mel bin. */
 export interface FeatureTable {
@@ -26,12 +29,16 @@ export interface CacheOptions {
   /** Default: $BEE_CACHE_DIR, else $XDG_CACHE_HOME/bee, else ~/.cache/bee. */
   cacheDir?: string;
   workers?: number;
+  /** Trust a cached row only if the file's content hash matches too, not just its size and mtime. */
+  verify?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
 interface IndexEntry {
   size: number;
   mtimeMs: number;
+  /** SHA-1 of the file's bytes, recorded when a run verified it */
+  sha1?: string;
   /** row in features.f32, or the reason the clip could not be decoded */
   row?: number;
   error?: string;
@@ -62,6 +69,15 @@ const clipKey = (root: string, clip: Clip) => {
 
 const sha1 = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest('hex');
 
+/** A file's SHA-1, or undefined where it cannot be read (the featurizer then says why). */
+function fileHash(file: string): string | undefined {
+  try {
+    return sha1(readRegularFile(file, MAX_WAV_BYTES));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a cache; returns undefined when absent, or the reason it cannot be trusted. */
 function readCache(dir: string, key: string, featureSize: number): { index: CacheIndex; features: Float32Array } | string | undefined {
   const indexFile = path.join(dir, 'index.json');
@@ -81,7 +97,8 @@ function readCache(dir: string, key: string, featureSize: number): { index: Cach
 /**
  * Features for every clip of a dataset, computed once on all cores and kept on disk (float32 rows
  * plus an index keyed by file, size, mtime and feature parameters). Changed files are recomputed;
- * a cache that fails its checks is rebuilt, never used.
+ * a cache that fails its checks is rebuilt, never used. By default a file of the same size and
+ * mtime is trusted to be the same; with `verify`, only one of the same content (read and hashed).
  */
 export async function loadFeatures(dataset: Dataset, options: CacheOptions): Promise<FeatureTable> {
   const started = performance.now();
@@ -101,8 +118,10 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
     const k = clipKey(dataset.root, clip);
     const stat = fs.statSync(clip.file, { throwIfNoEntry: false });
     const entry: IndexEntry = { size: stat?.size ?? -1, mtimeMs: stat?.mtimeMs ?? -1 };
+    if (options.verify) entry.sha1 = fileHash(clip.file);
     const prev = old?.index.entries[k];
-    if (prev && prev.size === entry.size && prev.mtimeMs === entry.mtimeMs) Object.assign(entry, prev);
+    const same = prev && prev.size === entry.size && (options.verify ? entry.sha1 !== undefined && prev.sha1 === entry.sha1 : prev.mtimeMs === entry.mtimeMs);
+    if (same) Object.assign(entry, prev, { mtimeMs: entry.mtimeMs });
     else todo.push(i);
     entries[k] = entry;
     return k;
@@ -146,7 +165,7 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
     const bytes = new Uint8Array(features.buffer);
     const index: CacheIndex = { format: FORMAT, featureKey: key, root: dataset.root, featureSize, rows: clips.length, sha1: sha1(bytes), entries };
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      makeDir(dir, 'feature cache');
       // Features first, then the index that vouches for them: a crash in between fails the checksum.
       writeFileAtomic(path.join(dir, 'features.f32'), bytes);
       writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));

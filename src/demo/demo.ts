@@ -19,6 +19,7 @@ import { writeSweepFiles } from '../report/sweep-files.js';
 import { isSynthesized, synthesizeKeywords, type SynthOptions } from '../synth/keywords.js';
 import { DEFAULT_RECIPE } from '../train/recipe.js';
 import { train, type TrainCallbacks } from '../train/trainer.js';
+import { makeDir } from '../util/make-dir.js';
 
 export interface DemoOptions {
   /** everything goes under here: data/, run/, model.bee, sweep/ */
@@ -86,8 +87,8 @@ function claim(out: string): void {
   if (stat && !fs.existsSync(path.join(out, MARKER)) && fs.readdirSync(out).length > 0) {
     throw new BeeError('exists and was not made by bee demo: not writing into it', { file: out, hint: 'pass a new or empty --out' });
   }
+  makeDir(out, 'demo directory');
   try {
-    fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, MARKER), 'made by bee demo: the next bee demo here replaces what is in it\n');
   } catch (err) {
     throw new BeeError(`cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: out, hint: 'pass a writable --out' });

@@ -1,5 +1,5 @@
 import { BeeError } from '../errors.js';
-import { frameCount, PAPER_FEATURES, type FeatureParams } from '../features/params.js';
+import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
 import { pooledFeatures } from '../model/exit-grid.js';
 import type { ExitHead, NetworkConfig } from '../model/network.js';
 import { type ModelMeta } from '../model/saved-model.js';
@@ -17,7 +17,7 @@ import { crc32 } from './crc32.js';
  *      body: the tensors of tensorSpecs(network) in order, little-endian, each padded to 4 bytes
  *  end u32 CRC-32 of every byte before it
  */
-const PACKED_MAGIC = 'BEEP';
+export const PACKED_MAGIC = 'BEEP';
 export const PACKED_VERSION = 2;
 const READABLE_VERSIONS = [1, 2];
 const PREAMBLE = 16;
@@ -147,12 +147,12 @@ const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.leng
 function headerProblem(header: unknown): string | undefined {
   if (!isObject(header)) return 'not a JSON object';
   const { labels, features, network, temperatures, data } = header;
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) return 'labels must be two or more strings';
-  if (!isObject(features) || !Object.keys(PAPER_FEATURES).every((k) => typeof features[k] === 'number' && features[k] > 0)) return `features must hold ${Object.keys(PAPER_FEATURES).join(', ')}, all > 0`;
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length) return 'labels must be two or more different strings';
+  const featuresWrong = featureParamsProblem(features);
+  if (featuresWrong) return featuresWrong;
   if (!isObject(network) || !positiveIntegers(network.filters, 4096) || network.classes !== labels.length) return 'network must hold filters (whole numbers > 0) and classes (the number of labels)';
   if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean')) return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
   const [frames, melBins] = [frameCount(features as unknown as FeatureParams), (features as unknown as FeatureParams).melBins];
-  if (!(frames > 0 && frames * melBins <= 1 << 20)) return 'features give no frames, or too many';
   if (JSON.stringify(network.inputShape) !== JSON.stringify([frames, melBins, 1])) return `network.inputShape must be [${frames}, ${melBins}, 1], what the features give`;
   const head = network.exitHead;
   const last = (network.filters as number[]).length;
@@ -200,6 +200,11 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
     const copy = new Uint8Array(bytes.subarray(start, start + size(spec.shape) * ARRAYS[spec.dtype].BYTES_PER_ELEMENT));
     tensors.set(spec.name, new ARRAYS[spec.dtype](copy.buffer));
   });
+  // A threshold may be +/-Infinity (a channel whose sign is constant); nothing may be NaN.
+  for (const [name, values] of tensors) {
+    const ok = name.endsWith('.thresholds') ? (x: number) => !Number.isNaN(x) : Number.isFinite;
+    if (values instanceof Float32Array && !values.every(ok)) throw fail(`tensor ${name} holds NaN or infinite values`, 'retrain the model: its weights diverged');
+  }
   if (version === 1) upgradeFirstBlock(tensors, network.filters[0]);
   return { header, tensors };
 }

@@ -30,7 +30,7 @@ export class StagedModel implements EarlyExitClassifier {
     this.stages = [];
     for (let b = 1; b <= blocks; b++) {
       const input = tf.input({ shape });
-      const { logits, next } = wireBlock((name) => model.getLayer(name), b, input, b === blocks);
+      const { logits, next } = wireBlock((name) => model.layers.find((l) => l.name === name), b, input, b === blocks);
       this.stages.push(tf.model({ inputs: input, outputs: next ? [logits, next] : [logits] }));
       if (next) shape = next.shape.slice(1) as number[];
     }

@@ -6,8 +6,11 @@ import { QuantActivation, QuantConv2D, QuantDense } from './layers.js';
 
 export type Precision = 'binary' | 'float';
 
-/** paper: GlobalMaxPool -> Dense; pooled: max, mean and a time x frequency grid of means -> Dense (ExitPooling). */
-export type ExitHead = { type: 'paper' } | { type: 'pooled'; grid: [number, number] };
+/**
+ * paper: GlobalMaxPool -> Dense; pooled: max, mean and a time x frequency grid of means
+ * (ExitPooling) -> Dense, or with `hidden` > 0 -> Dense(hidden) -> ReLU -> Dense.
+ */
+export type ExitHead = { type: 'paper' } | { type: 'pooled'; grid: [number, number]; hidden?: number };
 
 /** Everything needed to rebuild the network; saved with a model. */
 export interface NetworkConfig {
@@ -59,6 +62,12 @@ export function networkConfig(args: { inputShape: [number, number, number]; clas
     scaledKernels: binary && (args.scaledKernels ?? DEFAULT_NETWORK.scaledKernels),
     signShift: binary && (args.signShift ?? DEFAULT_NETWORK.signShift),
   };
+  checkNetwork(config);
+  return config;
+}
+
+/** Throws a BeeError where a config's options do not fit together (bee train's flags, or a saved bee.json). */
+export function checkNetwork(config: NetworkConfig): void {
   if (!(config.bnMomentum >= 0 && config.bnMomentum < 1)) throw new BeeError(`BatchNorm momentum must be in [0, 1), got ${config.bnMomentum}`, { hint: 'e.g. --bn-momentum 0.9' });
   if (config.exitHead.type === 'pooled') {
     const [rows, cols] = config.exitHead.grid;
@@ -67,8 +76,9 @@ export function networkConfig(args: { inputShape: [number, number, number]; clas
     if (![rows, cols].every((n) => Number.isInteger(n) && n >= 1) || rows > height || cols > width) {
       throw new BeeError(`exit grid ${rows}x${cols} does not fit the last block's ${height} x ${width} positions`, { hint: `e.g. --exit-grid 4x2; at most ${height}x${width}` });
     }
+    const hidden = config.exitHead.hidden ?? 0;
+    if (!(Number.isInteger(hidden) && hidden >= 0 && hidden <= 4096)) throw new BeeError(`the exit head's hidden layer must have 0-4096 units, got ${hidden}`, { hint: 'e.g. --exit-hidden 64, or 0 for none' });
   }
-  return config;
 }
 
 /** A saved config with the fields it lacks filled in as the version that wrote it meant them. */
@@ -91,10 +101,13 @@ export const layerName = {
   bn: (block: number) => `block${block}_bn`,
   act: (block: number) => `block${block}_act`,
   exitPool: (block: number) => `exit${block}_pool`,
+  exitHidden: (block: number) => `exit${block}_hidden`,
+  exitHiddenAct: (block: number) => `exit${block}_hidden_act`,
   exit: (block: number) => `exit${block}`,
 };
 
-type LayerLookup = (name: string) => tf.layers.Layer;
+/** The layer of that name, or undefined where the network has none (an exit head without a hidden layer). */
+type LayerLookup = (name: string) => tf.layers.Layer | undefined;
 
 /**
  * Applies block b (and its exit head) to x with the layers `layer` finds by name: the one place
@@ -102,11 +115,17 @@ type LayerLookup = (name: string) => tf.layers.Layer;
  * Returns the exit's logits and, unless it is the last block, the next block's input.
  */
 export function wireBlock(layer: LayerLookup, b: number, x: tf.SymbolicTensor, last: boolean): { logits: tf.SymbolicTensor; next?: tf.SymbolicTensor } {
-  const apply = (name: string, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer(name).apply(input) as tf.SymbolicTensor;
+  const apply = (name: string, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => {
+    const found = layer(name);
+    if (!found) throw new BeeError(`the network has no layer ${name}`, { hint: 'the model files do not match its bee.json' });
+    return found.apply(input) as tf.SymbolicTensor;
+  };
   const a = apply(layerName.act13(b), apply(layerName.bn13(b), apply(layerName.conv13(b), x)));
   const c = apply(layerName.act31(b), apply(layerName.bn31(b), apply(layerName.conv31(b), x)));
   const y = apply(layerName.bn(b), apply(layerName.pool(b), apply(layerName.conv11(b), apply(layerName.concat(b), [a, c]))));
-  const logits = apply(layerName.exit(b), apply(layerName.exitPool(b), y));
+  let pooled = apply(layerName.exitPool(b), y);
+  if (layer(layerName.exitHidden(b))) pooled = apply(layerName.exitHiddenAct(b), apply(layerName.exitHidden(b), pooled));
+  const logits = apply(layerName.exit(b), pooled);
   return last ? { logits } : { logits, next: apply(layerName.act(b), y) };
 }
 
@@ -153,13 +172,17 @@ export function buildNetwork(config: NetworkConfig): tf.LayersModel {
     add(tf.layers.concatenate({ name: layerName.concat(b) }));
     add(tf.layers.maxPooling2d({ poolSize: 2, name: layerName.pool(b) }));
     add(exitPool(layerName.exitPool(b)));
+    if (head.type === 'pooled' && head.hidden) {
+      add(new QuantDense({ units: head.hidden, useBias: true, seed: seed++, name: layerName.exitHidden(b) }));
+      add(tf.layers.reLU({ name: layerName.exitHiddenAct(b) }));
+    }
     add(new QuantDense({ units: config.classes, useBias: true, seed: seed++, name: layerName.exit(b) }));
   });
   const input = tf.input({ shape: config.inputShape, name: 'logmel' });
   let x: tf.SymbolicTensor = input;
   const exits: tf.SymbolicTensor[] = [];
   for (let b = 1; b <= blocks; b++) {
-    const { logits, next } = wireBlock((name) => layers.get(name)!, b, x, b === blocks);
+    const { logits, next } = wireBlock((name) => layers.get(name), b, x, b === blocks);
     exits.push(logits);
     if (next) x = next;
   }

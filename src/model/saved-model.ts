@@ -4,13 +4,16 @@ import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { type ClassSet, type Dataset } from '../data/dataset.js';
 import { type FeatureParams } from '../features/params.js';
-import { writeFileAtomic, writeFileSynced } from '../util/atomic.js';
+import { removeStaleTemps, writeFileAtomic, writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { completeNetworkConfig, type NetworkConfig } from './network.js';
 // Registers bee's layer classes with tfjs, which a loaded model.json names.
 import './layers.js';
 import './batch-norm.js';
 import './constraints.js';
+import { makeDir } from '../util/make-dir.js';
+import { describeError, readJsonFile, readRegularFile } from '../util/read-file.js';
+import { metaProblem, modelProblem } from './model-check.js';
 
 /** bee's own metadata, beside tfjs's model.json and weights.bin. */
 export interface ModelMeta {
@@ -64,9 +67,10 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<{ modelJson
  */
 export async function writeModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, extra: Record<string, string | Uint8Array> = {}): Promise<void> {
   const { modelJson, weights } = await modelArtifacts(model);
+  removeStaleTemps(dir);
   const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
+  makeDir(tmp, 'model directory');
   writeFileSynced(path.join(tmp, WEIGHTS_FILE), weights);
   for (const [name, data] of Object.entries(extra)) writeFileSynced(path.join(tmp, name), data);
   writeFileSynced(path.join(tmp, META_FILE), JSON.stringify(meta, null, 2) + '\n');
@@ -76,6 +80,15 @@ export async function writeModelDir(dir: string, model: tf.LayersModel, meta: Mo
 
 /** A model directory: DIR itself, or the best (else last) checkpoint of a `bee train --out DIR`. */
 export function resolveModelDir(dir: string): string {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(dir, { throwIfNoEntry: false });
+  } catch (err) {
+    throw new BeeError(`cannot read: ${describeError(err)}`, { file: dir, hint: 'pass --model with a model directory' });
+  }
+  if (stat?.isFile()) {
+    throw new BeeError('is a file; this needs a model directory', { file: dir, hint: 'pass the directory bee train wrote (a packed .bee file runs in bee eval, sweep and predict)' });
+  }
   for (const candidate of [dir, path.join(dir, 'best'), path.join(dir, 'last')]) {
     if (fs.existsSync(path.join(candidate, MODEL_FILE))) return candidate;
   }
@@ -85,22 +98,25 @@ export function resolveModelDir(dir: string): string {
   });
 }
 
+/** Bounds of what bee reads from a model directory (a full-width model's weights are 2 MiB). */
+const MAX_META_BYTES = 4 << 20;
+const MAX_TOPOLOGY_BYTES = 16 << 20;
+const MAX_WEIGHTS_BYTES = 1 << 30;
+
 export function readModelMeta(dir: string): ModelMeta {
   const file = path.join(dir, META_FILE);
-  let meta: ModelMeta;
-  try {
-    meta = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new BeeError(`cannot read bee's metadata: ${(err as Error).message.split('\n')[0]}`, { file, hint: 'is this a model written by bee train?' });
-  }
-  if (meta.format !== 'bee-model') throw new BeeError('not a bee model', { file, hint: 'pass --model with a directory written by bee train' });
+  const meta = readJsonFile(file, MAX_META_BYTES, "bee model's bee.json") as ModelMeta;
+  if (typeof meta !== 'object' || meta === null || meta.format !== 'bee-model') throw new BeeError('not a bee model', { file, hint: 'pass --model with a directory written by bee train' });
   if (!READABLE_MODEL_VERSIONS.includes(meta.formatVersion)) {
     throw new BeeError(`model format ${meta.formatVersion}, this bee reads ${READABLE_MODEL_VERSIONS.join(' and ')}`, {
       file,
       hint: `written by bee ${meta.beeVersion}; retrain it, or use that version`,
     });
   }
-  return { ...meta, network: completeNetworkConfig(meta.network) };
+  const completed = { ...meta, network: typeof meta.network === 'object' && meta.network !== null ? completeNetworkConfig(meta.network) : meta.network };
+  const problem = metaProblem(completed);
+  if (problem) throw new BeeError(`bad bee.json: ${problem}`, { file, hint: 'the model directory is damaged or was edited; use another checkpoint' });
+  return completed;
 }
 
 /** Size of a model directory's saved (float32) weights, weights.bin. */
@@ -113,24 +129,45 @@ export function writeModelMeta(dir: string, meta: ModelMeta): void {
   writeFileAtomic(path.join(dir, META_FILE), JSON.stringify(meta, null, 2) + '\n');
 }
 
-/** Loads a model directory on any backend (no file:// handler needed). */
+/** model.json's topology and weights, read within bounds: weight files are plain names in the directory, of the size their specs say. */
+function readArtifacts(dir: string): { modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: ArrayBuffer } {
+  const file = path.join(dir, MODEL_FILE);
+  const modelJson = readJsonFile(file, MAX_TOPOLOGY_BYTES, "bee model's model.json") as { modelTopology?: object; weightsManifest?: tf.io.WeightsManifestConfig };
+  const manifest = modelJson?.weightsManifest;
+  const fail = (reason: string) => new BeeError(reason, { file, hint: 'the model directory is damaged or was edited; use another checkpoint' });
+  if (typeof modelJson?.modelTopology !== 'object' || !Array.isArray(manifest) || !manifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))) {
+    throw fail('not a tfjs layers model (no modelTopology and weightsManifest)');
+  }
+  const paths = manifest.flatMap((g) => g.paths);
+  if (!paths.every((p) => typeof p === 'string' && p === path.basename(p) && p !== '..' && p !== '.')) throw fail('weightsManifest names files outside the model directory');
+  const weightSpecs = manifest.flatMap((g) => g.weights);
+  const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+  const expected = weightSpecs.reduce((n, w) => n + (bytesPer[w?.dtype ?? 'float32'] ?? NaN) * (Array.isArray(w?.shape) ? w.shape.reduce((a, b) => a * b, 1) : NaN), 0);
+  const buffers = paths.map((p) => readRegularFile(path.join(dir, p), MAX_WEIGHTS_BYTES, 'weights file'));
+  const weightData = Buffer.concat(buffers);
+  if (weightData.length !== expected) throw fail(`the weights take ${weightData.length} bytes; model.json's specs need ${expected}`);
+  return { modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) };
+}
+
+/**
+ * Loads a model directory on any backend (no file:// handler needed), checked as a whole:
+ * bee.json, model.json and the weights must agree (labels and outputs, network and layers,
+ * weights' count, size and finiteness), else a one-line error says where they do not.
+ */
 export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta; dir: string }> {
   const resolved = resolveModelDir(dir);
   const meta = readModelMeta(resolved);
+  const artifacts = readArtifacts(resolved);
+  let model: tf.LayersModel;
   try {
-    const modelJson = JSON.parse(fs.readFileSync(path.join(resolved, MODEL_FILE), 'utf8'));
-    const manifest = modelJson.weightsManifest as tf.io.WeightsManifestConfig;
-    const buffers = manifest.flatMap((group) => group.paths.map((p) => fs.readFileSync(path.join(resolved, p))));
-    const weightData = Buffer.concat(buffers);
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: modelJson.modelTopology,
-        weightSpecs: manifest.flatMap((group) => group.weights),
-        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
-      }),
-    );
-    return { model, meta, dir: resolved };
+    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (err) {
     throw new BeeError(`cannot load the model: ${(err as Error).message.split('\n')[0]}`, { file: resolved, hint: 'the directory may be damaged; use another checkpoint' });
   }
+  const problem = modelProblem(model, meta.network);
+  if (problem) {
+    model.dispose();
+    throw new BeeError(problem, { file: resolved, hint: 'the model directory is damaged or was edited; use another checkpoint' });
+  }
+  return { model, meta, dir: resolved };
 }

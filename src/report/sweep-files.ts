@@ -1,12 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { sweepCsv, type SweepResult } from '../exits/sweep.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { tradeoffSvg } from './plot.js';
+import { makeDir } from '../util/make-dir.js';
 
 /** Writes a sweep as sweep.json (`json`, which holds the result), sweep.csv and sweep.svg in `dir`; returns their paths. */
 export function writeSweepFiles(dir: string, json: object, result: SweepResult, title: string): string[] {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir, 'sweep directory');
   const files = { 'sweep.csv': sweepCsv(result), 'sweep.json': JSON.stringify(json, null, 2) + '\n', 'sweep.svg': tradeoffSvg(result, title) };
   return Object.entries(files).map(([name, content]) => {
     writeFileAtomic(path.join(dir, name), content);

@@ -8,6 +8,7 @@ import { BEE_VERSION } from '../version.js';
 import { makeNoise, NOISE_KINDS, rms, scaleToRms } from './noise.js';
 import { makeSpeakers, speak, type Speaker } from './voices.js';
 import { FLITE_VOICES } from '../audio/tts.js';
+import { makeDir } from '../util/make-dir.js';
 
 export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'];
 /** The other words of Speech Commands, for `_unknown_`. */
@@ -122,7 +123,7 @@ export function synthesizeKeywords(out: string, options: SynthOptions, onProgres
   const tmp = path.join(path.dirname(full), `.${path.basename(full)}.tmp`);
   try {
     fs.rmSync(tmp, { recursive: true, force: true });
-    for (const c of classes) fs.mkdirSync(path.join(tmp, c), { recursive: true });
+    for (const c of classes) makeDir(path.join(tmp, c), 'dataset directory');
     // Babble: words of voices that are not the dataset's speakers, drawn once, mixed into word clips as noise.
     const babbleRng = rngFor(seed, 1);
     const babblers = makeSpeakers(FLITE_VOICES.length, seed + 1, DEFAULT_SPLIT);

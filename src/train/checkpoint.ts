@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { loadModelDir, writeModelDir, type ModelMeta } from '../model/saved-model.js';
+import { makeDir } from '../util/make-dir.js';
 
 /**
  * A training run's output directory:
@@ -105,7 +106,7 @@ export async function saveCheckpoint<O, R>(
   state: TrainState<O, R>,
 ): Promise<void> {
   const dir = path.join(out, 'checkpoints');
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir, 'checkpoints directory');
   const name = checkpointName(state.epoch);
   const named = await optimizerState(optimizer);
   const optimizerBytes = new Uint8Array(named.reduce((n, w) => n + w.tensor.size * 4, 0));

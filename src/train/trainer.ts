@@ -3,12 +3,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { probeWavFile } from '../audio/wav.js';
 import { type Dataset } from '../data/dataset.js';
-import { splitExamples } from '../data/examples.js';
+import { splitExamples, type SplitExamples } from '../data/examples.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
 import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { makeDir } from '../util/make-dir.js';
+import { lockDirectory } from '../util/run-lock.js';
 import { BEE_VERSION } from '../version.js';
 import { AugmentFeeder } from './augment-feeder.js';
 import { type AugmentOptions } from './augment.js';
@@ -130,6 +132,16 @@ async function loadTeacher(dir: string, labels: string[], features: FeatureTable
   return model;
 }
 
+/** Training that diverged: a one-line error that says what is kept. */
+function diverged(out: string, what: string, lastSaved: number): BeeError {
+  const kept = lastSaved > 0 ? `epoch ${lastSaved}'s checkpoint is kept (last)` : 'nothing was saved';
+  return new BeeError(`training stopped: ${what}`, { file: out, hint: `${kept}; try a lower --lr, or look for broken clips with bee data info` });
+}
+
+function weightsFinite(model: tf.LayersModel): boolean {
+  return tf.tidy(() => model.weights.every((w) => tf.all(tf.isFinite(w.read())).dataSync()[0] === 1));
+}
+
 /**
  * Trains the early-exit network on every exit at once: the loss is the weighted sum of the exits'
  * cross-entropies (and distillation terms), Adam on the recipe's learning-rate schedule, batches
@@ -141,6 +153,7 @@ async function loadTeacher(dir: string, labels: string[], features: FeatureTable
 export async function train(input: TrainInput): Promise<TrainResult> {
   const { dataset, table, out, callbacks = {} } = input;
   const labels = dataset.classes;
+  if (labels.length < 2) throw new BeeError(`found ${labels.length} class${labels.length === 1 ? ` (${labels[0]})` : 'es'}: a classifier needs at least 2`, { file: dataset.root, hint: 'one folder of WAV files per class' });
   const train = splitExamples(table, labels, 'train');
   const { batchSize } = input.options;
   const given: RunOptions = { ...DEFAULT_RECIPE, ...input.options, batchSize: batchSize === 'auto' ? defaultBatchSize(train.rows.length) : batchSize, scheduleEpochs: input.options.epochs };
@@ -148,6 +161,20 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   const validation = splitExamples(table, labels, 'validation');
   if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
   if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
+  // The lock, taken before anything in the run directory is read or written, makes "does it hold
+  // a run already?" and the new run's first save one step: a second `bee train` on it is refused.
+  if (!input.resume) makeDir(out, 'output directory');
+  const unlock = fs.existsSync(out) ? lockDirectory(out) : () => {};
+  try {
+    return await trainLocked(input, train, validation, given);
+  } finally {
+    unlock();
+  }
+}
+
+async function trainLocked(input: TrainInput, train: SplitExamples, validation: SplitExamples, given: RunOptions): Promise<TrainResult> {
+  const { dataset, table, out, callbacks = {} } = input;
+  const labels = dataset.classes;
   let options = given;
   let state: State;
   let model: tf.LayersModel;
@@ -180,13 +207,11 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   }
   let teacher: tf.LayersModel | undefined;
   try {
-    fs.mkdirSync(out, { recursive: true });
     if (options.teacher) teacher = await loadTeacher(options.teacher, labels, table.params);
   } catch (err) {
     optimizer.dispose();
     model.dispose();
-    const code = (err as NodeJS.ErrnoException).code;
-    throw code ? new BeeError(`cannot create the output directory: ${code}`, { file: out, hint: 'pick a writable --out' }) : err;
+    throw err;
   }
 
   const featureSize = table.frames * table.melBins;
@@ -239,6 +264,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
           : tf.tidy(() => tf.reshape(tf.gather(allFeatures, Int32Array.from(batch, (i) => train.rows[i])), [batch.length, ...shape]));
         const stats = step(x, batchLabels, exitWeights);
         x.dispose();
+        if (!Number.isFinite(stats[0])) throw diverged(out, `the loss became ${stats[0]} at epoch ${epoch}, step ${s + 1}`, state.epoch);
         lossSum += stats[0] * batch.length;
         for (let k = 0; k < exits; k++) {
           lossPerExit[k] += stats[1 + k] * batch.length;
@@ -271,6 +297,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         best: isBest,
       };
       state = { ...state, epoch, history: [...state.history, record], best: isBest ? { epoch, metric } : state.best };
+      // A step can leave non-finite weights behind a finite loss: they are never saved.
+      if (!weightsFinite(model)) throw diverged(out, `the weights became non-finite in epoch ${epoch}`, epoch - 1);
       try {
         await saveCheckpoint(out, model, optimizer, meta(epoch), state);
       } catch (err) {

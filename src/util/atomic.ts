@@ -12,8 +12,44 @@ export function writeFileSynced(file: string, data: string | Uint8Array): void {
   }
 }
 
-/** Writes a file so that readers see the old content or the new, never a part: temp file, fsync, rename. */
+/** Whether a process of that PID is alive (EPERM: alive, someone else's). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what killed writes of `target` left beside it: `.NAME.PID.tmp` files and
+ * `.NAME.tmp-PID` directories whose process is gone (a live writer's are left alone).
+ */
+export function removeStaleTemps(target: string): void {
+  const dir = path.dirname(target);
+  const prefix = `.${path.basename(target)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(?:(\d+)\.tmp|tmp-(\d+))$/.exec(name.slice(prefix.length));
+    if (!pid) continue;
+    const owner = Number(pid[1] ?? pid[2]);
+    if (owner !== process.pid && !processAlive(owner)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes a file so that readers see the old content or the new, never a part: temp file, fsync,
+ * rename. Temp files of earlier writers that were killed are removed first.
+ */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  removeStaleTemps(file);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     writeFileSynced(tmp, data);

@@ -1,16 +1,16 @@
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { packModel } from '../../engine/export.js';
-import { writePackedFile } from '../../engine/packed-file.js';
-import { floatWeightsBytes, loadModelDir } from '../../model/saved-model.js';
+import { checkExportTarget, writePackedFile } from '../../engine/packed-file.js';
+import { floatWeightsBytes, loadModelDir, resolveModelDir } from '../../model/saved-model.js';
 import { backendNotice, printJson } from '../io.js';
 import { kib } from '../table.js';
-
 
 export const exportCommand = new Command('export')
   .description("pack a trained binary model for bee's bit-packed engine: 1-bit weights, BatchNorm folded into thresholds")
   .requiredOption('--model <dir>', 'a model directory, or a bee train --out directory (its best checkpoint)')
   .requiredOption('--out <file>', 'the packed model to write (FILE.bee)')
+  .option('--force', 'replace --out even if it is not a packed model (never a file of --model)')
   .option('--json', 'print JSON')
   .addHelpText('after', `
 The packed file holds the sign bits of every binary kernel (32 to a word, along the input
@@ -23,8 +23,9 @@ Examples:
   $ bee export --model runs/sc --out sc.bee
   $ bee eval --model sc.bee --threshold 0.85
   $ bee export --model runs/sc/checkpoints/epoch-0010 --out sc-10.bee --json`)
-  .action(async (flags: { model: string; out: string; json?: boolean }) => {
+  .action(async (flags: { model: string; out: string; force?: boolean; json?: boolean }) => {
     backendNotice(await initBackend());
+    checkExportTarget(flags.out, resolveModelDir(flags.model), flags.force);
     const { model, meta, dir } = await loadModelDir(flags.model);
     const { packed, report } = packModel(model, meta, dir);
     model.dispose();

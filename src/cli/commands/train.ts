@@ -3,7 +3,6 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { findWavs } from '../../data/dataset.js';
-import { loadFeatures } from '../../data/feature-cache.js';
 import { BeeError } from '../../errors.js';
 import { PAPER_FEATURES } from '../../features/params.js';
 import { readModelMeta } from '../../model/saved-model.js';
@@ -12,8 +11,10 @@ import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
 import { train, type EpochRecord } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
+import { loadFeaturesWithNotices } from '../feature-input.js';
 import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
-import { positiveNumber, wholeNumber } from '../parsers.js';
+import { decimal } from '../../util/decimal.js';
+import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
 
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
@@ -28,6 +29,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   teacher?: string;
   exitHead: ExitHead['type'];
   exitGrid?: [number, number];
+  exitHidden?: number;
   bnMomentum: number;
   firstBlock: 'real' | 'binary';
   scaledKernels?: boolean;
@@ -43,24 +45,19 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   augment: boolean;
   noiseDir?: string;
   cache?: string;
+  cacheVerify?: boolean;
   json?: boolean;
 }
 
 const weightList = (value: string) => {
-  const w = value.split(',').map(Number);
-  if (w.length !== 4 || w.some((x) => !(x >= 0 && Number.isFinite(x)))) throw new InvalidArgumentError('expected 4 comma-separated numbers >= 0, e.g. 1,1,1,1');
+  const w = value.split(',').map(decimal);
+  if (w.length !== 4 || w.some((x) => !(x >= 0))) throw new InvalidArgumentError('expected 4 comma-separated finite numbers >= 0, e.g. 1,1,1,1');
   return w;
 };
 
 const momentum = (value: string) => {
-  const n = Number(value);
+  const n = decimal(value);
   if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1), e.g. 0.9');
-  return n;
-};
-
-const nonNegative = (value: string) => {
-  const n = Number(value);
-  if (!(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError('expected a number >= 0');
   return n;
 };
 
@@ -71,10 +68,11 @@ const grid = (value: string): [number, number] => {
 };
 
 const DEFAULT_GRID: [number, number] = DEFAULT_NETWORK.exitHead.type === 'pooled' ? DEFAULT_NETWORK.exitHead.grid : [4, 2];
+const DEFAULT_HIDDEN = DEFAULT_NETWORK.exitHead.type === 'pooled' ? (DEFAULT_NETWORK.exitHead.hidden ?? 0) : 0;
 
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
 function checkCombinations(flags: TrainFlags): void {
-  if (flags.exitGrid && flags.exitHead !== 'pooled') throw new BeeError('--exit-grid shapes the pooled exit head', { hint: 'drop it, or pass --exit-head pooled' });
+  if ((flags.exitGrid || flags.exitHidden !== undefined) && flags.exitHead !== 'pooled') throw new BeeError('--exit-grid and --exit-hidden shape the pooled exit head', { hint: 'drop them, or pass --exit-head pooled' });
   if (flags.specAugment && !flags.augment) throw new BeeError('--spec-augment masks the augmented clips, and --no-augment turns augmentation off', { hint: 'drop one of them' });
   if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift)) throw new BeeError('--scaled-kernels and --sign-shift act on binary kernels and signs', { hint: 'drop them with --precision float' });
   checkRecipe({ schedule: flags.schedule, learningRate: flags.lr, warmupEpochs: flags.warmupEpochs, exitRampEpochs: flags.exitRamp, distill: flags.distill, distillTemperature: flags.distillTemperature, teacher: flags.teacher });
@@ -107,6 +105,7 @@ export const trainCommand = addDatasetOptions(
   .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit (with --distill)')
   .addOption(new Option('--exit-head <head>', 'paper: global max-pool -> dense; pooled: max, mean and a grid of means -> dense').choices(['paper', 'pooled']).default(DEFAULT_NETWORK.exitHead.type))
   .option('--exit-grid <RxC>', `the pooled head's grid: cells along time x frequency (default ${DEFAULT_GRID.join('x')})`, grid)
+  .option('--exit-hidden <units>', `a hidden ReLU layer of that many units in every pooled exit head (0: none; default ${DEFAULT_HIDDEN})`, wholeNumber(0))
   .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
   .addOption(new Option('--first-block <w>', "binary networks: the first block's two convolutions keep real weights, or are binary too").choices(['real', 'binary']).default(DEFAULT_NETWORK.realFirstBlock ? 'real' : 'binary'))
   .option('--scaled-kernels', 'binary networks: a scale per output channel of every binary kernel (XNOR-Net)')
@@ -121,6 +120,7 @@ export const trainCommand = addDatasetOptions(
   .option('--spec-augment', 'SpecAugment time and frequency masks on the log-mel features too')
   .option('--noise-dir <dir>', 'background-noise WAVs to mix in (default: the dataset\'s _background_noise_)')
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
+  .option('--cache-verify', "reuse a clip's cached features only if the file's content is unchanged (hashes every file), not just its size and mtime")
   .option('--json', 'print the run summary as JSON at the end')
   .addHelpText('after', `
 Examples:
@@ -155,12 +155,8 @@ Examples:
     const data = dataFlags.data;
     if (!data) throw new BeeError('no dataset', { hint: 'pass --data DIR' });
     const dataset = datasetFromFlags({ ...dataFlags, data });
-    const bar = progressBar('features', dataset.clips.length);
-    const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: flags.cache, onProgress: (done) => bar.update(done) });
-    bar.stop();
-    if (table.stats.rebuilt) notice(`feature cache was ${table.stats.rebuilt}; rebuilt it`);
-    if (table.stats.notSaved) notice(`feature cache not saved (${table.stats.notSaved}); features will be computed again next time`);
-    if (table.failed.length) notice(`skipped ${table.failed.length} unreadable files (first: ${table.failed[0].file}: ${table.failed[0].reason})`);
+    const noiseFiles = flags.noiseDir ? findWavs(path.resolve(flags.noiseDir)) : undefined;
+    const table = await loadFeaturesWithNotices(dataset, PAPER_FEATURES, flags);
 
     const stopRequested = stopOnInterrupt('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     let epochBar: Progress | undefined;
@@ -170,7 +166,7 @@ Examples:
       out: flags.out,
       resume: flags.resume,
       options: {
-        ...(flags.noiseDir ? { noiseFiles: findWavs(path.resolve(flags.noiseDir)) } : {}),
+        ...(noiseFiles ? { noiseFiles } : {}),
         ...(flags.teacher ? { teacher: path.resolve(flags.teacher) } : {}),
         epochs,
         batchSize: flags.batchSize,
@@ -185,7 +181,7 @@ Examples:
         precision: flags.precision,
         width: flags.width,
         network: {
-          exitHead: flags.exitHead === 'pooled' ? { type: 'pooled', grid: flags.exitGrid ?? DEFAULT_GRID } : { type: 'paper' },
+          exitHead: flags.exitHead === 'pooled' ? { type: 'pooled', grid: flags.exitGrid ?? DEFAULT_GRID, hidden: flags.exitHidden ?? DEFAULT_HIDDEN } : { type: 'paper' },
           bnMomentum: flags.bnMomentum,
           realFirstBlock: flags.firstBlock === 'real',
           scaledKernels: flags.scaledKernels ?? false,

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
+import { BeeError } from '../errors.js';
+import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/**
+ * What is wrong with a model directory's bee.json (its network config completed), if anything:
+ * labels, feature parameters, a network those features can feed, calibration.
+ */
+export function metaProblem(meta: { labels?: unknown; features?: unknown; network?: unknown; calibration?: unknown }): string | undefined {
+  const { labels, features, network, calibration } = meta;
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length) {
+    return 'labels must be two or more different strings';
+  }
+  const featuresWrong = featureParamsProblem(features);
+  if (featuresWrong) return featuresWrong;
+  if (!isObject(network)) return 'network must be an object';
+  const n = network as unknown as NetworkConfig;
+  const p = features as FeatureParams;
+  if (n.classes !== labels.length) return `network.classes is ${n.classes}, and there are ${labels.length} labels`;
+  if (JSON.stringify(n.inputShape) !== JSON.stringify([frameCount(p), p.melBins, 1])) return `network.inputShape must be [${frameCount(p)}, ${p.melBins}, 1], what the features give`;
+  if (!['binary', 'float'].includes(n.precision)) return 'network.precision must be binary or float';
+  if (!(Array.isArray(n.filters) && n.filters.length >= 1 && n.filters.length <= 6 && n.filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096))) return 'network.filters must be 1-6 whole numbers in 1..4096';
+  if ((p.melBins >> n.filters.length) < 1 || (frameCount(p) >> n.filters.length) < 1) return `${n.filters.length} blocks halve the ${frameCount(p)} x ${p.melBins} input to nothing`;
+  if (!(Number.isInteger(n.seed) && n.seed >= 0)) return 'network.seed must be a whole number >= 0';
+  if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean')) return 'network.realFirstBlock, scaledKernels and signShift must be true or false';
+  const head = n.exitHead as unknown;
+  if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && Array.isArray(head.grid) && head.grid.length === 2)))) return 'network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns]}';
+  try {
+    checkNetwork(n); // the momentum, the grid and the hidden layer, as bee train checks them
+  } catch (err) {
+    return (err as BeeError).reason ?? String(err);
+  }
+  if (calibration !== undefined) {
+    const t = isObject(calibration) ? calibration.temperatures : undefined;
+    if (!(Array.isArray(t) && t.length === n.filters.length && t.every((x) => Number.isFinite(x) && x > 0))) return 'calibration.temperatures must be one number > 0 per exit';
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a loaded model against the network its bee.json describes, if anything: the
+ * same layers' weights, of the same shapes (so labels, filters and features agree with model.json
+ * and weights.bin), all finite.
+ */
+export function modelProblem(model: tf.LayersModel, network: NetworkConfig): string | undefined {
+  const expected = buildNetwork(network);
+  try {
+    const want = expected.weights.map((w) => `${w.originalName} ${JSON.stringify(w.shape)}`);
+    const have = model.weights.map((w) => `${w.originalName} ${JSON.stringify(w.shape)}`);
+    const differs = want.findIndex((w, i) => w !== have[i]);
+    if (differs >= 0 || want.length !== have.length) {
+      const at = differs >= 0 ? differs : Math.min(want.length, have.length);
+      return `model.json does not match bee.json's network: weight ${at + 1} is ${have[at] ?? 'missing'}, bee.json's network has ${want[at] ?? 'none'}`;
+    }
+  } finally {
+    expected.dispose();
+  }
+  const bad = model.weights.find((w) => tf.tidy(() => tf.all(tf.isFinite(w.read())).dataSync()[0] === 0));
+  if (bad) return `weight ${bad.originalName} holds NaN or infinite values`;
+  return undefined;
+}

@@ -1,0 +1,11 @@
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A number as written in decimal, or NaN: unlike Number(), '' is not 0, '0x10' is not 16, and
+ * '1e309' is not a number either (it is Infinity).
+ */
+export function decimal(value: string): number {
+  const text = value.trim();
+  const n = DECIMAL.test(text) ? Number(text) : NaN;
+  return Number.isFinite(n) ? n : NaN;
+}
