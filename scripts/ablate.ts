@@ -69,10 +69,15 @@ function run(args: string[]): unknown {
 interface SweepRow { criterion: string; threshold: number; accuracy: number; meanExit: number; relativeCompute: number }
 interface SweepJson { rows: SweepRow[]; exits: { exit: number; accuracy: number; relativeCompute: number }[]; cheapestWithin1Point: Record<string, SweepRow | null> }
 
+function unknownVariant(name: string): never {
+  console.error(`unknown variant ${name}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+  process.exit(2);
+}
+
 const data = ['--data', values.data, '--split-salt', values['split-salt']!];
 // --only runs the named variants in the order given (the table follows it).
 const chosen = values.only
-  ? values.only.split(',').map((name) => VARIANTS.find((v) => v.name === name) ?? (console.error(`unknown variant ${name}; known: ${VARIANTS.map((v) => v.name).join(', ')}`), process.exit(2)))
+  ? values.only.split(',').map((name) => VARIANTS.find((v) => v.name === name) ?? unknownVariant(name))
   : VARIANTS;
 const results = [];
 const started = performance.now();

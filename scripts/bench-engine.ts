@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { alreadyTuned, relaunch } from '../bin/native-env.js';
+import { numberOption } from './number-option.ts';
 
 if (!alreadyTuned()) {
   relaunch([...process.execArgv, ...process.argv.slice(1)]);
@@ -55,7 +56,7 @@ async function run(): Promise<void> {
   const { root, split, classSet } = meta.data;
   const dataset = loadDataset(root, { split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent }, classSet, hashSplit: split.method === 'hash' });
   const table = await loadFeatures(dataset, { params: meta.features });
-  const rows = splitExamples(table, meta.labels, values.split as 'test').rows.slice(0, values.clips ? Number(values.clips) : undefined);
+  const rows = splitExamples(table, meta.labels, values.split as 'test').rows.slice(0, values.clips ? numberOption(values.clips, '--clips', 'bench-engine') : undefined);
 
   const { packed } = packModel(model, meta);
   const packedBytes = packedSize(packed.header);
@@ -64,7 +65,7 @@ async function run(): Promise<void> {
   const staged = new StagedModel(model, meta.calibration?.temperatures);
   const engine = new PackedEngine(packed);
   const full = neverEarly(engine.exits);
-  const t = Number(values.threshold);
+  const t = numberOption(values.threshold, '--threshold', 'bench-engine');
   const early = { criterion: 'max-softmax' as const, thresholds: Array(engine.exits - 1).fill(t) };
 
   const answers = (rule: typeof full) => {

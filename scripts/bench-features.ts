@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadDataset } from '../src/data/dataset.js';
 import { loadFeatures } from '../src/data/feature-cache.js';
 import { PAPER_FEATURES } from '../src/features/params.js';
+import { numberOption } from './number-option.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +21,7 @@ if (!fs.existsSync(values.data)) {
 }
 const dataset = loadDataset(values.data, { split: { salt: 'bee' } });
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bee-bench-cache-'));
-const workers = Number(values.workers);
+const workers = numberOption(values.workers, '--workers', 'bench-features');
 try {
   const cold = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir, workers });
   const warm = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir, workers });

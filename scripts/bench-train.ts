@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { alreadyTuned, relaunch } from '../bin/native-env.js';
+import { numberOption } from './number-option.ts';
 
 if (!alreadyTuned() && process.env.BEE_BENCH_UNTUNED !== '1') {
   relaunch([...process.execArgv, ...process.argv.slice(1)]);
@@ -27,9 +28,9 @@ async function run(): Promise<void> {
     },
   });
   const info = await initBackend();
-  const batch = Number(values.batch);
+  const batch = numberOption(values.batch, '--batch', 'bench-train');
   const precision = values.precision as 'binary' | 'float';
-  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, precision, width: Number(values.width), seed: 1 }));
+  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, precision, width: numberOption(values.width, '--width', 'bench-train'), seed: 1 }));
   const optimizer = tf.train.adam(1e-3);
   const recipe = DEFAULT_RECIPE;
   const step = trainStep(model, optimizer, 12, recipe.distill > 0 ? { weight: recipe.distill, temperature: recipe.distillTemperature } : undefined);
@@ -40,7 +41,7 @@ async function run(): Promise<void> {
   step(x, labels, [1, 1, 1, 1]);
   const firstStep = (performance.now() - warmup) / 1000;
   const times: number[] = [];
-  for (let i = 0; i < Number(values.steps); i++) {
+  for (let i = 0; i < numberOption(values.steps, '--steps', 'bench-train'); i++) {
     const t = performance.now();
     step(x, labels, [1, 1, 1, 1]);
     times.push((performance.now() - t) / 1000);

@@ -62,7 +62,7 @@ before(async () => {
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range && !served.ignoreRange) {
-      start = Number(range[1]);
+      start = Number.parseInt(range[1], 10);
       if (start >= archive.length) {
         res.writeHead(416, { 'content-range': `bytes */${archive.length}` }).end();
         return;

@@ -50,6 +50,8 @@ function randomBinaryNetwork(filters: number[], seed: number, options: Partial<N
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
   const config = { ...networkConfig({ inputShape: [98, 64, 1], classes: 5, seed, ...options }), filters };
   const model = buildNetwork(config);
+  // Hidden exit layers' biases away from 0, so that some units are cut by the ReLU and some not.
+  for (const layer of model.layers) if (layer.name.endsWith('_hidden')) layer.setWeights([layer.getWeights()[0], tf.tensor1d(Array.from({ length: layer.getWeights()[1].size }, () => 0.5 * normal()))]);
   // Learnable sign thresholds (RSign) away from 0, so that folding them matters.
   for (const layer of model.layers) if (layer instanceof QuantActivation && layer.shift) layer.setWeights([tf.tensor1d(Array.from({ length: layer.getWeights()[0].size }, () => 0.4 * normal()))]);
   const setBatchNorm = (name: string, scale: number) => {
@@ -86,6 +88,7 @@ const VARIANTS: [string, number[], Partial<NetworkConfig>][] = [
   ['channels not a multiple of 32, pooled 3x3 head', [12, 24, 48, 96], { exitHead: { type: 'pooled', grid: [3, 3] }, realFirstBlock: true }],
   ['scaled kernels and sign shifts, binary first block', [16, 40, 64, 96], { exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: false, scaledKernels: true, signShift: true }],
   ['scaled kernels and sign shifts, real first block', PAPER_FILTERS, { exitHead: { type: 'pooled', grid: [2, 2] }, realFirstBlock: true, scaledKernels: true, signShift: true }],
+  ['pooled head with a hidden ReLU layer', [12, 24, 48, 96], { exitHead: { type: 'pooled', grid: [4, 2], hidden: 24 }, realFirstBlock: true }],
 ];
 
 for (const [what, filters, options] of VARIANTS) {
@@ -124,7 +127,7 @@ test('packed files: deterministic, checked on read (magic, version, length, chec
   refused((b) => Uint8Array.from([...b, 0]), /has trailing bytes/);
   refused((b) => ((b[b.length >> 1] ^= 4), b), /checksum mismatch/);
   refused((b) => ((b[0] = 0x58), b), /no "BEEP" magic/);
-  refused((b) => ((b[4] = 3), b), /packed format version 3; this bee reads versions 1 and 2/);
+  refused((b) => ((b[4] = 4), b), /packed format version 4; this bee reads versions 1, 2 and 3/);
   refused(() => new Uint8Array(3), /no "BEEP" magic/);
 });
 

@@ -32,7 +32,7 @@ let run: string; // a trained run directory
 /** The PID of a process that has exited: no process holds it now. */
 function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
-  return Number(child.stdout.trim());
+  return Number.parseInt(child.stdout.trim(), 10);
 }
 
 before(async () => {

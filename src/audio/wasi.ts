@@ -137,6 +137,7 @@ export function runWasi(module: WebAssembly.Module, args: string[]): WasiRun {
       if (!file) return EBADF;
       if (whence > 2) return EINVAL;
       const base = whence === 0 ? 0 : whence === 1 ? file.position : file.length;
+      // biome-ignore lint/plugin: a WASI offset is a BigInt, not text
       const position = base + Number(offset);
       if (position < 0) return EINVAL;
       file.position = position;

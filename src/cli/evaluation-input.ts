@@ -1,5 +1,5 @@
 import { initBackend } from '../backend/backend.js';
-import { loadDataset } from '../data/dataset.js';
+import { loadDataset, type Dataset } from '../data/dataset.js';
 import { type FeatureTable } from '../data/feature-cache.js';
 import { type SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
@@ -28,7 +28,7 @@ export interface EvaluationInput {
 export async function loadEvaluationInput(flags: EvaluationFlags): Promise<EvaluationInput> {
   backendNotice(await initBackend());
   const model = await openModel(flags.model, flags.engine);
-  let dataset;
+  let dataset: Dataset;
   if (flags.data) dataset = datasetFromFlags({ ...flags, data: flags.data });
   else if (model.data) {
     const { root, split, classSet } = model.data;

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { Writable } from 'node:stream';
 import { type BackendInfo } from '../backend/backend.js';
+import { decimal } from '../util/decimal.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -26,7 +27,7 @@ export interface Progress {
  */
 function terminal(): NodeJS.WriteStream | undefined {
   if (process.stderr.isTTY) return process.stderr;
-  const columns = Number(process.env.BEE_STDERR_COLUMNS);
+  const columns = decimal(process.env.BEE_STDERR_COLUMNS ?? '');
   if (!(columns > 0)) return undefined;
   // done() at once: a Writable queues writes until it is called, which would let direct writes to stderr overtake the bar's.
   const stream = new Writable({

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { probeWavFile } from '../audio/wav.js';
+import { probeWavFile, type WavInfo } from '../audio/wav.js';
 import { BeeError } from '../errors.js';
 import { describeError } from '../util/read-file.js';
 import { checkSplitOptions, DEFAULT_SPLIT, speakerOf, splitOf, type SplitName, type SplitOptions } from './split.js';
@@ -92,7 +92,7 @@ function readList(file: string): Set<string> {
 function silenceWindows(noiseFiles: string[], assign: (speaker: string) => SplitName, skipped: Dataset['skipped']): Clip[] {
   const clips: Clip[] = [];
   for (const file of noiseFiles) {
-    let info;
+    let info: WavInfo;
     try {
       info = probeWavFile(file);
     } catch (err) {

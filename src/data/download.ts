@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { BeeError } from '../errors.js';
 import { makeDir } from '../util/make-dir.js';
+import { decimal } from '../util/decimal.js';
 
 /** One published archive: where it lives (file name under a base URL), what it must hash to, where it unpacks. */
 export interface ArchiveSpec {
@@ -146,7 +147,7 @@ async function fetchPart(spec: ArchiveSpec, url: string, part: string, options: 
     return done(0, have);
   }
   if (response.statusCode === 206) {
-    const start = Number(/^bytes (\d+)-/.exec(response.headers['content-range'] ?? '')?.[1]);
+    const start = Number.parseInt(/^bytes (\d+)-/.exec(response.headers['content-range'] ?? '')?.[1] ?? '', 10);
     if (start !== have) {
       response.destroy();
       throw new BeeError(`the server resumed at '${response.headers['content-range'] ?? '?'}', not at byte ${have}`, {
@@ -191,7 +192,7 @@ async function fetchPart(spec: ArchiveSpec, url: string, part: string, options: 
   }
   if (interrupted) throw networkError(url, interrupted, ` after ${mb(received)} of ${mb(spec.bytes)}`);
   // A connection that closes cleanly but early is an interruption to resume, not a corrupt file to delete.
-  const announced = Number(response.headers['content-length']);
+  const announced = decimal(response.headers['content-length'] ?? '');
   if (Number.isFinite(announced) && received < have + announced) {
     throw networkError(url, new Error('connection closed early'), ` after ${mb(received)} of ${mb(spec.bytes)}`);
   }

@@ -157,7 +157,7 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
     }
   });
   const features = new Float32Array(clips.length * featureSize);
-  rows.forEach((row, r) => features.set(row, r * featureSize));
+  for (const [r, row] of rows.entries()) features.set(row, r * featureSize);
 
   const unchanged = old && todo.length === 0 && old.index.rows === clips.length && Object.keys(old.index.entries).length === keys.length;
   let notSaved: string | undefined;

@@ -32,7 +32,7 @@ export class PackedClassifier implements EarlyExitClassifier {
     const never = neverEarly(this.exits);
     rows.forEach((row, i) => {
       this.engine.run(featuresOf(table, row), never);
-      outputs.forEach((out, k) => out.set(what === 'softmax' ? this.engine.probabilities[k] : this.engine.logits[k], i * classes));
+      for (const [k, out] of outputs.entries()) out.set(what === 'softmax' ? this.engine.probabilities[k] : this.engine.logits[k], i * classes);
     });
     return outputs;
   }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
-import { headFeatures, type PackedModel, words } from './format.js';
+import { headFeatures, hiddenUnits, type PackedModel, words } from './format.js';
 
 interface Kernels {
   memory: WebAssembly.Memory;
@@ -70,10 +70,20 @@ interface Block {
    * pooled column (i32, filled from rowCells and columnCells); sizes: positions per cell.
    */
   grid: { cells: number; count: number; columns: number; rows: number; cellColumns: number; rowCells: Int32Array; columnCells: Int32Array; sizes: Float64Array; positions: number } | null;
-  exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array };
+  exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array; hidden?: { kernel: Float32Array; bias: Float32Array } };
 }
 
 const fround = Math.fround;
+
+/** out = x[0..n) . kernel [n][out.length] + bias, accumulated in float64. */
+function dense(x: Float64Array, n: number, kernel: Float32Array, bias: Float32Array, out: Float64Array): void {
+  const units = out.length;
+  out.set(bias);
+  for (let f = 0; f < n; f++) {
+    const v = x[f];
+    for (let j = 0; j < units; j++) out[j] += v * kernel[f * units + j];
+  }
+}
 const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) & 1;
 const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
 
@@ -98,8 +108,9 @@ export class PackedEngine {
   private readonly memory32: Uint32Array;
   /** statistics per channel an exit head reads (1: the paper's max) */
   private readonly headFeatures: number;
-  /** scratch: one exit's pooled features */
+  /** scratch: one exit's pooled features, and its hidden layer's output */
   private readonly features: Float64Array;
+  private readonly hidden: Float64Array;
   /** scratch: the table rows a position selects */
   private readonly rows: number;
 
@@ -115,6 +126,7 @@ export class PackedEngine {
     this.kernels = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as Kernels;
     this.headFeatures = headFeatures(exitHead);
     this.features = new Float64Array(this.headFeatures * Math.max(...filters));
+    this.hidden = new Float64Array(hiddenUnits(exitHead));
 
     // Lay out every buffer as 16-byte aligned offsets, reserve them at once, then fill them.
     let bytes = 0;
@@ -171,6 +183,7 @@ export class PackedEngine {
           shift: tensor(`block${i + 1}.bn.shift`),
           kernel: tensor(`exit${i + 1}.kernel`),
           bias: tensor(`exit${i + 1}.bias`),
+          ...(hiddenUnits(exitHead) ? { hidden: { kernel: tensor<Float32Array>(`exit${i + 1}.hidden.kernel`), bias: tensor<Float32Array>(`exit${i + 1}.hidden.bias`) } } : {}),
         },
       };
       [input, inputT] = [block.output, block.outputT];
@@ -329,11 +342,13 @@ export class PackedEngine {
         features[filters + c] = (n - (2 * total) / grid.positions) * scale[c] + shift[c];
       }
     }
-    logits.set(bias);
-    for (let f = 0; f < this.headFeatures * filters; f++) {
-      const feature = features[f];
-      for (let j = 0; j < classes; j++) logits[j] += feature * kernel[f * classes + j];
+    let [inputs, count] = [features, this.headFeatures * filters];
+    if (exit.hidden) {
+      dense(features, count, exit.hidden.kernel, exit.hidden.bias, this.hidden);
+      for (let u = 0; u < this.hidden.length; u++) if (this.hidden[u] < 0) this.hidden[u] = 0;
+      [inputs, count] = [this.hidden, this.hidden.length];
     }
+    dense(inputs, count, kernel, bias, logits);
     const t = this.temperatures[i];
     let max = -Infinity;
     for (let j = 0; j < classes; j++) if (logits[j] / t > max) max = logits[j] / t;

@@ -5,7 +5,7 @@ import { layerName } from '../model/network.js';
 import { channelScale, quantizer } from '../model/quantizers.js';
 import { type ModelMeta } from '../model/saved-model.js';
 import { BEE_VERSION } from '../version.js';
-import { type PackedArray, type PackedHeader, type PackedModel, words } from './format.js';
+import { hiddenUnits, type PackedArray, type PackedHeader, type PackedModel, words } from './format.js';
 
 /** What packing found. */
 export interface PackReport {
@@ -202,6 +202,11 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
     const scale = gamma.map((g, c) => g / Math.sqrt(variance[c] + epsilon)); // rounded to float32 as stored
     tensors.set(`block${b}.bn.scale`, alpha ? scale.map((v, c) => v * alpha[c]) : scale);
     tensors.set(`block${b}.bn.shift`, beta.map((v, c) => v - mean[c] * scale[c]));
+    if (hiddenUnits(network.exitHead)) {
+      const [hiddenKernel, hiddenBias] = weightsOf(model, layerName.exitHidden(b));
+      tensors.set(`exit${b}.hidden.kernel`, hiddenKernel);
+      tensors.set(`exit${b}.hidden.bias`, hiddenBias);
+    }
     const [kernel, bias] = weightsOf(model, layerName.exit(b));
     tensors.set(`exit${b}.kernel`, kernel);
     tensors.set(`exit${b}.bias`, bias);

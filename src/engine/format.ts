@@ -18,8 +18,8 @@ import { crc32 } from './crc32.js';
  *  end u32 CRC-32 of every byte before it
  */
 export const PACKED_MAGIC = 'BEEP';
-export const PACKED_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+export const PACKED_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 const PREAMBLE = 16;
 
 type PackedDtype = 'uint32' | 'int16' | 'float32';
@@ -50,6 +50,8 @@ const VERSION1_NETWORK = { exitHead: { type: 'paper' } as ExitHead, realFirstBlo
 
 /** Statistics per channel that an exit head's dense layer reads: the max, or the pooled head's. */
 export const headFeatures = (head: ExitHead) => (head.type === 'pooled' ? pooledFeatures(head.grid) : 1);
+/** Units of the exit heads' hidden ReLU layer; 0: none. */
+export const hiddenUnits = (head: ExitHead) => (head.type === 'pooled' ? (head.hidden ?? 0) : 0);
 
 export interface PackedModel {
   header: PackedHeader;
@@ -83,7 +85,12 @@ export function tensorSpecs(network: PackedNetwork, version = PACKED_VERSION): T
     specs.push({ name: `block${b}.bn.thresholds`, dtype: 'int16', shape: [f] });
     specs.push({ name: `block${b}.bn.flips`, dtype: 'uint32', shape: [words(f)] });
     for (const p of ['scale', 'shift']) specs.push({ name: `block${b}.bn.${p}`, dtype: 'float32', shape: [f] });
-    specs.push({ name: `exit${b}.kernel`, dtype: 'float32', shape: [headFeatures(network.exitHead) * f, network.classes] });
+    const hidden = hiddenUnits(network.exitHead);
+    if (hidden) {
+      specs.push({ name: `exit${b}.hidden.kernel`, dtype: 'float32', shape: [headFeatures(network.exitHead) * f, hidden] });
+      specs.push({ name: `exit${b}.hidden.bias`, dtype: 'float32', shape: [hidden] });
+    }
+    specs.push({ name: `exit${b}.kernel`, dtype: 'float32', shape: [hidden || headFeatures(network.exitHead) * f, network.classes] });
     specs.push({ name: `exit${b}.bias`, dtype: 'float32', shape: [network.classes] });
   });
   return specs;
@@ -156,8 +163,10 @@ function headerProblem(header: unknown): string | undefined {
   if (JSON.stringify(network.inputShape) !== JSON.stringify([frames, melBins, 1])) return `network.inputShape must be [${frames}, ${melBins}, 1], what the features give`;
   const head = network.exitHead;
   const last = (network.filters as number[]).length;
-  if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && Array.isArray(head.grid) && head.grid.length === 2 && positiveIntegers(head.grid, Infinity) && head.grid[0] <= frames >> last && head.grid[1] <= melBins >> last)))) {
-    return `network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns]} with a grid that fits the last block's ${frames >> last} x ${melBins >> last} positions`;
+  const gridFits = (grid: unknown) => Array.isArray(grid) && grid.length === 2 && positiveIntegers(grid, Infinity) && grid[0] <= frames >> last && grid[1] <= melBins >> last;
+  const hiddenFits = (hidden: unknown) => hidden === undefined || (Number.isInteger(hidden) && (hidden as number) >= 0 && (hidden as number) <= 4096);
+  if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && gridFits(head.grid) && hiddenFits(head.hidden))))) {
+    return `network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns],"hidden":units} with a grid that fits the last block's ${frames >> last} x ${melBins >> last} positions and 0-4096 hidden units`;
   }
   if (!Array.isArray(temperatures) || temperatures.length !== (network.filters as number[]).length || !temperatures.every((t) => Number.isFinite(t) && t > 0)) return 'temperatures must be one number > 0 per exit';
   if (data !== undefined && !(isObject(data) && typeof data.root === 'string' && isObject(data.split) && typeof data.classSet === 'string')) return 'data must hold root, split and classSet';
@@ -172,7 +181,7 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (!READABLE_VERSIONS.includes(version)) throw fail(`packed format version ${version}; this bee reads versions ${READABLE_VERSIONS.join(' and ')}`, 'export it with this version of bee');
+  if (!READABLE_VERSIONS.includes(version)) throw fail(`packed format version ${version}; this bee reads versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)}`, 'export it with this version of bee');
   const headerBytes = view.getUint32(8, true);
   const bodyBytes = view.getUint32(12, true);
   const bodyStart = PREAMBLE + align(headerBytes, 16);

@@ -66,7 +66,7 @@ export class StagedModel implements EarlyExitClassifier {
     for (let at = 0; at < rows.length; at += batchSize) {
       const batch = rows.slice(at, at + batchSize);
       const data = new Float32Array(batch.length * size);
-      batch.forEach((r, i) => data.set(table.features.subarray(r * size, (r + 1) * size), i * size));
+      for (const [i, r] of batch.entries()) data.set(table.features.subarray(r * size, (r + 1) * size), i * size);
       parts.push(
         tf.tidy(() =>
           (this.model.apply(tf.tensor4d(data, [batch.length, table.frames, table.melBins, 1]), { training: false }) as tf.Tensor[]).map(

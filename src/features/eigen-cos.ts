@@ -1,3 +1,4 @@
+// biome-ignore-all lint/correctness/noPrecisionLoss: the literals are exact decimal expansions of float32 constants (Eigen's)
 /**
  * cos(x) for float32 x as Eigen's vectorized `psincos_float` computes it without FMA (TensorFlow's
  * CPU build): Cody-Waite reduction by pi/2 in four float32 steps, then a minimax polynomial.

@@ -49,9 +49,9 @@ function binaryOutput(layer: tf.layers.Layer): boolean {
 
 const blockOf = (name: string): { block: number; exitHead: boolean } => {
   const exit = /^exit(\d+)/.exec(name);
-  if (exit) return { block: Number(exit[1]), exitHead: true };
+  if (exit) return { block: Number.parseInt(exit[1], 10), exitHead: true };
   const block = /^block(\d+)_/.exec(name);
-  return { block: block ? Number(block[1]) : 0, exitHead: false };
+  return { block: block ? Number.parseInt(block[1], 10) : 0, exitHead: false };
 };
 
 /** Parameters, memory and multiply-accumulates of every layer, of every exit's path, and in total. */

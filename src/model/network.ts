@@ -42,7 +42,7 @@ export type NetworkOptions = Pick<NetworkConfig, 'exitHead' | 'bnMomentum' | 're
 export const LEGACY_NETWORK: NetworkOptions = { exitHead: { type: 'paper' }, bnMomentum: 0.99, realFirstBlock: false, scaledKernels: false, signShift: false };
 
 /** The network bee builds unless told otherwise: the ablation in README says what each part buys. */
-export const DEFAULT_NETWORK: NetworkOptions = { exitHead: { type: 'pooled', grid: [4, 2] }, bnMomentum: 0.9, realFirstBlock: true, scaledKernels: false, signShift: false };
+export const DEFAULT_NETWORK: NetworkOptions = { exitHead: { type: 'pooled', grid: [4, 2], hidden: 64 }, bnMomentum: 0.9, realFirstBlock: true, scaledKernels: false, signShift: false };
 
 export function networkConfig(args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & Partial<NetworkOptions>): NetworkConfig {
   const width = args.width ?? 1;

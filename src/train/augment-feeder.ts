@@ -67,7 +67,10 @@ export class AugmentFeeder {
     const request = this.batches[this.nextToSend++];
     let resolve!: (f: Float32Array) => void;
     let reject!: (e: unknown) => void;
-    const promise = new Promise<Float32Array>((res, rej) => ((resolve = res), (reject = rej)));
+    const promise = new Promise<Float32Array>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     this.pending.set(request.id, { resolve, reject, promise });
     this.worker.postMessage(request);
   }

@@ -26,7 +26,7 @@ export function exitMetrics(model: tf.LayersModel, features: tf.Tensor2D, rows: 
       const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), idx), 'float32')));
       return tf.stack([...losses, ...correct]).dataSync();
     });
-    values.forEach((v, i) => (sums[i] += v));
+    for (const [i, v] of values.entries()) sums[i] += v;
   }
   const n = Math.max(rows.length, 1);
   return { loss: Array.from(sums.subarray(0, exits), (v) => v / n), accuracy: Array.from(sums.subarray(exits), (v) => v / n) };

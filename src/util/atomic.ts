@@ -39,7 +39,7 @@ export function removeStaleTemps(target: string): void {
     if (!name.startsWith(prefix)) continue;
     const pid = /^(?:(\d+)\.tmp|tmp-(\d+))$/.exec(name.slice(prefix.length));
     if (!pid) continue;
-    const owner = Number(pid[1] ?? pid[2]);
+    const owner = Number.parseInt(pid[1] ?? pid[2], 10);
     if (owner !== process.pid && !processAlive(owner)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }

@@ -6,6 +6,7 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
  */
 export function decimal(value: string): number {
   const text = value.trim();
+  // biome-ignore lint/plugin: the one Number() of text, after the pattern has checked it
   const n = DECIMAL.test(text) ? Number(text) : NaN;
   return Number.isFinite(n) ? n : NaN;
 }

@@ -64,7 +64,7 @@ const momentum = (value: string) => {
 const grid = (value: string): [number, number] => {
   const m = /^(\d+)x(\d+)$/.exec(value);
   if (!m) throw new InvalidArgumentError('expected ROWSxCOLUMNS, e.g. 4x2');
-  return [Number(m[1]), Number(m[2])];
+  return [Number.parseInt(m[1], 10), Number.parseInt(m[2], 10)];
 };
 
 const DEFAULT_GRID: [number, number] = DEFAULT_NETWORK.exitHead.type === 'pooled' ? DEFAULT_NETWORK.exitHead.grid : [4, 2];
