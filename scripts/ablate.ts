@@ -39,7 +39,24 @@ const VARIANTS: Variant[] = [
   {
     name: 'paper-recipe',
     what: "bee 0.1's recipe: the paper's head, constant 1e-3, binary first block, momentum 0.99, batch 128",
-    flags: ['--exit-head', 'paper', '--schedule', 'constant', '--warmup-epochs', '0', '--lr', '1e-3', '--first-block', 'binary', '--bn-momentum', '0.99', '--batch-size', '128', '--selection', 'last-exit'],
+    flags: [
+      '--exit-head',
+      'paper',
+      '--schedule',
+      'constant',
+      '--warmup-epochs',
+      '0',
+      '--lr',
+      '1e-3',
+      '--first-block',
+      'binary',
+      '--bn-momentum',
+      '0.99',
+      '--batch-size',
+      '128',
+      '--selection',
+      'last-exit',
+    ],
   },
 ];
 
@@ -55,7 +72,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.data) {
-  console.error('usage: node --import tsx scripts/ablate.ts --data DIR [--noise-dir DIR] [--split-salt bee] [--epochs 10] [--out runs/ablate] [--only default,paper-head]');
+  console.error(
+    'usage: node --import tsx scripts/ablate.ts --data DIR [--noise-dir DIR] [--split-salt bee] [--epochs 10] [--out runs/ablate] [--only default,paper-head]',
+  );
   process.exit(2);
 }
 
@@ -66,8 +85,18 @@ function run(args: string[]): unknown {
   return JSON.parse(r.stdout);
 }
 
-interface SweepRow { criterion: string; threshold: number; accuracy: number; meanExit: number; relativeCompute: number }
-interface SweepJson { rows: SweepRow[]; exits: { exit: number; accuracy: number; relativeCompute: number }[]; cheapestWithin1Point: Record<string, SweepRow | null> }
+interface SweepRow {
+  criterion: string;
+  threshold: number;
+  accuracy: number;
+  meanExit: number;
+  relativeCompute: number;
+}
+interface SweepJson {
+  rows: SweepRow[];
+  exits: { exit: number; accuracy: number; relativeCompute: number }[];
+  cheapestWithin1Point: Record<string, SweepRow | null>;
+}
 
 function unknownVariant(name: string): never {
   console.error(`unknown variant ${name}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
@@ -76,9 +105,7 @@ function unknownVariant(name: string): never {
 
 const data = ['--data', values.data, '--split-salt', values['split-salt']!];
 // --only runs the named variants in the order given (the table follows it).
-const chosen = values.only
-  ? values.only.split(',').map((name) => VARIANTS.find((v) => v.name === name) ?? unknownVariant(name))
-  : VARIANTS;
+const chosen = values.only ? values.only.split(',').map((name) => VARIANTS.find((v) => v.name === name) ?? unknownVariant(name)) : VARIANTS;
 const results = [];
 const started = performance.now();
 for (const v of chosen) {
@@ -89,8 +116,12 @@ for (const v of chosen) {
     fs.rmSync(dir, { recursive: true, force: true });
     console.error(`\n== ${v.name}: ${v.what}`);
     const noise = values['noise-dir'] ? ['--noise-dir', values['noise-dir']] : [];
-    const trained = run(['train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, '--json', ...v.flags]) as { test: { accuracy: number[] }; best: { epoch: number } };
-    const sweepOf = (split: string) => run(['sweep', '--model', dir, ...data, '--split', split, '--out', path.join(dir, `sweep-${split}`), '--json']) as SweepJson;
+    const trained = run(['train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, '--json', ...v.flags]) as {
+      test: { accuracy: number[] };
+      best: { epoch: number };
+    };
+    const sweepOf = (split: string) =>
+      run(['sweep', '--model', dir, ...data, '--split', split, '--out', path.join(dir, `sweep-${split}`), '--json']) as SweepJson;
     const validation = sweepOf('validation');
     const test = sweepOf('test');
     const at = (rows: SweepRow[], threshold: number) => rows.find((r) => r.criterion === 'max-softmax' && r.threshold === threshold)!;
@@ -116,7 +147,8 @@ for (const v of chosen) {
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
-const head = '| variant | exits 1-4 validation accuracy (%) | exits 1-4 test accuracy (%) | test at 0.85: accuracy, mean exit, compute | picked on validation: threshold -> test accuracy, compute | s |';
+const head =
+  '| variant | exits 1-4 validation accuracy (%) | exits 1-4 test accuracy (%) | test at 0.85: accuracy, mean exit, compute | picked on validation: threshold -> test accuracy, compute | s |';
 const lines = results.map((r) => {
   const a = r.at085;
   const p = r.picked ? `${r.picked.threshold} -> ${pct(r.picked.test.accuracy)}%, ${pct(r.picked.test.relativeCompute)}%` : '-';
@@ -127,4 +159,6 @@ fs.mkdirSync(values.out!, { recursive: true });
 fs.writeFileSync(path.join(values.out!, 'ablation.md'), table + '\n');
 fs.writeFileSync(path.join(values.out!, 'ablation.json'), JSON.stringify(results, null, 2) + '\n');
 console.log(table);
-console.log(`\n${values.epochs} epochs, seed ${values.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min for what ran now; ${path.join(values.out!, 'ablation.md')}`);
+console.log(
+  `\n${values.epochs} epochs, seed ${values.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min for what ran now; ${path.join(values.out!, 'ablation.md')}`,
+);

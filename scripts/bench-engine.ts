@@ -23,7 +23,11 @@ interface Timing {
 
 function timing(ms: number[]): Timing {
   const sorted = [...ms].sort((a, b) => a - b);
-  return { mean: ms.reduce((a, b) => a + b, 0) / ms.length, median: sorted[sorted.length >> 1], p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] };
+  return {
+    mean: ms.reduce((a, b) => a + b, 0) / ms.length,
+    median: sorted[sorted.length >> 1],
+    p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))],
+  };
 }
 
 async function run(): Promise<void> {
@@ -54,9 +58,16 @@ async function run(): Promise<void> {
   const { model, meta, dir } = await loadModelDir(values.model);
   if (!meta.data) throw new Error(`${dir}: bee.json does not say what data the model was trained on`);
   const { root, split, classSet } = meta.data;
-  const dataset = loadDataset(root, { split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent }, classSet, hashSplit: split.method === 'hash' });
+  const dataset = loadDataset(root, {
+    split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent },
+    classSet,
+    hashSplit: split.method === 'hash',
+  });
   const table = await loadFeatures(dataset, { params: meta.features });
-  const rows = splitExamples(table, meta.labels, values.split as 'test').rows.slice(0, values.clips ? numberOption(values.clips, '--clips', 'bench-engine') : undefined);
+  const rows = splitExamples(table, meta.labels, values.split as 'test').rows.slice(
+    0,
+    values.clips ? numberOption(values.clips, '--clips', 'bench-engine') : undefined,
+  );
 
   const { packed } = packModel(model, meta);
   const packedBytes = packedSize(packed.header);
@@ -83,7 +94,13 @@ async function run(): Promise<void> {
       if (exit === a.exit && argmax(engine.probabilities[exit - 1]) === argmax(a.probs[a.exit - 1])) agree++;
       exits += exit;
     }
-    return { tfjs: timing(tfjsMs), packed: timing(packedMs), agreement: agree / rows.length, disagreements: rows.length - agree, meanExit: exits / rows.length };
+    return {
+      tfjs: timing(tfjsMs),
+      packed: timing(packedMs),
+      agreement: agree / rows.length,
+      disagreements: rows.length - agree,
+      meanExit: exits / rows.length,
+    };
   };
   // Warm-up: TensorFlow builds its kernels on first use; V8 tiers the WebAssembly up.
   for (const row of rows.slice(0, 20)) {
@@ -107,13 +124,22 @@ async function run(): Promise<void> {
   }
   const ms = (x: Timing) => `mean ${x.mean.toFixed(2)} ms, median ${x.median.toFixed(2)} ms, p95 ${x.p95.toFixed(2)} ms`;
   console.log(`${dir}: ${rows.length} clips of the ${values.split} split; tfjs on ${result.backend}; ${result.cpu}`);
-  for (const [name, r] of [['full network', result.fullNetwork], [`early exit at max softmax >= ${t}`, result.earlyExit]] as const) {
+  for (const [name, r] of [
+    ['full network', result.fullNetwork],
+    [`early exit at max softmax >= ${t}`, result.earlyExit],
+  ] as const) {
     console.log(`\n${name} (batch 1, mean exit ${r.meanExit.toFixed(2)}):`);
     console.log(`  tfjs    ${ms(r.tfjs)}`);
     console.log(`  packed  ${ms(r.packed)}   ${(r.tfjs.median / r.packed.median).toFixed(1)}x faster`);
     console.log(`  class and exit agree on ${(100 * r.agreement).toFixed(2)}% of clips (${r.disagreements} differ)`);
   }
-  console.log(`\npacked engine, early exit / full network: ${(result.earlyExit.packed.mean / result.fullNetwork.packed.mean).toFixed(2)}x the mean latency per clip`);
-  console.log(`full network: ${(binaryMacs / 1e6).toFixed(1)} M binary MACs in ${result.fullNetwork.packed.median.toFixed(2)} ms = ${(binaryMacs / result.fullNetwork.packed.median / 1e6).toFixed(1)} G binary MACs/s on one core`);
-  console.log(`model size: float weights ${(floatBytes / 1024).toFixed(1)} KiB, packed ${(packedBytes / 1024).toFixed(1)} KiB (${result.sizes.ratio.toFixed(1)}x smaller)`);
+  console.log(
+    `\npacked engine, early exit / full network: ${(result.earlyExit.packed.mean / result.fullNetwork.packed.mean).toFixed(2)}x the mean latency per clip`,
+  );
+  console.log(
+    `full network: ${(binaryMacs / 1e6).toFixed(1)} M binary MACs in ${result.fullNetwork.packed.median.toFixed(2)} ms = ${(binaryMacs / result.fullNetwork.packed.median / 1e6).toFixed(1)} G binary MACs/s on one core`,
+  );
+  console.log(
+    `model size: float weights ${(floatBytes / 1024).toFixed(1)} KiB, packed ${(packedBytes / 1024).toFixed(1)} KiB (${result.sizes.ratio.toFixed(1)}x smaller)`,
+  );
 }

@@ -30,7 +30,9 @@ async function run(): Promise<void> {
   const info = await initBackend();
   const batch = numberOption(values.batch, '--batch', 'bench-train');
   const precision = values.precision as 'binary' | 'float';
-  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, precision, width: numberOption(values.width, '--width', 'bench-train'), seed: 1 }));
+  const model = buildNetwork(
+    networkConfig({ inputShape: [98, 64, 1], classes: 12, precision, width: numberOption(values.width, '--width', 'bench-train'), seed: 1 }),
+  );
   const optimizer = tf.train.adam(1e-3);
   const recipe = DEFAULT_RECIPE;
   const step = trainStep(model, optimizer, 12, recipe.distill > 0 ? { weight: recipe.distill, temperature: recipe.distillTemperature } : undefined);

@@ -38,6 +38,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { tensorflow, clips } = compareGolden(file);
   const worst = clips.reduce((a, b) => (b.maxAbsDiff > a.maxAbsDiff ? b : a));
   const shorter = clips.filter((c) => c.samples < 16000).length;
-  console.log(`${clips.length} clips (${shorter} shorter than 1 s) vs TensorFlow ${tensorflow}: ` +
-    `max |diff| ${worst.maxAbsDiff.toExponential(2)} (${path.basename(worst.clip)})`);
+  console.log(
+    `${clips.length} clips (${shorter} shorter than 1 s) vs TensorFlow ${tensorflow}: ` +
+      `max |diff| ${worst.maxAbsDiff.toExponential(2)} (${path.basename(worst.clip)})`,
+  );
 }

@@ -123,8 +123,10 @@ function main() {
   if (mode === 'off') return log('skipped (BEE_NATIVE=off); bee will use wasm');
   const dir = tfjsNodeDir();
   if (!dir) {
-    return log('@tensorflow/tfjs-node is not installed (an npm without allowScripts drops it when its download fails); ' +
-      'bee will use wasm. For native speed: npm install --ignore-scripts && npm run native');
+    return log(
+      '@tensorflow/tfjs-node is not installed (an npm without allowScripts drops it when its download fails); ' +
+        'bee will use wasm. For native speed: npm install --ignore-scripts && npm run native',
+    );
   }
   if (!force && addonLoads(dir)) return log('native TensorFlow addon is ready');
   const attempts = mode === 'pip' ? [viaPipWheel] : [viaOfficialInstaller, viaPipWheel];

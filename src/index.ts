@@ -16,7 +16,17 @@ export { WeightClip } from './model/constraints.js';
 export { QuantActivation, QuantConv2D, QuantDense } from './model/layers.js';
 export { ExitPooling } from './model/exit-pooling.js';
 export { BatchNorm } from './model/batch-norm.js';
-export { buildNetwork, DEFAULT_NETWORK, LEGACY_NETWORK, layerName, networkConfig, PAPER_FILTERS, type ExitHead, type NetworkConfig, type Precision } from './model/network.js';
+export {
+  buildNetwork,
+  DEFAULT_NETWORK,
+  LEGACY_NETWORK,
+  layerName,
+  networkConfig,
+  PAPER_FILTERS,
+  type ExitHead,
+  type NetworkConfig,
+  type Precision,
+} from './model/network.js';
 export { loadModelDir, readModelMeta, resolveModelDir, writeModelDir, type ModelMeta } from './model/saved-model.js';
 export { train, type EpochRecord, type RunInput, type RunOptions, type TrainInput, type TrainResult } from './train/trainer.js';
 export { trainStep, type DistillOptions } from './train/train-step.js';
@@ -26,7 +36,7 @@ export { exitMetrics, type ExitMetrics } from './train/evaluate.js';
 export { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, type AugmentOptions, type SpecAugmentOptions } from './train/augment.js';
 export { modelCost, type ModelCost } from './model/costs.js';
 export { exitFor, neverEarly, parseThresholds, shouldExit, type Criterion, type ExitRule } from './exits/rules.js';
-export { type EarlyExitClassifier, type EarlyExitResult } from './exits/classifier.js';
+export type { EarlyExitClassifier, EarlyExitResult } from './exits/classifier.js';
 export { StagedModel } from './exits/staged-model.js';
 export { evaluateEarlyExit, outcomesFromProbabilities } from './exits/evaluate.js';
 export { openModel, ENGINES, type EngineName, type OpenedModel } from './exits/open-model.js';
@@ -43,5 +53,14 @@ export { tradeoffSvg } from './report/plot.js';
 export { writeSweepFiles } from './report/sweep-files.js';
 export { encodeWav, type WavSpec } from './audio/wav.js';
 export { say, FLITE_VOICES, type FliteVoice, type SpeechOptions } from './audio/tts.js';
-export { COMMAND_WORDS, DEFAULT_SYNTH, isSynthesized, readSynthManifest, synthesizeKeywords, UNKNOWN_WORDS, type SynthManifest, type SynthOptions } from './synth/keywords.js';
+export {
+  COMMAND_WORDS,
+  DEFAULT_SYNTH,
+  isSynthesized,
+  readSynthManifest,
+  synthesizeKeywords,
+  UNKNOWN_WORDS,
+  type SynthManifest,
+  type SynthOptions,
+} from './synth/keywords.js';
 export { DEFAULT_DEMO, runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

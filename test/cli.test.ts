@@ -73,7 +73,11 @@ test('bee train: bad input gives one-line errors before any work', () => {
   assertOneLineError(bee('train', '--out', path.join(dir, 'run')), 1, /no dataset \(pass --data DIR\)/);
   assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1,2'), 1, /expected 4 comma-separated numbers/);
   assertOneLineError(bee('train', '--data', dir, '--epochs', '0'), 1, /expected a whole number >= 1/);
-  assertOneLineError(bee('train', '--out', path.join(dir, 'none'), '--resume'), 1, /none: no checkpoint to resume from \(run without --resume to start training\)/);
+  assertOneLineError(
+    bee('train', '--out', path.join(dir, 'none'), '--resume'),
+    1,
+    /none: no checkpoint to resume from \(run without --resume to start training\)/,
+  );
   assertOneLineError(bee('train', '--data', path.join(dir, 'missing')), 1, /missing: no such dataset directory/);
   assertOneLineError(bee('train', '--data', dir, '--lr', '1e400'), 1, /expected a finite number > 0/);
   assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1e400,1,1,1'), 1, /expected 4 comma-separated numbers/);
@@ -108,7 +112,19 @@ test('bee data info on the shared Speech Commands test set (--split-salt bee)', 
 });
 
 test('--help shows examples for every command', () => {
-  for (const args of [[], ['info'], ['features'], ['data', 'info'], ['data', 'download'], ['train'], ['summary'], ['eval'], ['sweep'], ['predict'], ['export']]) {
+  for (const args of [
+    [],
+    ['info'],
+    ['features'],
+    ['data', 'info'],
+    ['data', 'download'],
+    ['train'],
+    ['summary'],
+    ['eval'],
+    ['sweep'],
+    ['predict'],
+    ['export'],
+  ]) {
     const r = bee(...args, '--help');
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /Examples:\n\s+\$ bee /, `bee ${args.join(' ')} --help`);

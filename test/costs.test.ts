@@ -27,7 +27,10 @@ const HEADS = [32, 64, 128, 256].map((c) => c * 12);
 test('the paper network: 107.9 M binary MACs, the first pair and the heads in float', () => {
   const cost = modelCost(buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, ...LEGACY_NETWORK })));
   assert.equal(cost.totals.binaryMacs, 107_872_256);
-  assert.equal(cost.totals.binaryMacs, BLOCK_BINARY.reduce((a, b) => a + b));
+  assert.equal(
+    cost.totals.binaryMacs,
+    BLOCK_BINARY.reduce((a, b) => a + b),
+  );
   assert.equal(cost.totals.floatMacs, FIRST_PAIR_FLOAT + HEADS.reduce((a, b) => a + b));
   const binaryKernels = 2 * 3 * 1 * 32 + 64 * 32 + (2 * 3 * 32 + 128) * 64 + (2 * 3 * 64 + 256) * 128 + (2 * 3 * 128 + 512) * 256;
   assert.equal(cost.totals.binaryParams, binaryKernels);
@@ -36,7 +39,10 @@ test('the paper network: 107.9 M binary MACs, the first pair and the heads in fl
   assert.equal(cost.totals.memoryBits, cost.totals.binaryParams + 32 * cost.totals.floatParams);
   // Reaching exit k runs blocks 1..k and heads 1..k.
   cost.exits.forEach((e, i) => {
-    assert.equal(e.binaryMacs, BLOCK_BINARY.slice(0, i + 1).reduce((a, b) => a + b));
+    assert.equal(
+      e.binaryMacs,
+      BLOCK_BINARY.slice(0, i + 1).reduce((a, b) => a + b),
+    );
     assert.equal(e.floatMacs, FIRST_PAIR_FLOAT + HEADS.slice(0, i + 1).reduce((a, b) => a + b));
   });
   assert.equal(cost.exits[3].relativeMacs, 1);
@@ -44,8 +50,15 @@ test('the paper network: 107.9 M binary MACs, the first pair and the heads in fl
 });
 
 test('the pooled head and real first-block weights: counted as float, a small share of each block', () => {
-  const cost = modelCost(buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: true })));
-  const pooled = [[49, 32, 32], [24, 16, 64], [12, 8, 128], [6, 4, 256]];
+  const cost = modelCost(
+    buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: true })),
+  );
+  const pooled = [
+    [49, 32, 32],
+    [24, 16, 64],
+    [12, 8, 128],
+    [6, 4, 256],
+  ];
   // per channel: max, mean and 8 cell means -> dense; one add per pooled value into its cell
   const heads = pooled.map(([h, w, c]) => 10 * c * 12 + h * w * c);
   assert.equal(cost.totals.binaryMacs, 107_872_256);
@@ -68,7 +81,15 @@ test('the float network has no binary parameters or MACs', () => {
 test('bee summary --json on a saved model', async () => {
   const network = networkConfig({ inputShape: [98, 64, 1], classes: 3, width: 0.25 });
   const dir = path.join(tempDir(), 'model');
-  await writeModelDir(dir, buildNetwork(network), { format: 'bee-model', formatVersion: MODEL_FORMAT_VERSION, beeVersion: 'test', labels: ['a', 'b', 'c'], features: PAPER_FEATURES, network, versions: {} });
+  await writeModelDir(dir, buildNetwork(network), {
+    format: 'bee-model',
+    formatVersion: MODEL_FORMAT_VERSION,
+    beeVersion: 'test',
+    labels: ['a', 'b', 'c'],
+    features: PAPER_FEATURES,
+    network,
+    versions: {},
+  });
   const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', 'bin', 'bee.js'), 'summary', '--model', dir, '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const s = JSON.parse(r.stdout);

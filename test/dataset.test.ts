@@ -48,7 +48,10 @@ test('folder-per-class layout: recursive, .wav.wav, any rate; splits keep speake
     }
   }
   assert.ok(bySplit('train').size > 30 && bySplit('validation').size > 0 && bySplit('test').size > 5);
-  assert.notDeepEqual(loadDataset(root, { split: { salt: 'y' } }).clips.map((c) => c.split), ds.clips.map((c) => c.split));
+  assert.notDeepEqual(
+    loadDataset(root, { split: { salt: 'y' } }).clips.map((c) => c.split),
+    ds.clips.map((c) => c.split),
+  );
 });
 
 test('an empty split is warned about', () => {
@@ -75,7 +78,10 @@ test('Speech Commands archive layout: TFDS 12-class mapping, official lists, sil
   assert.equal(find('yes/beefcafe_nohash_0.wav').split, 'train');
   const silence = ds.clips.filter((c) => c.label === '_silence_');
   assert.equal(silence.length, 3); // 3.5 s of noise -> three whole 1 s windows
-  assert.deepEqual(silence.map((c) => c.window), [0, 1, 2].map((w) => ({ start: w * 16000, length: 16000 })));
+  assert.deepEqual(
+    silence.map((c) => c.window),
+    [0, 1, 2].map((w) => ({ start: w * 16000, length: 16000 })),
+  );
   assert.ok(ds.noiseFiles[0].endsWith('white_noise.wav'));
 
   const all = loadDataset(root, { classSet: 'all' });
@@ -95,7 +101,10 @@ test('an unreadable noise recording is skipped and reported, not fatal', () => {
 });
 
 test('bad dataset paths fail with one-line reasons', () => {
-  assert.throws(() => loadDataset('/nonexistent/data'), (e: unknown) => e instanceof BeeError && /no such dataset directory/.test(e.message));
+  assert.throws(
+    () => loadDataset('/nonexistent/data'),
+    (e: unknown) => e instanceof BeeError && /no such dataset directory/.test(e.message),
+  );
   const empty = tempDir();
   assert.throws(() => loadDataset(empty), /no class folders found/);
   fs.mkdirSync(path.join(empty, 'yes'));

@@ -131,7 +131,7 @@ describe('downloadAndExtract', () => {
       return true;
     });
     const kept = fs.statSync(partOf(out)).size;
-    assert.equal(kept, cut, "everything received before the cut is kept");
+    assert.equal(kept, cut, 'everything received before the cut is kept');
     assert.ok(!fs.existsSync(path.join(out, 'fixture_v1')));
 
     const statuses: string[] = [];

@@ -37,7 +37,12 @@ before(async () => {
   const dataset = loadDataset(dataRoot, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
   run = path.join(tempDir(), 'run');
-  await train({ dataset, table, out: run, options: { epochs: 4, batchSize: 8, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 3, precision: 'binary', width: 0.25, augment: false } });
+  await train({
+    dataset,
+    table,
+    out: run,
+    options: { epochs: 4, batchSize: 8, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 3, precision: 'binary', width: 0.25, augment: false },
+  });
 });
 
 /**
@@ -51,9 +56,13 @@ function randomBinaryNetwork(filters: number[], seed: number, options: Partial<N
   const config = { ...networkConfig({ inputShape: [98, 64, 1], classes: 5, seed, ...options }), filters };
   const model = buildNetwork(config);
   // Hidden exit layers' biases away from 0, so that some units are cut by the ReLU and some not.
-  for (const layer of model.layers) if (layer.name.endsWith('_hidden')) layer.setWeights([layer.getWeights()[0], tf.tensor1d(Array.from({ length: layer.getWeights()[1].size }, () => 0.5 * normal()))]);
+  for (const layer of model.layers)
+    if (layer.name.endsWith('_hidden'))
+      layer.setWeights([layer.getWeights()[0], tf.tensor1d(Array.from({ length: layer.getWeights()[1].size }, () => 0.5 * normal()))]);
   // Learnable sign thresholds (RSign) away from 0, so that folding them matters.
-  for (const layer of model.layers) if (layer instanceof QuantActivation && layer.shift) layer.setWeights([tf.tensor1d(Array.from({ length: layer.getWeights()[0].size }, () => 0.4 * normal()))]);
+  for (const layer of model.layers)
+    if (layer instanceof QuantActivation && layer.shift)
+      layer.setWeights([tf.tensor1d(Array.from({ length: layer.getWeights()[0].size }, () => 0.4 * normal()))]);
   const setBatchNorm = (name: string, scale: number) => {
     const layer = model.getLayer(name);
     const c = layer.getWeights()[0].shape[0];
@@ -82,12 +91,20 @@ function logMelLike(count: number, seed: number): Float32Array {
 }
 
 const VARIANTS: [string, number[], Partial<NetworkConfig>][] = [
-  ['paper width, the paper\'s head, binary first block', PAPER_FILTERS, LEGACY_NETWORK],
-  ['channels not a multiple of 32, the paper\'s head', [12, 24, 48, 96], LEGACY_NETWORK],
+  ["paper width, the paper's head, binary first block", PAPER_FILTERS, LEGACY_NETWORK],
+  ["channels not a multiple of 32, the paper's head", [12, 24, 48, 96], LEGACY_NETWORK],
   ['paper width, pooled head, real first block', PAPER_FILTERS, { exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: true }],
   ['channels not a multiple of 32, pooled 3x3 head', [12, 24, 48, 96], { exitHead: { type: 'pooled', grid: [3, 3] }, realFirstBlock: true }],
-  ['scaled kernels and sign shifts, binary first block', [16, 40, 64, 96], { exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: false, scaledKernels: true, signShift: true }],
-  ['scaled kernels and sign shifts, real first block', PAPER_FILTERS, { exitHead: { type: 'pooled', grid: [2, 2] }, realFirstBlock: true, scaledKernels: true, signShift: true }],
+  [
+    'scaled kernels and sign shifts, binary first block',
+    [16, 40, 64, 96],
+    { exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: false, scaledKernels: true, signShift: true },
+  ],
+  [
+    'scaled kernels and sign shifts, real first block',
+    PAPER_FILTERS,
+    { exitHead: { type: 'pooled', grid: [2, 2] }, realFirstBlock: true, scaledKernels: true, signShift: true },
+  ],
   ['pooled head with a hidden ReLU layer', [12, 24, 48, 96], { exitHead: { type: 'pooled', grid: [4, 2], hidden: 24 }, realFirstBlock: true }],
 ];
 
@@ -111,7 +128,13 @@ for (const [what, filters, options] of VARIANTS) {
       }
       // Early exit: the same exit as the rule picks from tfjs's softmax.
       const rule: ExitRule = { criterion: 'max-softmax', thresholds: [0.3, 0.3, 0.3] };
-      assert.equal(engine.run(clip, rule), exitFor(expected.map((e) => e[i]), rule));
+      assert.equal(
+        engine.run(clip, rule),
+        exitFor(
+          expected.map((e) => e[i]),
+          rule,
+        ),
+      );
     }
     model.dispose();
   });
@@ -172,13 +195,25 @@ test('the engine alone (bee/engine) loads and runs a packed file without loading
     const engine = new PackedEngine(readPackedFile(${JSON.stringify(file)}));
     const { data } = new LogMel(engine.model.header.features).fromAudio(readWav(${JSON.stringify(path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'))}));
     console.log(JSON.stringify({ exit: engine.run(data, neverEarly(4)), p: Array.from(engine.probabilities[3]) }));`;
-  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   const { exit, p } = JSON.parse(r.stdout);
   assert.equal(exit, 4);
   assert.ok(Math.abs(p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
   // The check has teeth: the same hook stops the whole library, which does load TensorFlow.
-  const whole = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', `await import(${JSON.stringify(path.join(import.meta.dirname, '..', 'dist', 'index.js'))});`], { encoding: 'utf8' });
+  const whole = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      `data:text/javascript,${encodeURIComponent(register)}`,
+      '--input-type=module',
+      '-e',
+      `await import(${JSON.stringify(path.join(import.meta.dirname, '..', 'dist', 'index.js'))});`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.match(whole.stderr, /imported @tensorflow\/tfjs/);
 });
 
@@ -210,16 +245,67 @@ test('bad packed models: one-line errors, non-zero exit codes, nothing overwritt
     fs.writeFileSync(corrupt, Buffer.concat([file, crc]));
     return corrupt;
   };
-  assertOneLineError(bee('eval', '--model', crafted((h) => (h.labels = [1, 2, 3])), '--threshold', '0.5'), /corrupt\.bee: bad header: labels must be two or more different strings/);
-  assertOneLineError(bee('eval', '--model', crafted((h) => delete h.features)), /bad header: features must hold sampleRate/);
-  assertOneLineError(bee('eval', '--model', crafted((h) => ((h.network as { inputShape: number[] }).inputShape = [40000, 40000, 1]))), /bad header: network\.inputShape must be \[98, 64, 1\]/);
-  assertOneLineError(bee('eval', '--model', crafted((h) => (h.temperatures = [1, 1, 1, -1]))), /bad header: temperatures must be one number > 0 per exit/);
-  assertOneLineError(bee('eval', '--model', crafted((h) => (h.data = { root: 3 }))), /bad header: data must hold root, split and classSet/);
-  assert.equal(bee('eval', '--model', crafted(() => {}), '--threshold', '0.5').status, 0, 'the rebuilding itself is sound');
+  assertOneLineError(
+    bee(
+      'eval',
+      '--model',
+      crafted((h) => (h.labels = [1, 2, 3])),
+      '--threshold',
+      '0.5',
+    ),
+    /corrupt\.bee: bad header: labels must be two or more different strings/,
+  );
+  assertOneLineError(
+    bee(
+      'eval',
+      '--model',
+      crafted((h) => delete h.features),
+    ),
+    /bad header: features must hold sampleRate/,
+  );
+  assertOneLineError(
+    bee(
+      'eval',
+      '--model',
+      crafted((h) => ((h.network as { inputShape: number[] }).inputShape = [40000, 40000, 1])),
+    ),
+    /bad header: network\.inputShape must be \[98, 64, 1\]/,
+  );
+  assertOneLineError(
+    bee(
+      'eval',
+      '--model',
+      crafted((h) => (h.temperatures = [1, 1, 1, -1])),
+    ),
+    /bad header: temperatures must be one number > 0 per exit/,
+  );
+  assertOneLineError(
+    bee(
+      'eval',
+      '--model',
+      crafted((h) => (h.data = { root: 3 })),
+    ),
+    /bad header: data must hold root, split and classSet/,
+  );
+  assert.equal(
+    bee(
+      'eval',
+      '--model',
+      crafted(() => {}),
+      '--threshold',
+      '0.5',
+    ).status,
+    0,
+    'the rebuilding itself is sound',
+  );
   assertOneLineError(bee('export', '--model', run, '--out', path.join(dir, 'no', 'such', 'dir.bee')), /dir\.bee: cannot write: ENOENT/);
   fs.mkdirSync(path.join(dir, 'adir'));
   assertOneLineError(bee('export', '--model', run, '--out', path.join(dir, 'adir')), /adir: is a directory \(name a file/);
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('tmp')), [], 'a failed write leaves no temporary file');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('tmp')),
+    [],
+    'a failed write leaves no temporary file',
+  );
   assertOneLineError(bee('export', '--model', path.join(dir, 'missing'), '--out', good), /missing: no such file or model directory/);
   assert.deepEqual(fs.readFileSync(good), bytes);
 });
@@ -228,7 +314,12 @@ test('packed engine and tfjs agree on the shared Speech Commands test split (a m
   const dataset = loadDataset(SHARED_TEST_SET, { split: { salt: 'bee' } });
   const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
   const out = path.join(tempDir(), 'sc');
-  await train({ dataset, table, out, options: { epochs: 1, batchSize: 128, learningRate: 1e-3, exitWeights: [1, 1, 1, 1], seed: 1, precision: 'binary', width: 1, augment: false } });
+  await train({
+    dataset,
+    table,
+    out,
+    options: { epochs: 1, batchSize: 128, learningRate: 1e-3, exitWeights: [1, 1, 1, 1], seed: 1, precision: 'binary', width: 1, augment: false },
+  });
   const tfjs = await openModel(out, 'tfjs');
   const { model, meta } = await loadModelDir(out);
   const engine = new PackedEngine(packModel(model, meta).packed);

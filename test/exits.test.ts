@@ -35,7 +35,12 @@ before(async () => {
   const dataset = loadDataset(dataRoot, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
   run = path.join(tempDir(), 'run');
-  await train({ dataset, table, out: run, options: { epochs: 6, batchSize: 8, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 7, precision: 'binary', width: 0.25, augment: false } });
+  await train({
+    dataset,
+    table,
+    out: run,
+    options: { epochs: 6, batchSize: 8, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 7, precision: 'binary', width: 0.25, augment: false },
+  });
 });
 
 test('exit rules: max-softmax, normalized entropy, per-exit thresholds, threshold 1 never exits early', () => {
@@ -67,7 +72,10 @@ test('report numbers from known exit confidences, computed by hand', () => {
   const labels = Int32Array.of(0, 1, 2, 2);
   const outcomes = outcomesFromProbabilities(allProbs, labels, 3, { criterion: 'max-softmax', thresholds: [0.85, 0.75, 0.85] });
   // Example 0 exits at 1 (0.9); 1 at 2 (0.8); 2 at 4 (0.6, 0.8 < 0.85 at 3); 3 at 2 (0.8 >= 0.75).
-  assert.deepEqual(outcomes.map((o) => o.exit), [1, 2, 4, 2]);
+  assert.deepEqual(
+    outcomes.map((o) => o.exit),
+    [1, 2, 4, 2],
+  );
   const relativeMacs = [0.1, 0.4, 0.7, 1];
   const r = buildReport(outcomes, allProbs, ['a', 'b', 'c'], relativeMacs);
   assert.equal(r.accuracy, 1);
@@ -75,10 +83,27 @@ test('report numbers from known exit confidences, computed by hand', () => {
   assert.equal(r.stdExit, Math.sqrt(((1 - 2.25) ** 2 + 0.25 ** 2 + 1.75 ** 2 + 0.25 ** 2) / 4));
   assert.deepEqual(r.exitHistogram, [1, 2, 0, 1]);
   assert.ok(Math.abs(r.relativeCompute - (0.1 + 0.4 + 1 + 0.4) / 4) < 1e-12);
-  assert.deepEqual(r.perExit.map((e) => e.accuracyAll), [0.5, 1, 1, 0.75]);
-  assert.deepEqual(r.perExit.map((e) => e.accuracyExited), [1, 1, null, 1]);
-  assert.deepEqual(r.perClass.map((c) => [c.label, c.count, c.accuracy, c.meanExit]), [['a', 1, 1, 1], ['b', 1, 1, 2], ['c', 2, 1, 3]]);
-  assert.deepEqual(r.confusion.matrix, [[1, 0, 0], [0, 1, 0], [0, 0, 2]]);
+  assert.deepEqual(
+    r.perExit.map((e) => e.accuracyAll),
+    [0.5, 1, 1, 0.75],
+  );
+  assert.deepEqual(
+    r.perExit.map((e) => e.accuracyExited),
+    [1, 1, null, 1],
+  );
+  assert.deepEqual(
+    r.perClass.map((c) => [c.label, c.count, c.accuracy, c.meanExit]),
+    [
+      ['a', 1, 1, 1],
+      ['b', 1, 1, 2],
+      ['c', 2, 1, 3],
+    ],
+  );
+  assert.deepEqual(r.confusion.matrix, [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 2],
+  ]);
   // Exit 1: confidences 0.9, 0.7, 0.4, 0.34 (correct, correct, wrong, wrong), each in its own bin.
   assert.ok(Math.abs(r.perExit[0].ece - (0.1 + 0.3 + 0.4 + 0.34) / 4) < 1e-6);
   assert.ok(Math.abs(expectedCalibrationError([0.95, 0.95], [true, false]) - 0.45) < 1e-12);
@@ -99,10 +124,18 @@ test('early exit on a trained model: threshold 1 is exit 4; a sweep equals eval 
 
   const allProbs = staged.exitOutputs(table, examples.rows);
   const grid = sweep(allProbs, examples.labels, meta.labels, macs);
-  for (const [criterion, threshold] of [['max-softmax', 0.5], ['max-softmax', 0.85], ['entropy', 0.5]] as const) {
+  for (const [criterion, threshold] of [
+    ['max-softmax', 0.5],
+    ['max-softmax', 0.85],
+    ['entropy', 0.5],
+  ] as const) {
     const ev = evaluateEarlyExit(staged, table, examples, meta.labels, { criterion, thresholds: [threshold, threshold, threshold] }, macs);
     const row = grid.rows.find((r) => r.criterion === criterion && r.threshold === threshold)!;
-    assert.deepEqual([row.accuracy, row.meanExit, row.relativeCompute, row.exitHistogram], [ev.accuracy, ev.meanExit, ev.relativeCompute, ev.exitHistogram], `${criterion} ${threshold}`);
+    assert.deepEqual(
+      [row.accuracy, row.meanExit, row.relativeCompute, row.exitHistogram],
+      [ev.accuracy, ev.meanExit, ev.relativeCompute, ev.exitHistogram],
+      `${criterion} ${threshold}`,
+    );
   }
   const early = evaluateEarlyExit(staged, table, examples, meta.labels, { criterion: 'max-softmax', thresholds: [0.5, 0.5, 0.5] }, macs);
   assert.ok(early.meanExit < 4 && early.relativeCompute < 1, `mean exit ${early.meanExit}`);
@@ -196,7 +229,10 @@ test('bee sweep --calibrate saves a temperature per exit, which bee eval then us
   // eval applies the temperatures: its decisions are the calibrated sweep's, not the uncalibrated ones.
   const calibrated = JSON.parse(r.stdout).rows.find((x: { criterion: string; threshold: number }) => x.criterion === 'max-softmax' && x.threshold === 0.85);
   assert.deepEqual([ev.accuracy, ev.meanExit, ev.exitHistogram], [calibrated.accuracy, calibrated.meanExit, calibrated.exitHistogram]);
-  assert.ok(calibration.temperatures.some((t: number) => Math.abs(t - 1) > 0.05), 'the fitted temperatures change something');
+  assert.ok(
+    calibration.temperatures.some((t: number) => Math.abs(t - 1) > 0.05),
+    'the fitted temperatures change something',
+  );
   const broken = path.join(copy, 'best', 'bee.json');
   fs.writeFileSync(broken, JSON.stringify({ ...meta, calibration: { ...meta.calibration, temperatures: [1, 2, 3] } }));
   const bad = bee('eval', '--model', copy);
@@ -205,7 +241,14 @@ test('bee sweep --calibrate saves a temperature per exit, which bee eval then us
 });
 
 test('the cheapest threshold within 1 point of the full network', () => {
-  const row = (threshold: number, accuracy: number, relativeCompute: number) => ({ criterion: 'max-softmax' as const, threshold, accuracy, meanExit: 1 + 3 * relativeCompute, relativeCompute, exitHistogram: [0, 0, 0, 0] });
+  const row = (threshold: number, accuracy: number, relativeCompute: number) => ({
+    criterion: 'max-softmax' as const,
+    threshold,
+    accuracy,
+    meanExit: 1 + 3 * relativeCompute,
+    relativeCompute,
+    exitHistogram: [0, 0, 0, 0],
+  });
   const result = {
     rows: [row(0.5, 0.7, 0.3), row(0.8, 0.795, 0.5), row(0.9, 0.81, 0.7), row(1, 0.8, 1)],
     exits: [1, 2, 3, 4].map((exit) => ({ exit, accuracy: exit === 4 ? 0.8 : 0.5, relativeCompute: exit / 4 })),

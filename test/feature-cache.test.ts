@@ -11,7 +11,8 @@ import { tempDir, writeClip } from './helpers/datasets.ts';
 
 function dataset(): string {
   const root = tempDir();
-  for (let i = 0; i < 40; i++) writeClip(path.join(root, i % 2 ? 'up' : 'down', `${(0xa0000000 + i).toString(16)}_nohash_0.wav`), 200 + 37 * i, i % 4 ? 16000 : 8000, 0.4 + (i % 5) * 0.2);
+  for (let i = 0; i < 40; i++)
+    writeClip(path.join(root, i % 2 ? 'up' : 'down', `${(0xa0000000 + i).toString(16)}_nohash_0.wav`), 200 + 37 * i, i % 4 ? 16000 : 8000, 0.4 + (i % 5) * 0.2);
   fs.writeFileSync(path.join(root, 'up', 'broken.wav'), 'RIFF....WAVEjunk');
   return root;
 }
@@ -27,7 +28,10 @@ test('features are computed once on worker threads, then reused; bad files are s
   const first = await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir, workers: 2, onProgress: (done) => progress.push(done) });
   assert.equal(first.stats.computed, 41);
   assert.equal(first.clips.length, 40);
-  assert.deepEqual(first.failed.map((f) => [path.basename(f.file), f.reason]), [['broken.wav', 'truncated: no fmt chunk']]);
+  assert.deepEqual(
+    first.failed.map((f) => [path.basename(f.file), f.reason]),
+    [['broken.wav', 'truncated: no fmt chunk']],
+  );
   assert.equal(progress.at(-1), 41);
   // Same values as featurizing directly, row by row, in dataset order.
   const logMel = new LogMel(PAPER_FEATURES);

@@ -70,7 +70,13 @@ const wavFile = fc
     extra: fc.integer({ min: 0, max: 9 }),
   })
   .map(({ bits, float, channels, frames, rate, extensible, extra }) => {
-    const wav = encodeWav({ sampleRate: rate, bits: float ? 32 : (bits as 8 | 16 | 24 | 32), float, extensible, channels: Array.from({ length: channels }, (_, c) => Array.from({ length: frames }, (_, i) => Math.sin(i + c))) });
+    const wav = encodeWav({
+      sampleRate: rate,
+      bits: float ? 32 : (bits as 8 | 16 | 24 | 32),
+      float,
+      extensible,
+      channels: Array.from({ length: channels }, (_, c) => Array.from({ length: frames }, (_, i) => Math.sin(i + c))),
+    });
     if (extra === 0) return new Uint8Array(wav);
     const list = Buffer.alloc(8 + extra + (extra & 1));
     list.write('LIST', 0, 'latin1');
@@ -97,7 +103,11 @@ test('fuzz: mutated WAV files: probe and decode agree, samples are finite and bo
       const bytes = mutate(wav, mutations);
       const probed = refusesOrReads(() => probeWav(bytes));
       const decoded = refusesOrReads(() => decodeWav(bytes));
-      assert.equal(probed instanceof BeeError, decoded instanceof BeeError, `probe: ${probed instanceof BeeError ? probed.reason : 'ok'}, decode: ${decoded instanceof BeeError ? decoded.reason : 'ok'}`);
+      assert.equal(
+        probed instanceof BeeError,
+        decoded instanceof BeeError,
+        `probe: ${probed instanceof BeeError ? probed.reason : 'ok'}, decode: ${decoded instanceof BeeError ? decoded.reason : 'ok'}`,
+      );
       if (decoded instanceof BeeError || probed instanceof BeeError) return;
       assert.equal(decoded.samples.length, probed.frames);
       assert.ok(decoded.samples.length * probed.channels * (probed.bitsPerSample / 8) <= bytes.length, 'no more samples than the file holds');
@@ -111,7 +121,10 @@ test('fuzz: mutated WAV files: probe and decode agree, samples are finite and bo
 let packed: Uint8Array;
 before(async () => {
   await initBackend();
-  const network = { ...networkConfig({ inputShape: [98, 64, 1], classes: 3, seed: 1, exitHead: { type: 'pooled', grid: [2, 2], hidden: 4 } }), filters: [4, 8, 8, 16] };
+  const network = {
+    ...networkConfig({ inputShape: [98, 64, 1], classes: 3, seed: 1, exitHead: { type: 'pooled', grid: [2, 2], hidden: 4 } }),
+    filters: [4, 8, 8, 16],
+  };
   const model = buildNetwork(network);
   packed = encodePacked(packModel(model, { labels: ['a', 'b', 'c'], features: PAPER_FEATURES, network } as ModelMeta).packed);
   model.dispose();
@@ -176,7 +189,24 @@ test('fuzz: random model metadata: bee.json is refused in one line, or described
     versions: {},
   };
   const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(NaN, Infinity, -1, 0, 1e9, 4097, [], {}, null));
-  const paths = fc.constantFrom('labels', 'features', 'network', 'calibration', 'formatVersion', 'features.melBins', 'features.fftLength', 'features.sampleRate', 'network.filters', 'network.exitHead', 'network.exitHead.grid', 'network.exitHead.hidden', 'network.bnMomentum', 'network.classes', 'network.precision', 'network.seed');
+  const paths = fc.constantFrom(
+    'labels',
+    'features',
+    'network',
+    'calibration',
+    'formatVersion',
+    'features.melBins',
+    'features.fftLength',
+    'features.sampleRate',
+    'network.filters',
+    'network.exitHead',
+    'network.exitHead.grid',
+    'network.exitHead.hidden',
+    'network.bnMomentum',
+    'network.classes',
+    'network.precision',
+    'network.seed',
+  );
   fc.assert(
     fc.property(fc.array(fc.tuple(paths, anyValue), { minLength: 1, maxLength: 3 }), (edits) => {
       const meta = structuredClone(good) as Record<string, any>;

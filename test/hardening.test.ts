@@ -23,7 +23,16 @@ import { encodeWav, sine } from './helpers/wav.ts';
 
 const cache = tempDir('bee-cache-');
 const bee = beeWithCache(cache);
-const options: RunInput = { epochs: 1, batchSize: 16, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 3, precision: 'binary', width: 0.125, augment: false };
+const options: RunInput = {
+  epochs: 1,
+  batchSize: 16,
+  learningRate: 3e-3,
+  exitWeights: [1, 1, 1, 1],
+  seed: 3,
+  precision: 'binary',
+  width: 0.125,
+  augment: false,
+};
 let root: string;
 let dataset: Dataset;
 let table: FeatureTable;
@@ -88,7 +97,25 @@ test('run directory lock: one holder; a live PID refuses, a dead one is cleared'
 
 test('two bee train runs on one --out: one trains, the other is refused, the run stays whole', async () => {
   const out = path.join(tempDir(), 'run');
-  const args = [BEE, 'train', '--data', root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--width', '0.125', '--epochs', '2', '--no-augment', '--out', out];
+  const args = [
+    BEE,
+    'train',
+    '--data',
+    root,
+    '--split-salt',
+    'bee',
+    '--validation-percent',
+    '20',
+    '--test-percent',
+    '20',
+    '--width',
+    '0.125',
+    '--epochs',
+    '2',
+    '--no-augment',
+    '--out',
+    out,
+  ];
   const runOne = () =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, args, { env: { ...process.env, BEE_CACHE_DIR: cache } });
@@ -112,8 +139,23 @@ test('directories bee cannot create give one line, never a spin (/proc/x)', { sk
   const file = path.join(tempDir(), 'a-file');
   fs.writeFileSync(file, 'x');
   assert.throws(() => makeDir(path.join(file, 'sub')), /a-file\/sub: cannot create the directory: ENOTDIR \(a part of the path is not a directory\)/);
-  const args = ['--data', root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--width', '0.125', '--epochs', '1', '--no-augment'];
-  const timed = (...a: string[]) => spawnSync(process.execPath, [BEE, ...a], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, BEE_CACHE_DIR: cache } });
+  const args = [
+    '--data',
+    root,
+    '--split-salt',
+    'bee',
+    '--validation-percent',
+    '20',
+    '--test-percent',
+    '20',
+    '--width',
+    '0.125',
+    '--epochs',
+    '1',
+    '--no-augment',
+  ];
+  const timed = (...a: string[]) =>
+    spawnSync(process.execPath, [BEE, ...a], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, BEE_CACHE_DIR: cache } });
   assertOneLineError(timed('train', ...args, '--out', '/proc/bee-x'), /\/proc\/bee-x: cannot create the output directory: ENOENT/);
   assertOneLineError(timed('train', ...args, '--cache', '/proc/bee-x', '--out', path.join(tempDir(), 'r')), /cannot create the feature cache: ENOENT/);
 });
@@ -128,7 +170,10 @@ test('bee export never writes over the model it reads, nor over a file that is n
   const dir = tempDir();
   const notes = path.join(dir, 'notes.txt');
   fs.writeFileSync(notes, 'keep me');
-  assertOneLineError(bee('export', '--model', run, '--out', notes), /notes\.txt: exists and is not a packed bee model: not overwriting it \(name a new file, or pass --force/);
+  assertOneLineError(
+    bee('export', '--model', run, '--out', notes),
+    /notes\.txt: exists and is not a packed bee model: not overwriting it \(name a new file, or pass --force/,
+  );
   assert.equal(fs.readFileSync(notes, 'utf8'), 'keep me');
   assert.equal(bee('export', '--model', run, '--out', notes, '--force').status, 0);
   const packed = path.join(dir, 'm.bee');
@@ -155,18 +200,42 @@ test('a model directory is checked as a whole when opened: bee.json against mode
   const yes = path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav');
   const cases: [string, string, RegExp][] = [
     ['labels', damaged((d) => editJson(d, 'bee.json', (m) => m.labels.pop())), /bad bee\.json: network\.classes is 3, and there are 2 labels/],
-    ['labels and classes', damaged((d) => editJson(d, 'bee.json', (m) => (m.labels.pop(), (m.network.classes = 2)))), /model\.json does not match bee\.json's network: weight \d+ is exit1\/kernel \[\d+,3\], bee\.json's network has exit1\/kernel \[\d+,2\]/],
-    ['duplicate labels', damaged((d) => editJson(d, 'bee.json', (m) => (m.labels[1] = m.labels[0]))), /bad bee\.json: labels must be two or more different strings/],
+    [
+      'labels and classes',
+      damaged((d) => editJson(d, 'bee.json', (m) => (m.labels.pop(), (m.network.classes = 2)))),
+      /model\.json does not match bee\.json's network: weight \d+ is exit1\/kernel \[\d+,3\], bee\.json's network has exit1\/kernel \[\d+,2\]/,
+    ],
+    [
+      'duplicate labels',
+      damaged((d) => editJson(d, 'bee.json', (m) => (m.labels[1] = m.labels[0]))),
+      /bad bee\.json: labels must be two or more different strings/,
+    ],
     ['filters', damaged((d) => editJson(d, 'bee.json', (m) => (m.network.filters = [8, 8, 8, 8]))), /model\.json does not match bee\.json's network/],
     ['features', damaged((d) => editJson(d, 'bee.json', (m) => (m.features.melBins = 40))), /bad bee\.json: network\.inputShape must be \[98, 40, 1\]/],
     ['fft', damaged((d) => editJson(d, 'bee.json', (m) => (m.features.fftLength = 1000))), /features\.fftLength must be a power of two/],
     ['truncated weights', damaged((d) => fs.truncateSync(path.join(d, 'weights.bin'), 100)), /the weights take 100 bytes; model\.json's specs need \d+/],
-    ['NaN weights', damaged((d) => { const w = fs.readFileSync(path.join(d, 'weights.bin')); w.writeFloatLE(NaN, 0); fs.writeFileSync(path.join(d, 'weights.bin'), w); }), /weight block1_conv1x3\/kernel holds NaN or infinite values/],
-    ['manifest outside', damaged((d) => editJson(d, 'model.json', (m) => (m.weightsManifest[0].paths = ['../../etc/passwd']))), /weightsManifest names files outside the model directory/],
+    [
+      'NaN weights',
+      damaged((d) => {
+        const w = fs.readFileSync(path.join(d, 'weights.bin'));
+        w.writeFloatLE(NaN, 0);
+        fs.writeFileSync(path.join(d, 'weights.bin'), w);
+      }),
+      /weight block1_conv1x3\/kernel holds NaN or infinite values/,
+    ],
+    [
+      'manifest outside',
+      damaged((d) => editJson(d, 'model.json', (m) => (m.weightsManifest[0].paths = ['../../etc/passwd']))),
+      /weightsManifest names files outside the model directory/,
+    ],
     ['not JSON', damaged((d) => fs.writeFileSync(path.join(d, 'bee.json'), '{')), /bee\.json: not valid JSON/],
   ];
   for (const [what, dir, pattern] of cases) {
-    for (const args of [['predict', yes, '--model', dir], ['summary', '--model', dir], ['export', '--model', dir, '--out', path.join(dir, '..', 'x.bee')]]) {
+    for (const args of [
+      ['predict', yes, '--model', dir],
+      ['summary', '--model', dir],
+      ['export', '--model', dir, '--out', path.join(dir, '..', 'x.bee')],
+    ]) {
       const r = bee(...args);
       assert.equal(r.status === 70, false, `${what}, ${args[0]}: internal error ${r.stderr}`);
       assertOneLineError(r, pattern);
@@ -179,7 +248,10 @@ test('internal errors that were: a one-class dataset, a missing --noise-dir, a s
   const one = tempDir();
   makeToneDataset(one, ['only'], 12, 2);
   assertOneLineError(bee('train', '--data', one, '--epochs', '1', '--out', path.join(tempDir(), 'r')), /found 1 class \(only\): a classifier needs at least 2/);
-  assertOneLineError(bee('train', '--data', root, '--noise-dir', path.join(one, 'nope'), '--epochs', '1', '--out', path.join(tempDir(), 'r')), /nope: cannot read the folder: ENOENT/);
+  assertOneLineError(
+    bee('train', '--data', root, '--noise-dir', path.join(one, 'nope'), '--epochs', '1', '--out', path.join(tempDir(), 'r')),
+    /nope: cannot read the folder: ENOENT/,
+  );
   const loop = path.join(tempDir(), 'loop');
   fs.symlinkSync(loop, loop);
   for (const command of ['eval', 'sweep', 'summary', 'export']) {
@@ -206,15 +278,34 @@ test('WAV files with padded chunks, a streamed size, or NaN: data info and train
   const ds = loadDataset(dir, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   const summary = summarizeDataset(ds, 1);
   const features = await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir: tempDir() });
-  assert.deepEqual(summary.skipped.map((s) => path.basename(s.file)), ['cafe0003_nohash_0.wav']);
-  assert.deepEqual(features.failed.map((s) => path.basename(s.file)), ['cafe0003_nohash_0.wav']);
+  assert.deepEqual(
+    summary.skipped.map((s) => path.basename(s.file)),
+    ['cafe0003_nohash_0.wav'],
+  );
+  assert.deepEqual(
+    features.failed.map((s) => path.basename(s.file)),
+    ['cafe0003_nohash_0.wav'],
+  );
   assert.match(features.failed[0].reason, /sample 14 is NaN/);
   assert.equal(readWav(clip('mid', 'cafe0002_nohash_0.wav')).samples.length, 16000, 'a streamed size reads to the end');
   // as background noise: the padded file is used, the NaN one skipped with a notice, and training runs
   const statuses: string[] = [];
   const out = path.join(tempDir(), 'r');
-  await train({ dataset, table, out, options: { ...options, augment: { maxShiftSeconds: 0.1, noiseProbability: 1, maxNoiseGain: 0.1 }, noiseFiles: [clip('low', 'cafe0001_nohash_0.wav'), clip('high', 'cafe0003_nohash_0.wav')] }, callbacks: { onStatus: (s) => statuses.push(s) } });
-  assert.ok(statuses.some((s) => /skipping background noise .*cafe0003_nohash_0\.wav: sample 14 is NaN/.test(s)), statuses.join('\n'));
+  await train({
+    dataset,
+    table,
+    out,
+    options: {
+      ...options,
+      augment: { maxShiftSeconds: 0.1, noiseProbability: 1, maxNoiseGain: 0.1 },
+      noiseFiles: [clip('low', 'cafe0001_nohash_0.wav'), clip('high', 'cafe0003_nohash_0.wav')],
+    },
+    callbacks: { onStatus: (s) => statuses.push(s) },
+  });
+  assert.ok(
+    statuses.some((s) => /skipping background noise .*cafe0003_nohash_0\.wav: sample 14 is NaN/.test(s)),
+    statuses.join('\n'),
+  );
 });
 
 test('temporary files of killed writers are removed at the next write; live writers are left alone', () => {
@@ -233,11 +324,14 @@ test('temporary files of killed writers are removed at the next write; live writ
 
 test('one-line errors stay one line when a file name holds a line break', () => {
   const file = path.join(tempDir(), 'a\nb.wav');
-  assert.throws(() => readWav(file), (err: unknown) => {
-    assert.ok(err instanceof BeeError);
-    assert.ok(!err.oneLine().includes('\n') && err.oneLine().includes('a\\nb.wav'), err.oneLine());
-    return true;
-  });
+  assert.throws(
+    () => readWav(file),
+    (err: unknown) => {
+      assert.ok(err instanceof BeeError);
+      assert.ok(!err.oneLine().includes('\n') && err.oneLine().includes('a\\nb.wav'), err.oneLine());
+      return true;
+    },
+  );
 });
 
 test('bee eval says when it rebuilds a corrupt feature cache, as bee train does', () => {

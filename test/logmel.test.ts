@@ -16,7 +16,10 @@ test('log-mel equals TensorFlow 2.21 within 1e-3 on every value (golden fixtures
   assert.deepEqual(clips.map((c) => c.clip).sort(), ['go-short-odd.wav', 'quiet-noisy.wav', 'stop-long.wav', 'yes-16k.wav']);
   const odd = clips.find((c) => c.clip === 'go-short-odd.wav')!;
   assert.ok(odd.samples < 16000 && odd.samples % 2 === 1, 'a short clip with an odd number of samples is covered');
-  assert.ok(clips.some((c) => c.samples > 16000), 'a clip longer than 1 s is covered');
+  assert.ok(
+    clips.some((c) => c.samples > 16000),
+    'a clip longer than 1 s is covered',
+  );
   for (const c of clips) {
     assert.deepEqual(c.shape, [98, 64]);
     assert.ok(c.maxAbsDiff < 1e-3, `${c.clip}: max |diff| ${c.maxAbsDiff}`);

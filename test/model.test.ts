@@ -46,7 +46,10 @@ test('QuantConv2D computes with the sign of its kernel; the kernel gradient is t
   close(values(y), values(expected), 1e-5, 'output');
 
   // d(sum(y * r))/dkernel = conv filter gradient at sign(kernel), masked where |kernel| > 1.
-  const latent = tf.tensor4d(Array.from(kernel.dataSync(), (v, i) => (i === 0 ? 1.5 : i === 1 ? -2 : v)), kernel.shape as [number, number, number, number]);
+  const latent = tf.tensor4d(
+    Array.from(kernel.dataSync(), (v, i) => (i === 0 ? 1.5 : i === 1 ? -2 : v)),
+    kernel.shape as [number, number, number, number],
+  );
   layer.setWeights([latent]);
   const r = tf.randomNormal(y.shape, 0, 1, 'float32', 5);
   const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, r)) as tf.Scalar, [layer.trainableWeights[0].read() as tf.Variable]);
@@ -84,20 +87,41 @@ test('BatchNorm: the fused native op equals the composite one, forward and backw
   };
   close([loss(x).dataSync()[0]], [reference(x, gamma, beta).dataSync()[0]], 1e-3, 'loss');
   close(values(tf.grad(loss)(x)), values(tf.grads(reference)([x, gamma, beta])[0]), 1e-4, 'dx');
-  const ours = tf.variableGrads(() => loss(x) as tf.Scalar, layer.trainableWeights.map((w) => w.read() as tf.Variable)).grads;
+  const ours = tf.variableGrads(
+    () => loss(x) as tf.Scalar,
+    layer.trainableWeights.map((w) => w.read() as tf.Variable),
+  ).grads;
   const theirs = tf.grads(reference)([x, gamma, beta]);
   close(values(Object.values(ours)[0]), values(theirs[1]), 1e-3, 'dgamma');
   close(values(Object.values(ours)[1]), values(theirs[2]), 1e-3, 'dbeta');
   // Three training calls above, each moving the statistics 1% towards the batch's.
   const moved = 1 - 0.99 ** 3;
-  close(values(layer.getWeights()[2]), values(tf.mean(x, [0, 1, 2])).map((m) => moved * m), 1e-5, 'moving mean');
+  close(
+    values(layer.getWeights()[2]),
+    values(tf.mean(x, [0, 1, 2])).map((m) => moved * m),
+    1e-5,
+    'moving mean',
+  );
   const n = x.size / 6;
   const unbiased = values(tf.moments(x, [0, 1, 2]).variance).map((v) => (v * n) / (n - 1));
-  close(values(layer.getWeights()[3]), unbiased.map((v) => 1 - moved + moved * v), 1e-4, 'moving variance (unbiased, as Keras)');
+  close(
+    values(layer.getWeights()[3]),
+    unbiased.map((v) => 1 - moved + moved * v),
+    1e-4,
+    'moving variance (unbiased, as Keras)',
+  );
 });
 
 function meta(network: ModelMeta['network']): ModelMeta {
-  return { format: 'bee-model', formatVersion: MODEL_FORMAT_VERSION, beeVersion: 'test', labels: ['a', 'b', 'c'], features: PAPER_FEATURES, network, versions: {} };
+  return {
+    format: 'bee-model',
+    formatVersion: MODEL_FORMAT_VERSION,
+    beeVersion: 'test',
+    labels: ['a', 'b', 'c'],
+    features: PAPER_FEATURES,
+    network,
+    versions: {},
+  };
 }
 
 test('a saved and reloaded network gives identical outputs at every exit', async () => {
@@ -118,18 +142,27 @@ test('a saved and reloaded network gives identical outputs at every exit', async
   }
 });
 
-test('binary network: every conv kernel binary but the first pair\'s (real by default), activations are the STE sign', () => {
+test("binary network: every conv kernel binary but the first pair's (real by default), activations are the STE sign", () => {
   const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1 }));
   const convs = model.layers.filter((l) => l instanceof QuantConv2D) as QuantConv2D[];
   assert.equal(convs.length, 12);
-  assert.deepEqual(convs.filter((c) => !c.binaryKernel).map((c) => c.name).sort(), [layerName.conv13(1), layerName.conv31(1)]);
+  assert.deepEqual(
+    convs
+      .filter((c) => !c.binaryKernel)
+      .map((c) => c.name)
+      .sort(),
+    [layerName.conv13(1), layerName.conv31(1)],
+  );
   const allBinary = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1, realFirstBlock: false }));
   assert.ok(allBinary.layers.filter((l) => l instanceof QuantConv2D).every((c) => (c as QuantConv2D).binaryKernel));
   assert.deepEqual(
     [1, 2, 3, 4].map((b) => (model.getLayer(layerName.conv11(b)) as QuantConv2D).filters),
     [32, 64, 128, 256],
   );
-  assert.deepEqual(model.outputs.map((o) => o.shape), [1, 2, 3, 4].map(() => [null, 12]));
+  assert.deepEqual(
+    model.outputs.map((o) => o.shape),
+    [1, 2, 3, 4].map(() => [null, 12]),
+  );
 });
 
 test('binary activations entering blocks 2-4 are not degenerate on real clips', { skip: sharedSkip }, () => {
@@ -142,7 +175,10 @@ test('binary activations entering blocks 2-4 are not degenerate on real clips', 
   const acts = probe.apply(x, { training: true }) as tf.Tensor[];
   acts.forEach((a, i) => {
     const v = values(a);
-    assert.ok(v.every((s) => s === 1 || s === -1), `block ${i + 2} input is ±1`);
+    assert.ok(
+      v.every((s) => s === 1 || s === -1),
+      `block ${i + 2} input is ±1`,
+    );
     const share = v.filter((s) => s === 1).length / v.length;
     assert.ok(share > 0.05 && share < 0.95, `block ${i + 2}: share of +1 is ${share}`);
   });

@@ -39,8 +39,14 @@ const softmax = (z: number[]) => {
 };
 
 test('distillation: T^2 * KL(softmax(teacher/T) || softmax(student/T)), batch mean; no gradient to the teacher', () => {
-  const teacher = [[2, 0, -1], [0.5, 0.5, 3]];
-  const student = [[0, 1, 0], [1, -2, 0.5]];
+  const teacher = [
+    [2, 0, -1],
+    [0.5, 0.5, 3],
+  ];
+  const student = [
+    [0, 1, 0],
+    [1, -2, 0.5],
+  ];
   const T = 2;
   const kl = teacher.map((t, i) => {
     const p = softmax(t.map((v) => v / T));
@@ -66,7 +72,10 @@ test('distillation: T^2 * KL(softmax(teacher/T) || softmax(student/T)), batch me
 test('exit pooling: max, mean and grid means per channel, in runs of C values', () => {
   // 4 x 2 positions, 2 channels: channel 0 = 1..8 row-major, channel 1 = its negative
   const ch0 = [1, 2, 3, 4, 5, 6, 7, 8];
-  const x = tf.tensor4d(ch0.flatMap((v) => [v, -v]), [1, 4, 2, 2]);
+  const x = tf.tensor4d(
+    ch0.flatMap((v) => [v, -v]),
+    [1, 4, 2, 2],
+  );
   const layer = new ExitPooling({ grid: [2, 1] });
   const y = values(layer.apply(x) as tf.Tensor);
   // rows [0, 2) and [2, 4): cells hold 1..4 and 5..8
@@ -79,7 +88,12 @@ test('exit pooling: max, mean and grid means per channel, in runs of C values', 
   assert.throws(() => gridCuts(3, 4), /cannot split 3 positions into 4 cells/);
   // d sum / dx of channel 1: 1/8 (mean) + 1/4 (its cell of 4) everywhere, + 1 where its max (-1) is
   const g = values(tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(x));
-  close(g.filter((_, i) => i % 2 === 1), [1 + 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8], 1e-6, 'channel 1 gradient');
+  close(
+    g.filter((_, i) => i % 2 === 1),
+    [1 + 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8, 3 / 8],
+    1e-6,
+    'channel 1 gradient',
+  );
 });
 
 test('magnitude-aware sign: alpha_c * sign(w) with alpha_c = mean |w| per output channel; gradient alpha_c * dy * (|w| <= 1)', () => {
@@ -98,11 +112,17 @@ test('magnitude-aware sign: alpha_c * sign(w) with alpha_c = mean |w| per output
 
 test('sign shift (RSign): sign(x - b_c); b_c gets -dy * (|x - b_c| <= 1)', () => {
   const layer = new QuantActivation({ quantizer: 'ste_sign', shift: true });
-  const x = tf.tensor2d([[0.2, -0.5], [1.5, 0.4]]);
+  const x = tf.tensor2d([
+    [0.2, -0.5],
+    [1.5, 0.4],
+  ]);
   layer.apply(x);
   layer.setWeights([tf.tensor1d([0.3, -1])]);
   assert.deepEqual(values(layer.apply(x) as tf.Tensor), [-1, 1, 1, 1]);
-  const dy = tf.tensor2d([[1, 2], [3, 4]]);
+  const dy = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+  ]);
   const shift = layer.trainableWeights[0].read() as tf.Variable;
   const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, dy)) as tf.Scalar, [shift]);
   // x - b = [[-0.1, 0.5], [1.2, 1.4]]: inside [-1, 1] at (0,0) and (0,1) only
@@ -114,7 +134,12 @@ test('recipe: warmup then cosine to 0, exit-weight ramp, batch size for small da
   const o = { schedule: 'cosine' as const, learningRate: 0.01, warmupEpochs: 1 };
   // 10 steps an epoch, 50 steps: warmup over steps 0-9, cosine from step 10 to 50
   close([learningRateAt(o, 0, 10, 50), learningRateAt(o, 9, 10, 50)], [0.01 / 11, 0.01 * (10 / 11)], 1e-12, 'warmup');
-  close([learningRateAt(o, 10, 10, 50), learningRateAt(o, 30, 10, 50), learningRateAt(o, 49, 10, 50)], [0.01, 0.005, 0.01 * 0.5 * (1 + Math.cos(Math.PI * 39 / 40))], 1e-12, 'cosine');
+  close(
+    [learningRateAt(o, 10, 10, 50), learningRateAt(o, 30, 10, 50), learningRateAt(o, 49, 10, 50)],
+    [0.01, 0.005, 0.01 * 0.5 * (1 + Math.cos((Math.PI * 39) / 40))],
+    1e-12,
+    'cosine',
+  );
   assert.equal(learningRateAt({ ...o, schedule: 'constant', warmupEpochs: 0 }, 37, 10, 50), 0.01);
   // a 5-epoch run resumed to 7: its 5 epochs keep their curve, the 2 added get a cycle without warmup
   const run = { ...o, epochs: 7, scheduleEpochs: 5 };

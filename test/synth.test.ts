@@ -19,7 +19,12 @@ function digest(dir: string): Record<string, string> {
     (fs.readdirSync(dir, { recursive: true }) as string[])
       .filter((f) => fs.statSync(path.join(dir, f)).isFile() && f !== 'synth.json')
       .sort()
-      .map((f) => [f, createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]),
+      .map((f) => [
+        f,
+        createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, f)))
+          .digest('hex'),
+      ]),
   );
 }
 
@@ -40,7 +45,10 @@ test('synthesized keywords: the Speech Commands test-set layout, deterministic p
   assert.equal(manifest.clips, 120);
   assert.deepEqual(fs.readdirSync(a).sort(), [...COMMAND_WORDS, '_silence_', '_unknown_', 'synth.json'].sort());
   const unknown = fs.readdirSync(path.join(a, '_unknown_'));
-  assert.ok(unknown.every((f) => /^[a-z]+_[0-9a-f]{8}_nohash_0\.wav$/.test(f)), unknown[0]);
+  assert.ok(
+    unknown.every((f) => /^[a-z]+_[0-9a-f]{8}_nohash_0\.wav$/.test(f)),
+    unknown[0],
+  );
   assert.ok(fs.readdirSync(path.join(a, 'yes')).every((f) => /^[0-9a-f]{8}_nohash_0\.wav$/.test(f)));
   const clip = readWav(path.join(a, 'yes', fs.readdirSync(path.join(a, 'yes'))[0]));
   assert.deepEqual([clip.sampleRate, clip.samples.length], [16000, 16000]);
@@ -99,10 +107,14 @@ test('end to end on a tiny synthesized set: bee demo (synthesize, train, save, s
   const result = JSON.parse(first.stdout);
   assert.equal(result.dataCached, false);
   assert.equal(result.clips, 60);
-  assert.deepEqual(result.thresholds.map((r: { threshold: number }) => r.threshold), [0.5, 0.7, 0.85, 0.95, 1]);
+  assert.deepEqual(
+    result.thresholds.map((r: { threshold: number }) => r.threshold),
+    [0.5, 0.7, 0.85, 0.95, 1],
+  );
   assert.equal(result.thresholds.at(-1).meanExit, 4);
   assert.equal(result.exitAccuracy.length, 4);
-  for (const file of ['data/synth.json', 'run/best/model.json', 'run/metrics.jsonl', 'model.bee', 'sweep/sweep.svg', 'sweep/sweep.csv', 'sweep/sweep.json']) assert.ok(fs.existsSync(path.join(out, file)), file);
+  for (const file of ['data/synth.json', 'run/best/model.json', 'run/metrics.jsonl', 'model.bee', 'sweep/sweep.svg', 'sweep/sweep.csv', 'sweep/sweep.json'])
+    assert.ok(fs.existsSync(path.join(out, file)), file);
   assert.deepEqual(result.timed.packed.exitHistogram, result.timed.tfjs.exitHistogram, 'both engines take the same exits');
 
   const again = bee(...args);

@@ -26,7 +26,16 @@ interface Data {
 const CLIP = { sampleRate: 16000, clipSamples: 16000, frames: 98, melBins: 64 };
 let small: Data; // 72 clips: fast runs
 let larger: Data; // 288 clips: enough steps for the BatchNorm statistics to settle
-const options: RunInput = { epochs: 4, batchSize: 16, learningRate: 3e-3, exitWeights: [1, 1, 1, 1], seed: 7, precision: 'binary', width: 0.125, augment: false };
+const options: RunInput = {
+  epochs: 4,
+  batchSize: 16,
+  learningRate: 3e-3,
+  exitWeights: [1, 1, 1, 1],
+  seed: 7,
+  precision: 'binary',
+  width: 0.125,
+  augment: false,
+};
 
 async function toneData(speakers: number, perSpeaker: number): Promise<Data> {
   const root = tempDir('bee-tones-');
@@ -45,9 +54,19 @@ test('training learns, writes checkpoints and metrics, and the saved model loads
   const { dataset, table } = larger;
   const out = path.join(tempDir(), 'run');
   const epochs: number[] = [];
-  const result = await train({ dataset, table, out, options: { ...options, epochs: 8, batchSize: 8, width: 0.25 }, callbacks: { onEpochEnd: (r) => epochs.push(r.epoch) } });
+  const result = await train({
+    dataset,
+    table,
+    out,
+    options: { ...options, epochs: 8, batchSize: 8, width: 0.25 },
+    callbacks: { onEpochEnd: (r) => epochs.push(r.epoch) },
+  });
   assert.deepEqual(epochs, [1, 2, 3, 4, 5, 6, 7, 8]);
-  const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 8);
   const last = lines[7];
   assert.equal(last.validation.accuracy.length, 4);
@@ -76,7 +95,10 @@ test('resume is exact: 4 epochs stopped after 2 and resumed equal 4 epochs strai
   const resumed = await train({ dataset, table, out: outB, options: { ...options, epochs: 4 }, resume: true });
   assert.equal(resumed.history.length, 4);
   const otherSplit = loadDataset(small.root, { split: { salt: 'other', validationPercent: 20, testPercent: 20 } });
-  await assert.rejects(train({ dataset: otherSplit, table, out: outB, options: { ...options, epochs: 5 }, resume: true }), /trained on other data, classes or splits/);
+  await assert.rejects(
+    train({ dataset: otherSplit, table, out: outB, options: { ...options, epochs: 5 }, resume: true }),
+    /trained on other data, classes or splits/,
+  );
   for (let e = 0; e < 4; e++) {
     const a = straight.history[e];
     const b = resumed.history[e];
@@ -86,7 +108,7 @@ test('resume is exact: 4 epochs stopped after 2 and resumed equal 4 epochs strai
   }
 });
 
-test('the best checkpoint is chosen by the mean of every exit\'s validation accuracy', async () => {
+test("the best checkpoint is chosen by the mean of every exit's validation accuracy", async () => {
   const { dataset, table } = small;
   const result = await train({ dataset, table, out: path.join(tempDir(), 'sel'), options: { ...options, epochs: 3 } });
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
@@ -107,8 +129,14 @@ test('distillation: a teacher model of the same classes teaches every exit; one 
   makeToneDataset(root, ['high', 'low'], 12, 2);
   const two = loadDataset(root, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   const twoTable = await loadFeatures(two, { params: PAPER_FEATURES, cacheDir: tempDir('bee-cache-') });
-  await assert.rejects(train({ dataset: two, table: twoTable, out: path.join(tempDir(), 'bad'), options: { ...options, distill: 1, teacher: teacherDir } }), /the teacher has other classes than this dataset/);
-  await assert.rejects(train({ dataset, table, out: path.join(tempDir(), 'off'), options: { ...options, teacher: teacherDir } }), /a teacher teaches through the distillation term, which is off/);
+  await assert.rejects(
+    train({ dataset: two, table: twoTable, out: path.join(tempDir(), 'bad'), options: { ...options, distill: 1, teacher: teacherDir } }),
+    /the teacher has other classes than this dataset/,
+  );
+  await assert.rejects(
+    train({ dataset, table, out: path.join(tempDir(), 'off'), options: { ...options, teacher: teacherDir } }),
+    /a teacher teaches through the distillation term, which is off/,
+  );
 });
 
 test('augmentation: draws are seeded; shifts move samples, noise adds scaled noise', () => {
@@ -120,12 +148,18 @@ test('augmentation: draws are seeded; shifts move samples, noise adds scaled noi
   assert.notDeepEqual(draw(3), draw(4));
   const augs = draw(5);
   assert.ok(augs.every((a) => Math.abs(a.shift) <= 1600));
-  assert.ok(augs.every((a) => !a.noise || (a.noise.index === 0 && a.noise.offset <= 32000 && a.noise.gain <= 0.1)), 'noise only from recordings long enough');
+  assert.ok(
+    augs.every((a) => !a.noise || (a.noise.index === 0 && a.noise.offset <= 32000 && a.noise.gain <= 0.1)),
+    'noise only from recordings long enough',
+  );
   const clip = Float32Array.from({ length: 10 }, (_, i) => i + 1);
   assert.deepEqual(Array.from(applyAugmentation(clip, { shift: 3 }, [])), [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(Array.from(applyAugmentation(clip, { shift: -2 }, [])), [3, 4, 5, 6, 7, 8, 9, 10, 0, 0]);
   const noise = new Float32Array(20).fill(2);
-  assert.deepEqual(Array.from(applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 5, gain: 0.5 } }, [noise])), Array.from(clip, (v) => v + 1));
+  assert.deepEqual(
+    Array.from(applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 5, gain: 0.5 } }, [noise])),
+    Array.from(clip, (v) => v + 1),
+  );
 });
 
 test('the augmentation worker featurizes exactly the augmented clips, in order', async () => {
@@ -157,9 +191,18 @@ test('the augmentation worker featurizes exactly the augmented clips, in order',
     await feeder.stop();
   }
   const statuses: string[] = [];
-  const result = await train({ dataset, table, out: path.join(tempDir(), 'aug'), options: { ...options, epochs: 1, augment: DEFAULT_AUGMENT, noiseFiles: [noiseFile, path.join(noiseDir, 'broken.wav')] }, callbacks: { onStatus: (m) => statuses.push(m) } });
+  const result = await train({
+    dataset,
+    table,
+    out: path.join(tempDir(), 'aug'),
+    options: { ...options, epochs: 1, augment: DEFAULT_AUGMENT, noiseFiles: [noiseFile, path.join(noiseDir, 'broken.wav')] },
+    callbacks: { onStatus: (m) => statuses.push(m) },
+  });
   assert.equal(result.history.length, 1);
-  assert.ok(statuses.some((m) => /skipping background noise .*broken\.wav/.test(m)), statuses.join('\n'));
+  assert.ok(
+    statuses.some((m) => /skipping background noise .*broken\.wav/.test(m)),
+    statuses.join('\n'),
+  );
   assert.ok(Number.isFinite(result.history[0].train.loss));
 });
 
@@ -170,7 +213,10 @@ test('SIGKILL in the middle of saving leaves the previous checkpoint loadable, a
   const data = ['--data', small.root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--no-augment'];
   const env = { ...process.env, BEE_CACHE_DIR: tempDir('bee-cache-') };
   // BEE_LAUNCHED: the CLI runs in this very process (no launcher child), so the kill hits the trainer.
-  const child = spawn(process.execPath, [bee, 'train', ...data, ...common, '--epochs', '3'], { env: { ...env, BEE_LAUNCHED: '1', BEE_DEBUG_SAVE_PAUSE: '2:60000' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bee, 'train', ...data, ...common, '--epochs', '3'], {
+    env: { ...env, BEE_LAUNCHED: '1', BEE_DEBUG_SAVE_PAUSE: '2:60000' },
+    stdio: 'ignore',
+  });
   const exited = new Promise((r) => child.on('exit', r));
   // Epoch 2's checkpoint directory is complete on disk, `last` still points at epoch 1: kill there.
   const deadline = Date.now() + 120_000;
@@ -185,15 +231,43 @@ test('SIGKILL in the middle of saving leaves the previous checkpoint loadable, a
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal(JSON.parse(resumed.stdout).epochs, 3);
   assert.equal(fs.readlinkSync(path.join(out, 'last')), path.join('checkpoints', 'epoch-0003'));
-  assert.deepEqual(fs.readdirSync(path.join(out, 'checkpoints')).filter((d) => !['epoch-0003', path.basename(fs.readlinkSync(path.join(out, 'best')))].includes(d)), [], 'leftovers are pruned');
+  assert.deepEqual(
+    fs.readdirSync(path.join(out, 'checkpoints')).filter((d) => !['epoch-0003', path.basename(fs.readlinkSync(path.join(out, 'best')))].includes(d)),
+    [],
+    'leftovers are pruned',
+  );
 });
 
 test('Ctrl-C stops after the current step, keeps the last complete epoch, and says how to resume', async () => {
   const out = path.join(tempDir(), 'interrupted');
   const bee = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
-  const args = [bee, 'train', '--data', small.root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--no-augment', '--width', '0.125', '--batch-size', '4', '--epochs', '50', '--out', out];
+  const args = [
+    bee,
+    'train',
+    '--data',
+    small.root,
+    '--split-salt',
+    'bee',
+    '--validation-percent',
+    '20',
+    '--test-percent',
+    '20',
+    '--no-augment',
+    '--width',
+    '0.125',
+    '--batch-size',
+    '4',
+    '--epochs',
+    '50',
+    '--out',
+    out,
+  ];
   // Its own process group, as a terminal's foreground job: Ctrl-C reaches the launcher and the CLI.
-  const child = spawn(process.execPath, args, { env: { ...process.env, BEE_CACHE_DIR: tempDir('bee-cache-') }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, BEE_CACHE_DIR: tempDir('bee-cache-') },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -207,4 +281,3 @@ test('Ctrl-C stops after the current step, keeps the last complete epoch, and sa
   assert.ok(epochs >= 1 && epochs < 50);
   await loadModelDir(path.join(out, 'last'));
 });
-

@@ -20,7 +20,13 @@ test('int16 reads as int / 32767, the paper scaling, both signs', () => {
   }
 });
 
-for (const [bits, float] of [[8, false], [16, false], [24, false], [32, false], [32, true]] as const) {
+for (const [bits, float] of [
+  [8, false],
+  [16, false],
+  [24, false],
+  [32, false],
+  [32, true],
+] as const) {
   test(`decodes ${float ? 'float' : 'PCM'} ${bits}-bit to the same full scale`, () => {
     const audio = decodeWav(encodeWav({ sampleRate: 8000, channels: [ramp], bits, float }));
     assert.equal(audio.sampleRate, 8000);
@@ -34,7 +40,10 @@ test('mixes channels to mono and reads WAVE_FORMAT_EXTENSIBLE', () => {
   const left = [1, 0.5, 0, -1];
   const right = [0, 0.5, 1, -1];
   const audio = decodeWav(encodeWav({ sampleRate: 44100, channels: [left, right], bits: 24, extensible: true }));
-  assert.deepEqual(Array.from(audio.samples, (x) => Math.round(x * 1e6) / 1e6), [0.5, 0.5, 0.5, -1]);
+  assert.deepEqual(
+    Array.from(audio.samples, (x) => Math.round(x * 1e6) / 1e6),
+    [0.5, 0.5, 0.5, -1],
+  );
 });
 
 test('probeWav reports the format without decoding', () => {
@@ -56,13 +65,16 @@ test('corrupt, truncated and foreign files fail with a reason that names the fil
   for (const [name, bytes, reason] of cases) {
     const file = path.join(dir, name);
     fs.writeFileSync(file, bytes);
-    assert.throws(() => readWav(file), (err: unknown) => {
-      assert.ok(err instanceof BeeError, `${name}: ${err}`);
-      assert.match(err.message, reason);
-      assert.ok(err.oneLine().startsWith(file), err.oneLine());
-      assert.ok(!err.oneLine().includes('\n'));
-      return true;
-    });
+    assert.throws(
+      () => readWav(file),
+      (err: unknown) => {
+        assert.ok(err instanceof BeeError, `${name}: ${err}`);
+        assert.match(err.message, reason);
+        assert.ok(err.oneLine().startsWith(file), err.oneLine());
+        assert.ok(!err.oneLine().includes('\n'));
+        return true;
+      },
+    );
   }
   assert.throws(() => readWav(path.join(dir, 'missing.wav')), /missing\.wav: cannot read: ENOENT/);
   fs.rmSync(dir, { recursive: true });
@@ -99,9 +111,21 @@ const pcm = (ints: number[]) => Buffer.from(Int16Array.from(ints).buffer);
 test('odd-sized chunks (LIST, bext, a 17-byte fmt) are skipped with their pad byte; probe and decode agree', () => {
   const data = pcm([32767, -32767, 0, 16384]);
   const files = [
-    riff([['fmt ', fmt16(1)], ['data', data]]),
-    riff([['fmt ', fmt16()], ['LIST', Buffer.from('INFOISFT\x03\x00\x00\x00bee\x00x')], ['data', data]]),
-    riff([['bext', Buffer.alloc(603, 7)], ['fmt ', fmt16(1)], ['LIST', Buffer.alloc(5)], ['data', data]]),
+    riff([
+      ['fmt ', fmt16(1)],
+      ['data', data],
+    ]),
+    riff([
+      ['fmt ', fmt16()],
+      ['LIST', Buffer.from('INFOISFT\x03\x00\x00\x00bee\x00x')],
+      ['data', data],
+    ]),
+    riff([
+      ['bext', Buffer.alloc(603, 7)],
+      ['fmt ', fmt16(1)],
+      ['LIST', Buffer.alloc(5)],
+      ['data', data],
+    ]),
   ];
   for (const bytes of files) {
     assert.equal(probeWav(bytes).frames, 4);
@@ -111,7 +135,10 @@ test('odd-sized chunks (LIST, bext, a 17-byte fmt) are skipped with their pad by
 
 test('a data chunk declaring 0 or 0xFFFFFFFF bytes (a streaming writer) runs to the end, in probe and decode', () => {
   for (const declared of [0, 0xffffffff]) {
-    const bytes = riff([['fmt ', fmt16()], ['data', pcm([100, 200, 300])]]);
+    const bytes = riff([
+      ['fmt ', fmt16()],
+      ['data', pcm([100, 200, 300])],
+    ]);
     bytes.writeUInt32LE(declared, bytes.length - 6 - 4);
     assert.equal(probeWav(bytes).frames, 3);
     assert.equal(decodeWav(bytes).samples.length, 3);
@@ -125,7 +152,15 @@ test('float NaN or Inf samples are refused by probe and decode; finite ones beyo
     assert.throws(() => probeWav(bytes), new RegExp(`sample 2 is ${bad}`));
     assert.throws(() => decodeWav(bytes), new RegExp(`sample 2 is ${bad}`));
   }
-  const big = encodeWav({ sampleRate: 16000, channels: [[0, 0], [0, 0]], bits: 32, float: true });
+  const big = encodeWav({
+    sampleRate: 16000,
+    channels: [
+      [0, 0],
+      [0, 0],
+    ],
+    bits: 32,
+    float: true,
+  });
   for (const [i, x] of [3e38, 3e38, -3e38, 2].entries()) big.writeFloatLE(x, big.length - 16 + 4 * i);
   assert.deepEqual(Array.from(decodeWav(big).samples), [1, -1]); // 3e38 + 3e38 overflows float32 if summed first
 });

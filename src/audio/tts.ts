@@ -40,6 +40,9 @@ export function say(text: string, options: SpeechOptions): Audio {
   args.push('-t', text, 'out.wav');
   const run = runWasi(compiled, args);
   const wav = run.files.get('out.wav');
-  if (run.exitCode !== 0 || !wav) throw new BeeError(`flite could not say '${text}' (exit code ${run.exitCode}${run.stderr ? `: ${run.stderr.trim().split('\n')[0]}` : ''})`, { hint: `voice ${options.voice}` });
+  if (run.exitCode !== 0 || !wav)
+    throw new BeeError(`flite could not say '${text}' (exit code ${run.exitCode}${run.stderr ? `: ${run.stderr.trim().split('\n')[0]}` : ''})`, {
+      hint: `voice ${options.voice}`,
+    });
   return decodeWav(wav);
 }

@@ -61,7 +61,8 @@ export function runWasi(module: WebAssembly.Module, args: string[]): WasiRun {
   const gather = (iovs: number, count: number) => {
     const v = view();
     const parts: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) parts.push(bytes().slice(v.getUint32(iovs + 8 * i, true), v.getUint32(iovs + 8 * i, true) + v.getUint32(iovs + 8 * i + 4, true)));
+    for (let i = 0; i < count; i++)
+      parts.push(bytes().slice(v.getUint32(iovs + 8 * i, true), v.getUint32(iovs + 8 * i, true) + v.getUint32(iovs + 8 * i + 4, true)));
     const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const p of parts) {
@@ -75,7 +76,11 @@ export function runWasi(module: WebAssembly.Module, args: string[]): WasiRun {
   const wasi = {
     args_sizes_get(argc: number, bufSize: number) {
       view().setUint32(argc, args.length, true);
-      view().setUint32(bufSize, argBytes.reduce((n, a) => n + a.length, 0), true);
+      view().setUint32(
+        bufSize,
+        argBytes.reduce((n, a) => n + a.length, 0),
+        true,
+      );
       return ESUCCESS;
     },
     args_get(argv: number, buf: number) {
@@ -152,7 +157,17 @@ export function runWasi(module: WebAssembly.Module, args: string[]): WasiRun {
       view().setUint32(written, data.length, true);
       return ESUCCESS;
     },
-    path_open(dir: number, _dirFlags: number, path: number, length: number, oflags: number, _rights: bigint, _inheriting: bigint, _fdFlags: number, fd: number) {
+    path_open(
+      dir: number,
+      _dirFlags: number,
+      path: number,
+      length: number,
+      oflags: number,
+      _rights: bigint,
+      _inheriting: bigint,
+      _fdFlags: number,
+      fd: number,
+    ) {
       if (dir !== PREOPENED_DIR) return EBADF;
       const name = new TextDecoder().decode(bytes().subarray(path, path + length));
       // Only files the program made exist; it may create more.

@@ -78,8 +78,7 @@ function layout(bytes: Uint8Array): Layout {
 
 function check(format: WavFormat): void {
   const { formatTag, channels, sampleRate, bitsPerSample, blockAlign } = format;
-  const supported =
-    (formatTag === PCM && [8, 16, 24, 32].includes(bitsPerSample)) || (formatTag === FLOAT && bitsPerSample === 32);
+  const supported = (formatTag === PCM && [8, 16, 24, 32].includes(bitsPerSample)) || (formatTag === FLOAT && bitsPerSample === 32);
   if (!supported) {
     const kind = formatTag === PCM ? 'PCM' : formatTag === FLOAT ? 'float' : `format 0x${formatTag.toString(16)}`;
     throw new BeeError(`unsupported encoding: ${kind} ${bitsPerSample}-bit (PCM 8/16/24/32-bit or 32-bit float)`);
@@ -142,9 +141,15 @@ function canonical({ format, dataOffset, frames }: Layout, bytes: Uint8Array): A
   const dataBytes = frames * format.blockAlign;
   const out = new Uint8Array(44 + dataBytes);
   const view = new DataView(out.buffer);
-  out.set([...'RIFF'].map((c) => c.charCodeAt(0)), 0);
+  out.set(
+    [...'RIFF'].map((c) => c.charCodeAt(0)),
+    0,
+  );
   view.setUint32(4, 36 + dataBytes, true);
-  out.set([...'WAVEfmt '].map((c) => c.charCodeAt(0)), 8);
+  out.set(
+    [...'WAVEfmt '].map((c) => c.charCodeAt(0)),
+    8,
+  );
   view.setUint32(16, 16, true);
   view.setUint16(20, format.formatTag, true);
   view.setUint16(22, format.channels, true);
@@ -152,7 +157,10 @@ function canonical({ format, dataOffset, frames }: Layout, bytes: Uint8Array): A
   view.setUint32(28, format.sampleRate * format.blockAlign, true);
   view.setUint16(32, format.blockAlign, true);
   view.setUint16(34, format.bitsPerSample, true);
-  out.set([...'data'].map((c) => c.charCodeAt(0)), 36);
+  out.set(
+    [...'data'].map((c) => c.charCodeAt(0)),
+    36,
+  );
   view.setUint32(40, dataBytes, true);
   out.set(bytes.subarray(dataOffset, dataOffset + dataBytes), 44);
   return out.buffer;

@@ -77,7 +77,8 @@ export async function initBackend(preferred = process.env.BEE_BACKEND as Backend
   const reasons: string[] = [];
   let backend: BackendName | undefined;
   for (const name of order) {
-    const reason = name === 'tensorflow' ? await tryNative() : name === 'wasm' ? await tryWasm() : (await tf.setBackend('cpu')) ? undefined : 'cpu backend failed';
+    const reason =
+      name === 'tensorflow' ? await tryNative() : name === 'wasm' ? await tryWasm() : (await tf.setBackend('cpu')) ? undefined : 'cpu backend failed';
     if (reason === undefined) {
       backend = name;
       break;

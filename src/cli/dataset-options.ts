@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { decimal } from '../util/decimal.js';
 import { loadDataset, type ClassSet, type Dataset } from '../data/dataset.js';
 
@@ -26,9 +26,7 @@ export function addDatasetOptions(command: Command, dataRequired = true): Comman
     .option('--validation-percent <n>', 'share of speakers in the validation split', percent, 10)
     .option('--test-percent <n>', 'share of speakers in the test split', percent, 20)
     .option('--hash-split', 'split by speaker hash even where official lists exist')
-    .addOption(
-      new Option('--classes <set>', 'Speech Commands archive: TFDS 12 classes or all 35 words').choices(['tfds12', 'all']).default('tfds12'),
-    );
+    .addOption(new Option('--classes <set>', 'Speech Commands archive: TFDS 12 classes or all 35 words').choices(['tfds12', 'all']).default('tfds12'));
 }
 
 export function datasetFromFlags(flags: DatasetFlags): Dataset {

@@ -1,7 +1,7 @@
 import { initBackend } from '../backend/backend.js';
 import { loadDataset, type Dataset } from '../data/dataset.js';
-import { type FeatureTable } from '../data/feature-cache.js';
-import { type SplitName } from '../data/split.js';
+import type { FeatureTable } from '../data/feature-cache.js';
+import type { SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
 import { splitExamples, type SplitExamples } from '../data/examples.js';
 import { openModel, type EngineName, type OpenedModel } from '../exits/open-model.js';
@@ -32,10 +32,15 @@ export async function loadEvaluationInput(flags: EvaluationFlags): Promise<Evalu
   if (flags.data) dataset = datasetFromFlags({ ...flags, data: flags.data });
   else if (model.data) {
     const { root, split, classSet } = model.data;
-    dataset = loadDataset(root, { split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent }, classSet, hashSplit: split.method === 'hash' });
+    dataset = loadDataset(root, {
+      split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent },
+      classSet,
+      hashSplit: split.method === 'hash',
+    });
   } else throw new BeeError('the model does not say what data it was trained on', { file: model.source, hint: 'pass --data DIR' });
   const table = await loadFeaturesWithNotices(dataset, model.features, flags);
   const examples = splitExamples(table, model.labels, flags.split);
-  if (examples.rows.length === 0) throw new BeeError(`the ${flags.split} split is empty`, { file: dataset.root, hint: 'pick another --split, or check the split flags' });
+  if (examples.rows.length === 0)
+    throw new BeeError(`the ${flags.split} split is empty`, { file: dataset.root, hint: 'pick another --split, or check the split flags' });
   return { model, table, examples };
 }

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { BeeError } from '../errors.js';
 import { ENGINES } from '../exits/open-model.js';
 import { parseThresholds, type ExitRule } from '../exits/rules.js';
@@ -8,7 +8,7 @@ import { addDatasetOptions } from './dataset-options.js';
 export function addModelOptions(command: Command): Command {
   return command
     .requiredOption('--model <path>', 'a model directory, a bee train --out directory (its best checkpoint), or a packed .bee file')
-    .addOption(new Option('--engine <name>', 'tfjs, or packed: bee\'s bit-packed engine (default: packed for a .bee file, else tfjs)').choices(ENGINES));
+    .addOption(new Option('--engine <name>', "tfjs, or packed: bee's bit-packed engine (default: packed for a .bee file, else tfjs)").choices(ENGINES));
 }
 
 /** --model, --engine, the dataset flags (defaulting to the model's training data) and --split. */

@@ -1,10 +1,14 @@
-import { type Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import { loadFeatures, type FeatureTable } from '../data/feature-cache.js';
-import { type FeatureParams } from '../features/params.js';
+import type { FeatureParams } from '../features/params.js';
 import { notice, progressBar } from './io.js';
 
 /** A dataset's features with a progress bar, and the notices every command owes about them. */
-export async function loadFeaturesWithNotices(dataset: Dataset, params: FeatureParams, cache: { cache?: string; cacheVerify?: boolean }): Promise<FeatureTable> {
+export async function loadFeaturesWithNotices(
+  dataset: Dataset,
+  params: FeatureParams,
+  cache: { cache?: string; cacheVerify?: boolean },
+): Promise<FeatureTable> {
   const bar = progressBar('features', dataset.clips.length);
   const table = await loadFeatures(dataset, { params, cacheDir: cache.cache, verify: cache.cacheVerify, onProgress: (done) => bar.update(done) });
   bar.stop();

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { Writable } from 'node:stream';
-import { type BackendInfo } from '../backend/backend.js';
+import type { BackendInfo } from '../backend/backend.js';
 import { decimal } from '../util/decimal.js';
 
 export function printJson(value: unknown): void {

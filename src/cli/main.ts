@@ -35,13 +35,16 @@ const program = new Command('bee')
   .addCommand(predictCommand)
   .addCommand(summaryCommand)
   .addCommand(exportCommand)
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ bee demo                  # no data, no internet: the whole job in a few minutes
   $ bee info
   $ bee data info --data ../shared/data/speech-commands-v0.02-test --split-salt bee
   $ bee features clip.wav --json
-  $ bee train --data data/speech_commands_v0.02 --epochs 50`);
+  $ bee train --data data/speech_commands_v0.02 --epochs 50`,
+  );
 
 // Commander's own errors (unknown option, missing argument) go through the same exit path.
 for (const command of [program, data, ...program.commands, ...data.commands]) command.exitOverride();

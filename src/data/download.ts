@@ -113,10 +113,10 @@ export async function downloadAndExtract(spec: ArchiveSpec, options: DownloadOpt
   if (size !== spec.bytes || sha256 !== spec.sha256) {
     // A bad part would poison every later resume, so it goes.
     fs.rmSync(part, { force: true });
-    throw new BeeError(
-      `checksum failed: expected ${spec.bytes} bytes with sha256 ${spec.sha256}, got ${size} bytes with sha256 ${sha256}`,
-      { file: url, hint: 'the corrupt download was deleted; run the command again to retry' },
-    );
+    throw new BeeError(`checksum failed: expected ${spec.bytes} bytes with sha256 ${spec.sha256}, got ${size} bytes with sha256 ${sha256}`, {
+      file: url,
+      hint: 'the corrupt download was deleted; run the command again to retry',
+    });
   }
 
   onStatus?.(`extracting ${spec.url} into ${dir}`);

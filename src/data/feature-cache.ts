@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { featureKey, frameCount, type FeatureParams } from '../features/params.js';
 import { featurizeClips } from '../features/pool.js';
-import { type Clip, type Dataset } from './dataset.js';
+import type { Clip, Dataset } from './dataset.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { makeDir } from '../util/make-dir.js';
 import { readRegularFile } from '../util/read-file.js';

@@ -34,7 +34,9 @@ export function speakerOf(fileName: string): string {
  * validation% + test% -> test, else train. The same speaker always lands in the same split.
  */
 export function splitOf(speaker: string, options: SplitOptions = DEFAULT_SPLIT): SplitName {
-  const hex = createHash('sha1').update(`${options.salt ?? ''}${speaker}`).digest('hex');
+  const hex = createHash('sha1')
+    .update(`${options.salt ?? ''}${speaker}`)
+    .digest('hex');
   // The integer mod 2^27 depends only on its last 27 bits: the last 7 hex digits hold 28.
   const percent = ((parseInt(hex.slice(-7), 16) % (MAX_NUM_WAVS_PER_CLASS + 1)) * 100) / MAX_NUM_WAVS_PER_CLASS;
   if (percent < options.validationPercent) return 'validation';

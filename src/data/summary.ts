@@ -63,7 +63,8 @@ export function summarizeDataset(dataset: Dataset, clipSeconds: number, onProgre
     perClass[c.label].total++;
   }
   const warnings = SPLITS.filter((s) => splits[s].clips === 0).map(
-    (s) => `the ${s} split is empty (validation ${dataset.split.validationPercent}%, test ${dataset.split.testPercent}%${dataset.split.salt === undefined && dataset.split.method === 'hash' ? '; all speakers may share a hash bucket: try --split-salt' : ''})`,
+    (s) =>
+      `the ${s} split is empty (validation ${dataset.split.validationPercent}%, test ${dataset.split.testPercent}%${dataset.split.salt === undefined && dataset.split.method === 'hash' ? '; all speakers may share a hash bucket: try --split-salt' : ''})`,
   );
   const tolerance = 1e-9;
   return {

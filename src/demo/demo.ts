@@ -9,7 +9,7 @@ import { packModel } from '../engine/export.js';
 import { writePackedFile } from '../engine/packed-file.js';
 import { BeeError } from '../errors.js';
 import { evaluateEarlyExit } from '../exits/evaluate.js';
-import { type EarlyExitReport } from '../exits/report.js';
+import type { EarlyExitReport } from '../exits/report.js';
 import { StagedModel } from '../exits/staged-model.js';
 import { sweep, type SweepRow } from '../exits/sweep.js';
 import { PAPER_FEATURES } from '../features/params.js';
@@ -126,7 +126,17 @@ export async function runDemo(options: DemoOptions, callbacks: DemoCallbacks = {
       dataset,
       table,
       out: fresh,
-      options: { ...DEFAULT_RECIPE, augment: false, epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, exitWeights: [1, 1, 1, 1], seed: options.seed, precision: 'binary', width: options.width },
+      options: {
+        ...DEFAULT_RECIPE,
+        augment: false,
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        learningRate: options.learningRate,
+        exitWeights: [1, 1, 1, 1],
+        seed: options.seed,
+        precision: 'binary',
+        width: options.width,
+      },
       callbacks,
     });
     if (trained.stopped) throw new BeeError('interrupted: the earlier run, if any, is kept', { file: run, hint: 'run bee demo again' });

@@ -1,7 +1,7 @@
 import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
-import { type EarlyExitClassifier, type EarlyExitResult } from '../exits/classifier.js';
+import type { EarlyExitClassifier, EarlyExitResult } from '../exits/classifier.js';
 import { neverEarly, type ExitRule } from '../exits/rules.js';
-import { type PackedEngine } from './engine.js';
+import type { PackedEngine } from './engine.js';
 
 /** The packed engine behind the interface `bee eval` and `bee predict` use; copies what the engine reuses. */
 export class PackedClassifier implements EarlyExitClassifier {

@@ -8,11 +8,52 @@ import { headFeatures, hiddenUnits, type PackedModel, words } from './format.js'
 interface Kernels {
   memory: WebAssembly.Memory;
   reserve(bytes: number): number;
-  realConvSign(x: number, height: number, width: number, along: number, weights: number, groups: number, thresholds: number, flips: number, out: number, outStride: number, outOffset: number): void;
-  binConvSign(x: number, outer: number, inner: number, inWords: number, along: number, table: number, blocks: number, limits: number, flips: number, out: number, outStride: number, outOffset: number, rows: number): void;
+  realConvSign(
+    x: number,
+    height: number,
+    width: number,
+    along: number,
+    weights: number,
+    groups: number,
+    thresholds: number,
+    flips: number,
+    out: number,
+    outStride: number,
+    outOffset: number,
+  ): void;
+  binConvSign(
+    x: number,
+    outer: number,
+    inner: number,
+    inWords: number,
+    along: number,
+    table: number,
+    blocks: number,
+    limits: number,
+    flips: number,
+    out: number,
+    outStride: number,
+    outOffset: number,
+    rows: number,
+  ): void;
   pointConvPoolSign(
-    x: number, height: number, width: number, inWords: number, table: number, blocks: number, limits: number, flips: number, out: number, outT: number, stats: number, rows: number,
-    cells: number, cellCount: number, cellRows: number, cellColumns: number, gridColumns: number,
+    x: number,
+    height: number,
+    width: number,
+    inWords: number,
+    table: number,
+    blocks: number,
+    limits: number,
+    flips: number,
+    out: number,
+    outT: number,
+    stats: number,
+    rows: number,
+    cells: number,
+    cellCount: number,
+    cellRows: number,
+    cellColumns: number,
+    gridColumns: number,
   ): void;
 }
 
@@ -26,7 +67,10 @@ function kernelModule(): WebAssembly.Module {
     try {
       bytes = fs.readFileSync(WASM);
     } catch (err) {
-      throw new BeeError(`cannot read the packed engine's kernels: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: fileURLToPath(WASM), hint: 'run npm run build' });
+      throw new BeeError(`cannot read the packed engine's kernels: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        file: fileURLToPath(WASM),
+        hint: 'run npm run build',
+      });
     }
     compiled = new WebAssembly.Module(bytes);
   }
@@ -69,7 +113,17 @@ interface Block {
    * (u32); `rows` and `cellColumns` the cell row of each pooled row and the cell column of each
    * pooled column (i32, filled from rowCells and columnCells); sizes: positions per cell.
    */
-  grid: { cells: number; count: number; columns: number; rows: number; cellColumns: number; rowCells: Int32Array; columnCells: Int32Array; sizes: Float64Array; positions: number } | null;
+  grid: {
+    cells: number;
+    count: number;
+    columns: number;
+    rows: number;
+    cellColumns: number;
+    rowCells: Int32Array;
+    columnCells: Int32Array;
+    sizes: Float64Array;
+    positions: number;
+  } | null;
   exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array; hidden?: { kernel: Float32Array; bias: Float32Array } };
 }
 
@@ -151,7 +205,17 @@ export class PackedEngine {
       const count = gridRows * gridColumns;
       const sizes = cellSizes(h, w, exitHead.grid);
       const [rowCells, columnCells] = [cellOf(h, gridRows), cellOf(w, gridColumns)];
-      return { cells: take(count * padded * 4), count, columns: gridColumns, rows: take(h * 4), cellColumns: take(w * 4), rowCells, columnCells, sizes, positions: h * w };
+      return {
+        cells: take(count * padded * 4),
+        count,
+        columns: gridColumns,
+        rows: take(h * 4),
+        cellColumns: take(w * 4),
+        rowCells,
+        columnCells,
+        sizes,
+        positions: h * w,
+      };
     };
     this.blocks = filters.map((f, i) => {
       const padded = words(f) * 32;
@@ -183,7 +247,9 @@ export class PackedEngine {
           shift: tensor(`block${i + 1}.bn.shift`),
           kernel: tensor(`exit${i + 1}.kernel`),
           bias: tensor(`exit${i + 1}.bias`),
-          ...(hiddenUnits(exitHead) ? { hidden: { kernel: tensor<Float32Array>(`exit${i + 1}.hidden.kernel`), bias: tensor<Float32Array>(`exit${i + 1}.hidden.bias`) } } : {}),
+          ...(hiddenUnits(exitHead)
+            ? { hidden: { kernel: tensor<Float32Array>(`exit${i + 1}.hidden.kernel`), bias: tensor<Float32Array>(`exit${i + 1}.hidden.bias`) } }
+            : {}),
         },
       };
       [input, inputT] = [block.output, block.outputT];
@@ -197,7 +263,10 @@ export class PackedEngine {
     const rowsAt = take(4 * (maxRows + 24) * 4);
 
     // Offsets become addresses. The memory never grows after this one reservation, so views of it stay valid.
-    if (bytes > 3 * 1024 ** 3) throw new BeeError(`the packed network needs ${(bytes / 1024 ** 3).toFixed(1)} GiB of engine memory; WebAssembly has 4 GiB`, { hint: 'a narrower network (--width) fits' });
+    if (bytes > 3 * 1024 ** 3)
+      throw new BeeError(`the packed network needs ${(bytes / 1024 ** 3).toFixed(1)} GiB of engine memory; WebAssembly has 4 GiB`, {
+        hint: 'a narrower network (--width) fits',
+      });
     const base = this.kernels.reserve(bytes);
     const buffer = this.kernels.memory.buffer;
     this.memory16 = new Uint16Array(buffer);
@@ -219,7 +288,10 @@ export class PackedEngine {
       }
       const { filters: f, inWords } = block;
       const padded = block.words * 32;
-      for (const [conv, at, sign] of [['conv1x3', block.conv1x3, block.sign1x3], ['conv3x1', block.conv3x1, block.sign3x1]] as const) {
+      for (const [conv, at, sign] of [
+        ['conv1x3', block.conv1x3, block.sign1x3],
+        ['conv3x1', block.conv3x1, block.sign3x1],
+      ] as const) {
         const thresholds = tensor<Int16Array | Float32Array>(`block${b}.${conv}.thresholds`);
         const flips = tensor<Uint32Array>(`block${b}.${conv}.flips`);
         if (b === 1) {
@@ -285,7 +357,8 @@ export class PackedEngine {
    * says stop; returns the exit (1-based). probabilities[0 .. exit-1] hold those exits' softmax.
    */
   run(features: Float32Array, rule: ExitRule): number {
-    if (features.length !== this.inputFloats.length) throw new BeeError(`expected ${this.inputFloats.length} feature values (frames x mel bins), got ${features.length}`);
+    if (features.length !== this.inputFloats.length)
+      throw new BeeError(`expected ${this.inputFloats.length} feature values (frames x mel bins), got ${features.length}`);
     this.inputFloats.set(features);
     const k = this.kernels;
     for (let i = 0; i < this.blocks.length; i++) {
@@ -300,8 +373,23 @@ export class PackedEngine {
       }
       const g = b.grid;
       k.pointConvPoolSign(
-        b.concat, b.height, b.width, 2 * b.words, b.conv1x1, b.words, out.thresholds, out.flips, b.output, b.outputT, b.stats, this.rows,
-        g ? g.cells : 0, g ? g.count : 0, g ? g.rows : 0, g ? g.cellColumns : 0, g ? g.columns : 0,
+        b.concat,
+        b.height,
+        b.width,
+        2 * b.words,
+        b.conv1x1,
+        b.words,
+        out.thresholds,
+        out.flips,
+        b.output,
+        b.outputT,
+        b.stats,
+        this.rows,
+        g ? g.cells : 0,
+        g ? g.count : 0,
+        g ? g.rows : 0,
+        g ? g.cellColumns : 0,
+        g ? g.columns : 0,
       );
       this.exitHead(i);
       if (shouldExit(this.probabilities[i], i + 1, this.blocks.length, rule)) return i + 1;
@@ -327,7 +415,7 @@ export class PackedEngine {
     for (let c = 0; c < filters; c++) {
       const high = fround(fround((n - 2 * this.memory16[minAt + c]) * scale[c]) + shift[c]);
       const low = fround(fround((n - 2 * this.memory16[maxAt + c]) * scale[c]) + shift[c]);
-      features[c] = high > low ? high : low;
+      features[c] = Math.max(high, low);
     }
     if (grid) {
       const padded = w * 32;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import { QuantActivation, QuantConv2D } from '../model/layers.js';
+import { QuantActivation, type QuantConv2D } from '../model/layers.js';
 import { layerName } from '../model/network.js';
 import { channelScale, quantizer } from '../model/quantizers.js';
-import { type ModelMeta } from '../model/saved-model.js';
+import type { ModelMeta } from '../model/saved-model.js';
 import { BEE_VERSION } from '../version.js';
 import { hiddenUnits, type PackedArray, type PackedHeader, type PackedModel, words } from './format.js';
 
@@ -118,7 +118,10 @@ function keyFloat(key: number): number {
  */
 function foldFloatSign(signOf: SignInput, channels: number): SignFold {
   const LIMIT = 1e4;
-  const ends = signOf(new Float32Array(2 * channels).map((_, i) => (i < channels ? -LIMIT : LIMIT)), channels);
+  const ends = signOf(
+    new Float32Array(2 * channels).map((_, i) => (i < channels ? -LIMIT : LIMIT)),
+    channels,
+  );
   const low = new Float64Array(channels).fill(floatKey(-LIMIT));
   const high = new Float64Array(channels).fill(floatKey(LIMIT));
   const bottom = Array.from({ length: channels }, (_, c) => ends[c] >= 0);
@@ -138,7 +141,10 @@ function foldFloatSign(signOf: SignInput, channels: number): SignFold {
 }
 
 function weightsOf(model: tf.LayersModel, name: string): Float32Array[] {
-  return model.getLayer(name).getWeights().map((w) => w.dataSync() as Float32Array);
+  return model
+    .getLayer(name)
+    .getWeights()
+    .map((w) => w.dataSync() as Float32Array);
 }
 
 /**
@@ -153,7 +159,7 @@ function packSigns(kernel: Float32Array, inChannels: number, out: number, taps: 
   for (let t = 0; t < taps; t++) {
     for (let c = 0; c < inChannels; c++) {
       const word = Math.floor(c / segment) * segmentWords + ((c % segment) >> 5);
-      const bit = 1 << (c % segment & 31);
+      const bit = 1 << ((c % segment) & 31);
       // sign(0) = +1, as the quantizer's
       for (let o = 0; o < out; o++) if (kernel[(t * inChannels + c) * out + o] >= 0) signs[(o * taps + t) * inWords + word] |= bit;
     }
@@ -168,7 +174,8 @@ function packSigns(kernel: Float32Array, inChannels: number, out: number, taps: 
  */
 export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string): { packed: PackedModel; report: PackReport } {
   const { network } = meta;
-  if (network.precision !== 'binary') throw new BeeError(`a ${network.precision} network has nothing binary to pack`, { file: dir, hint: 'train with --precision binary' });
+  if (network.precision !== 'binary')
+    throw new BeeError(`a ${network.precision} network has nothing binary to pack`, { file: dir, hint: 'train with --precision binary' });
   const tensors = new Map<string, PackedArray>();
   const report: PackReport = { constantChannels: 0 };
   const putSign = (name: string, fold: SignFold) => {
@@ -180,11 +187,17 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
   network.filters.forEach((f, i) => {
     const b = i + 1;
     const inChannels = b === 1 ? 1 : network.filters[i - 1];
-    for (const [conv, bn, act, key] of [[layerName.conv13(b), layerName.bn13(b), layerName.act13(b), 'conv1x3'], [layerName.conv31(b), layerName.bn31(b), layerName.act31(b), 'conv3x1']] as const) {
+    for (const [conv, bn, act, key] of [
+      [layerName.conv13(b), layerName.bn13(b), layerName.act13(b), 'conv1x3'],
+      [layerName.conv31(b), layerName.bn31(b), layerName.act31(b), 'conv3x1'],
+    ] as const) {
       if (b === 1) {
         // [tap][out] -> [out][tap]: scales and real weights are in these floats already
         const k = effectiveKernel(model, conv);
-        tensors.set(`block1.${key}.kernel`, Float32Array.from({ length: f * 3 }, (_, j) => k[(j % 3) * f + Math.floor(j / 3)]));
+        tensors.set(
+          `block1.${key}.kernel`,
+          Float32Array.from({ length: f * 3 }, (_, j) => k[(j % 3) * f + Math.floor(j / 3)]),
+        );
         putSign(`block1.${key}`, foldFloatSign(signInput(model, bn, act, null), f));
       } else {
         tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], inChannels, f, 3));
@@ -201,7 +214,10 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
     const epsilon = model.getLayer(layerName.bn(b)).getConfig().epsilon as number;
     const scale = gamma.map((g, c) => g / Math.sqrt(variance[c] + epsilon)); // rounded to float32 as stored
     tensors.set(`block${b}.bn.scale`, alpha ? scale.map((v, c) => v * alpha[c]) : scale);
-    tensors.set(`block${b}.bn.shift`, beta.map((v, c) => v - mean[c] * scale[c]));
+    tensors.set(
+      `block${b}.bn.shift`,
+      beta.map((v, c) => v - mean[c] * scale[c]),
+    );
     if (hiddenUnits(network.exitHead)) {
       const [hiddenKernel, hiddenBias] = weightsOf(model, layerName.exitHidden(b));
       tensors.set(`exit${b}.hidden.kernel`, hiddenKernel);

@@ -2,7 +2,7 @@ import { BeeError } from '../errors.js';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
 import { pooledFeatures } from '../model/exit-grid.js';
 import type { ExitHead, NetworkConfig } from '../model/network.js';
-import { type ModelMeta } from '../model/saved-model.js';
+import type { ModelMeta } from '../model/saved-model.js';
 import { crc32 } from './crc32.js';
 
 /**
@@ -154,22 +154,29 @@ const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.leng
 function headerProblem(header: unknown): string | undefined {
   if (!isObject(header)) return 'not a JSON object';
   const { labels, features, network, temperatures, data } = header;
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length) return 'labels must be two or more different strings';
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length)
+    return 'labels must be two or more different strings';
   const featuresWrong = featureParamsProblem(features);
   if (featuresWrong) return featuresWrong;
-  if (!isObject(network) || !positiveIntegers(network.filters, 4096) || network.classes !== labels.length) return 'network must hold filters (whole numbers > 0) and classes (the number of labels)';
-  if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean')) return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
+  if (!isObject(network) || !positiveIntegers(network.filters, 4096) || network.classes !== labels.length)
+    return 'network must hold filters (whole numbers > 0) and classes (the number of labels)';
+  if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean'))
+    return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
   const [frames, melBins] = [frameCount(features as unknown as FeatureParams), (features as unknown as FeatureParams).melBins];
-  if (JSON.stringify(network.inputShape) !== JSON.stringify([frames, melBins, 1])) return `network.inputShape must be [${frames}, ${melBins}, 1], what the features give`;
+  if (JSON.stringify(network.inputShape) !== JSON.stringify([frames, melBins, 1]))
+    return `network.inputShape must be [${frames}, ${melBins}, 1], what the features give`;
   const head = network.exitHead;
   const last = (network.filters as number[]).length;
-  const gridFits = (grid: unknown) => Array.isArray(grid) && grid.length === 2 && positiveIntegers(grid, Infinity) && grid[0] <= frames >> last && grid[1] <= melBins >> last;
+  const gridFits = (grid: unknown) =>
+    Array.isArray(grid) && grid.length === 2 && positiveIntegers(grid, Infinity) && grid[0] <= frames >> last && grid[1] <= melBins >> last;
   const hiddenFits = (hidden: unknown) => hidden === undefined || (Number.isInteger(hidden) && (hidden as number) >= 0 && (hidden as number) <= 4096);
   if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && gridFits(head.grid) && hiddenFits(head.hidden))))) {
     return `network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns],"hidden":units} with a grid that fits the last block's ${frames >> last} x ${melBins >> last} positions and 0-4096 hidden units`;
   }
-  if (!Array.isArray(temperatures) || temperatures.length !== (network.filters as number[]).length || !temperatures.every((t) => Number.isFinite(t) && t > 0)) return 'temperatures must be one number > 0 per exit';
-  if (data !== undefined && !(isObject(data) && typeof data.root === 'string' && isObject(data.split) && typeof data.classSet === 'string')) return 'data must hold root, split and classSet';
+  if (!Array.isArray(temperatures) || temperatures.length !== (network.filters as number[]).length || !temperatures.every((t) => Number.isFinite(t) && t > 0))
+    return 'temperatures must be one number > 0 per exit';
+  if (data !== undefined && !(isObject(data) && typeof data.root === 'string' && isObject(data.split) && typeof data.classSet === 'string'))
+    return 'data must hold root, split and classSet';
   return undefined;
 }
 
@@ -181,12 +188,17 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (!READABLE_VERSIONS.includes(version)) throw fail(`packed format version ${version}; this bee reads versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)}`, 'export it with this version of bee');
+  if (!READABLE_VERSIONS.includes(version))
+    throw fail(
+      `packed format version ${version}; this bee reads versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)}`,
+      'export it with this version of bee',
+    );
   const headerBytes = view.getUint32(8, true);
   const bodyBytes = view.getUint32(12, true);
   const bodyStart = PREAMBLE + align(headerBytes, 16);
   const expected = bodyStart + bodyBytes + 4;
-  if (bytes.length !== expected) throw fail(`${bytes.length < expected ? 'truncated' : 'has trailing bytes'}: ${bytes.length} bytes, the header says ${expected}`);
+  if (bytes.length !== expected)
+    throw fail(`${bytes.length < expected ? 'truncated' : 'has trailing bytes'}: ${bytes.length} bytes, the header says ${expected}`);
   if (view.getUint32(bytes.length - 4, true) !== crc32(bytes.subarray(0, bytes.length - 4))) throw fail('checksum mismatch: the file is corrupted');
 
   let header: PackedHeader;
@@ -212,7 +224,8 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
   // A threshold may be +/-Infinity (a channel whose sign is constant); nothing may be NaN.
   for (const [name, values] of tensors) {
     const ok = name.endsWith('.thresholds') ? (x: number) => !Number.isNaN(x) : Number.isFinite;
-    if (values instanceof Float32Array && !values.every(ok)) throw fail(`tensor ${name} holds NaN or infinite values`, 'retrain the model: its weights diverged');
+    if (values instanceof Float32Array && !values.every(ok))
+      throw fail(`tensor ${name} holds NaN or infinite values`, 'retrain the model: its weights diverged');
   }
   if (version === 1) upgradeFirstBlock(tensors, network.filters[0]);
   return { header, tensors };
@@ -223,6 +236,9 @@ function upgradeFirstBlock(tensors: Map<string, PackedArray>, f: number): void {
   for (const conv of ['conv1x3', 'conv3x1']) {
     const signs = tensors.get(`block1.${conv}.signs`) as Uint32Array;
     tensors.delete(`block1.${conv}.signs`);
-    tensors.set(`block1.${conv}.kernel`, Float32Array.from({ length: f * 3 }, (_, i) => (signs[i] & 1 ? 1 : -1)));
+    tensors.set(
+      `block1.${conv}.kernel`,
+      Float32Array.from({ length: f * 3 }, (_, i) => (signs[i] & 1 ? 1 : -1)),
+    );
   }
 }

@@ -65,7 +65,12 @@ export function writePackedFile(file: string, model: PackedModel): number {
     writeFileAtomic(file, bytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const hint = code === 'EISDIR' ? 'that is a directory: name a file, e.g. model.bee' : code === 'ENOSPC' ? 'the disk is full' : 'check that the directory exists and is writable';
+    const hint =
+      code === 'EISDIR'
+        ? 'that is a directory: name a file, e.g. model.bee'
+        : code === 'ENOSPC'
+          ? 'the disk is full'
+          : 'check that the directory exists and is writable';
     throw new BeeError(`cannot write: ${code ?? (err as Error).message}`, { file, hint });
   }
   return bytes.length;

@@ -1,7 +1,7 @@
 import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
-import { type SplitExamples } from '../data/examples.js';
+import type { SplitExamples } from '../data/examples.js';
 import { buildReport, argmax, type EarlyExitReport, type Outcome } from './report.js';
-import { type EarlyExitClassifier } from './classifier.js';
+import type { EarlyExitClassifier } from './classifier.js';
 import { exitFor, maxProbability, neverEarly, type ExitRule } from './rules.js';
 
 /** Outcomes decided from every exit's softmax (what a sweep evaluates for many rules at once). */

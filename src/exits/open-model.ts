@@ -3,11 +3,11 @@ import { PackedClassifier } from '../engine/classifier.js';
 import { PackedEngine } from '../engine/engine.js';
 import { packModel } from '../engine/export.js';
 import { isPackedFile, readPackedFile } from '../engine/packed-file.js';
-import { type FeatureParams } from '../features/params.js';
+import type { FeatureParams } from '../features/params.js';
 import { modelCost, type ModelCost } from '../model/costs.js';
 import { buildNetwork, completeNetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
-import { type EarlyExitClassifier } from './classifier.js';
+import type { EarlyExitClassifier } from './classifier.js';
 import { StagedModel } from './staged-model.js';
 
 export type EngineName = 'tfjs' | 'packed';
@@ -35,7 +35,8 @@ export interface OpenedModel {
  */
 export async function openModel(modelPath: string, engine?: EngineName): Promise<OpenedModel> {
   if (isPackedFile(modelPath)) {
-    if (engine === 'tfjs') throw new BeeError('a packed model runs on the packed engine only', { file: modelPath, hint: 'drop --engine tfjs, or pass the model directory' });
+    if (engine === 'tfjs')
+      throw new BeeError('a packed model runs on the packed engine only', { file: modelPath, hint: 'drop --engine tfjs, or pass the model directory' });
     const packed = readPackedFile(modelPath);
     const { header } = packed;
     // The cost figures depend on the network's shape alone: rebuild it (untrained) to count them.
@@ -54,7 +55,15 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
     };
   }
   const { model, meta, dir } = await loadModelDir(modelPath);
-  const common = { source: dir, labels: meta.labels, features: meta.features, precision: meta.network.precision, data: meta.data, meta, cost: modelCost(model) };
+  const common = {
+    source: dir,
+    labels: meta.labels,
+    features: meta.features,
+    precision: meta.network.precision,
+    data: meta.data,
+    meta,
+    cost: modelCost(model),
+  };
   if (engine === 'packed') {
     const { packed } = packModel(model, meta, dir);
     model.dispose();

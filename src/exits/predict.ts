@@ -1,9 +1,9 @@
-import { type Audio } from '../audio/wav.js';
+import type { Audio } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
-import { LogMel } from '../features/logmel.js';
+import type { LogMel } from '../features/logmel.js';
 import { argmax, type Outcome } from './report.js';
 import { maxProbability, type ExitRule } from './rules.js';
-import { type EarlyExitClassifier } from './classifier.js';
+import type { EarlyExitClassifier } from './classifier.js';
 
 export interface Prediction {
   label: string;

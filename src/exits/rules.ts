@@ -20,7 +20,8 @@ export function neverEarly(exits: number): ExitRule {
 
 /** `--threshold` or `--entropy`: one value in [0, 1], or one per exit but the last. */
 export function parseThresholds(value: string, exits: number, flag: '--threshold' | '--entropy' = '--threshold'): number[] {
-  const example = flag === '--threshold' ? '--threshold 0.85, or one per exit: --threshold 0.9,0.85,0.8' : '--entropy 0.3, or one per exit: --entropy 0.2,0.3,0.4';
+  const example =
+    flag === '--threshold' ? '--threshold 0.85, or one per exit: --threshold 0.9,0.85,0.8' : '--entropy 0.3, or one per exit: --entropy 0.2,0.3,0.4';
   const thresholds = value.split(',').map(decimal);
   if (thresholds.some((t) => !(t >= 0 && t <= 1))) throw new BeeError(`${flag} '${value}' is not in [0, 1]`, { hint: `e.g. ${example}` });
   if (thresholds.length !== 1 && thresholds.length !== exits - 1) {

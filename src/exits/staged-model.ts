@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { wireBlock } from '../model/network.js';
-import { type FeatureTable } from '../data/feature-cache.js';
+import type { FeatureTable } from '../data/feature-cache.js';
 import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult } from './classifier.js';
 import { shouldExit, type ExitRule } from './rules.js';
 

@@ -28,7 +28,10 @@ export const ENTROPY_GRID = steps(20);
 export function sweep(allProbs: Float32Array[], labels: Int32Array, modelLabels: string[], relativeMacs: number[]): SweepResult {
   const classes = modelLabels.length;
   const exits = allProbs.length;
-  const grid: [Criterion, number[]][] = [['max-softmax', MAX_SOFTMAX_GRID], ['entropy', ENTROPY_GRID]];
+  const grid: [Criterion, number[]][] = [
+    ['max-softmax', MAX_SOFTMAX_GRID],
+    ['entropy', ENTROPY_GRID],
+  ];
   const rows = grid.flatMap(([criterion, thresholds]) =>
     thresholds.map((threshold): SweepRow => {
       const rule = { criterion, thresholds: Array(exits - 1).fill(threshold) };
@@ -52,6 +55,8 @@ export function cheapestWithin(result: SweepResult, criterion: Criterion, tolera
 
 export function sweepCsv(result: SweepResult): string {
   const head = 'criterion,threshold,accuracy,mean_exit,relative_compute,exit1,exit2,exit3,exit4';
-  const lines = result.rows.map((r) => [r.criterion, r.threshold, r.accuracy.toFixed(6), r.meanExit.toFixed(6), r.relativeCompute.toFixed(6), ...r.exitHistogram].join(','));
+  const lines = result.rows.map((r) =>
+    [r.criterion, r.threshold, r.accuracy.toFixed(6), r.meanExit.toFixed(6), r.relativeCompute.toFixed(6), ...r.exitHistogram].join(','),
+  );
   return [head, ...lines].join('\n') + '\n';
 }

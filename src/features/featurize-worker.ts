@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BeeError } from '../errors.js';
 import { ClipFeaturizer, type ClipSource } from './featurize.js';
-import { type FeatureParams } from './params.js';
+import type { FeatureParams } from './params.js';
 
 export interface ChunkRequest {
   first: number;

@@ -1,8 +1,8 @@
 import { readWav, type Audio } from '../audio/wav.js';
-import { type Clip } from '../data/dataset.js';
+import type { Clip } from '../data/dataset.js';
 import { resample } from '../audio/resample.js';
 import { fitToLength, LogMel } from './logmel.js';
-import { type FeatureParams } from './params.js';
+import type { FeatureParams } from './params.js';
 
 export type ClipSource = Pick<Clip, 'file' | 'window'>;
 
@@ -26,9 +26,7 @@ export class ClipFeaturizer {
   samples(clip: ClipSource): Float32Array {
     if (this.last?.file !== clip.file) this.last = { file: clip.file, audio: readWav(clip.file) };
     const { audio } = this.last;
-    const samples = clip.window
-      ? audio.samples.subarray(clip.window.start, clip.window.start + clip.window.length)
-      : audio.samples;
+    const samples = clip.window ? audio.samples.subarray(clip.window.start, clip.window.start + clip.window.length) : audio.samples;
     const { sampleRate, clipSamples } = this.logMel.params;
     return fitToLength(resample(samples, audio.sampleRate, sampleRate), clipSamples);
   }

@@ -1,4 +1,4 @@
-import { type Audio } from '../audio/wav.js';
+import type { Audio } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { melFilterbank, type MelFilterbank } from './mel.js';
 import { eigenCosF32 } from './eigen-cos.js';

@@ -10,20 +10,12 @@ export interface MelFilterbank {
 
 const hzToMel = (hz: number) => 1127 * Math.log1p(hz / 700);
 
-export function melFilterbank(
-  melBins: number,
-  spectrogramBins: number,
-  sampleRate: number,
-  lowerHz: number,
-  upperHz: number,
-): MelFilterbank {
+export function melFilterbank(melBins: number, spectrogramBins: number, sampleRate: number, lowerHz: number, upperHz: number): MelFilterbank {
   if (!(lowerHz >= 0 && lowerHz < upperHz && upperHz <= sampleRate / 2)) {
     throw new RangeError(`mel range must satisfy 0 <= lower < upper <= Nyquist, got ${lowerHz}-${upperHz} Hz`);
   }
   const nyquist = sampleRate / 2;
-  const binMel = Float64Array.from({ length: spectrogramBins }, (_, k) =>
-    hzToMel((nyquist * k) / (spectrogramBins - 1)),
-  );
+  const binMel = Float64Array.from({ length: spectrogramBins }, (_, k) => hzToMel((nyquist * k) / (spectrogramBins - 1)));
   const lowMel = hzToMel(lowerHz);
   const edgeStep = (hzToMel(upperHz) - lowMel) / (melBins + 1);
   const edge = (i: number) => lowMel + i * edgeStep;

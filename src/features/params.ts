@@ -39,13 +39,18 @@ export function featureKey(p: FeatureParams): string {
 /** What is wrong with feature parameters read from a file, if anything. */
 export function featureParamsProblem(x: unknown): string | undefined {
   const keys = Object.keys(PAPER_FEATURES) as (keyof FeatureParams)[];
-  if (typeof x !== 'object' || x === null || !keys.every((k) => typeof (x as FeatureParams)[k] === 'number' && (x as FeatureParams)[k] > 0 && Number.isFinite((x as FeatureParams)[k]))) {
+  if (
+    typeof x !== 'object' ||
+    x === null ||
+    !keys.every((k) => typeof (x as FeatureParams)[k] === 'number' && (x as FeatureParams)[k] > 0 && Number.isFinite((x as FeatureParams)[k]))
+  ) {
     return `features must hold ${keys.join(', ')}, all finite and > 0`;
   }
   const p = x as FeatureParams;
   const whole = ['sampleRate', 'clipSamples', 'frameLength', 'frameStep', 'fftLength', 'melBins'] as const;
   if (!whole.every((k) => Number.isInteger(p[k]))) return `features.${whole.join(', ')} must be whole numbers`;
-  if (p.fftLength < p.frameLength || p.fftLength > 1 << 16 || (p.fftLength & (p.fftLength - 1)) !== 0) return 'features.fftLength must be a power of two >= frameLength (at most 65536)';
+  if (p.fftLength < p.frameLength || p.fftLength > 1 << 16 || (p.fftLength & (p.fftLength - 1)) !== 0)
+    return 'features.fftLength must be a power of two >= frameLength (at most 65536)';
   if (!(p.lowerHz < p.upperHz && p.upperHz <= p.sampleRate / 2)) return 'features need lowerHz < upperHz <= sampleRate / 2';
   const frames = frameCount(p);
   if (!(frames > 0 && frames * p.melBins <= 1 << 20)) return 'features give no frames, or too many';

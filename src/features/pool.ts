@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { type Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BeeError } from '../errors.js';
 import { ClipFeaturizer, type ClipSource } from './featurize.js';
 import type { ChunkRequest, ChunkResult } from './featurize-worker.js';
@@ -22,11 +22,7 @@ export interface FeaturizeOptions {
 const CHUNK = 32;
 
 /** Featurizes clips on all cores, in order. Undecodable clips are reported, never fatal. */
-export async function featurizeClips(
-  clips: ClipSource[],
-  params: FeatureParams,
-  options: FeaturizeOptions = {},
-): Promise<FeaturizeResult> {
+export async function featurizeClips(clips: ClipSource[], params: FeatureParams, options: FeaturizeOptions = {}): Promise<FeaturizeResult> {
   const size = frameCount(params) * params.melBins;
   const data = new Float32Array(clips.length * size);
   const errors = new Map<number, string>();

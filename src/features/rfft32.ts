@@ -112,9 +112,12 @@ function radf4(ido: number, l1: number, cc: Float64Array, ch: Float64Array, wa: 
       const ic = ido - i;
       const a = ck + i - 1; // cc(i - 1, k, 0); cc(i, k, 0) is a + 1
       // MULPM(a, b, c, d, e, f): a = c*e + d*f, b = c*f - d*e
-      const wr1 = wa[w1 + i - 2], wi1 = wa[w1 + i - 1];
-      const wr2 = wa[w2 + i - 2], wi2 = wa[w2 + i - 1];
-      const wr3 = wa[w3 + i - 2], wi3 = wa[w3 + i - 1];
+      const wr1 = wa[w1 + i - 2],
+        wi1 = wa[w1 + i - 1];
+      const wr2 = wa[w2 + i - 2],
+        wi2 = wa[w2 + i - 1];
+      const wr3 = wa[w3 + i - 2],
+        wi3 = wa[w3 + i - 1];
       const cr2 = f(f(wr1 * cc[a + s1]) + f(wi1 * cc[a + s1 + 1]));
       const ci2 = f(f(wr1 * cc[a + s1 + 1]) - f(wi1 * cc[a + s1]));
       const cr3 = f(f(wr2 * cc[a + s2]) + f(wi2 * cc[a + s2 + 1]));

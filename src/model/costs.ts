@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ExitPooling } from './exit-pooling.js';
 import { QuantActivation, QuantConv2D, QuantDense } from './layers.js';
 import { layerName } from './network.js';
@@ -37,8 +37,7 @@ export interface ModelCost {
 
 const size = (shape: (number | null)[]) => shape.reduce((a: number, b) => a * (b ?? 1), 1);
 
-const inboundLayers = (layer: tf.layers.Layer): tf.layers.Layer[] =>
-  (layer.inboundNodes[0]?.inboundLayers ?? []) as tf.layers.Layer[];
+const inboundLayers = (layer: tf.layers.Layer): tf.layers.Layer[] => (layer.inboundNodes[0]?.inboundLayers ?? []) as tf.layers.Layer[];
 
 /** Whether a layer's output is ±1: a sign activation, or a concatenation of them. */
 function binaryOutput(layer: tf.layers.Layer): boolean {
@@ -105,6 +104,14 @@ export function modelCost(model: tf.LayersModel): ModelCost {
   return {
     layers,
     exits,
-    totals: { binaryParams, floatParams, memoryBits, float32Bits, compression: float32Bits / memoryBits, binaryMacs: sum(layers, 'binaryMacs'), floatMacs: sum(layers, 'floatMacs') },
+    totals: {
+      binaryParams,
+      floatParams,
+      memoryBits,
+      float32Bits,
+      compression: float32Bits / memoryBits,
+      binaryMacs: sum(layers, 'binaryMacs'),
+      floatMacs: sum(layers, 'floatMacs'),
+    },
   };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
-import { BeeError } from '../errors.js';
+import type { BeeError } from '../errors.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -20,14 +20,19 @@ export function metaProblem(meta: { labels?: unknown; features?: unknown; networ
   const n = network as unknown as NetworkConfig;
   const p = features as FeatureParams;
   if (n.classes !== labels.length) return `network.classes is ${n.classes}, and there are ${labels.length} labels`;
-  if (JSON.stringify(n.inputShape) !== JSON.stringify([frameCount(p), p.melBins, 1])) return `network.inputShape must be [${frameCount(p)}, ${p.melBins}, 1], what the features give`;
+  if (JSON.stringify(n.inputShape) !== JSON.stringify([frameCount(p), p.melBins, 1]))
+    return `network.inputShape must be [${frameCount(p)}, ${p.melBins}, 1], what the features give`;
   if (!['binary', 'float'].includes(n.precision)) return 'network.precision must be binary or float';
-  if (!(Array.isArray(n.filters) && n.filters.length >= 1 && n.filters.length <= 6 && n.filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096))) return 'network.filters must be 1-6 whole numbers in 1..4096';
-  if ((p.melBins >> n.filters.length) < 1 || (frameCount(p) >> n.filters.length) < 1) return `${n.filters.length} blocks halve the ${frameCount(p)} x ${p.melBins} input to nothing`;
+  if (!(Array.isArray(n.filters) && n.filters.length >= 1 && n.filters.length <= 6 && n.filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096)))
+    return 'network.filters must be 1-6 whole numbers in 1..4096';
+  if (p.melBins >> n.filters.length < 1 || frameCount(p) >> n.filters.length < 1)
+    return `${n.filters.length} blocks halve the ${frameCount(p)} x ${p.melBins} input to nothing`;
   if (!(Number.isInteger(n.seed) && n.seed >= 0)) return 'network.seed must be a whole number >= 0';
-  if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean')) return 'network.realFirstBlock, scaledKernels and signShift must be true or false';
+  if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean'))
+    return 'network.realFirstBlock, scaledKernels and signShift must be true or false';
   const head = n.exitHead as unknown;
-  if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && Array.isArray(head.grid) && head.grid.length === 2)))) return 'network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns]}';
+  if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && Array.isArray(head.grid) && head.grid.length === 2))))
+    return 'network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns]}';
   try {
     checkNetwork(n); // the momentum, the grid and the hidden layer, as bee train checks them
   } catch (err) {
@@ -35,7 +40,8 @@ export function metaProblem(meta: { labels?: unknown; features?: unknown; networ
   }
   if (calibration !== undefined) {
     const t = isObject(calibration) ? calibration.temperatures : undefined;
-    if (!(Array.isArray(t) && t.length === n.filters.length && t.every((x) => Number.isFinite(x) && x > 0))) return 'calibration.temperatures must be one number > 0 per exit';
+    if (!(Array.isArray(t) && t.length === n.filters.length && t.every((x) => Number.isFinite(x) && x > 0)))
+      return 'calibration.temperatures must be one number > 0 per exit';
   }
   return undefined;
 }

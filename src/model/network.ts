@@ -42,9 +42,17 @@ export type NetworkOptions = Pick<NetworkConfig, 'exitHead' | 'bnMomentum' | 're
 export const LEGACY_NETWORK: NetworkOptions = { exitHead: { type: 'paper' }, bnMomentum: 0.99, realFirstBlock: false, scaledKernels: false, signShift: false };
 
 /** The network bee builds unless told otherwise: the ablation in README says what each part buys. */
-export const DEFAULT_NETWORK: NetworkOptions = { exitHead: { type: 'pooled', grid: [4, 2], hidden: 64 }, bnMomentum: 0.9, realFirstBlock: true, scaledKernels: false, signShift: false };
+export const DEFAULT_NETWORK: NetworkOptions = {
+  exitHead: { type: 'pooled', grid: [4, 2], hidden: 64 },
+  bnMomentum: 0.9,
+  realFirstBlock: true,
+  scaledKernels: false,
+  signShift: false,
+};
 
-export function networkConfig(args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & Partial<NetworkOptions>): NetworkConfig {
+export function networkConfig(
+  args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & Partial<NetworkOptions>,
+): NetworkConfig {
   const width = args.width ?? 1;
   if (!(width > 0 && width <= 8)) throw new BeeError(`width multiplier must be in (0, 8], got ${width}`, { hint: 'try --width 0.25 for a quick model' });
   const precision = args.precision ?? 'binary';
@@ -68,16 +76,20 @@ export function networkConfig(args: { inputShape: [number, number, number]; clas
 
 /** Throws a BeeError where a config's options do not fit together (bee train's flags, or a saved bee.json). */
 export function checkNetwork(config: NetworkConfig): void {
-  if (!(config.bnMomentum >= 0 && config.bnMomentum < 1)) throw new BeeError(`BatchNorm momentum must be in [0, 1), got ${config.bnMomentum}`, { hint: 'e.g. --bn-momentum 0.9' });
+  if (!(config.bnMomentum >= 0 && config.bnMomentum < 1))
+    throw new BeeError(`BatchNorm momentum must be in [0, 1), got ${config.bnMomentum}`, { hint: 'e.g. --bn-momentum 0.9' });
   if (config.exitHead.type === 'pooled') {
     const [rows, cols] = config.exitHead.grid;
     // The last block sees the input halved once per block.
     const [height, width] = [config.inputShape[0] >> config.filters.length, config.inputShape[1] >> config.filters.length];
     if (![rows, cols].every((n) => Number.isInteger(n) && n >= 1) || rows > height || cols > width) {
-      throw new BeeError(`exit grid ${rows}x${cols} does not fit the last block's ${height} x ${width} positions`, { hint: `e.g. --exit-grid 4x2; at most ${height}x${width}` });
+      throw new BeeError(`exit grid ${rows}x${cols} does not fit the last block's ${height} x ${width} positions`, {
+        hint: `e.g. --exit-grid 4x2; at most ${height}x${width}`,
+      });
     }
     const hidden = config.exitHead.hidden ?? 0;
-    if (!(Number.isInteger(hidden) && hidden >= 0 && hidden <= 4096)) throw new BeeError(`the exit head's hidden layer must have 0-4096 units, got ${hidden}`, { hint: 'e.g. --exit-hidden 64, or 0 for none' });
+    if (!(Number.isInteger(hidden) && hidden >= 0 && hidden <= 4096))
+      throw new BeeError(`the exit head's hidden layer must have 0-4096 units, got ${hidden}`, { hint: 'e.g. --exit-hidden 64, or 0 for none' });
   }
 }
 

@@ -40,7 +40,10 @@ export const magnitudeAwareSign: Quantizer = tf.customGrad((input, save) => {
 
 /** mean |w| over every axis but the last: the per-output-channel scale of magnitude_aware_sign. */
 export function channelScale(kernel: tf.Tensor): tf.Tensor {
-  return tf.mean(tf.abs(kernel), Array.from({ length: kernel.rank - 1 }, (_, i) => i));
+  return tf.mean(
+    tf.abs(kernel),
+    Array.from({ length: kernel.rank - 1 }, (_, i) => i),
+  );
 }
 
 export type QuantizerName = 'ste_sign' | 'magnitude_aware_sign';

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import { type ClassSet, type Dataset } from '../data/dataset.js';
-import { type FeatureParams } from '../features/params.js';
+import type { ClassSet, Dataset } from '../data/dataset.js';
+import type { FeatureParams } from '../features/params.js';
 import { removeStaleTemps, writeFileAtomic, writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { completeNetworkConfig, type NetworkConfig } from './network.js';
@@ -87,7 +87,10 @@ export function resolveModelDir(dir: string): string {
     throw new BeeError(`cannot read: ${describeError(err)}`, { file: dir, hint: 'pass --model with a model directory' });
   }
   if (stat?.isFile()) {
-    throw new BeeError('is a file; this needs a model directory', { file: dir, hint: 'pass the directory bee train wrote (a packed .bee file runs in bee eval, sweep and predict)' });
+    throw new BeeError('is a file; this needs a model directory', {
+      file: dir,
+      hint: 'pass the directory bee train wrote (a packed .bee file runs in bee eval, sweep and predict)',
+    });
   }
   for (const candidate of [dir, path.join(dir, 'best'), path.join(dir, 'last')]) {
     if (fs.existsSync(path.join(candidate, MODEL_FILE))) return candidate;
@@ -106,7 +109,8 @@ const MAX_WEIGHTS_BYTES = 1 << 30;
 export function readModelMeta(dir: string): ModelMeta {
   const file = path.join(dir, META_FILE);
   const meta = readJsonFile(file, MAX_META_BYTES, "bee model's bee.json") as ModelMeta;
-  if (typeof meta !== 'object' || meta === null || meta.format !== 'bee-model') throw new BeeError('not a bee model', { file, hint: 'pass --model with a directory written by bee train' });
+  if (typeof meta !== 'object' || meta === null || meta.format !== 'bee-model')
+    throw new BeeError('not a bee model', { file, hint: 'pass --model with a directory written by bee train' });
   if (!READABLE_MODEL_VERSIONS.includes(meta.formatVersion)) {
     throw new BeeError(`model format ${meta.formatVersion}, this bee reads ${READABLE_MODEL_VERSIONS.join(' and ')}`, {
       file,
@@ -132,21 +136,36 @@ export function writeModelMeta(dir: string, meta: ModelMeta): void {
 /** model.json's topology and weights, read within bounds: weight files are plain names in the directory, of the size their specs say. */
 function readArtifacts(dir: string): { modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: ArrayBuffer } {
   const file = path.join(dir, MODEL_FILE);
-  const modelJson = readJsonFile(file, MAX_TOPOLOGY_BYTES, "bee model's model.json") as { modelTopology?: object; weightsManifest?: tf.io.WeightsManifestConfig };
+  const modelJson = readJsonFile(file, MAX_TOPOLOGY_BYTES, "bee model's model.json") as {
+    modelTopology?: object;
+    weightsManifest?: tf.io.WeightsManifestConfig;
+  };
   const manifest = modelJson?.weightsManifest;
   const fail = (reason: string) => new BeeError(reason, { file, hint: 'the model directory is damaged or was edited; use another checkpoint' });
-  if (typeof modelJson?.modelTopology !== 'object' || !Array.isArray(manifest) || !manifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))) {
+  if (
+    typeof modelJson?.modelTopology !== 'object' ||
+    !Array.isArray(manifest) ||
+    !manifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))
+  ) {
     throw fail('not a tfjs layers model (no modelTopology and weightsManifest)');
   }
   const paths = manifest.flatMap((g) => g.paths);
-  if (!paths.every((p) => typeof p === 'string' && p === path.basename(p) && p !== '..' && p !== '.')) throw fail('weightsManifest names files outside the model directory');
+  if (!paths.every((p) => typeof p === 'string' && p === path.basename(p) && p !== '..' && p !== '.'))
+    throw fail('weightsManifest names files outside the model directory');
   const weightSpecs = manifest.flatMap((g) => g.weights);
   const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
-  const expected = weightSpecs.reduce((n, w) => n + (bytesPer[w?.dtype ?? 'float32'] ?? NaN) * (Array.isArray(w?.shape) ? w.shape.reduce((a, b) => a * b, 1) : NaN), 0);
+  const expected = weightSpecs.reduce(
+    (n, w) => n + (bytesPer[w?.dtype ?? 'float32'] ?? NaN) * (Array.isArray(w?.shape) ? w.shape.reduce((a, b) => a * b, 1) : NaN),
+    0,
+  );
   const buffers = paths.map((p) => readRegularFile(path.join(dir, p), MAX_WEIGHTS_BYTES, 'weights file'));
   const weightData = Buffer.concat(buffers);
   if (weightData.length !== expected) throw fail(`the weights take ${weightData.length} bytes; model.json's specs need ${expected}`);
-  return { modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) };
+  return {
+    modelTopology: modelJson.modelTopology,
+    weightSpecs,
+    weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+  };
 }
 
 /**
@@ -162,7 +181,10 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (err) {
-    throw new BeeError(`cannot load the model: ${(err as Error).message.split('\n')[0]}`, { file: resolved, hint: 'the directory may be damaged; use another checkpoint' });
+    throw new BeeError(`cannot load the model: ${(err as Error).message.split('\n')[0]}`, {
+      file: resolved,
+      hint: 'the directory may be damaged; use another checkpoint',
+    });
   }
   const problem = modelProblem(model, meta.network);
   if (problem) {

@@ -1,4 +1,4 @@
-import { type SweepResult } from '../exits/sweep.js';
+import type { SweepResult } from '../exits/sweep.js';
 
 interface Panel {
   title: string;
@@ -38,18 +38,28 @@ export function tradeoffSvg(result: SweepResult, title: string): string {
     }
     out.push(`<text x="${ox + M.left + (W - M.left - M.right) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">${esc(panel.xLabel)}</text>`);
     for (const criterion of Object.keys(COLORS)) {
-      const points = result.rows.filter((r) => r.criterion === criterion).map((r) => [sx(panel.x(r)), sy(r.accuracy)] as const).sort((a, b) => a[0] - b[0]);
-      out.push(`<polyline fill="none" stroke="${COLORS[criterion]}" stroke-width="2" points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
+      const points = result.rows
+        .filter((r) => r.criterion === criterion)
+        .map((r) => [sx(panel.x(r)), sy(r.accuracy)] as const)
+        .sort((a, b) => a[0] - b[0]);
+      out.push(
+        `<polyline fill="none" stroke="${COLORS[criterion]}" stroke-width="2" points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const e of result.exits) {
       const [x, y] = [sx(panel.x(e)), sy(e.accuracy)];
       const right = x > ox + W - M.right - 50; // keep the label inside the panel
-      out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="#333"/><text x="${(right ? x - 6 : x + 6).toFixed(1)}" y="${(y - 8).toFixed(1)}" font-size="11" text-anchor="${right ? 'end' : 'start'}">exit ${e.exit}</text>`);
+      out.push(
+        `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="#333"/><text x="${(right ? x - 6 : x + 6).toFixed(1)}" y="${(y - 8).toFixed(1)}" font-size="11" text-anchor="${right ? 'end' : 'start'}">exit ${e.exit}</text>`,
+      );
     }
     return out.join('\n');
   });
   const legend = Object.entries(COLORS)
-    .map(([name, color], i) => `<line x1="${M.left + 10 + i * 130}" x2="${M.left + 34 + i * 130}" y1="${H + 14}" y2="${H + 14}" stroke="${color}" stroke-width="2"/><text x="${M.left + 40 + i * 130}" y="${H + 18}" font-size="12">${name}</text>`)
+    .map(
+      ([name, color], i) =>
+        `<line x1="${M.left + 10 + i * 130}" x2="${M.left + 34 + i * 130}" y1="${H + 14}" y2="${H + 14}" stroke="${color}" stroke-width="2"/><text x="${M.left + 40 + i * 130}" y="${H + 18}" font-size="12">${name}</text>`,
+    )
     .join('\n');
   const exitsLegend = `<circle cx="${M.left + 276}" cy="${H + 14}" r="4" fill="#333"/><text x="${M.left + 286}" y="${H + 18}" font-size="12">each exit alone</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 48}" font-family="sans-serif">

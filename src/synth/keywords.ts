@@ -12,7 +12,33 @@ import { makeDir } from '../util/make-dir.js';
 
 export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'];
 /** The other words of Speech Commands, for `_unknown_`. */
-export const UNKNOWN_WORDS = ['backward', 'bed', 'bird', 'cat', 'dog', 'eight', 'five', 'follow', 'forward', 'four', 'happy', 'house', 'learn', 'marvin', 'nine', 'one', 'seven', 'sheila', 'six', 'three', 'tree', 'two', 'visual', 'wow', 'zero'];
+export const UNKNOWN_WORDS = [
+  'backward',
+  'bed',
+  'bird',
+  'cat',
+  'dog',
+  'eight',
+  'five',
+  'follow',
+  'forward',
+  'four',
+  'happy',
+  'house',
+  'learn',
+  'marvin',
+  'nine',
+  'one',
+  'seven',
+  'sheila',
+  'six',
+  'three',
+  'tree',
+  'two',
+  'visual',
+  'wow',
+  'zero',
+];
 
 export interface SynthOptions {
   seed: number;
@@ -93,7 +119,12 @@ const MIN_SPEAKERS = 3;
 function fileError(err: unknown, file: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   if (!code || err instanceof BeeError) return err;
-  const hint = code === 'ENOSPC' ? 'the disk is full' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file stands where a directory should be' : 'check that the place is writable';
+  const hint =
+    code === 'ENOSPC'
+      ? 'the disk is full'
+      : code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a file stands where a directory should be'
+        : 'check that the place is writable';
   return new BeeError(`cannot write: ${code}`, { file, hint });
 }
 
@@ -110,7 +141,8 @@ function fileError(err: unknown, file: string): unknown {
 export function synthesizeKeywords(out: string, options: SynthOptions, onProgress?: (done: number, total: number) => void, replace = false): SynthManifest {
   const { seed, speakers: count, takes } = options;
   if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new BeeError(`the seed must be a whole number in 0..${2 ** 32 - 1}, got ${seed}`);
-  if (!(Number.isInteger(count) && count >= MIN_SPEAKERS && count <= 10000)) throw new BeeError(`speakers must be a whole number in ${MIN_SPEAKERS}..10000 (one for each split at least), got ${count}`);
+  if (!(Number.isInteger(count) && count >= MIN_SPEAKERS && count <= 10000))
+    throw new BeeError(`speakers must be a whole number in ${MIN_SPEAKERS}..10000 (one for each split at least), got ${count}`);
   if (!(Number.isInteger(takes) && takes >= 1 && takes <= 100)) throw new BeeError(`takes must be a whole number in 1..100, got ${takes}`);
   if (fs.existsSync(out)) {
     if (!replace) throw new BeeError('already exists', { file: out, hint: 'pick another --out, or pass --force to make it again' });
@@ -150,7 +182,12 @@ export function synthesizeKeywords(out: string, options: SynthOptions, onProgres
       ...options,
       clips: total,
       perClass,
-      speakerVoices: Object.fromEntries(speakers.map((s) => [s.id, `${s.voice}, pitch ${s.voice === 'rms' ? 'its own' : `${Math.round(s.pitchHz * s.tract)} Hz`}, rate ${s.rate.toFixed(2)}, tract ${s.tract.toFixed(3)}`])),
+      speakerVoices: Object.fromEntries(
+        speakers.map((s) => [
+          s.id,
+          `${s.voice}, pitch ${s.voice === 'rms' ? 'its own' : `${Math.round(s.pitchHz * s.tract)} Hz`}, rate ${s.rate.toFixed(2)}, tract ${s.tract.toFixed(3)}`,
+        ]),
+      ),
     };
     fs.writeFileSync(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
     if (fs.existsSync(out)) {

@@ -1,4 +1,4 @@
-import { type Rng } from '../train/rng.js';
+import type { Rng } from '../train/rng.js';
 
 export const NOISE_KINDS = ['white', 'pink', 'brown', 'hum'] as const;
 export type NoiseKind = (typeof NOISE_KINDS)[number];

@@ -33,11 +33,15 @@ export function makeSpeakers(count: number, seed: number, split: SplitOptions): 
   const rng = rngFor(seed, 0);
   const validation = Math.max(1, Math.round((count * split.validationPercent) / 100));
   const test = Math.max(1, Math.round((count * split.testPercent) / 100));
-  const wanted = shuffle(Array.from({ length: count }, (_, s): SplitName => (s < validation ? 'validation' : s < validation + test ? 'test' : 'train')), rngFor(seed, 3));
+  const wanted = shuffle(
+    Array.from({ length: count }, (_, s): SplitName => (s < validation ? 'validation' : s < validation + test ? 'test' : 'train')),
+    rngFor(seed, 3),
+  );
   const used = new Set<string>();
   return wanted.map((want, s) => {
     let id = '';
-    for (let attempt = 0; !id || used.has(id) || splitOf(id, split) !== want; attempt++) id = createHash('sha1').update(`bee-synth:${seed}:${s}:${attempt}`).digest('hex').slice(0, 8);
+    for (let attempt = 0; !id || used.has(id) || splitOf(id, split) !== want; attempt++)
+      id = createHash('sha1').update(`bee-synth:${seed}:${s}:${attempt}`).digest('hex').slice(0, 8);
     used.add(id);
     const voice = FLITE_VOICES[s % FLITE_VOICES.length];
     return {

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { type ClipSource, ClipFeaturizer } from '../features/featurize.js';
-import { type FeatureParams } from '../features/params.js';
+import type { FeatureParams } from '../features/params.js';
 import { applyAugmentation, applyMasks, type ClipAugmentation } from './augment.js';
 
 export interface AugmentWorkerData {

@@ -1,4 +1,4 @@
-import { type Rng } from './rng.js';
+import type { Rng } from './rng.js';
 
 /** Waveform augmentation, as in the Speech Commands recipe. */
 export interface AugmentOptions {
@@ -61,7 +61,12 @@ export function applyMasks(features: Float32Array, masks: NonNullable<ClipAugmen
   }
 }
 
-export function drawAugmentation(rng: Rng, options: AugmentOptions, params: { sampleRate: number; clipSamples: number; frames: number; melBins: number }, noiseLengths: number[]): ClipAugmentation {
+export function drawAugmentation(
+  rng: Rng,
+  options: AugmentOptions,
+  params: { sampleRate: number; clipSamples: number; frames: number; melBins: number },
+  noiseLengths: number[],
+): ClipAugmentation {
   const maxShift = Math.round(options.maxShiftSeconds * params.sampleRate);
   const aug: ClipAugmentation = { shift: Math.round((rng() * 2 - 1) * maxShift) };
   const usable = noiseLengths.map((n, i) => [i, n] as const).filter(([, n]) => n >= params.clipSamples);

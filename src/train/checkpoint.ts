@@ -157,6 +157,7 @@ export async function loadLastCheckpoint<O, R>(out: string): Promise<LoadedCheck
     at += size;
     return { name, tensor };
   });
-  if (at !== floats.length) throw new BeeError('optimizer state does not match its description', { file: path.join(dir, OPTIMIZER_FILE), hint: 'the checkpoint is damaged' });
+  if (at !== floats.length)
+    throw new BeeError('optimizer state does not match its description', { file: path.join(dir, OPTIMIZER_FILE), hint: 'the checkpoint is damaged' });
   return { model, meta, state, optimizerWeights };
 }

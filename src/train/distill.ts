@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** Passes x forward and no gradient back (TensorFlow's stop_gradient, which tfjs lacks). */
-export const stopGradient = tf.customGrad((x) => ({ value: tf.clone(x as tf.Tensor), gradFunc: (dy) => tf.zerosLike(dy as tf.Tensor) })) as (x: tf.Tensor) => tf.Tensor;
+export const stopGradient = tf.customGrad((x) => ({ value: tf.clone(x as tf.Tensor), gradFunc: (dy) => tf.zerosLike(dy as tf.Tensor) })) as (
+  x: tf.Tensor,
+) => tf.Tensor;
 
 /**
  * Knowledge distillation's soft-label term (Hinton et al., 2015): the batch mean of

@@ -11,7 +11,15 @@ export interface ExitMetrics {
  * Every exit's loss and accuracy on some rows of a feature matrix (one row per clip), in inference
  * mode, in batches.
  */
-export function exitMetrics(model: tf.LayersModel, features: tf.Tensor2D, rows: number[], labels: Int32Array, inputShape: number[], classes: number, batchSize = 256): ExitMetrics {
+export function exitMetrics(
+  model: tf.LayersModel,
+  features: tf.Tensor2D,
+  rows: number[],
+  labels: Int32Array,
+  inputShape: number[],
+  classes: number,
+  batchSize = 256,
+): ExitMetrics {
   const exits = model.outputs.length;
   const sums = new Float64Array(2 * exits);
   for (let at = 0; at < rows.length; at += batchSize) {

@@ -103,9 +103,12 @@ export function defaultBatchSize(trainClips: number): number {
 
 /** Negative or non-finite warmups, ramps and weights, a teacher without distillation: one line each. */
 export function checkRecipe(o: ScheduleOptions & { exitRampEpochs: number; distill: number; distillTemperature: number; teacher?: string }): void {
-  if (!(o.warmupEpochs >= 0 && Number.isFinite(o.warmupEpochs))) throw new BeeError(`warmup must be >= 0 epochs, got ${o.warmupEpochs}`, { hint: 'e.g. --warmup-epochs 2' });
+  if (!(o.warmupEpochs >= 0 && Number.isFinite(o.warmupEpochs)))
+    throw new BeeError(`warmup must be >= 0 epochs, got ${o.warmupEpochs}`, { hint: 'e.g. --warmup-epochs 2' });
   if (!(o.exitRampEpochs >= 0 && Number.isFinite(o.exitRampEpochs))) throw new BeeError(`exit-weight ramp must be >= 0 epochs, got ${o.exitRampEpochs}`);
   if (!(o.distill >= 0 && Number.isFinite(o.distill))) throw new BeeError(`distillation weight must be >= 0, got ${o.distill}`, { hint: 'e.g. --distill 1' });
-  if (!(o.distillTemperature > 0 && Number.isFinite(o.distillTemperature))) throw new BeeError(`distillation temperature must be > 0, got ${o.distillTemperature}`, { hint: 'e.g. --distill-temperature 3' });
-  if (o.teacher && !(o.distill > 0)) throw new BeeError('a teacher teaches through the distillation term, which is off', { hint: 'pass --distill 1 (or more) with --teacher' });
+  if (!(o.distillTemperature > 0 && Number.isFinite(o.distillTemperature)))
+    throw new BeeError(`distillation temperature must be > 0, got ${o.distillTemperature}`, { hint: 'e.g. --distill-temperature 3' });
+  if (o.teacher && !(o.distill > 0))
+    throw new BeeError('a teacher teaches through the distillation term, which is off', { hint: 'pass --distill 1 (or more) with --teacher' });
 }

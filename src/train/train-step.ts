@@ -15,7 +15,12 @@ export interface DistillOptions {
  * softened output, which gets no gradient from it. Returns [loss, cross-entropy of exit 1-K,
  * correct at exit 1-K], read back in one transfer.
  */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, classes: number, distill?: DistillOptions): (x: tf.Tensor, labels: Int32Array, exitWeights: number[]) => Float32Array {
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  classes: number,
+  distill?: DistillOptions,
+): (x: tf.Tensor, labels: Int32Array, exitWeights: number[]) => Float32Array {
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const constrained = model.trainableWeights.filter((w) => w.constraint != null);
   return (x, labels, exitWeights) =>

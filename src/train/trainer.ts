@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { probeWavFile } from '../audio/wav.js';
-import { type Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import { splitExamples, type SplitExamples } from '../data/examples.js';
-import { type FeatureTable } from '../data/feature-cache.js';
+import type { FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
 import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
@@ -13,7 +13,7 @@ import { makeDir } from '../util/make-dir.js';
 import { lockDirectory } from '../util/run-lock.js';
 import { BEE_VERSION } from '../version.js';
 import { AugmentFeeder } from './augment-feeder.js';
-import { type AugmentOptions } from './augment.js';
+import type { AugmentOptions } from './augment.js';
 import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
 import { checkRecipe, DEFAULT_RECIPE, defaultBatchSize, exitWeightsAt, LEGACY_RECIPE, runLearningRate, type RecipeOptions } from './recipe.js';
@@ -64,10 +64,11 @@ export interface TrainCallbacks {
 }
 
 /** A run's options as given: the recipe's fields default to DEFAULT_RECIPE, the schedule spans the run's epochs. */
-export type RunInput = Omit<RunOptions, keyof typeof DEFAULT_RECIPE | 'scheduleEpochs' | 'batchSize'> & Partial<typeof DEFAULT_RECIPE> & {
-  /** auto: defaultBatchSize of the train split */
-  batchSize: number | 'auto';
-};
+export type RunInput = Omit<RunOptions, keyof typeof DEFAULT_RECIPE | 'scheduleEpochs' | 'batchSize'> &
+  Partial<typeof DEFAULT_RECIPE> & {
+    /** auto: defaultBatchSize of the train split */
+    batchSize: number | 'auto';
+  };
 
 export interface TrainInput {
   dataset: Dataset;
@@ -124,10 +125,18 @@ function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
 /** The teacher of --teacher: a saved model of the same classes and features. */
 async function loadTeacher(dir: string, labels: string[], features: FeatureTable['params']): Promise<tf.LayersModel> {
   const { model, meta, dir: resolved } = await loadModelDir(dir);
-  const problem = meta.labels.join('\n') !== labels.join('\n') ? 'has other classes' : JSON.stringify(meta.features) !== JSON.stringify(features) ? 'was trained on other features' : undefined;
+  const problem =
+    meta.labels.join('\n') !== labels.join('\n')
+      ? 'has other classes'
+      : JSON.stringify(meta.features) !== JSON.stringify(features)
+        ? 'was trained on other features'
+        : undefined;
   if (problem) {
     model.dispose();
-    throw new BeeError(`the teacher ${problem} than this dataset`, { file: resolved, hint: 'train the teacher on the same data (e.g. bee train --precision float)' });
+    throw new BeeError(`the teacher ${problem} than this dataset`, {
+      file: resolved,
+      hint: 'train the teacher on the same data (e.g. bee train --precision float)',
+    });
   }
   return model;
 }
@@ -153,10 +162,19 @@ function weightsFinite(model: tf.LayersModel): boolean {
 export async function train(input: TrainInput): Promise<TrainResult> {
   const { dataset, table, out, callbacks = {} } = input;
   const labels = dataset.classes;
-  if (labels.length < 2) throw new BeeError(`found ${labels.length} class${labels.length === 1 ? ` (${labels[0]})` : 'es'}: a classifier needs at least 2`, { file: dataset.root, hint: 'one folder of WAV files per class' });
+  if (labels.length < 2)
+    throw new BeeError(`found ${labels.length} class${labels.length === 1 ? ` (${labels[0]})` : 'es'}: a classifier needs at least 2`, {
+      file: dataset.root,
+      hint: 'one folder of WAV files per class',
+    });
   const train = splitExamples(table, labels, 'train');
   const { batchSize } = input.options;
-  const given: RunOptions = { ...DEFAULT_RECIPE, ...input.options, batchSize: batchSize === 'auto' ? defaultBatchSize(train.rows.length) : batchSize, scheduleEpochs: input.options.epochs };
+  const given: RunOptions = {
+    ...DEFAULT_RECIPE,
+    ...input.options,
+    batchSize: batchSize === 'auto' ? defaultBatchSize(train.rows.length) : batchSize,
+    scheduleEpochs: input.options.epochs,
+  };
   checkOptions(given);
   const validation = splitExamples(table, labels, 'validation');
   if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
@@ -185,7 +203,10 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
   if (input.resume) {
     const loaded = await loadLastCheckpoint<RunOptions, EpochRecord>(out);
     if (JSON.stringify(loaded.meta.data) !== JSON.stringify(dataOf(dataset)) || loaded.meta.labels.join('\n') !== labels.join('\n')) {
-      throw new BeeError('the run was trained on other data, classes or splits', { file: out, hint: 'resume without --data (or with the same data and split flags)' });
+      throw new BeeError('the run was trained on other data, classes or splits', {
+        file: out,
+        hint: 'resume without --data (or with the same data and split flags)',
+      });
     }
     const saved = loaded.state.options;
     options = { ...LEGACY_RECIPE, ...saved, scheduleEpochs: saved.scheduleEpochs ?? saved.epochs, epochs: input.options.epochs };
@@ -200,7 +221,14 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
     if (fs.existsSync(path.join(out, 'last'))) {
       throw new BeeError('already holds a training run', { file: out, hint: 'pass --resume to continue it, or another --out' });
     }
-    network = networkConfig({ inputShape: [table.frames, table.melBins, 1], classes: labels.length, precision: options.precision, width: options.width, seed: options.seed, ...options.network });
+    network = networkConfig({
+      inputShape: [table.frames, table.melBins, 1],
+      classes: labels.length,
+      precision: options.precision,
+      width: options.width,
+      seed: options.seed,
+      ...options.network,
+    });
     model = buildNetwork(network);
     optimizer = optimizerFor(options);
     state = { epoch: 0, options, history: [], best: null, optimizer: [] };
@@ -219,7 +247,12 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
   // The whole table lives in one tensor; a batch is a gather on the backend, no copy in JS.
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, featureSize]);
   const exits = model.outputs.length;
-  const step = trainStep(model, optimizer, labels.length, options.distill > 0 ? { weight: options.distill, temperature: options.distillTemperature, teacher } : undefined);
+  const step = trainStep(
+    model,
+    optimizer,
+    labels.length,
+    options.distill > 0 ? { weight: options.distill, temperature: options.distillTemperature, teacher } : undefined,
+  );
   const stepsPerEpoch = Math.ceil(train.rows.length / options.batchSize);
   let feeder: AugmentFeeder | undefined;
 
@@ -240,11 +273,15 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
   try {
     if (options.augment) {
       const noise = usableNoise(options.noiseFiles ?? dataset.noiseFiles, callbacks);
-      if (noise.length === 0 && options.augment.noiseProbability > 0) callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
+      if (noise.length === 0 && options.augment.noiseProbability > 0)
+        callbacks.onStatus?.('no background noise found (pass --noise-dir): augmenting with time shifts only');
       feeder = await AugmentFeeder.start(table, train.rows, noise, options.augment);
     }
     for (let epoch = state.epoch + 1; epoch <= options.epochs && !stopped; epoch++) {
-      const order = shuffle(train.rows.map((_, i) => i), rngFor(options.seed, epoch, 1));
+      const order = shuffle(
+        train.rows.map((_, i) => i),
+        rngFor(options.seed, epoch, 1),
+      );
       const steps = Math.ceil(order.length / options.batchSize);
       const batches = Array.from({ length: steps }, (_, s) => order.slice(s * options.batchSize, (s + 1) * options.batchSize));
       feeder?.beginEpoch(batches, rngFor(options.seed, epoch, 2));
@@ -261,7 +298,15 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
         const batchLabels = Int32Array.from(batch, (i) => train.labels[i]);
         const x = feeder
           ? tf.tensor4d(await feeder.next(), [batch.length, ...shape] as [number, number, number, number])
-          : tf.tidy(() => tf.reshape(tf.gather(allFeatures, Int32Array.from(batch, (i) => train.rows[i])), [batch.length, ...shape]));
+          : tf.tidy(() =>
+              tf.reshape(
+                tf.gather(
+                  allFeatures,
+                  Int32Array.from(batch, (i) => train.rows[i]),
+                ),
+                [batch.length, ...shape],
+              ),
+            );
         const stats = step(x, batchLabels, exitWeights);
         x.dispose();
         if (!Number.isFinite(stats[0])) throw diverged(out, `the loss became ${stats[0]} at epoch ${epoch}, step ${s + 1}`, state.epoch);
@@ -304,7 +349,10 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (!code) throw err;
-        throw new BeeError(`cannot save the checkpoint of epoch ${epoch}: ${code}`, { file: out, hint: 'check free disk space and permissions; --resume continues from the last saved epoch' });
+        throw new BeeError(`cannot save the checkpoint of epoch ${epoch}: ${code}`, {
+          file: out,
+          hint: 'check free disk space and permissions; --resume continues from the last saved epoch',
+        });
       }
       writeFileAtomic(path.join(out, 'metrics.jsonl'), state.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
       callbacks.onEpochEnd?.(record);

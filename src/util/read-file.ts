@@ -24,7 +24,10 @@ export function readRegularFile(file: string, maxBytes: number, what = 'file'): 
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) throw new BeeError(`not a regular file (${kindOf(stat)})`, { file, hint: `expected a ${what}` });
     if (stat.size > maxBytes) {
-      throw new BeeError(`${(stat.size / MiB).toFixed(1)} MiB is more than the ${(maxBytes / MiB).toFixed(0)} MiB bee reads as a ${what}`, { file, hint: 'split it into smaller files' });
+      throw new BeeError(`${(stat.size / MiB).toFixed(1)} MiB is more than the ${(maxBytes / MiB).toFixed(0)} MiB bee reads as a ${what}`, {
+        file,
+        hint: 'split it into smaller files',
+      });
     }
     const bytes = Buffer.allocUnsafe(stat.size);
     let read = 0;

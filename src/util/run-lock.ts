@@ -35,7 +35,10 @@ export function lockDirectory(dir: string, what = 'run directory'): () => void {
     }
     const pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new BeeError(`is in use by another bee process (PID ${pid})`, { file: dir, hint: `wait for it to end, or pick another --out; if no such process runs, remove ${file}` });
+      throw new BeeError(`is in use by another bee process (PID ${pid})`, {
+        file: dir,
+        hint: `wait for it to end, or pick another --out; if no such process runs, remove ${file}`,
+      });
     }
     // stale (its process is gone) or unreadable: take it over. The rename makes two processes
     // that both found it stale remove it once; the loser's write then fails with EEXIST.

@@ -20,11 +20,14 @@ export const dataDownloadCommand = new Command('download')
   .option('--test-set', 'also fetch the separate Speech Commands test set archive')
   .option('--base-url <url>', 'mirror to download from (default $BEE_DOWNLOAD_BASE_URL, else download.tensorflow.org)')
   .option('--json', 'print a JSON summary of what was done')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ bee data download speech-commands
   $ bee data download speech-commands --out ../shared/data --test-set
-  $ bee data download speech-commands --base-url https://mirror.example.org/speech/ --json`)
+  $ bee data download speech-commands --base-url https://mirror.example.org/speech/ --json`,
+  )
   .action(async (dataset: (typeof DATASETS)[number], flags: DownloadFlags) => {
     const specs: ArchiveSpec[] = [ARCHIVES['speech-commands']];
     if (flags.testSet) specs.push(ARCHIVES['speech-commands-test-set']);
@@ -59,7 +62,11 @@ Examples:
     const next = `bee data info --data ${quote(main.dir)}`;
     if (flags.json) return printJson({ dataset, out: flags.out, archives: done, next });
     for (const r of done) {
-      console.log(r.skipped ? `${r.dir}: already downloaded and verified` : `${r.dir}: downloaded ${(r.downloadedBytes / 1e6).toFixed(1)} MB${r.resumedFrom ? ` (resumed at ${(r.resumedFrom / 1e6).toFixed(1)} MB)` : ''}, verified, extracted`);
+      console.log(
+        r.skipped
+          ? `${r.dir}: already downloaded and verified`
+          : `${r.dir}: downloaded ${(r.downloadedBytes / 1e6).toFixed(1)} MB${r.resumedFrom ? ` (resumed at ${(r.resumedFrom / 1e6).toFixed(1)} MB)` : ''}, verified, extracted`,
+      );
     }
     console.log(`next: ${next}`);
   });

@@ -5,14 +5,15 @@ import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../datas
 import { notice, printJson, progressBar } from '../io.js';
 import { formatTable } from '../table.js';
 
-export const dataInfoCommand = addDatasetOptions(
-  new Command('info').description('classes, clips and speakers per split, durations, skipped files'),
-)
+export const dataInfoCommand = addDatasetOptions(new Command('info').description('classes, clips and speakers per split, durations, skipped files'))
   .option('--json', 'print JSON')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ bee data info --data ../shared/data/speech-commands-v0.02-test --split-salt bee
-  $ bee data info --data data/speech_commands_v0.02 --json | jq .splits`)
+  $ bee data info --data data/speech_commands_v0.02 --json | jq .splits`,
+  )
   .action((flags: DatasetFlags & { json?: boolean }) => {
     const dataset = datasetFromFlags(flags);
     const bar = progressBar('checking', dataset.clips.length);
@@ -22,7 +23,10 @@ Examples:
     if (flags.json) return printJson(summary);
 
     const s = summary;
-    const splitHow = s.split.method === 'lists' ? 'official lists' : `speaker hash${s.split.salt !== undefined ? ` (salt '${s.split.salt}')` : ''}, validation ${s.split.validationPercent}%, test ${s.split.testPercent}%`;
+    const splitHow =
+      s.split.method === 'lists'
+        ? 'official lists'
+        : `speaker hash${s.split.salt !== undefined ? ` (salt '${s.split.salt}')` : ''}, validation ${s.split.validationPercent}%, test ${s.split.testPercent}%`;
     console.log(`${s.root} (${s.layout} layout)`);
     console.log(`${s.clips} clips, ${s.speakers} speakers, ${s.classes.length} classes; split by ${splitHow}`);
     console.log(`speakers in more than one split: ${s.sharedSpeakers}`);
@@ -36,8 +40,14 @@ Examples:
     console.log(formatTable(head, rows));
     console.log('');
     const d = s.durations;
-    console.log(`durations: ${d.min.toFixed(3)}-${d.max.toFixed(3)} s, mean ${d.mean.toFixed(3)} s; ${d.shorterThanClip} shorter than 1 s (centre-padded), ${d.longerThanClip} longer (centre-cropped)`);
-    console.log(`sample rates: ${Object.entries(s.sampleRates).map(([r, n]) => `${r} Hz x ${n}`).join(', ')}; background-noise files: ${s.noiseFiles}`);
+    console.log(
+      `durations: ${d.min.toFixed(3)}-${d.max.toFixed(3)} s, mean ${d.mean.toFixed(3)} s; ${d.shorterThanClip} shorter than 1 s (centre-padded), ${d.longerThanClip} longer (centre-cropped)`,
+    );
+    console.log(
+      `sample rates: ${Object.entries(s.sampleRates)
+        .map(([r, n]) => `${r} Hz x ${n}`)
+        .join(', ')}; background-noise files: ${s.noiseFiles}`,
+    );
     console.log(`skipped files: ${s.skipped.length}`);
     for (const { file, reason } of s.skipped) console.log(`  ${file}: ${reason}`);
   });

@@ -8,13 +8,16 @@ export const featuresCommand = new Command('features')
   .description("compute a WAV file's log-mel features (the paper's pipeline, as TensorFlow computes it)")
   .argument('<file>', 'a WAV file: PCM 8/16/24/32-bit or 32-bit float, any sample rate, any length')
   .option('--json', 'print {"shape": [frames, mel bins], "data": [[...], ...]}')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 A clip is resampled to 16 kHz, then centre zero-padded to 1 s (or centre-cropped if longer), and
 turned into 98 frames x 64 log-mel bins.
 
 Examples:
   $ bee features yes.wav
-  $ bee features yes.wav --json > yes.json`)
+  $ bee features yes.wav --json > yes.json`,
+  )
   .action((file: string, flags: { json?: boolean }) => {
     const audio = readWav(file);
     const { frames, melBins, data } = new LogMel(PAPER_FEATURES).fromAudio(audio);

@@ -7,10 +7,13 @@ import { backendNotice, printJson } from '../io.js';
 export const infoCommand = new Command('info')
   .description('show the TensorFlow.js backend, versions, threads and where the native library came from')
   .option('--json', 'print JSON')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ bee info
-  $ bee info --json | jq .backend`)
+  $ bee info --json | jq .backend`,
+  )
   .action(async (flags: { json?: boolean }) => {
     const backend = await initBackend();
     const info = { bee: BEE_VERSION, node: process.version, platform: `${os.platform()}-${os.arch()}`, cpus: os.availableParallelism(), ...backend };

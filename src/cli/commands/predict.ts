@@ -18,14 +18,17 @@ export const predictCommand = addRuleOptions(
   ),
 )
   .option('--json', 'print JSON')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 A recording up to 1 s is centre-padded, as in training. A longer one is read in half-overlapping
 1 s windows and the most confident window answers (its start is reported).
 
 Examples:
   $ bee predict yes.wav no.wav --model runs/sc
   $ bee predict long-recording.wav --model runs/sc --threshold 0.9 --json
-  $ bee predict yes.wav --model runs/sc.bee          # the packed engine (bee export)`)
+  $ bee predict yes.wav --model runs/sc.bee          # the packed engine (bee export)`,
+  )
   .action(async (files: string[], flags: { model: string; engine?: EngineName; threshold?: string; entropy?: string; json?: boolean }) => {
     const rule = ruleFromFlags(flags, PAPER_FILTERS.length);
     backendNotice(await initBackend());
@@ -47,6 +50,18 @@ Examples:
     if (flags.json) return printJson(results);
     const ok = results.filter((r): r is { file: string } & Prediction => !('error' in r));
     if (ok.length) {
-      console.log(formatTable(['file', 'label', 'confidence', 'exit', 'ms', 'window'], ok.map((r) => [r.file, r.label, r.confidence.toFixed(3), String(r.exit), r.ms.toFixed(1), r.windows > 1 ? `${r.windowStart.toFixed(2)} s of ${r.windows}` : '-'])));
+      console.log(
+        formatTable(
+          ['file', 'label', 'confidence', 'exit', 'ms', 'window'],
+          ok.map((r) => [
+            r.file,
+            r.label,
+            r.confidence.toFixed(3),
+            String(r.exit),
+            r.ms.toFixed(1),
+            r.windows > 1 ? `${r.windowStart.toFixed(2)} s of ${r.windows}` : '-',
+          ]),
+        ),
+      );
     }
   });

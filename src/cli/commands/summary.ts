@@ -14,7 +14,9 @@ export const summaryCommand = new Command('summary')
   .description('per-layer parameters (binary and float), memory, MACs; per exit, what reaching it costs')
   .requiredOption('--model <dir>', 'a model directory, or a bee train --out directory (its best checkpoint)')
   .option('--json', 'print JSON')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 MACs are binary (XNOR-popcount) where both a layer's input and its kernel are ±1, float otherwise.
 Memory counts binary kernels at 1 bit and every other parameter (BatchNorm statistics included) at
 32 bits. Reaching exit k runs blocks 1..k and the exit heads 1..k. For a binary network, the size
@@ -22,7 +24,8 @@ of its packed file (bee export) is shown too.
 
 Examples:
   $ bee summary --model runs/sc
-  $ bee summary --model runs/sc/best --json | jq .totals`)
+  $ bee summary --model runs/sc/best --json | jq .totals`,
+  )
   .action(async (flags: { model: string; json?: boolean }) => {
     backendNotice(await initBackend());
     const { model, meta, dir } = await loadModelDir(flags.model);
@@ -39,7 +42,16 @@ Examples:
     console.log(
       formatTable(
         ['layer', 'type', 'output shape', 'binary params', 'float params', 'memory', 'binary MACs', 'float MACs'],
-        layers.map((l) => [l.name, l.type, `(${l.outputShape.slice(1).join(', ')})`, n(l.binaryParams), n(l.floatParams), kib(l.memoryBits / 8), n(l.binaryMacs), n(l.floatMacs)]),
+        layers.map((l) => [
+          l.name,
+          l.type,
+          `(${l.outputShape.slice(1).join(', ')})`,
+          n(l.binaryParams),
+          n(l.floatParams),
+          kib(l.memoryBits / 8),
+          n(l.binaryMacs),
+          n(l.floatMacs),
+        ]),
       ),
     );
     console.log('');

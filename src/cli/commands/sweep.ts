@@ -15,18 +15,25 @@ export const sweepCommand = addEvaluationOptions(
   new Command('sweep').description('the speed/accuracy trade-off over a grid of thresholds, from one pass over the split'),
 )
   .option('--out <dir>', 'where sweep.csv, sweep.json and sweep.svg go', 'sweep')
-  .option('--calibrate', "fit a softmax temperature per exit on the validation split, save it with the model, and compare before/after")
+  .option('--calibrate', 'fit a softmax temperature per exit on the validation split, save it with the model, and compare before/after')
   .option('--json', 'print the JSON (also written to --out)')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Every exit's softmax is computed once per clip; the metrics of each threshold (max-softmax 0-1,
 normalized entropy 0-1) follow from those, by the same rule bee eval applies clip by clip.
 
 Examples:
   $ bee sweep --model runs/sc --out runs/sc/sweep
   $ bee sweep --model runs/sc --calibrate          # then bee eval/predict use the temperatures
-  $ bee sweep --model runs/sc --split validation --json | jq '.rows[] | select(.criterion == "entropy")'`)
+  $ bee sweep --model runs/sc --split validation --json | jq '.rows[] | select(.criterion == "entropy")'`,
+  )
   .action(async (flags: EvaluationFlags & { out: string; calibrate?: boolean; json?: boolean }) => {
-    const readOnly = () => new BeeError('--calibrate saves the temperatures in a model directory; a packed file is read-only', { file: flags.model, hint: 'calibrate the model directory, then bee export it again' });
+    const readOnly = () =>
+      new BeeError('--calibrate saves the temperatures in a model directory; a packed file is read-only', {
+        file: flags.model,
+        hint: 'calibrate the model directory, then bee export it again',
+      });
     if (flags.calibrate && isPackedFile(flags.model)) throw readOnly(); // before any heavy work
     const { model, table, examples } = await loadEvaluationInput(flags);
     const { classifier, labels } = model;
@@ -49,7 +56,16 @@ Examples:
     const result = run();
     classifier.dispose();
     const cheapest = { 'max-softmax': cheapestWithin(result, 'max-softmax'), entropy: cheapestWithin(result, 'entropy') };
-    const json = { model: model.source, engine: model.engine, split: flags.split, samples: examples.rows.length, temperatures: classifier.temperatures, ...result, cheapestWithin1Point: cheapest, ...(calibration ? { calibration } : {}) };
+    const json = {
+      model: model.source,
+      engine: model.engine,
+      split: flags.split,
+      samples: examples.rows.length,
+      temperatures: classifier.temperatures,
+      ...result,
+      cheapestWithin1Point: cheapest,
+      ...(calibration ? { calibration } : {}),
+    };
     const files = writeSweepFiles(flags.out, json, result, `${model.source} (${model.precision}), ${flags.split} split, ${json.samples} clips`);
     if (flags.json) return printJson(json);
     const shown = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1];
@@ -58,12 +74,25 @@ Examples:
     if (calibration) {
       console.log(`temperatures fitted on the validation split, saved in ${model.source}: ${calibration.temperatures.map((t) => t.toFixed(3)).join(', ')}\n`);
       const before = pick(calibration.before);
-      console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute', 'calibrated: accuracy', 'mean exit', 'compute'], pick(result.rows).map((r, i) => [String(r.threshold), ...cells(before[i]), ...cells(r)])));
+      console.log(
+        formatTable(
+          ['max softmax >=', 'accuracy', 'mean exit', 'compute', 'calibrated: accuracy', 'mean exit', 'compute'],
+          pick(result.rows).map((r, i) => [String(r.threshold), ...cells(before[i]), ...cells(r)]),
+        ),
+      );
     } else {
-      console.log(formatTable(['max softmax >=', 'accuracy', 'mean exit', 'compute'], pick(result.rows).map((r) => [String(r.threshold), ...cells(r)])));
+      console.log(
+        formatTable(
+          ['max softmax >=', 'accuracy', 'mean exit', 'compute'],
+          pick(result.rows).map((r) => [String(r.threshold), ...cells(r)]),
+        ),
+      );
     }
     for (const [criterion, row] of Object.entries(cheapest)) {
-      if (row) console.log(`\ncheapest ${criterion} threshold within 1 point of the full network: ${row.threshold} (accuracy ${(100 * row.accuracy).toFixed(1)}%, compute ${(100 * row.relativeCompute).toFixed(1)}%, mean exit ${row.meanExit.toFixed(2)})`);
+      if (row)
+        console.log(
+          `\ncheapest ${criterion} threshold within 1 point of the full network: ${row.threshold} (accuracy ${(100 * row.accuracy).toFixed(1)}%, compute ${(100 * row.relativeCompute).toFixed(1)}%, mean exit ${row.meanExit.toFixed(2)})`,
+        );
     }
     console.log(`\nwrote ${files.join(', ')}`);
   });

@@ -72,10 +72,21 @@ const DEFAULT_HIDDEN = DEFAULT_NETWORK.exitHead.type === 'pooled' ? (DEFAULT_NET
 
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
 function checkCombinations(flags: TrainFlags): void {
-  if ((flags.exitGrid || flags.exitHidden !== undefined) && flags.exitHead !== 'pooled') throw new BeeError('--exit-grid and --exit-hidden shape the pooled exit head', { hint: 'drop them, or pass --exit-head pooled' });
-  if (flags.specAugment && !flags.augment) throw new BeeError('--spec-augment masks the augmented clips, and --no-augment turns augmentation off', { hint: 'drop one of them' });
-  if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift)) throw new BeeError('--scaled-kernels and --sign-shift act on binary kernels and signs', { hint: 'drop them with --precision float' });
-  checkRecipe({ schedule: flags.schedule, learningRate: flags.lr, warmupEpochs: flags.warmupEpochs, exitRampEpochs: flags.exitRamp, distill: flags.distill, distillTemperature: flags.distillTemperature, teacher: flags.teacher });
+  if ((flags.exitGrid || flags.exitHidden !== undefined) && flags.exitHead !== 'pooled')
+    throw new BeeError('--exit-grid and --exit-hidden shape the pooled exit head', { hint: 'drop them, or pass --exit-head pooled' });
+  if (flags.specAugment && !flags.augment)
+    throw new BeeError('--spec-augment masks the augmented clips, and --no-augment turns augmentation off', { hint: 'drop one of them' });
+  if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift))
+    throw new BeeError('--scaled-kernels and --sign-shift act on binary kernels and signs', { hint: 'drop them with --precision float' });
+  checkRecipe({
+    schedule: flags.schedule,
+    learningRate: flags.lr,
+    warmupEpochs: flags.warmupEpochs,
+    exitRampEpochs: flags.exitRamp,
+    distill: flags.distill,
+    distillTemperature: flags.distillTemperature,
+    teacher: flags.teacher,
+  });
 }
 
 const batchSize = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
@@ -89,40 +100,60 @@ export function epochLine(r: EpochRecord, epochs: number): string {
   return `epoch ${r.epoch}/${epochs}  loss ${r.train.loss.toFixed(3)}  train acc ${accs(r.train.accuracy)}${v}  ${r.examplesPerSecond.toFixed(0)} ex/s  ${r.seconds.toFixed(0)} s${r.best ? '  *best' : ''}`;
 }
 
-export const trainCommand = addDatasetOptions(
-  new Command('train').description('train a binary early-exit network on every exit at once'),
-  false,
-)
-  .option('--epochs <n>', 'epochs to train (default 50; with --resume: the new total, default the run\'s own)', wholeNumber(1))
+export const trainCommand = addDatasetOptions(new Command('train').description('train a binary early-exit network on every exit at once'), false)
+  .option('--epochs <n>', "epochs to train (default 50; with --resume: the new total, default the run's own)", wholeNumber(1))
   .option('--batch-size <n>', 'examples per step; auto: 128, or 64 or 32 where the train split has too few clips for 50 steps an epoch', batchSize, 'auto')
   .option('--lr <rate>', 'peak Adam learning rate', positiveNumber, DEFAULT_RECIPE.learningRate)
-  .addOption(new Option('--schedule <s>', 'learning rate after warmup: cosine decay to 0, or constant').choices(['cosine', 'constant']).default(DEFAULT_RECIPE.schedule))
+  .addOption(
+    new Option('--schedule <s>', 'learning rate after warmup: cosine decay to 0, or constant').choices(['cosine', 'constant']).default(DEFAULT_RECIPE.schedule),
+  )
   .option('--warmup-epochs <n>', 'epochs of linear learning-rate warmup', nonNegative, DEFAULT_RECIPE.warmupEpochs)
   .option('--exit-weights <w1,w2,w3,w4>', "weights of the exits' losses", weightList, [1, 1, 1, 1])
   .option('--exit-ramp <epochs>', "ramp the early exits' weights up over the first epochs (0: none)", nonNegative, DEFAULT_RECIPE.exitRampEpochs)
-  .option('--distill <weight>', 'weight of the distillation term: the last exit (or --teacher) teaches the others; 0: none (e.g. 1)', nonNegative, DEFAULT_RECIPE.distill)
+  .option(
+    '--distill <weight>',
+    'weight of the distillation term: the last exit (or --teacher) teaches the others; 0: none (e.g. 1)',
+    nonNegative,
+    DEFAULT_RECIPE.distill,
+  )
   .option('--distill-temperature <t>', 'softmax temperature of distillation', positiveNumber, DEFAULT_RECIPE.distillTemperature)
   .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit (with --distill)')
-  .addOption(new Option('--exit-head <head>', 'paper: global max-pool -> dense; pooled: max, mean and a grid of means -> dense').choices(['paper', 'pooled']).default(DEFAULT_NETWORK.exitHead.type))
+  .addOption(
+    new Option('--exit-head <head>', 'paper: global max-pool -> dense; pooled: max, mean and a grid of means -> dense')
+      .choices(['paper', 'pooled'])
+      .default(DEFAULT_NETWORK.exitHead.type),
+  )
   .option('--exit-grid <RxC>', `the pooled head's grid: cells along time x frequency (default ${DEFAULT_GRID.join('x')})`, grid)
   .option('--exit-hidden <units>', `a hidden ReLU layer of that many units in every pooled exit head (0: none; default ${DEFAULT_HIDDEN})`, wholeNumber(0))
   .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
-  .addOption(new Option('--first-block <w>', "binary networks: the first block's two convolutions keep real weights, or are binary too").choices(['real', 'binary']).default(DEFAULT_NETWORK.realFirstBlock ? 'real' : 'binary'))
+  .addOption(
+    new Option('--first-block <w>', "binary networks: the first block's two convolutions keep real weights, or are binary too")
+      .choices(['real', 'binary'])
+      .default(DEFAULT_NETWORK.realFirstBlock ? 'real' : 'binary'),
+  )
   .option('--scaled-kernels', 'binary networks: a scale per output channel of every binary kernel (XNOR-Net)')
   .option('--sign-shift', 'binary networks: a learnable threshold per channel before every sign (RSign)')
-  .addOption(new Option('--selection <s>', "best checkpoint by the mean of every exit's validation accuracy, or by the last exit's").choices(['mean-exit', 'last-exit']).default(DEFAULT_RECIPE.selection))
+  .addOption(
+    new Option('--selection <s>', "best checkpoint by the mean of every exit's validation accuracy, or by the last exit's")
+      .choices(['mean-exit', 'last-exit'])
+      .default(DEFAULT_RECIPE.selection),
+  )
   .option('--seed <n>', 'seed of the initial weights, data order and augmentation', wholeNumber(0), 1)
   .option('--out <dir>', 'where checkpoints (best/, last/) and metrics.jsonl go', 'runs/bee')
   .option('--resume', 'continue the run in --out from its last complete epoch')
-  .addOption(new Option('--precision <p>', 'binary: sign weights and activations; float: the notebook as written').choices(['binary', 'float']).default('binary'))
+  .addOption(
+    new Option('--precision <p>', 'binary: sign weights and activations; float: the notebook as written').choices(['binary', 'float']).default('binary'),
+  )
   .option('--width <x>', 'channel multiplier of the 32/64/128/256 blocks (e.g. 0.25 for a quick model)', positiveNumber, 1)
   .option('--no-augment', 'no random time shift and background noise')
   .option('--spec-augment', 'SpecAugment time and frequency masks on the log-mel features too')
-  .option('--noise-dir <dir>', 'background-noise WAVs to mix in (default: the dataset\'s _background_noise_)')
+  .option('--noise-dir <dir>', "background-noise WAVs to mix in (default: the dataset's _background_noise_)")
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--cache-verify', "reuse a clip's cached features only if the file's content is unchanged (hashes every file), not just its size and mtime")
   .option('--json', 'print the run summary as JSON at the end')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ bee train --data data/speech_commands_v0.02 --epochs 50
   $ bee train --data ../shared/data/speech-commands-v0.02-test --split-salt bee \\
@@ -133,7 +164,8 @@ Examples:
   $ bee train --data DIR --precision float --out runs/float && bee train --data DIR --teacher runs/float
   $ bee train --data DIR --exit-head paper --first-block binary --bn-momentum 0.99 --schedule constant \\
       --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
-  $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment`)
+  $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment`,
+  )
   .action(async (flags: TrainFlags) => {
     checkCombinations(flags);
     const backend = await initBackend();
@@ -141,7 +173,8 @@ Examples:
     let dataFlags = flags;
     let epochs = flags.epochs ?? 50;
     if (flags.resume) {
-      if (!fs.existsSync(path.join(flags.out, 'last'))) throw new BeeError('no checkpoint to resume from', { file: flags.out, hint: 'run without --resume to start training' });
+      if (!fs.existsSync(path.join(flags.out, 'last')))
+        throw new BeeError('no checkpoint to resume from', { file: flags.out, hint: 'run without --resume to start training' });
       const meta = readModelMeta(path.join(flags.out, 'last'));
       // The run's own epochs, so that a resumed run ends where it was going to.
       epochs = flags.epochs ?? (meta.training as { options?: { epochs?: number } } | undefined)?.options?.epochs ?? epochs;
@@ -149,7 +182,15 @@ Examples:
         // Resume on the data the run was trained on.
         if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
         const { root, split, classSet } = meta.data;
-        dataFlags = { ...flags, data: root, splitSalt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent, hashSplit: split.method === 'hash', classes: classSet };
+        dataFlags = {
+          ...flags,
+          data: root,
+          splitSalt: split.salt,
+          validationPercent: split.validationPercent,
+          testPercent: split.testPercent,
+          hashSplit: split.method === 'hash',
+          classes: classSet,
+        };
       }
     }
     const data = dataFlags.data;
@@ -181,7 +222,10 @@ Examples:
         precision: flags.precision,
         width: flags.width,
         network: {
-          exitHead: flags.exitHead === 'pooled' ? { type: 'pooled', grid: flags.exitGrid ?? DEFAULT_GRID, hidden: flags.exitHidden ?? DEFAULT_HIDDEN } : { type: 'paper' },
+          exitHead:
+            flags.exitHead === 'pooled'
+              ? { type: 'pooled', grid: flags.exitGrid ?? DEFAULT_GRID, hidden: flags.exitHidden ?? DEFAULT_HIDDEN }
+              : { type: 'paper' },
           bnMomentum: flags.bnMomentum,
           realFirstBlock: flags.firstBlock === 'real',
           scaledKernels: flags.scaledKernels ?? false,
@@ -204,12 +248,25 @@ Examples:
       },
     });
     epochBar?.stop();
-    const summary = { out: path.resolve(result.out), epochs: result.history.length, best: result.best, test: result.test, stopped: result.stopped, last: result.history.at(-1) ?? null };
+    const summary = {
+      out: path.resolve(result.out),
+      epochs: result.history.length,
+      best: result.best,
+      test: result.test,
+      stopped: result.stopped,
+      last: result.history.at(-1) ?? null,
+    };
     if (result.stopped) {
       process.exitCode = 130;
-      notice(result.history.length ? `interrupted; continue with: bee train --out ${flags.out} --resume` : 'interrupted before the first epoch ended; nothing was saved');
+      notice(
+        result.history.length
+          ? `interrupted; continue with: bee train --out ${flags.out} --resume`
+          : 'interrupted before the first epoch ended; nothing was saved',
+      );
     }
     if (flags.json) return printJson(summary);
     if (result.test) console.log(`test accuracy per exit (best checkpoint, full network): ${accs(result.test.accuracy)}`);
-    console.log(`model: ${path.join(flags.out, 'best')} (epoch ${result.best?.epoch ?? '-'}, validation score ${result.best ? pct(result.best.metric) + '%' : '-'}); metrics: ${path.join(flags.out, 'metrics.jsonl')}`);
+    console.log(
+      `model: ${path.join(flags.out, 'best')} (epoch ${result.best?.epoch ?? '-'}, validation score ${result.best ? pct(result.best.metric) + '%' : '-'}); metrics: ${path.join(flags.out, 'metrics.jsonl')}`,
+    );
   });
