@@ -71,7 +71,7 @@ test('bad input: one-line errors and non-zero exit codes, never a stack trace', 
 test('bee train: bad input gives one-line errors before any work', () => {
   const dir = tempDir();
   assertOneLineError(bee('train', '--out', path.join(dir, 'run')), 1, /no dataset \(pass --data DIR\)/);
-  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1,2'), 1, /expected 4 comma-separated numbers/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1,2'), 1, /expected 4 comma-separated finite numbers/);
   assertOneLineError(bee('train', '--data', dir, '--epochs', '0'), 1, /expected a whole number >= 1/);
   assertOneLineError(
     bee('train', '--out', path.join(dir, 'none'), '--resume'),
@@ -80,7 +80,7 @@ test('bee train: bad input gives one-line errors before any work', () => {
   );
   assertOneLineError(bee('train', '--data', path.join(dir, 'missing')), 1, /missing: no such dataset directory/);
   assertOneLineError(bee('train', '--data', dir, '--lr', '1e400'), 1, /expected a finite number > 0/);
-  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1e400,1,1,1'), 1, /expected 4 comma-separated numbers/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1e400,1,1,1'), 1, /expected 4 comma-separated finite numbers/);
   assertOneLineError(bee('train', '--data', dir, '--bn-momentum', '1'), 1, /expected a number in \[0, 1\)/);
   assertOneLineError(bee('train', '--data', dir, '--exit-head', 'paper', '--exit-grid', '2x2'), 1, /--exit-grid shapes the pooled exit head/);
   assertOneLineError(bee('train', '--data', dir, '--exit-grid', '4'), 1, /expected ROWSxCOLUMNS/);

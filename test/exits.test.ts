@@ -57,7 +57,7 @@ test('exit rules: max-softmax, normalized entropy, per-exit thresholds, threshol
   assert.deepEqual(parseThresholds('0.85', 4), [0.85, 0.85, 0.85]);
   assert.deepEqual(parseThresholds('0.9,0.85,0.8', 4), [0.9, 0.85, 0.8]);
   assert.throws(() => parseThresholds('1.2', 4), /not in \[0, 1\]/);
-  assert.throws(() => parseThresholds('0.9,0.8', 4), /expected 1 threshold or 3/);
+  assert.throws(() => parseThresholds('0.9,0.8', 4), /--threshold: expected 1 value or 3 \(one per exit but the last\), got 2/);
 });
 
 test('report numbers from known exit confidences, computed by hand', () => {
@@ -237,7 +237,7 @@ test('bee sweep --calibrate saves a temperature per exit, which bee eval then us
   fs.writeFileSync(broken, JSON.stringify({ ...meta, calibration: { ...meta.calibration, temperatures: [1, 2, 3] } }));
   const bad = bee('eval', '--model', copy);
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /calibration temperatures must be 4 numbers > 0/);
+  assert.match(bad.stderr, /bad bee\.json: calibration\.temperatures must be one number > 0 per exit/);
 });
 
 test('the cheapest threshold within 1 point of the full network', () => {

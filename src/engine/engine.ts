@@ -55,6 +55,7 @@ interface Kernels {
     cellColumns: number,
     gridColumns: number,
   ): void;
+  dense(x: number, n: number, kernel: number, bias: number, out: number, units: number, relu: number): void;
 }
 
 // Built from src/engine/kernels.as.ts; the same path from src/engine (tests) and dist/engine.
@@ -124,20 +125,19 @@ interface Block {
     sizes: Float64Array;
     positions: number;
   } | null;
-  exit: { scale: Float32Array; shift: Float32Array; kernel: Float32Array; bias: Float32Array; hidden?: { kernel: Float32Array; bias: Float32Array } };
+  exit: { scale: Float32Array; shift: Float32Array; hidden?: DenseLayer; output: DenseLayer };
+}
+
+/** A dense layer in engine memory: kernel [inputs][units padded to 4] float32, bias [units padded]. */
+interface DenseLayer {
+  inputs: number;
+  units: number;
+  padded: number;
+  kernel: number;
+  bias: number;
 }
 
 const fround = Math.fround;
-
-/** out = x[0..n) . kernel [n][out.length] + bias, accumulated in float64. */
-function dense(x: Float64Array, n: number, kernel: Float32Array, bias: Float32Array, out: Float64Array): void {
-  const units = out.length;
-  out.set(bias);
-  for (let f = 0; f < n; f++) {
-    const v = x[f];
-    for (let j = 0; j < units; j++) out[j] += v * kernel[f * units + j];
-  }
-}
 const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) & 1;
 const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
 
@@ -162,9 +162,9 @@ export class PackedEngine {
   private readonly memory32: Uint32Array;
   /** statistics per channel an exit head reads (1: the paper's max) */
   private readonly headFeatures: number;
-  /** scratch: one exit's pooled features, and its hidden layer's output */
-  private readonly features: Float64Array;
-  private readonly hidden: Float64Array;
+  /** engine memory: one exit's pooled features (f64), its hidden layer's and its logits' (f64, padded) */
+  private features!: Float64Array;
+  private readonly scratch: { features: number; hidden: number; logits: number };
   /** scratch: the table rows a position selects */
   private readonly rows: number;
 
@@ -179,8 +179,6 @@ export class PackedEngine {
     this.probabilities = filters.map(() => new Float32Array(classes));
     this.kernels = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as Kernels;
     this.headFeatures = headFeatures(exitHead);
-    this.features = new Float64Array(this.headFeatures * Math.max(...filters));
-    this.hidden = new Float64Array(hiddenUnits(exitHead));
 
     // Lay out every buffer as 16-byte aligned offsets, reserve them at once, then fill them.
     let bytes = 0;
@@ -217,6 +215,16 @@ export class PackedEngine {
         positions: h * w,
       };
     };
+    const hidden = hiddenUnits(exitHead);
+    const denseLayer = (inputs: number, units: number): DenseLayer => {
+      const padded = Math.ceil(units / 4) * 4;
+      return { inputs, units, padded, kernel: take(inputs * padded * 4), bias: take(padded * 4) };
+    };
+    this.scratch = {
+      features: take(this.headFeatures * Math.max(...filters) * 8),
+      hidden: take(Math.ceil(hidden / 4) * 4 * 8),
+      logits: take(Math.ceil(classes / 4) * 4 * 8),
+    };
     this.blocks = filters.map((f, i) => {
       const padded = words(f) * 32;
       const inWords = i === 0 ? 1 : words(filters[i - 1]);
@@ -245,11 +253,8 @@ export class PackedEngine {
         exit: {
           scale: tensor(`block${i + 1}.bn.scale`),
           shift: tensor(`block${i + 1}.bn.shift`),
-          kernel: tensor(`exit${i + 1}.kernel`),
-          bias: tensor(`exit${i + 1}.bias`),
-          ...(hiddenUnits(exitHead)
-            ? { hidden: { kernel: tensor<Float32Array>(`exit${i + 1}.hidden.kernel`), bias: tensor<Float32Array>(`exit${i + 1}.hidden.bias`) } }
-            : {}),
+          ...(hidden ? { hidden: denseLayer(this.headFeatures * f, hidden) } : {}),
+          output: denseLayer(hidden || this.headFeatures * f, classes),
         },
       };
       [input, inputT] = [block.output, block.outputT];
@@ -273,9 +278,21 @@ export class PackedEngine {
     this.memory32 = new Uint32Array(buffer);
     this.rows = base + rowsAt;
     this.inputFloats = new Float32Array(buffer, base + inputAt, inputShape[0] * inputShape[1]);
+    for (const key of ['features', 'hidden', 'logits'] as const) this.scratch[key] += base;
+    this.features = new Float64Array(buffer, this.scratch.features, this.headFeatures * Math.max(...filters));
+    // [inputs][units] as trained -> [inputs][units padded to 4] in engine memory
+    const fillDense = (layer: DenseLayer, kernel: Float32Array, bias: Float32Array) => {
+      layer.kernel += base;
+      layer.bias += base;
+      const k = new Float32Array(buffer, layer.kernel, layer.inputs * layer.padded);
+      for (let r = 0; r < layer.inputs; r++) k.set(kernel.subarray(r * layer.units, (r + 1) * layer.units), r * layer.padded);
+      new Float32Array(buffer, layer.bias, layer.padded).set(bias);
+    };
     this.blocks.forEach((block, i) => {
       const b = i + 1;
       for (const key of ['input', 'inputT', 'conv1x3', 'conv3x1', 'concat', 'conv1x1', 'output', 'outputT', 'stats'] as const) block[key] += base;
+      if (block.exit.hidden) fillDense(block.exit.hidden, tensor(`exit${b}.hidden.kernel`), tensor(`exit${b}.hidden.bias`));
+      fillDense(block.exit.output, tensor(`exit${b}.kernel`), tensor(`exit${b}.bias`));
       const { grid } = block;
       if (grid) {
         for (const key of ['cells', 'rows', 'cellColumns'] as const) grid[key] += base;
@@ -405,7 +422,7 @@ export class PackedEngine {
    */
   private exitHead(i: number): void {
     const { filters, words: w, stats, grid, exit } = this.blocks[i];
-    const { scale, shift, kernel, bias } = exit;
+    const { scale, shift } = exit;
     const logits = this.logits[i];
     const features = this.features;
     const n = 2 * filters;
@@ -430,13 +447,15 @@ export class PackedEngine {
         features[filters + c] = (n - (2 * total) / grid.positions) * scale[c] + shift[c];
       }
     }
-    let [inputs, count] = [features, this.headFeatures * filters];
-    if (exit.hidden) {
-      dense(features, count, exit.hidden.kernel, exit.hidden.bias, this.hidden);
-      for (let u = 0; u < this.hidden.length; u++) if (this.hidden[u] < 0) this.hidden[u] = 0;
-      [inputs, count] = [this.hidden, this.hidden.length];
+    const k = this.kernels;
+    const { hidden, output } = exit;
+    let input = this.scratch.features;
+    if (hidden) {
+      k.dense(input, hidden.inputs, hidden.kernel, hidden.bias, this.scratch.hidden, hidden.padded, 1);
+      input = this.scratch.hidden;
     }
-    dense(inputs, count, kernel, bias, logits);
+    k.dense(input, output.inputs, output.kernel, output.bias, this.scratch.logits, output.padded, 0);
+    logits.set(new Float64Array(this.kernels.memory.buffer, this.scratch.logits, classes));
     const t = this.temperatures[i];
     let max = -Infinity;
     for (let j = 0; j < classes; j++) if (logits[j] / t > max) max = logits[j] / t;

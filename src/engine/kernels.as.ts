@@ -273,3 +273,29 @@ function trackStats(mins: usize, maxes: usize, p0: v128, p1: v128, p2: v128, p3:
   v128.store(maxes, i16x8.max_u(v128.load(maxes, 32), p2), 32);
   v128.store(maxes, i16x8.max_u(v128.load(maxes, 48), p3), 48);
 }
+
+/**
+ * An exit head's dense layer: out[j] = bias[j] + sum_f x[f] * kernel[f][j], then max(0, .) if
+ * `relu`. Weights are float32 (as trained), the sums float64, added in the order f = 0, 1, ...: the
+ * same arithmetic as a plain loop, two units a vector. `units` is padded to a multiple of 4 (the
+ * padding columns of kernel and bias are 0); x and out are f64 [n] and [units].
+ */
+export function dense(x: usize, n: i32, kernel: usize, bias: usize, out: usize, units: i32, relu: i32): void {
+  const rowBytes = <usize>units << 2;
+  for (let k: usize = 0; k < rowBytes; k += 16) {
+    const b = v128.load(bias + k);
+    v128.store(out + (k << 1), f64x2.promote_low_f32x4(b));
+    v128.store(out + (k << 1) + 16, f64x2.promote_low_f32x4(v128.shuffle<i32>(b, b, 2, 3, 2, 3)));
+  }
+  for (let f = 0; f < n; f++) {
+    const v = f64x2.splat(load<f64>(x + (<usize>f << 3)));
+    const row = kernel + <usize>f * rowBytes;
+    for (let k: usize = 0; k < rowBytes; k += 16) {
+      const w = v128.load(row + k);
+      const o = out + (k << 1);
+      v128.store(o, f64x2.add(v128.load(o), f64x2.mul(v, f64x2.promote_low_f32x4(w))));
+      v128.store(o + 16, f64x2.add(v128.load(o + 16), f64x2.mul(v, f64x2.promote_low_f32x4(v128.shuffle<i32>(w, w, 2, 3, 2, 3)))));
+    }
+  }
+  if (relu) for (let k: usize = 0; k < rowBytes << 1; k += 16) v128.store(out + k, f64x2.max(v128.load(out + k), f64x2.splat(0)));
+}

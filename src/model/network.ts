@@ -43,7 +43,7 @@ export const LEGACY_NETWORK: NetworkOptions = { exitHead: { type: 'paper' }, bnM
 
 /** The network bee builds unless told otherwise: the ablation in README says what each part buys. */
 export const DEFAULT_NETWORK: NetworkOptions = {
-  exitHead: { type: 'pooled', grid: [4, 2], hidden: 64 },
+  exitHead: { type: 'pooled', grid: [4, 2] },
   bnMomentum: 0.9,
   realFirstBlock: true,
   scaledKernels: false,
