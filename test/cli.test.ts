@@ -82,7 +82,8 @@ test('bee train: bad input gives one-line errors before any work', () => {
   assertOneLineError(bee('train', '--data', dir, '--lr', '1e400'), 1, /expected a finite number > 0/);
   assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1e400,1,1,1'), 1, /expected 4 comma-separated finite numbers/);
   assertOneLineError(bee('train', '--data', dir, '--bn-momentum', '1'), 1, /expected a number in \[0, 1\)/);
-  assertOneLineError(bee('train', '--data', dir, '--exit-head', 'paper', '--exit-grid', '2x2'), 1, /--exit-grid shapes the pooled exit head/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-head', 'paper', '--exit-grid', '2x2'), 1, /--exit-grid and --exit-hidden shape the pooled exit head/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-head', 'paper', '--exit-hidden', '8'), 1, /--exit-grid and --exit-hidden shape the pooled exit head/);
   assertOneLineError(bee('train', '--data', dir, '--exit-grid', '4'), 1, /expected ROWSxCOLUMNS/);
   assertOneLineError(bee('train', '--data', dir, '--no-augment', '--spec-augment'), 1, /--spec-augment masks the augmented clips/);
   assertOneLineError(bee('train', '--data', dir, '--precision', 'float', '--sign-shift'), 1, /act on binary kernels and signs/);
