@@ -11,7 +11,22 @@ export { summarizeDataset, type DatasetSummary } from './data/summary.js';
 export { defaultCacheDir, featuresOf, loadFeatures, type FeatureTable } from './data/feature-cache.js';
 export { ARCHIVES, downloadAndExtract } from './data/download.js';
 export { initBackend, type BackendInfo, type BackendName } from './backend/backend.js';
-export { channelScale, magnitudeAwareSign, steSign, quantizer, type Quantizer, type QuantizerName } from './model/quantizers.js';
+export {
+  approxSign,
+  channelScale,
+  magnitudeAwareSign,
+  magnitudeAwareSignWith,
+  quantizer,
+  quantizerSpec,
+  serializeQuantizer,
+  steSign,
+  steSignWith,
+  swishSign,
+  swishSignWith,
+  type Quantizer,
+  type QuantizerName,
+  type QuantizerSpec,
+} from './model/quantizers.js';
 export { WeightClip } from './model/constraints.js';
 export { QuantActivation, QuantConv2D, QuantDense } from './model/layers.js';
 export { ExitPooling } from './model/exit-pooling.js';

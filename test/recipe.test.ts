@@ -104,10 +104,13 @@ test('magnitude-aware sign: alpha_c * sign(w) with alpha_c = mean |w| per output
   const dy = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 1, 3, 2]);
   const g = values(tf.grad((k: tf.Tensor) => magnitudeAwareSign(k))(w, dy));
   close(g, [alpha[0] * 1, 0, alpha[0] * 3, alpha[1] * 4, alpha[0] * 5, alpha[1] * 6], 1e-6, 'gradient');
-  // in a layer, saved and loaded by name
+  // in a layer: serialized with its parameter; the bare names of older configs still read
   const conv = new QuantConv2D({ filters: 2, kernelSize: [1, 1], kernelQuantizer: 'magnitude_aware_sign' });
-  assert.equal(conv.getConfig().kernelQuantizer, 'magnitude_aware_sign');
-  assert.equal(new QuantConv2D({ filters: 2, kernelSize: [1, 1], kernelQuantizer: 'magnitudeAwareSign' as never }).kernelQuantizerName, 'magnitude_aware_sign');
+  assert.deepEqual(conv.getConfig().kernelQuantizer, { className: 'MagnitudeAwareSign', config: { clipValue: 1 } });
+  assert.deepEqual(new QuantConv2D({ filters: 2, kernelSize: [1, 1], kernelQuantizer: 'magnitudeAwareSign' as never }).kernelQuantizer, {
+    name: 'magnitude_aware_sign',
+    clipValue: 1,
+  });
 });
 
 test('sign shift (RSign): sign(x - b_c); b_c gets -dy * (|x - b_c| <= 1)', () => {

@@ -44,14 +44,14 @@ function signInput(model: tf.LayersModel, bn: string, act: string | null, alpha:
 /** A binary convolution's per-output-channel scale, or null where its kernel is plain ±1. */
 function kernelScale(model: tf.LayersModel, name: string): Float32Array | null {
   const layer = model.getLayer(name) as QuantConv2D;
-  if (layer.kernelQuantizerName !== 'magnitude_aware_sign') return null;
+  if (layer.kernelQuantizer?.name !== 'magnitude_aware_sign') return null;
   return tf.tidy(() => channelScale(layer.getWeights()[0]).dataSync() as Float32Array);
 }
 
 /** The kernel a convolution computes with (its quantizer applied), [kh][kw][in][out]. */
 function effectiveKernel(model: tf.LayersModel, name: string): Float32Array {
   const layer = model.getLayer(name) as QuantConv2D;
-  const q = quantizer(layer.kernelQuantizerName);
+  const q = quantizer(layer.kernelQuantizer);
   return tf.tidy(() => {
     const k = layer.getWeights()[0];
     return (q ? q(k) : k).dataSync() as Float32Array;

@@ -1,14 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
 import { WeightClip } from './constraints.js';
-import { quantizer, quantizerName, type Quantizer, type QuantizerName } from './quantizers.js';
+import {
+  type Quantizer,
+  type QuantizerName,
+  type QuantizerSpec,
+  quantizer,
+  quantizerSpec,
+  type SerializedQuantizer,
+  serializeQuantizer,
+} from './quantizers.js';
 
 type Kwargs = Record<string, unknown>;
 
+/** A quantizer as a layer takes it: a name (Larq's default parameters), a spec, or its serialized form. */
+export type QuantizerArg = QuantizerName | QuantizerSpec | SerializedQuantizer;
+
+const specOf = (arg: QuantizerArg | null | undefined) => (arg == null ? null : quantizerSpec(arg));
+
 interface QuantArgs {
   /** Applied to the layer's input; null lets real values through. */
-  inputQuantizer?: QuantizerName | null;
+  inputQuantizer?: QuantizerArg | null;
   /** Applied to the kernel at every call; the latent real-valued kernel is what trains. */
-  kernelQuantizer?: QuantizerName | null;
+  kernelQuantizer?: QuantizerArg | null;
   /** Clip the latent kernel to [-kernelClip, kernelClip] after every update (Larq's weight_clip). */
   kernelClip?: number | null;
   useBias?: boolean;
@@ -34,8 +47,8 @@ const one = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs
 
 /** What QuantConv2D and QuantDense share: quantizers, the clipped kernel, the bias. */
 abstract class QuantLayer extends tf.layers.Layer {
-  readonly inputQuantizerName: QuantizerName | null;
-  readonly kernelQuantizerName: QuantizerName | null;
+  readonly inputQuantizer: QuantizerSpec | null;
+  readonly kernelQuantizer: QuantizerSpec | null;
   protected readonly inputQ?: Quantizer;
   protected readonly kernelQ?: Quantizer;
   protected readonly kernelClip: number | null;
@@ -46,10 +59,10 @@ abstract class QuantLayer extends tf.layers.Layer {
 
   constructor(args: QuantArgs & { name?: string; trainable?: boolean }) {
     super({ name: args.name, trainable: args.trainable });
-    this.inputQuantizerName = args.inputQuantizer == null ? null : quantizerName(args.inputQuantizer);
-    this.kernelQuantizerName = args.kernelQuantizer == null ? null : quantizerName(args.kernelQuantizer);
-    this.inputQ = quantizer(this.inputQuantizerName);
-    this.kernelQ = quantizer(this.kernelQuantizerName);
+    this.inputQuantizer = specOf(args.inputQuantizer);
+    this.kernelQuantizer = specOf(args.kernelQuantizer);
+    this.inputQ = quantizer(this.inputQuantizer);
+    this.kernelQ = quantizer(this.kernelQuantizer);
     this.kernelClip = args.kernelClip ?? null;
     this.useBias = args.useBias ?? false;
     this.seed = args.seed ?? null;
@@ -76,18 +89,18 @@ abstract class QuantLayer extends tf.layers.Layer {
 
   /** Whether the kernel is binary (quantized to ±1) in the forward pass. */
   get binaryKernel(): boolean {
-    return this.kernelQuantizerName !== null;
+    return this.kernelQuantizer !== null;
   }
 
   get binaryInput(): boolean {
-    return this.inputQuantizerName !== null;
+    return this.inputQuantizer !== null;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
-      inputQuantizer: this.inputQuantizerName,
-      kernelQuantizer: this.kernelQuantizerName,
+      inputQuantizer: this.inputQuantizer && (serializeQuantizer(this.inputQuantizer) as unknown as tf.serialization.ConfigDict),
+      kernelQuantizer: this.kernelQuantizer && (serializeQuantizer(this.kernelQuantizer) as unknown as tf.serialization.ConfigDict),
       kernelClip: this.kernelClip,
       useBias: this.useBias,
       seed: this.seed,
@@ -175,16 +188,16 @@ export class QuantDense extends QuantLayer {
  */
 export class QuantActivation extends tf.layers.Layer {
   static readonly className = 'QuantActivation';
-  readonly quantizerName: QuantizerName;
+  readonly quantizer: QuantizerSpec;
   readonly shift: boolean;
   private readonly q: Quantizer;
   private shiftWeight?: tf.LayerVariable;
 
-  constructor(args: { quantizer: QuantizerName; shift?: boolean; name?: string }) {
+  constructor(args: { quantizer: QuantizerArg; shift?: boolean; name?: string }) {
     super({ name: args.name });
-    this.quantizerName = quantizerName(args.quantizer);
+    this.quantizer = quantizerSpec(args.quantizer);
     this.shift = args.shift ?? false;
-    this.q = quantizer(this.quantizerName)!;
+    this.q = quantizer(this.quantizer)!;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -201,7 +214,7 @@ export class QuantActivation extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), quantizer: this.quantizerName, shift: this.shift };
+    return { ...super.getConfig(), quantizer: serializeQuantizer(this.quantizer) as unknown as tf.serialization.ConfigDict, shift: this.shift };
   }
 }
 
