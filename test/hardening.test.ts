@@ -93,6 +93,11 @@ test('run directory lock: one holder; a live PID refuses, a dead one is cleared'
   fs.writeFileSync(path.join(dir, '.lock'), `${deadPid()}\n`);
   lockDirectory(dir)();
   assert.ok(!fs.existsSync(path.join(dir, '.lock')));
+  fs.writeFileSync(path.join(dir, '.lock'), '');
+  lockDirectory(dir)(); // a lock holding no PID has no owner to wait for
+  fs.mkdirSync(path.join(dir, '.lock'));
+  assert.throws(() => lockDirectory(dir), /\.lock: cannot read the lock: EISDIR/);
+  assert.deepEqual(fs.readdirSync(dir), ['.lock'], 'no temporary files left behind');
 });
 
 test('two bee train runs on one --out: one trains, the other is refused, the run stays whole', async () => {
@@ -157,7 +162,13 @@ test('directories bee cannot create give one line, never a spin (/proc/x)', { sk
   const timed = (...a: string[]) =>
     spawnSync(process.execPath, [BEE, ...a], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, BEE_CACHE_DIR: cache } });
   assertOneLineError(timed('train', ...args, '--out', '/proc/bee-x'), /\/proc\/bee-x: cannot create the output directory: ENOENT/);
-  assertOneLineError(timed('train', ...args, '--cache', '/proc/bee-x', '--out', path.join(tempDir(), 'r')), /cannot create the feature cache: ENOENT/);
+  // The cache only saves time: a cache that cannot be made is a notice, and the work goes on.
+  const cached = timed('train', ...args, '--cache', '/proc/bee-x', '--out', path.join(tempDir(), 'r'));
+  assert.equal(cached.status, 0, cached.stderr);
+  assert.match(cached.stderr, /feature cache not saved \(cannot create the feature cache: ENOENT/);
+  const dangling = path.join(tempDir(), 'dangling');
+  fs.symlinkSync(path.join(tempDir(), 'nowhere'), dangling);
+  assert.throws(() => makeDir(dangling), /dangling: cannot create the directory: .*dangling is a symlink to nothing/);
 });
 
 test('bee export never writes over the model it reads, nor over a file that is not a .bee without --force', () => {
@@ -166,6 +177,8 @@ test('bee export never writes over the model it reads, nor over a file that is n
   assertOneLineError(bee('export', '--model', run, '--out', weights), /weights\.bin: is part of the model being exported/);
   assertOneLineError(bee('export', '--model', run, '--out', weights, '--force'), /is part of the model being exported/);
   assertOneLineError(bee('export', '--model', run, '--out', path.join(run, 'best')), /is part of the model being exported/);
+  assertOneLineError(bee('export', '--model', run, '--out', path.join(run, 'last', 'weights.bin'), '--force'), /is part of the model being exported/);
+  assertOneLineError(bee('export', '--model', run, '--out', path.join(weights, 'x.bee')), /x\.bee: cannot write: ENOTDIR/);
   assert.deepEqual(fs.readFileSync(weights), before);
   const dir = tempDir();
   const notes = path.join(dir, 'notes.txt');
@@ -229,6 +242,26 @@ test('a model directory is checked as a whole when opened: bee.json against mode
       /weightsManifest names files outside the model directory/,
     ],
     ['not JSON', damaged((d) => fs.writeFileSync(path.join(d, 'bee.json'), '{')), /bee\.json: not valid JSON/],
+    [
+      'a weights file named many times',
+      damaged((d) => editJson(d, 'model.json', (m) => (m.weightsManifest[0].paths = Array(1000).fill('weights.bin')))),
+      /weightsManifest names a file twice/,
+    ],
+    [
+      'a huge network in bee.json',
+      damaged((d) => editJson(d, 'bee.json', (m) => (m.network.filters = [4096, 4096, 4096, 4096]))),
+      /bee\.json's network has at least \d+ weights; model\.json and the weights hold \d+/,
+    ],
+    [
+      'a deeply nested inputShape',
+      damaged((d) =>
+        fs.writeFileSync(
+          path.join(d, 'bee.json'),
+          fs.readFileSync(path.join(d, 'bee.json'), 'utf8').replace(/"inputShape": \[[^\]]*\]/, `"inputShape": ${'['.repeat(100000)}${']'.repeat(100000)}`),
+        ),
+      ),
+      /network\.inputShape must be \[98, 64, 1\]|not valid JSON/,
+    ],
   ];
   for (const [what, dir, pattern] of cases) {
     for (const args of [

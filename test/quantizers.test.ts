@@ -62,6 +62,7 @@ test('specs: names with Larq defaults, parameters checked, serialized Keras-styl
   );
   assert.throws(() => quantizerSpec({ name: 'ste_sign', clipValue: -1 }), /ste_sign: clipValue must be a number > 0, got -1/);
   assert.equal(quantizer(null), undefined);
+  assert.deepEqual(values(quantizer('ste_sign')!(x)), SIGNS, 'a bare name gives the quantizer with its defaults');
 });
 
 test('layers save their quantizers with parameters and load them, and configs of older models (bare names) still load', async () => {

@@ -145,6 +145,16 @@ test('a data chunk declaring 0 or 0xFFFFFFFF bytes (a streaming writer) runs to 
   }
 });
 
+test('an empty data chunk followed by other chunks is empty, not streamed', () => {
+  const bytes = riff([
+    ['fmt ', fmt16()],
+    ['data', Buffer.alloc(0)],
+    ['LIST', Buffer.from('INFOISFT\x04\x00\x00\x00bee\x00')],
+  ]);
+  assert.equal(probeWav(bytes).frames, 0);
+  assert.equal(decodeWav(bytes).samples.length, 0);
+});
+
 test('float NaN or Inf samples are refused by probe and decode; finite ones beyond +/-1 are clipped', () => {
   for (const bad of [NaN, Infinity, -Infinity]) {
     const bytes = encodeWav({ sampleRate: 16000, channels: [[0.1, 0.2, 0.3]], bits: 32, float: true });

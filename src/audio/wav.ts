@@ -65,7 +65,8 @@ function layout(bytes: Uint8Array): Layout {
     } else if (id === 'data') {
       if (!format) throw new BeeError('corrupt: data chunk before fmt chunk');
       // Writers that stream set the size to 0 or 0xFFFFFFFF: the samples run to the end of the file.
-      const streamed = size === 0 || size === 0xffffffff;
+      // (A 0 followed by well-formed chunks to the end is a truly empty data chunk.)
+      const streamed = size === 0xffffffff || (size === 0 && !chunksToEnd(bytes, view, body));
       if (!streamed && body + size > bytes.length) {
         throw new BeeError(`truncated: data chunk declares ${size} bytes, file holds ${bytes.length - body}`);
       }
@@ -74,6 +75,17 @@ function layout(bytes: Uint8Array): Layout {
     }
     at = body + size + (size & 1);
   }
+}
+
+/** Whether well-formed chunks (a printable id, a size that fits, padded) run from `at` to the end. */
+function chunksToEnd(bytes: Uint8Array, view: DataView, at: number): boolean {
+  if (at >= bytes.length) return false;
+  while (at < bytes.length) {
+    if (at + 8 > bytes.length || !bytes.subarray(at, at + 4).every((c) => c >= 0x20 && c < 0x7f)) return false;
+    const size = view.getUint32(at + 4, true);
+    at += 8 + size + (size & 1);
+  }
+  return at === bytes.length || at === bytes.length + 1; // a last odd chunk may lack its pad byte
 }
 
 function check(format: WavFormat): void {

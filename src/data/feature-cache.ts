@@ -6,6 +6,7 @@ import { featureKey, frameCount, type FeatureParams } from '../features/params.j
 import { featurizeClips } from '../features/pool.js';
 import type { Clip, Dataset } from './dataset.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { BeeError } from '../errors.js';
 import { makeDir } from '../util/make-dir.js';
 import { readRegularFile } from '../util/read-file.js';
 import { MAX_WAV_BYTES } from '../audio/wav.js';
@@ -112,6 +113,8 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
   const old = typeof cached === 'object' ? cached : undefined;
   const rebuilt = typeof cached === 'string' ? cached : undefined;
 
+  // a verified file whose mtime changed: its new mtime is saved, so that a later run without verify trusts it
+  let touched = false;
   const entries: Record<string, IndexEntry> = {};
   const todo: number[] = [];
   const keys = dataset.clips.map((clip, i) => {
@@ -121,8 +124,10 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
     if (options.verify) entry.sha1 = fileHash(clip.file);
     const prev = old?.index.entries[k];
     const same = prev && prev.size === entry.size && (options.verify ? entry.sha1 !== undefined && prev.sha1 === entry.sha1 : prev.mtimeMs === entry.mtimeMs);
-    if (same) Object.assign(entry, prev, { mtimeMs: entry.mtimeMs });
-    else todo.push(i);
+    if (same) {
+      if (prev.mtimeMs !== entry.mtimeMs) touched = true;
+      Object.assign(entry, prev, { mtimeMs: entry.mtimeMs });
+    } else todo.push(i);
     entries[k] = entry;
     return k;
   });
@@ -159,7 +164,7 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
   const features = new Float32Array(clips.length * featureSize);
   for (const [r, row] of rows.entries()) features.set(row, r * featureSize);
 
-  const unchanged = old && todo.length === 0 && old.index.rows === clips.length && Object.keys(old.index.entries).length === keys.length;
+  const unchanged = old && !touched && todo.length === 0 && old.index.rows === clips.length && Object.keys(old.index.entries).length === keys.length;
   let notSaved: string | undefined;
   if (!unchanged) {
     const bytes = new Uint8Array(features.buffer);
@@ -171,9 +176,9 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
       writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));
     } catch (err) {
       // The cache only saves time: a read-only or full disk must not stop the work.
-      const code = (err as NodeJS.ErrnoException).code;
-      if (!code) throw err;
-      notSaved = `${code} writing ${dir}`;
+      if (err instanceof BeeError) notSaved = err.reason;
+      else if ((err as NodeJS.ErrnoException).code) notSaved = `${(err as NodeJS.ErrnoException).code} writing ${dir}`;
+      else throw err;
     }
   }
   return {

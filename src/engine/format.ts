@@ -131,7 +131,8 @@ export function encodePacked(model: PackedModel): Uint8Array {
   const bytes = new Uint8Array(fileBytes);
   const view = new DataView(bytes.buffer);
   bytes.set(new TextEncoder().encode(PACKED_MAGIC), 0);
-  view.setUint32(4, PACKED_VERSION, true);
+  // the oldest version that holds the network, so that older bees read what they can run
+  view.setUint32(4, hiddenUnits(model.header.network.exitHead) ? PACKED_VERSION : 2, true);
   view.setUint32(8, header.length, true);
   view.setUint32(12, bodyBytes, true);
   bytes.set(header, PREAMBLE);
@@ -163,8 +164,12 @@ function headerProblem(header: unknown): string | undefined {
   if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean'))
     return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
   const [frames, melBins] = [frameCount(features as unknown as FeatureParams), (features as unknown as FeatureParams).melBins];
-  if (JSON.stringify(network.inputShape) !== JSON.stringify([frames, melBins, 1]))
+  const shape = network.inputShape;
+  if (!(Array.isArray(shape) && shape.length === 3 && shape[0] === frames && shape[1] === melBins && shape[2] === 1))
     return `network.inputShape must be [${frames}, ${melBins}, 1], what the features give`;
+  const blocks = (network.filters as number[]).length;
+  if (blocks > 6 || frames >> blocks < 1 || melBins >> blocks < 1)
+    return `network.filters: ${blocks} blocks halve the ${frames} x ${melBins} input to nothing (at most 6 blocks)`;
   const head = network.exitHead;
   const last = (network.filters as number[]).length;
   const gridFits = (grid: unknown) =>

@@ -33,12 +33,18 @@ function looksPacked(file: string): boolean {
 }
 
 /**
- * Refuses a `bee export --out` that would destroy something: any file of the model being read
- * (whatever `force` says), a directory, or an existing file that is not a packed model (unless
- * `force`). Replacing an older `.bee` file is what export is for.
+ * Refuses a `bee export --out` that would destroy something: any file of the model being read,
+ * or of any checkpoint beside it (whatever `force` says), a directory, or an existing file that is
+ * not a packed model (unless `force`). Replacing an older `.bee` file is what export is for.
  */
 export function checkExportTarget(out: string, modelDir: string, force = false): void {
-  const stat = fs.statSync(out, { throwIfNoEntry: false });
+  const fail = (err: unknown) => new BeeError(`cannot write: ${describeError(err)}`, { file: out, hint: 'name a writable file, e.g. model.bee' });
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(out, { throwIfNoEntry: false });
+  } catch (err) {
+    throw fail(err);
+  }
   const real = (p: string) => {
     try {
       return fs.realpathSync(p);
@@ -47,13 +53,21 @@ export function checkExportTarget(out: string, modelDir: string, force = false):
     }
   };
   const target = stat ? real(out) : path.join(real(path.dirname(out)), path.basename(out));
-  const source = real(modelDir);
+  const model = real(modelDir);
+  // a checkpoint of a run: its siblings (last, best, the other epochs) are the run's models too
+  const source = path.basename(path.dirname(model)) === 'checkpoints' ? path.dirname(model) : model;
   if (target === source || target.startsWith(source + path.sep)) {
     throw new BeeError('is part of the model being exported: writing it would destroy the model', { file: out, hint: 'name a new file, e.g. model.bee' });
   }
   if (!stat) return;
   if (stat.isDirectory()) throw new BeeError('is a directory', { file: out, hint: 'name a file, e.g. model.bee' });
-  if (!force && !(stat.isFile() && looksPacked(out))) {
+  let packed: boolean;
+  try {
+    packed = stat.isFile() && looksPacked(out);
+  } catch (err) {
+    throw fail(err);
+  }
+  if (!force && !packed) {
     throw new BeeError('exists and is not a packed bee model: not overwriting it', { file: out, hint: 'name a new file, or pass --force to replace it' });
   }
 }

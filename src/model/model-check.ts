@@ -20,7 +20,8 @@ export function metaProblem(meta: { labels?: unknown; features?: unknown; networ
   const n = network as unknown as NetworkConfig;
   const p = features as FeatureParams;
   if (n.classes !== labels.length) return `network.classes is ${n.classes}, and there are ${labels.length} labels`;
-  if (JSON.stringify(n.inputShape) !== JSON.stringify([frameCount(p), p.melBins, 1]))
+  const shape = n.inputShape as unknown;
+  if (!(Array.isArray(shape) && shape.length === 3 && shape[0] === frameCount(p) && shape[1] === p.melBins && shape[2] === 1))
     return `network.inputShape must be [${frameCount(p)}, ${p.melBins}, 1], what the features give`;
   if (!['binary', 'float'].includes(n.precision)) return 'network.precision must be binary or float';
   if (!(Array.isArray(n.filters) && n.filters.length >= 1 && n.filters.length <= 6 && n.filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096)))
@@ -52,6 +53,11 @@ export function metaProblem(meta: { labels?: unknown; features?: unknown; networ
  * and weights.bin), all finite.
  */
 export function modelProblem(model: tf.LayersModel, network: NetworkConfig): string | undefined {
+  // Before building bee.json's network to compare: its convolutions alone must fit in the weights
+  // that were loaded, so that an edited bee.json cannot make bee build a huge network to refuse it.
+  const loaded = model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+  const kernels = network.filters.reduce((n, f, i) => n + 6 * (i === 0 ? network.inputShape[2] : network.filters[i - 1]) * f + 2 * f * f, 0);
+  if (kernels > loaded) return `bee.json's network has at least ${kernels} weights; model.json and the weights hold ${loaded}`;
   const expected = buildNetwork(network);
   try {
     const want = expected.weights.map((w) => `${w.originalName} ${JSON.stringify(w.shape)}`);

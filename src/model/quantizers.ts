@@ -146,7 +146,9 @@ export function serializeQuantizer(spec: QuantizerSpec): SerializedQuantizer {
   return { className: KINDS[name].className, config: config as Record<string, number> };
 }
 
-/** The quantizer of a spec; null means none (real values pass). */
-export function quantizer(spec: QuantizerSpec | null | undefined): Quantizer | undefined {
-  return spec == null ? undefined : KINDS[spec.name].make(spec as unknown as Record<string, number>);
+/** The quantizer of a spec (or of a name, with Larq's defaults); null means none (real values pass). */
+export function quantizer(given: QuantizerSpec | QuantizerName | null | undefined): Quantizer | undefined {
+  if (given == null) return undefined;
+  const spec = quantizerSpec(given);
+  return KINDS[spec.name].make(spec as unknown as Record<string, number>);
 }

@@ -31,9 +31,12 @@ export interface ModelMeta {
   versions: Record<string, string>;
 }
 
-/** 2: network configs with the exit head and the binary options (bee 0.2); 1 is read as the paper's network. */
-export const MODEL_FORMAT_VERSION = 2;
-const READABLE_MODEL_VERSIONS = [1, 2];
+/**
+ * 3: quantizers with their parameters in layer configs, the exit head's optional hidden layer;
+ * 2: network configs with the exit head and the binary options (bee 0.2); 1 is read as the paper's network.
+ */
+export const MODEL_FORMAT_VERSION = 3;
+const READABLE_MODEL_VERSIONS = [1, 2, 3];
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const META_FILE = 'bee.json';
@@ -112,10 +115,13 @@ export function readModelMeta(dir: string): ModelMeta {
   if (typeof meta !== 'object' || meta === null || meta.format !== 'bee-model')
     throw new BeeError('not a bee model', { file, hint: 'pass --model with a directory written by bee train' });
   if (!READABLE_MODEL_VERSIONS.includes(meta.formatVersion)) {
-    throw new BeeError(`model format ${meta.formatVersion}, this bee reads ${READABLE_MODEL_VERSIONS.join(' and ')}`, {
-      file,
-      hint: `written by bee ${meta.beeVersion}; retrain it, or use that version`,
-    });
+    throw new BeeError(
+      `model format ${meta.formatVersion}, this bee reads ${READABLE_MODEL_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_MODEL_VERSIONS.at(-1)}`,
+      {
+        file,
+        hint: `written by bee ${meta.beeVersion}; retrain it, or use that version`,
+      },
+    );
   }
   const completed = { ...meta, network: typeof meta.network === 'object' && meta.network !== null ? completeNetworkConfig(meta.network) : meta.network };
   const problem = metaProblem(completed);
@@ -152,12 +158,17 @@ function readArtifacts(dir: string): { modelTopology: object; weightSpecs: tf.io
   const paths = manifest.flatMap((g) => g.paths);
   if (!paths.every((p) => typeof p === 'string' && p === path.basename(p) && p !== '..' && p !== '.'))
     throw fail('weightsManifest names files outside the model directory');
+  if (new Set(paths).size !== paths.length) throw fail('weightsManifest names a file twice');
   const weightSpecs = manifest.flatMap((g) => g.weights);
   const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
   const expected = weightSpecs.reduce(
     (n, w) => n + (bytesPer[w?.dtype ?? 'float32'] ?? NaN) * (Array.isArray(w?.shape) ? w.shape.reduce((a, b) => a * b, 1) : NaN),
     0,
   );
+  // sizes first: nothing is read that the specs do not account for
+  const sizes = paths.map((p) => fs.statSync(path.join(dir, p), { throwIfNoEntry: false })?.size ?? 0);
+  const onDisk = sizes.reduce((a, b) => a + b, 0);
+  if (onDisk !== expected) throw fail(`the weights take ${onDisk} bytes; model.json's specs need ${expected}`);
   const buffers = paths.map((p) => readRegularFile(path.join(dir, p), MAX_WEIGHTS_BYTES, 'weights file'));
   const weightData = Buffer.concat(buffers);
   if (weightData.length !== expected) throw fail(`the weights take ${weightData.length} bytes; model.json's specs need ${expected}`);

@@ -18,6 +18,9 @@ export function makeDir(dir: string, what = 'directory'): void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw failure(dir, what, err);
     }
+    if (!stat && fs.lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new BeeError(`cannot create the ${what}: ${at} is a symlink to nothing`, { file: dir, hint: 'remove the dangling symlink, or pick another path' });
+    }
     if (stat) {
       if (!stat.isDirectory()) throw new BeeError(`cannot create the ${what}: ${at} is not a directory`, { file: dir, hint: 'pick another path' });
       break;
@@ -30,7 +33,7 @@ export function makeDir(dir: string, what = 'directory'): void {
       fs.mkdirSync(at);
     } catch (err) {
       // another process made it meanwhile: fine, if it is a directory
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(at).isDirectory()) continue;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(at, { throwIfNoEntry: false })?.isDirectory()) continue;
       throw failure(dir, what, err);
     }
   }
