@@ -23,9 +23,10 @@ function lockOwner(file: string): number | null | 'gone' {
 const heldHere = new Set<string>();
 
 /**
- * An exclusive lock on a run directory: `dir/.lock`, created atomically (O_EXCL) and holding the
- * owner's PID. A lock whose process is gone is stale: it is removed and taken. Returns the release
- * function; the lock also goes when the process exits normally.
+ * An exclusive lock on a run directory: `dir/.lock`, holding the owner's PID, created atomically
+ * (a hard link fails where the name exists). A lock whose process is gone is stale: it is moved
+ * aside, checked again, and taken. Returns the release function; the lock also goes when the
+ * process exits normally.
  */
 export function lockDirectory(dir: string, what = 'run directory'): () => void {
   const file = path.resolve(dir, LOCK_FILE);
