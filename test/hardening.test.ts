@@ -37,6 +37,8 @@ let root: string;
 let dataset: Dataset;
 let table: FeatureTable;
 let run: string; // a trained run directory
+/** bee train's flags for a tiny run on the tone dataset (`--data` is set in before()). */
+const TONE_RUN: string[] = [];
 
 /** The PID of a process that has exited: no process holds it now. */
 function deadPid(): number {
@@ -48,6 +50,7 @@ before(async () => {
   await initBackend();
   root = tempDir('bee-tones-');
   makeToneDataset(root, undefined, 12, 2);
+  TONE_RUN.push('--data', root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--width', '0.125');
   dataset = loadDataset(root, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
   run = path.join(tempDir(), 'run');
@@ -102,25 +105,7 @@ test('run directory lock: one holder; a live PID refuses, a dead one is cleared'
 
 test('two bee train runs on one --out: one trains, the other is refused, the run stays whole', async () => {
   const out = path.join(tempDir(), 'run');
-  const args = [
-    BEE,
-    'train',
-    '--data',
-    root,
-    '--split-salt',
-    'bee',
-    '--validation-percent',
-    '20',
-    '--test-percent',
-    '20',
-    '--width',
-    '0.125',
-    '--epochs',
-    '2',
-    '--no-augment',
-    '--out',
-    out,
-  ];
+  const args = [BEE, 'train', ...TONE_RUN, '--epochs', '2', '--no-augment', '--out', out];
   const runOne = () =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, args, { env: { ...process.env, BEE_CACHE_DIR: cache } });
@@ -144,21 +129,7 @@ test('directories bee cannot create give one line, never a spin (/proc/x)', { sk
   const file = path.join(tempDir(), 'a-file');
   fs.writeFileSync(file, 'x');
   assert.throws(() => makeDir(path.join(file, 'sub')), /a-file\/sub: cannot create the directory: ENOTDIR \(a part of the path is not a directory\)/);
-  const args = [
-    '--data',
-    root,
-    '--split-salt',
-    'bee',
-    '--validation-percent',
-    '20',
-    '--test-percent',
-    '20',
-    '--width',
-    '0.125',
-    '--epochs',
-    '1',
-    '--no-augment',
-  ];
+  const args = [...TONE_RUN, '--epochs', '1', '--no-augment'];
   const timed = (...a: string[]) =>
     spawnSync(process.execPath, [BEE, ...a], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, BEE_CACHE_DIR: cache } });
   assertOneLineError(timed('train', ...args, '--out', '/proc/bee-x'), /\/proc\/bee-x: cannot create the output directory: ENOENT/);

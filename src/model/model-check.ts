@@ -70,7 +70,12 @@ export function modelProblem(model: tf.LayersModel, network: NetworkConfig): str
   } finally {
     expected.dispose();
   }
-  const bad = model.weights.find((w) => tf.tidy(() => tf.all(tf.isFinite(w.read())).dataSync()[0] === 0));
+  const bad = nonFiniteWeight(model);
   if (bad) return `weight ${bad.originalName} holds NaN or infinite values`;
   return undefined;
+}
+
+/** The first weight holding NaN or an infinity, if any. */
+export function nonFiniteWeight(model: tf.LayersModel): tf.LayerVariable | undefined {
+  return model.weights.find((w) => tf.tidy(() => tf.all(tf.isFinite(w.read())).dataSync()[0] === 0));
 }

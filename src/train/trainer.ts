@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { splitExamples, type SplitExamples } from '../data/examples.js';
 import type { FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
+import { nonFiniteWeight } from '../model/model-check.js';
 import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -145,10 +146,6 @@ async function loadTeacher(dir: string, labels: string[], features: FeatureTable
 function diverged(out: string, what: string, lastSaved: number): BeeError {
   const kept = lastSaved > 0 ? `epoch ${lastSaved}'s checkpoint is kept (last)` : 'nothing was saved';
   return new BeeError(`training stopped: ${what}`, { file: out, hint: `${kept}; try a lower --lr, or look for broken clips with bee data info` });
-}
-
-function weightsFinite(model: tf.LayersModel): boolean {
-  return tf.tidy(() => model.weights.every((w) => tf.all(tf.isFinite(w.read())).dataSync()[0] === 1));
 }
 
 /**
@@ -343,7 +340,7 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
       };
       state = { ...state, epoch, history: [...state.history, record], best: isBest ? { epoch, metric } : state.best };
       // A step can leave non-finite weights behind a finite loss: they are never saved.
-      if (!weightsFinite(model)) throw diverged(out, `the weights became non-finite in epoch ${epoch}`, epoch - 1);
+      if (nonFiniteWeight(model)) throw diverged(out, `the weights became non-finite in epoch ${epoch}`, epoch - 1);
       try {
         await saveCheckpoint(out, model, optimizer, meta(epoch), state);
       } catch (err) {
