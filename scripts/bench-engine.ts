@@ -35,7 +35,7 @@ async function run(): Promise<void> {
   const { loadDataset } = await import('../src/data/dataset.js');
   const { splitExamples } = await import('../src/data/examples.js');
   const { loadFeatures } = await import('../src/data/feature-cache.js');
-  const { PackedEngine } = await import('../src/engine/engine.js');
+  const { engineFor } = await import('../src/engine/engine-for.js');
   const { packModel } = await import('../src/engine/export.js');
   const { packedSize } = await import('../src/engine/format.js');
   const { featuresOf } = await import('../src/data/feature-cache.js');
@@ -73,8 +73,8 @@ async function run(): Promise<void> {
   const packedBytes = packedSize(packed.header);
   const floatBytes = floatWeightsBytes(dir);
   const binaryMacs = modelCost(model).totals.binaryMacs;
-  const staged = new StagedModel(model, meta.calibration?.temperatures);
-  const engine = new PackedEngine(packed);
+  const staged = new StagedModel(model, meta.calibration?.temperatures, meta.network.arch);
+  const engine = engineFor(packed);
   const full = neverEarly(engine.exits);
   const t = numberOption(values.threshold, '--threshold', 'bench-engine');
   const early = { criterion: 'max-softmax' as const, thresholds: Array(engine.exits - 1).fill(t) };

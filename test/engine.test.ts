@@ -23,6 +23,7 @@ import { mulberry32 } from '../src/train/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
 import { sharedSkip, SHARED_TEST_SET, tempDir } from './helpers/datasets.ts';
+import { logMelLike } from './helpers/random-network.ts';
 import { makeToneDataset } from './helpers/tones.ts';
 
 let cache: string;
@@ -85,11 +86,6 @@ function randomBinaryNetwork(filters: number[], seed: number, options: Partial<N
   return { model, meta };
 }
 
-function logMelLike(count: number, seed: number): Float32Array {
-  const rng = mulberry32(seed);
-  return Float32Array.from({ length: count * 98 * 64 }, () => -6 + 8 * rng() + 2 * rng());
-}
-
 const VARIANTS: [string, number[], Partial<NetworkConfig>][] = [
   ["paper width, the paper's head, binary first block", PAPER_FILTERS, LEGACY_NETWORK],
   ["channels not a multiple of 32, the paper's head", [12, 24, 48, 96], LEGACY_NETWORK],
@@ -150,7 +146,7 @@ test('packed files: deterministic, checked on read (magic, version, length, chec
   refused((b) => Uint8Array.from([...b, 0]), /has trailing bytes/);
   refused((b) => ((b[b.length >> 1] ^= 4), b), /checksum mismatch/);
   refused((b) => ((b[0] = 0x58), b), /no "BEEP" magic/);
-  refused((b) => ((b[4] = 4), b), /packed format version 4; this bee reads versions 1, 2 and 3/);
+  refused((b) => ((b[4] = 5), b), /packed format version 5; this bee reads versions 1, 2, 3 and 4/);
   refused(() => new Uint8Array(3), /no "BEEP" magic/);
 });
 

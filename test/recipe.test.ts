@@ -179,8 +179,12 @@ test('SpecAugment: masked frames and mel bins take the clip mean, the rest is un
 test('models saved by bee 0.1 (a model directory and a version 1 .bee file) still load and agree', async () => {
   const fixtures = path.join(import.meta.dirname, 'fixtures', 'bee-0.1');
   const { model, meta } = await loadModelDir(path.join(fixtures, 'model'));
-  const { exitHead, bnMomentum, realFirstBlock, scaledKernels, signShift } = meta.network;
-  assert.deepEqual({ exitHead, bnMomentum, realFirstBlock, scaledKernels, signShift }, LEGACY_NETWORK, 'a config without the new fields means the old network');
+  const { arch, exitHead, bnMomentum, realFirstBlock, scaledKernels, signShift } = meta.network;
+  assert.deepEqual(
+    { arch, exitHead, bnMomentum, realFirstBlock, scaledKernels, signShift },
+    LEGACY_NETWORK,
+    'a config without the new fields means the old network',
+  );
   const old = new PackedEngine(readPackedFile(path.join(fixtures, 'model.bee')));
   const repacked = new PackedEngine(packModel(model, meta).packed);
   const x = Float32Array.from({ length: 98 * 64 }, (_, i) => -6 + 4 * Math.sin(i / 7));

@@ -1,11 +1,11 @@
 import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
 import type { EarlyExitClassifier, EarlyExitResult } from '../exits/classifier.js';
 import { neverEarly, type ExitRule } from '../exits/rules.js';
-import type { PackedEngine } from './engine.js';
+import type { Engine } from './engine-for.js';
 
 /** The packed engine behind the interface `bee eval` and `bee predict` use; copies what the engine reuses. */
 export class PackedClassifier implements EarlyExitClassifier {
-  constructor(readonly engine: PackedEngine) {}
+  constructor(readonly engine: Engine) {}
 
   get exits(): number {
     return this.engine.exits;

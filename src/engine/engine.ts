@@ -1,82 +1,8 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, words } from './format.js';
-
-interface Kernels {
-  memory: WebAssembly.Memory;
-  reserve(bytes: number): number;
-  realConvSign(
-    x: number,
-    height: number,
-    width: number,
-    along: number,
-    weights: number,
-    groups: number,
-    thresholds: number,
-    flips: number,
-    out: number,
-    outStride: number,
-    outOffset: number,
-  ): void;
-  binConvSign(
-    x: number,
-    outer: number,
-    inner: number,
-    inWords: number,
-    along: number,
-    table: number,
-    blocks: number,
-    limits: number,
-    flips: number,
-    out: number,
-    outStride: number,
-    outOffset: number,
-    rows: number,
-  ): void;
-  pointConvPoolSign(
-    x: number,
-    height: number,
-    width: number,
-    inWords: number,
-    table: number,
-    blocks: number,
-    limits: number,
-    flips: number,
-    out: number,
-    outT: number,
-    stats: number,
-    rows: number,
-    cells: number,
-    cellCount: number,
-    cellRows: number,
-    cellColumns: number,
-    gridColumns: number,
-  ): void;
-  dense(x: number, n: number, kernel: number, bias: number, out: number, units: number, relu: number): void;
-}
-
-// Built from src/engine/kernels.as.ts; the same path from src/engine (tests) and dist/engine.
-const WASM = new URL('../../dist/engine/kernels.wasm', import.meta.url);
-let compiled: WebAssembly.Module | undefined;
-
-function kernelModule(): WebAssembly.Module {
-  if (!compiled) {
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(WASM);
-    } catch (err) {
-      throw new BeeError(`cannot read the packed engine's kernels: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-        file: fileURLToPath(WASM),
-        hint: 'run npm run build',
-      });
-    }
-    compiled = new WebAssembly.Module(bytes);
-  }
-  return compiled;
-}
+import { type DenseLayer, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, softmaxInto, tableBytes } from './wasm-kernels.js';
 
 /** A layer's folded BatchNorm + sign in the engine's memory: per channel, thresholds (float) or mismatch limits (i16), and flip masks. */
 interface SignLayer {
@@ -128,18 +54,8 @@ interface Block {
   exit: { scale: Float32Array; shift: Float32Array; hidden?: DenseLayer; output: DenseLayer };
 }
 
-/** A dense layer in engine memory: kernel [inputs][units padded to 4] float32, bias [units padded]. */
-interface DenseLayer {
-  inputs: number;
-  units: number;
-  padded: number;
-  kernel: number;
-  bias: number;
-}
-
 const fround = Math.fround;
 const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) & 1;
-const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
 
 /**
  * The packed binary network, run on bits in WebAssembly SIMD, one clip at a time,
@@ -177,16 +93,12 @@ export class PackedEngine {
     this.temperatures = header.temperatures;
     this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
-    this.kernels = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as Kernels;
+    this.kernels = instantiateKernels();
     this.headFeatures = headFeatures(exitHead);
 
     // Lay out every buffer as 16-byte aligned offsets, reserve them at once, then fill them.
-    let bytes = 0;
-    const take = (size: number) => {
-      const at = bytes;
-      bytes += Math.ceil(size / 16) * 16;
-      return at;
-    };
+    const layout = new Layout();
+    const take = (size: number) => layout.take(size);
     let [height, width] = inputShape;
     const inputAt = take(height * width * 4);
     let [input, inputT] = [inputAt, inputAt];
@@ -194,7 +106,7 @@ export class PackedEngine {
     /** a binary conv's table: a row of a byte per (padded) channel for each value of each input nibble */
     const table = (inWords: number, channels: number) => {
       maxRows = Math.max(maxRows, inWords * 8);
-      return take(inWords * 8 * 16 * channels);
+      return take(tableBytes(inWords, channels));
     };
     const cellGrid = (padded: number) => {
       if (exitHead.type !== 'pooled') return null;
@@ -216,10 +128,7 @@ export class PackedEngine {
       };
     };
     const hidden = hiddenUnits(exitHead);
-    const denseLayer = (inputs: number, units: number): DenseLayer => {
-      const padded = Math.ceil(units / 4) * 4;
-      return { inputs, units, padded, kernel: take(inputs * padded * 4), bias: take(padded * 4) };
-    };
+    const denseLayer = (inputs: number, units: number) => planDense(layout, inputs, units);
     this.scratch = {
       features: take(this.headFeatures * Math.max(...filters) * 8),
       hidden: take(Math.ceil(hidden / 4) * 4 * 8),
@@ -268,11 +177,7 @@ export class PackedEngine {
     const rowsAt = take(4 * (maxRows + 24) * 4);
 
     // Offsets become addresses. The memory never grows after this one reservation, so views of it stay valid.
-    if (bytes > 3 * 1024 ** 3)
-      throw new BeeError(`the packed network needs ${(bytes / 1024 ** 3).toFixed(1)} GiB of engine memory; WebAssembly has 4 GiB`, {
-        hint: 'a narrower network (--width) fits',
-      });
-    const base = this.kernels.reserve(bytes);
+    const base = layout.reserve(this.kernels);
     const buffer = this.kernels.memory.buffer;
     this.memory16 = new Uint16Array(buffer);
     this.memory32 = new Uint32Array(buffer);
@@ -281,18 +186,12 @@ export class PackedEngine {
     for (const key of ['features', 'hidden', 'logits'] as const) this.scratch[key] += base;
     this.features = new Float64Array(buffer, this.scratch.features, this.headFeatures * Math.max(...filters));
     // [inputs][units] as trained -> [inputs][units padded to 4] in engine memory
-    const fillDense = (layer: DenseLayer, kernel: Float32Array, bias: Float32Array) => {
-      layer.kernel += base;
-      layer.bias += base;
-      const k = new Float32Array(buffer, layer.kernel, layer.inputs * layer.padded);
-      for (let r = 0; r < layer.inputs; r++) k.set(kernel.subarray(r * layer.units, (r + 1) * layer.units), r * layer.padded);
-      new Float32Array(buffer, layer.bias, layer.padded).set(bias);
-    };
     this.blocks.forEach((block, i) => {
       const b = i + 1;
       for (const key of ['input', 'inputT', 'conv1x3', 'conv3x1', 'concat', 'conv1x1', 'output', 'outputT', 'stats'] as const) block[key] += base;
-      if (block.exit.hidden) fillDense(block.exit.hidden, tensor(`exit${b}.hidden.kernel`), tensor(`exit${b}.hidden.bias`));
-      fillDense(block.exit.output, tensor(`exit${b}.kernel`), tensor(`exit${b}.bias`));
+      const memory = this.kernels.memory;
+      if (block.exit.hidden) fillDense(memory, base, block.exit.hidden, tensor(`exit${b}.hidden.kernel`), tensor(`exit${b}.hidden.bias`));
+      fillDense(memory, base, block.exit.output, tensor(`exit${b}.kernel`), tensor(`exit${b}.bias`));
       const { grid } = block;
       if (grid) {
         for (const key of ['cells', 'rows', 'cellColumns'] as const) grid[key] += base;
@@ -315,11 +214,11 @@ export class PackedEngine {
           this.fillRealKernel(at, tensor(`block1.${conv}.kernel`), f);
           this.fillFloatSign(sign, thresholds as Float32Array, flips, padded);
         } else {
-          this.fillTable(at, tensor(`block${b}.${conv}.signs`), f, padded, 3 * inWords);
+          fillTable(this.kernels.memory, at, tensor(`block${b}.${conv}.signs`), f, padded, 3 * inWords);
           for (let taps = 3; taps >= 1; taps--) this.fillLimits(sign, 3 - taps, thresholds as Int16Array, flips, taps * filters[i - 1], padded);
         }
       }
-      this.fillTable(block.conv1x1, tensor(`block${b}.conv1x1.signs`), f, padded, 2 * block.words);
+      fillTable(this.kernels.memory, block.conv1x1, tensor(`block${b}.conv1x1.signs`), f, padded, 2 * block.words);
       this.fillLimits(block.signOut, 0, tensor(`block${b}.bn.thresholds`), tensor(`block${b}.bn.flips`), 2 * f, padded);
     });
   }
@@ -328,21 +227,6 @@ export class PackedEngine {
   private fillRealKernel(at: number, kernel: Float32Array, f: number): void {
     const out = new Float32Array(this.kernels.memory.buffer, at, words(f) * 32 * 3);
     for (let c = 0; c < f; c++) for (let t = 0; t < 3; t++) out[((c >> 2) * 3 + t) * 4 + (c & 3)] = kernel[c * 3 + t];
-  }
-
-  /**
-   * A binary conv's mismatch table from its sign bits [channel][run word] (a run is the taps'
-   * input words in a row): for nibble k of the run and value v, byte c of the row is the number of
-   * bits where v differs from channel c's weights there. Channels past the last stay 0.
-   */
-  private fillTable(at: number, signs: Uint32Array, f: number, padded: number, runWords: number): void {
-    const table = new Uint8Array(this.kernels.memory.buffer, at, runWords * 8 * 16 * padded);
-    for (let c = 0; c < f; c++) {
-      for (let k = 0; k < runWords * 8; k++) {
-        const w = (signs[c * runWords + (k >> 3)] >>> ((k & 7) * 4)) & 15;
-        for (let v = 0; v < 16; v++) table[(k * 16 + v) * padded + c] = NIBBLE_BITS[v ^ w];
-      }
-    }
   }
 
   /** bit = (y >= threshold) XOR flip; a channel past the last has threshold +inf, no flip: always 0. */
@@ -456,12 +340,6 @@ export class PackedEngine {
     }
     k.dense(input, output.inputs, output.kernel, output.bias, this.scratch.logits, output.padded, 0);
     logits.set(new Float64Array(this.kernels.memory.buffer, this.scratch.logits, classes));
-    const t = this.temperatures[i];
-    let max = -Infinity;
-    for (let j = 0; j < classes; j++) if (logits[j] / t > max) max = logits[j] / t;
-    let sum = 0;
-    const p = this.probabilities[i];
-    for (let j = 0; j < classes; j++) sum += Math.exp(logits[j] / t - max);
-    for (let j = 0; j < classes; j++) p[j] = Math.exp(logits[j] / t - max) / sum;
+    softmaxInto(logits, this.temperatures[i], this.probabilities[i]);
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { QuantActivation, type QuantConv2D } from '../model/layers.js';
+import { bodyFilters, RESIDUAL_FAMILIES } from '../model/architectures/families.js';
 import { layerName } from '../model/network.js';
 import { channelScale, quantizer } from '../model/quantizers.js';
 import type { ModelMeta } from '../model/saved-model.js';
@@ -176,6 +177,8 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
   const { network } = meta;
   if (network.precision !== 'binary')
     throw new BeeError(`a ${network.precision} network has nothing binary to pack`, { file: dir, hint: 'train with --precision binary' });
+  if (RESIDUAL_FAMILIES[network.arch])
+    return { packed: { header: packedHeader(meta), tensors: packResidual(model, network) }, report: { constantChannels: 0 } };
   const tensors = new Map<string, PackedArray>();
   const report: PackReport = { constantChannels: 0 };
   const putSign = (name: string, fold: SignFold) => {
@@ -208,26 +211,88 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
 
     const alpha = kernelScale(model, layerName.conv11(b));
     putSign(`block${b}.bn`, foldIntegerSign(layerName.bn(b), signInput(model, layerName.bn(b), b < blocks ? layerName.act(b) : null, alpha), f, 2 * f));
-    // The exit head reads this BatchNorm's real output as x * scale + shift in float32: within a
-    // few float32 ulps of TensorFlow's fused kernel, whose exact arithmetic (oneDNN) is its own.
-    const [gamma, beta, mean, variance] = weightsOf(model, layerName.bn(b));
-    const epsilon = model.getLayer(layerName.bn(b)).getConfig().epsilon as number;
-    const scale = gamma.map((g, c) => g / Math.sqrt(variance[c] + epsilon)); // rounded to float32 as stored
-    tensors.set(`block${b}.bn.scale`, alpha ? scale.map((v, c) => v * alpha[c]) : scale);
-    tensors.set(
-      `block${b}.bn.shift`,
-      beta.map((v, c) => v - mean[c] * scale[c]),
-    );
-    if (hiddenUnits(network.exitHead)) {
-      const [hiddenKernel, hiddenBias] = weightsOf(model, layerName.exitHidden(b));
-      tensors.set(`exit${b}.hidden.kernel`, hiddenKernel);
-      tensors.set(`exit${b}.hidden.bias`, hiddenBias);
-    }
-    const [kernel, bias] = weightsOf(model, layerName.exit(b));
-    tensors.set(`exit${b}.kernel`, kernel);
-    tensors.set(`exit${b}.bias`, bias);
+    putAffine(tensors, `block${b}.bn`, batchNormAffine(model, layerName.bn(b), alpha));
+    putExit(tensors, model, network, b);
   });
   return { packed: { header: packedHeader(meta), tensors }, report };
+}
+
+/**
+ * A BatchNorm (after a convolution whose kernel scale is alpha) as x * scale + shift in float32,
+ * x the ±1 dot product: within a few float32 ulps of TensorFlow's fused kernel, whose exact
+ * arithmetic (oneDNN) is its own.
+ */
+function batchNormAffine(model: tf.LayersModel, name: string, alpha: Float32Array | null): { scale: Float32Array; shift: Float32Array } {
+  const [gamma, beta, mean, variance] = weightsOf(model, name);
+  const epsilon = model.getLayer(name).getConfig().epsilon as number;
+  const scale = gamma.map((g, c) => g / Math.sqrt(variance[c] + epsilon)); // rounded to float32 as stored
+  return { scale: alpha ? scale.map((v, c) => v * alpha[c]) : scale, shift: beta.map((v, c) => v - mean[c] * scale[c]) };
+}
+
+function putAffine(tensors: Map<string, PackedArray>, name: string, affine: { scale: Float32Array; shift: Float32Array }): void {
+  tensors.set(`${name}.scale`, affine.scale);
+  tensors.set(`${name}.shift`, affine.shift);
+}
+
+function putExit(tensors: Map<string, PackedArray>, model: tf.LayersModel, network: ModelMeta['network'], b: number): void {
+  if (hiddenUnits(network.exitHead)) {
+    const [hiddenKernel, hiddenBias] = weightsOf(model, layerName.exitHidden(b));
+    tensors.set(`exit${b}.hidden.kernel`, hiddenKernel);
+    tensors.set(`exit${b}.hidden.bias`, hiddenBias);
+  }
+  const [kernel, bias] = weightsOf(model, layerName.exit(b));
+  tensors.set(`exit${b}.kernel`, kernel);
+  tensors.set(`exit${b}.bias`, bias);
+}
+
+/**
+ * Packs a residual network (bireal, reactnet): sign bits of every binary kernel, each sign's
+ * threshold (RSign's shift), every BatchNorm as scale and shift (the binary ones times their
+ * kernel scale), RPReLU's weights, the stem's and the shortcuts' real kernels, the exit heads.
+ * Real activations stay real: nothing to fold into integer thresholds.
+ */
+function packResidual(model: tf.LayersModel, network: ModelMeta['network']): Map<string, PackedArray> {
+  const tensors = new Map<string, PackedArray>();
+  const threshold = (act: string, channels: number) => {
+    const layer = model.getLayer(act);
+    return layer instanceof QuantActivation && layer.shift ? weightsOf(model, act)[0] : new Float32Array(channels);
+  };
+  const rprelu = (layer: string, name: string) => {
+    if (!model.layers.some((l) => l.name === layer)) return;
+    const [gamma, slope, zeta] = weightsOf(model, layer);
+    tensors.set(`${name}.rprelu.gamma`, gamma);
+    tensors.set(`${name}.rprelu.slope`, slope);
+    tensors.set(`${name}.rprelu.zeta`, zeta);
+  };
+  network.filters.forEach((f, i) => {
+    const b = i + 1;
+    const c = bodyFilters(network, b);
+    if (b === 1) {
+      const k = effectiveKernel(model, layerName.stem(1)); // [tap][1][C] -> [C][tap]
+      tensors.set(
+        'block1.stem.kernel',
+        Float32Array.from({ length: c * 9 }, (_, j) => k[(j % 9) * c + Math.floor(j / 9)]),
+      );
+      putAffine(tensors, 'block1.stem', batchNormAffine(model, layerName.stemBn(1), null));
+    }
+    for (const [conv, bn, act, rp, key] of [
+      [layerName.conv13(b), layerName.bn13(b), layerName.act13(b), layerName.rprelu13(b), 'conv1x3'],
+      [layerName.conv31(b), layerName.bn31(b), layerName.act31(b), layerName.rprelu31(b), 'conv3x1'],
+    ] as const) {
+      tensors.set(`block${b}.${key}.threshold`, threshold(act, c));
+      tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], c, c, 3));
+      putAffine(tensors, `block${b}.${key}`, batchNormAffine(model, bn, kernelScale(model, conv)));
+      rprelu(rp, `block${b}.${key}`);
+    }
+    tensors.set(`block${b}.conv1x1.threshold`, threshold(layerName.act11(b), c));
+    tensors.set(`block${b}.conv1x1.signs`, packSigns(weightsOf(model, layerName.conv11(b))[0], c, f, 1));
+    putAffine(tensors, `block${b}.conv1x1`, batchNormAffine(model, layerName.bn(b), kernelScale(model, layerName.conv11(b))));
+    tensors.set(`block${b}.shortcut.kernel`, weightsOf(model, layerName.shortcutConv(b))[0]);
+    putAffine(tensors, `block${b}.shortcut`, batchNormAffine(model, layerName.shortcutBn(b), null));
+    rprelu(layerName.rprelu(b), `block${b}`);
+    putExit(tensors, model, network, b);
+  });
+  return tensors;
 }
 
 /** The header a model's packed file carries: what bee.json says of it that running it needs. */
@@ -237,6 +302,7 @@ export function packedHeader(meta: ModelMeta): PackedHeader {
     labels: meta.labels,
     features: meta.features,
     network: {
+      arch: network.arch,
       inputShape: network.inputShape,
       classes: network.classes,
       filters: network.filters,

@@ -1,12 +1,15 @@
 import { BeeError } from '../errors.js';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
+import { ARCH_NAMES, bodyFilters, RESIDUAL_FAMILIES, stemFilters } from '../model/architectures/families.js';
 import { pooledFeatures } from '../model/exit-grid.js';
 import type { ExitHead, NetworkConfig } from '../model/network.js';
 import type { ModelMeta } from '../model/saved-model.js';
 import { crc32 } from './crc32.js';
 
 /**
- * The packed model file (.bee), version 2; docs/packed-format.md describes it byte by byte.
+ * The packed model file (.bee), version 4; docs/packed-format.md describes it byte by byte.
+ * Files are written in the oldest version that holds their network: 2 (the bee and xnor
+ * blocks), 3 (exit heads with a hidden layer), 4 (the residual families, bireal and reactnet).
  * Version 1 files (bee before the pooled exit head and real first-block weights) still load.
  *
  *   0  "BEEP"                 magic
@@ -18,8 +21,8 @@ import { crc32 } from './crc32.js';
  *  end u32 CRC-32 of every byte before it
  */
 export const PACKED_MAGIC = 'BEEP';
-export const PACKED_VERSION = 3;
-const READABLE_VERSIONS = [1, 2, 3];
+export const PACKED_VERSION = 4;
+const READABLE_VERSIONS = [1, 2, 3, 4];
 const PREAMBLE = 16;
 
 type PackedDtype = 'uint32' | 'int16' | 'float32';
@@ -43,7 +46,13 @@ export interface PackedHeader {
 }
 
 /** What the engine needs of the network's shape; the rest (BatchNorm, scales, shifts) is folded into the tensors. */
-export type PackedNetwork = Pick<NetworkConfig, 'inputShape' | 'classes' | 'filters' | 'exitHead' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
+export type PackedNetwork = Pick<NetworkConfig, 'inputShape' | 'classes' | 'filters' | 'exitHead' | 'realFirstBlock' | 'scaledKernels' | 'signShift'> & {
+  /** absent before version 4: bee */
+  arch?: NetworkConfig['arch'];
+};
+
+/** Whether the network keeps real activations between binary convolutions (bireal, reactnet), and whether it has RPReLU. */
+export const residualOf = (network: PackedNetwork) => RESIDUAL_FAMILIES[network.arch ?? 'bee'];
 
 /** What a version 1 file's network was: the paper's head, every convolution binary. */
 const VERSION1_NETWORK = { exitHead: { type: 'paper' } as ExitHead, realFirstBlock: false, scaledKernels: false, signShift: false };
@@ -71,6 +80,7 @@ export const words = (bits: number) => Math.ceil(bits / 32);
  * scale and a shift: the exit head reads its real output.
  */
 export function tensorSpecs(network: PackedNetwork, version = PACKED_VERSION): TensorSpec[] {
+  if (residualOf(network)) return residualSpecs(network);
   const specs: TensorSpec[] = [];
   network.filters.forEach((f, i) => {
     const b = i + 1;
@@ -85,13 +95,61 @@ export function tensorSpecs(network: PackedNetwork, version = PACKED_VERSION): T
     specs.push({ name: `block${b}.bn.thresholds`, dtype: 'int16', shape: [f] });
     specs.push({ name: `block${b}.bn.flips`, dtype: 'uint32', shape: [words(f)] });
     for (const p of ['scale', 'shift']) specs.push({ name: `block${b}.bn.${p}`, dtype: 'float32', shape: [f] });
-    const hidden = hiddenUnits(network.exitHead);
-    if (hidden) {
-      specs.push({ name: `exit${b}.hidden.kernel`, dtype: 'float32', shape: [headFeatures(network.exitHead) * f, hidden] });
-      specs.push({ name: `exit${b}.hidden.bias`, dtype: 'float32', shape: [hidden] });
+    specs.push(...exitSpecs(network, b, f));
+  });
+  return specs;
+}
+
+/** Exit b's dense layers: [inputs][units] float32 kernels and their biases. */
+function exitSpecs(network: PackedNetwork, b: number, f: number): TensorSpec[] {
+  const specs: TensorSpec[] = [];
+  const hidden = hiddenUnits(network.exitHead);
+  if (hidden) {
+    specs.push({ name: `exit${b}.hidden.kernel`, dtype: 'float32', shape: [headFeatures(network.exitHead) * f, hidden] });
+    specs.push({ name: `exit${b}.hidden.bias`, dtype: 'float32', shape: [hidden] });
+  }
+  specs.push({ name: `exit${b}.kernel`, dtype: 'float32', shape: [hidden || headFeatures(network.exitHead) * f, network.classes] });
+  specs.push({ name: `exit${b}.bias`, dtype: 'float32', shape: [network.classes] });
+  return specs;
+}
+
+/**
+ * The residual families' tensors (version 4): per stage of C body and f output channels, the
+ * stem's real (3x3) kernel [C][tap] (stage 1), then for each binary convolution the sign's
+ * threshold per input channel (RSign's shift, else 0), its sign bits [out][tap][input word], its
+ * BatchNorm (times the kernel scale) as scale and shift per output channel, and RPReLU's gamma,
+ * slope and zeta where the family has it; the real shortcut's kernel [C][f] and its BatchNorm.
+ */
+function residualSpecs(network: PackedNetwork): TensorSpec[] {
+  const specs: TensorSpec[] = [];
+  const rprelu = residualOf(network)?.rprelu;
+  const floats = (name: string, n: number) => specs.push({ name, dtype: 'float32', shape: [n] });
+  const affine = (name: string, n: number) => {
+    for (const p of ['scale', 'shift']) floats(`${name}.${p}`, n);
+  };
+  const rp = (name: string, n: number) => {
+    if (rprelu) for (const p of ['gamma', 'slope', 'zeta']) floats(`${name}.rprelu.${p}`, n);
+  };
+  network.filters.forEach((f, i) => {
+    const b = i + 1;
+    const c = bodyFilters(network, b);
+    if (b === 1) {
+      specs.push({ name: 'block1.stem.kernel', dtype: 'float32', shape: [stemFilters(network), 9] });
+      affine('block1.stem', c);
     }
-    specs.push({ name: `exit${b}.kernel`, dtype: 'float32', shape: [hidden || headFeatures(network.exitHead) * f, network.classes] });
-    specs.push({ name: `exit${b}.bias`, dtype: 'float32', shape: [network.classes] });
+    for (const conv of ['conv1x3', 'conv3x1']) {
+      floats(`block${b}.${conv}.threshold`, c);
+      specs.push({ name: `block${b}.${conv}.signs`, dtype: 'uint32', shape: [c, 3, words(c)] });
+      affine(`block${b}.${conv}`, c);
+      rp(`block${b}.${conv}`, c);
+    }
+    floats(`block${b}.conv1x1.threshold`, c);
+    specs.push({ name: `block${b}.conv1x1.signs`, dtype: 'uint32', shape: [f, 1, words(c)] });
+    affine(`block${b}.conv1x1`, f);
+    specs.push({ name: `block${b}.shortcut.kernel`, dtype: 'float32', shape: [c, f] });
+    affine(`block${b}.shortcut`, f);
+    rp(`block${b}`, f);
+    specs.push(...exitSpecs(network, b, f));
   });
   return specs;
 }
@@ -132,7 +190,7 @@ export function encodePacked(model: PackedModel): Uint8Array {
   const view = new DataView(bytes.buffer);
   bytes.set(new TextEncoder().encode(PACKED_MAGIC), 0);
   // the oldest version that holds the network, so that older bees read what they can run
-  view.setUint32(4, hiddenUnits(model.header.network.exitHead) ? PACKED_VERSION : 2, true);
+  view.setUint32(4, writtenVersion(model.header.network), true);
   view.setUint32(8, header.length, true);
   view.setUint32(12, bodyBytes, true);
   bytes.set(header, PREAMBLE);
@@ -148,11 +206,14 @@ export function encodePacked(model: PackedModel): Uint8Array {
   return bytes;
 }
 
+/** The oldest format version that holds a network. */
+export const writtenVersion = (network: PackedNetwork) => (residualOf(network) ? 4 : hiddenUnits(network.exitHead) ? 3 : 2);
+
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.length > 0 && x.every((v) => Number.isInteger(v) && v > 0 && v <= max);
 
-/** What is wrong with a parsed header, if anything: every field the engine and the CLI read. */
-function headerProblem(header: unknown): string | undefined {
+/** What is wrong with a parsed header of a file of that version, if anything: every field the engine and the CLI read. */
+function headerProblem(header: unknown, version: number): string | undefined {
   if (!isObject(header)) return 'not a JSON object';
   const { labels, features, network, temperatures, data } = header;
   if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length)
@@ -163,6 +224,8 @@ function headerProblem(header: unknown): string | undefined {
     return 'network must hold filters (whole numbers > 0) and classes (the number of labels)';
   if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean'))
     return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
+  if (network.arch !== undefined && !ARCH_NAMES.includes(network.arch as never)) return `network.arch must be one of ${ARCH_NAMES.join(', ')}`;
+  if (version < 4 && residualOf(network as unknown as PackedNetwork)) return `a version ${version} file cannot hold a ${network.arch} network`;
   const [frames, melBins] = [frameCount(features as unknown as FeatureParams), (features as unknown as FeatureParams).melBins];
   const shape = network.inputShape;
   if (!(Array.isArray(shape) && shape.length === 3 && shape[0] === frames && shape[1] === melBins && shape[2] === 1))
@@ -213,7 +276,7 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
     throw fail(`unreadable header: ${(err as Error).message}`);
   }
   if (version === 1 && isObject(header) && isObject(header.network)) header = { ...header, network: { ...header.network, ...VERSION1_NETWORK } };
-  const problem = headerProblem(header);
+  const problem = headerProblem(header, version);
   if (problem) throw fail(`bad header: ${problem}`);
   const { network } = header;
   const specs = tensorSpecs(network, version);

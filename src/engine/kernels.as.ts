@@ -299,3 +299,271 @@ export function dense(x: usize, n: i32, kernel: usize, bias: usize, out: usize, 
   }
   if (relu) for (let k: usize = 0; k < rowBytes << 1; k += 16) v128.store(out + k, f64x2.max(v128.load(out + k), f64x2.splat(0)));
 }
+
+// The residual architectures (bireal, reactnet) keep real activations h [position][channels
+// padded to 32] f32 between their binary convolutions: each convolution reads sign(h - t_c) as
+// bits, and its BatchNorm'd dot products are added back into h.
+
+/**
+ * Sign bits of h as a binary convolution reads them: bit c = h[c] >= thresholds[c] (the RSign
+ * shift, else 0; x - t >= 0 exactly when x >= t in float32). A padding channel's threshold is
+ * +inf: its bit stays 0. Positions go row-major from [height][width], to `out` row-major
+ * (transposed = 0) or column-major (1), `blocks` words each.
+ */
+export function signBits(h: usize, height: i32, width: i32, blocks: i32, thresholds: usize, out: usize, transposed: i32): void {
+  for (let i = 0; i < height; i++) {
+    for (let j = 0; j < width; j++) {
+      const pos = i * width + j;
+      const x = h + (<usize>(pos * blocks) << 7);
+      const o = out + (<usize>((transposed ? j * height + i : pos) * blocks) << 2);
+      for (let jb = 0; jb < blocks; jb++) {
+        const at = <usize>jb << 7;
+        const t = thresholds + at;
+        const m0 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at), v128.load(t)), f32x4.ge(v128.load(x + at, 16), v128.load(t, 16)));
+        const m1 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at, 32), v128.load(t, 32)), f32x4.ge(v128.load(x + at, 48), v128.load(t, 48)));
+        const m2 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at, 64), v128.load(t, 64)), f32x4.ge(v128.load(x + at, 80), v128.load(t, 80)));
+        const m3 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at, 96), v128.load(t, 96)), f32x4.ge(v128.load(x + at, 112), v128.load(t, 112)));
+        const low = i8x16.bitmask(i8x16.narrow_i16x8_s(m0, m1));
+        const high = i8x16.bitmask(i8x16.narrow_i16x8_s(m2, m3));
+        store<u32>(o + (<usize>jb << 2), <u32>low | (<u32>high << 16));
+      }
+    }
+  }
+}
+
+/** h[0..7] += (n - 2 * counts) * scale + shift, eight channels (the BatchNorm'd dot products, in float32 as TensorFlow rounds them). */
+@inline
+function addDots(h: usize, counts: v128, n: v128, scale: usize, shift: usize): void {
+  const dots = i16x8.sub(n, i16x8.shl(counts, 1));
+  const lo = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(dots));
+  const hi = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(dots));
+  v128.store(h, f32x4.add(v128.load(h), f32x4.add(f32x4.mul(lo, v128.load(scale)), v128.load(shift))));
+  v128.store(h, f32x4.add(v128.load(h, 16), f32x4.add(f32x4.mul(hi, v128.load(scale, 16)), v128.load(shift, 16))), 16);
+}
+
+/**
+ * A binary (1x3) (along = 0) or (3x1) (along = 1) convolution of C = `channels` input channels,
+ * 'same' zero padding, its BatchNorm folded to scale and shift, added into h (row-major
+ * [position][blocks * 32] f32): h += BN(dot). The input bits are laid out as binConvSign's. A
+ * border position's dot runs over its taps inside the input: n = taps * C.
+ */
+export function binConvResidual(
+  x: usize, outer: i32, inner: i32, inWords: i32, along: i32, table: usize, blocks: i32,
+  channels: i32, scale: usize, shift: usize, h: usize, rows: usize,
+): void {
+  const rowBytes = <usize>blocks << 5;
+  const tapTable = (<usize>inWords << 3) * (rowBytes << 4);
+  for (let a = 0; a < outer; a++) {
+    for (let b = 0; b < inner; b++) {
+      const first = b > 0 ? 0 : 1;
+      const taps = (b < inner - 1 ? 3 : 2) - first;
+      selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + <usize>first * tapTable, rowBytes, rows);
+      const count = (taps * inWords) << 3;
+      const n = i16x8.splat(<i16>(taps * channels));
+      const pos = along == 0 ? a * inner + b : b * outer + a;
+      const o = h + (<usize>(pos * blocks) << 7);
+      for (let j = 0; j < blocks; j++) {
+        sumRows(rows, count, <usize>j << 5);
+        const at = <usize>j << 7;
+        addDots(o + at, c0, n, scale + at, shift + at);
+        addDots(o + at + 32, c1, n, scale + at + 32, shift + at + 32);
+        addDots(o + at + 64, c2, n, scale + at + 64, shift + at + 64);
+        addDots(o + at + 96, c3, n, scale + at + 96, shift + at + 96);
+      }
+    }
+  }
+}
+
+/**
+ * The downsampling binary (1x1) convolution of C = `channels` inputs, 2x2 max-pool (valid), its
+ * BatchNorm: out = BN(max of four dot products), row-major [pooled position][blocks * 32] f32
+ * (out starts at 0: written, not added). The max dot is the min mismatch count.
+ */
+export function pointConvPoolResidual(
+  x: usize, height: i32, width: i32, inWords: i32, table: usize, blocks: i32,
+  channels: i32, scale: usize, shift: usize, out: usize, rows: usize,
+): void {
+  const pooledHeight = height >> 1;
+  const pooledWidth = width >> 1;
+  const rowBytes = <usize>blocks << 5;
+  const count = inWords << 3;
+  const windowRows = <usize>count << 2;
+  const right = <usize>inWords << 2;
+  const down = <usize>(width * inWords) << 2;
+  const n = i16x8.splat(<i16>channels);
+  for (let i = 0; i < pooledHeight; i++) {
+    for (let j = 0; j < pooledWidth; j++) {
+      const p = x + (<usize>((2 * i * width + 2 * j) * inWords) << 2);
+      selectRows(p, inWords, table, rowBytes, rows);
+      selectRows(p + right, inWords, table, rowBytes, rows + windowRows);
+      selectRows(p + down, inWords, table, rowBytes, rows + 2 * windowRows);
+      selectRows(p + down + right, inWords, table, rowBytes, rows + 3 * windowRows);
+      const o = out + (<usize>((i * pooledWidth + j) * blocks) << 7);
+      for (let jb = 0; jb < blocks; jb++) {
+        const at = <usize>jb << 5;
+        let m0 = i16x8.splat(-1), m1 = m0, m2 = m0, m3 = m0;
+        for (let d = 0; d < 4; d++) {
+          sumRows(rows + <usize>d * windowRows, count, at);
+          m0 = i16x8.min_u(m0, c0);
+          m1 = i16x8.min_u(m1, c1);
+          m2 = i16x8.min_u(m2, c2);
+          m3 = i16x8.min_u(m3, c3);
+        }
+        const ob = o + (at << 2);
+        const sb = at << 2;
+        for (let k: usize = 0; k < 128; k += 16) v128.store(ob + k, f32x4.splat(0));
+        addDots(ob, m0, n, scale + sb, shift + sb);
+        addDots(ob + 32, m1, n, scale + sb + 32, shift + sb + 32);
+        addDots(ob + 64, m2, n, scale + sb + 64, shift + sb + 64);
+        addDots(ob + 96, m3, n, scale + sb + 96, shift + sb + 96);
+      }
+    }
+  }
+}
+
+/** One pooled position's 2x2 average of h into avg (inPadded f32), as (a + b + c + d) * 0.25. */
+@inline
+function average(h: usize, width: i32, inBytes: usize, i: i32, j: i32, avg: usize): void {
+  const p = h + <usize>(2 * i * width + 2 * j) * inBytes;
+  const q = p + <usize>width * inBytes;
+  const quarter = f32x4.splat(0.25);
+  for (let k: usize = 0; k < inBytes; k += 16) {
+    const top = f32x4.add(v128.load(p + k), v128.load(p + inBytes + k));
+    const bottom = f32x4.add(v128.load(q + k), v128.load(q + inBytes + k));
+    v128.store(avg + k, f32x4.mul(f32x4.add(top, bottom), quarter));
+  }
+}
+
+/** out += s * scale + shift, one vector of 4 output channels. */
+@inline
+function addAffine(out: usize, s: v128, scale: usize, shift: usize): void {
+  v128.store(out, f32x4.add(v128.load(out), f32x4.add(f32x4.mul(s, v128.load(scale)), v128.load(shift))));
+}
+
+/**
+ * The real downsampling shortcut, added into out: out[p] += BN(conv1x1(avgpool2x2(h))[p]), with h
+ * [height][width][inPadded] f32, the kernel [inChannels][outPadded] f32, out [pooled][outPadded].
+ * `avg` is scratch for two pooled positions' averages (2 x inPadded f32). Each dot product runs
+ * over the input channels in order; two positions a turn share each load of the kernel.
+ */
+export function shortcutAdd(
+  h: usize, height: i32, width: i32, inPadded: i32, inChannels: i32, kernel: usize, outPadded: i32,
+  scale: usize, shift: usize, out: usize, avg: usize,
+): void {
+  const pooledWidth = width >> 1;
+  const positions = (height >> 1) * pooledWidth;
+  const inBytes = <usize>inPadded << 2;
+  const outBytes = <usize>outPadded << 2;
+  const avg2 = avg + inBytes;
+  for (let p = 0; p < positions; p += 2) {
+    const pair = p + 1 < positions;
+    average(h, width, inBytes, p / pooledWidth, p % pooledWidth, avg);
+    if (pair) average(h, width, inBytes, (p + 1) / pooledWidth, (p + 1) % pooledWidth, avg2);
+    const o = out + <usize>p * outBytes;
+    for (let k: usize = 0; k < outBytes; k += 32) {
+      let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0;
+      for (let c = 0; c < inChannels; c++) {
+        const u = v128.load32_splat(avg + (<usize>c << 2));
+        const v = v128.load32_splat(avg2 + (<usize>c << 2));
+        const w = kernel + <usize>c * outBytes + k;
+        const w0 = v128.load(w);
+        const w1 = v128.load(w, 16);
+        a0 = f32x4.add(a0, f32x4.mul(u, w0));
+        a1 = f32x4.add(a1, f32x4.mul(u, w1));
+        b0 = f32x4.add(b0, f32x4.mul(v, w0));
+        b1 = f32x4.add(b1, f32x4.mul(v, w1));
+      }
+      addAffine(o + k, a0, scale + k, shift + k);
+      addAffine(o + k + 16, a1, scale + k + 16, shift + k + 16);
+      if (pair) {
+        addAffine(o + outBytes + k, b0, scale + k, shift + k);
+        addAffine(o + outBytes + k + 16, b1, scale + k + 16, shift + k + 16);
+      }
+    }
+  }
+}
+
+/** RPReLU in place over `count` floats: y = (x - gamma >= 0 ? x - gamma : slope * (x - gamma)) + zeta, per channel of `padded`. */
+export function rprelu(h: usize, positions: i32, padded: i32, gamma: usize, slope: usize, zeta: usize): void {
+  const rowBytes = <usize>padded << 2;
+  for (let p = 0; p < positions; p++) {
+    const x = h + <usize>p * rowBytes;
+    for (let k: usize = 0; k < rowBytes; k += 16) {
+      const z = f32x4.sub(v128.load(x + k), v128.load(gamma + k));
+      const y = v128.bitselect(z, f32x4.mul(z, v128.load(slope + k)), f32x4.ge(z, f32x4.splat(0)));
+      v128.store(x + k, f32x4.add(y, v128.load(zeta + k)));
+    }
+  }
+}
+
+/**
+ * The stem: a real (3x3) convolution, 'same' zero padding, of the one-channel input x
+ * [height][width] f32, its BatchNorm folded to scale and shift: h [position][padded] f32, of which
+ * the first `groups` groups of 4 channels are written (the rest stay 0). Weights [tap = 3 * dy +
+ * dx][padded] f32. A tap in the padding reads 0, as TensorFlow's zero padding.
+ */
+export function stemConv(x: usize, height: i32, width: i32, weights: usize, padded: i32, groups: i32, scale: usize, shift: usize, h: usize): void {
+  const rowBytes = <usize>padded << 2;
+  const groupBytes = <usize>groups << 4;
+  const stride = <usize>width << 2;
+  for (let i = 0; i < height; i++) {
+    for (let j = 0; j < width; j++) {
+      const at = x + (<usize>(i * width + j) << 2);
+      const up = i > 0;
+      const down = i < height - 1;
+      const left = j > 0;
+      const right = j < width - 1;
+      const v0 = f32x4.splat(up && left ? load<f32>(at - stride - 4) : 0);
+      const v1 = f32x4.splat(up ? load<f32>(at - stride) : 0);
+      const v2 = f32x4.splat(up && right ? load<f32>(at - stride + 4) : 0);
+      const v3 = f32x4.splat(left ? load<f32>(at - 4) : 0);
+      const v4 = f32x4.splat(load<f32>(at));
+      const v5 = f32x4.splat(right ? load<f32>(at + 4) : 0);
+      const v6 = f32x4.splat(down && left ? load<f32>(at + stride - 4) : 0);
+      const v7 = f32x4.splat(down ? load<f32>(at + stride) : 0);
+      const v8 = f32x4.splat(down && right ? load<f32>(at + stride + 4) : 0);
+      const o = h + <usize>(i * width + j) * rowBytes;
+      for (let k: usize = 0; k < groupBytes; k += 16) {
+        const w = weights + k;
+        let s = f32x4.mul(v0, v128.load(w));
+        s = f32x4.add(s, f32x4.mul(v1, v128.load(w + rowBytes)));
+        s = f32x4.add(s, f32x4.mul(v2, v128.load(w + 2 * rowBytes)));
+        s = f32x4.add(s, f32x4.mul(v3, v128.load(w + 3 * rowBytes)));
+        s = f32x4.add(s, f32x4.mul(v4, v128.load(w + 4 * rowBytes)));
+        s = f32x4.add(s, f32x4.mul(v5, v128.load(w + 5 * rowBytes)));
+        s = f32x4.add(s, f32x4.mul(v6, v128.load(w + 6 * rowBytes)));
+        s = f32x4.add(s, f32x4.mul(v7, v128.load(w + 7 * rowBytes)));
+        s = f32x4.add(s, f32x4.mul(v8, v128.load(w + 8 * rowBytes)));
+        v128.store(o + k, f32x4.add(f32x4.mul(s, v128.load(scale + k)), v128.load(shift + k)));
+      }
+    }
+  }
+}
+
+/**
+ * What a pooled exit head reads of h [height][width][padded] f32: per channel the max (into
+ * `max`, f32 [padded]) and the sums of every grid cell (into `sums`, f64 [cellCount][padded]),
+ * position (i, j) in cell cellRows[i] * gridColumns + cellColumns[j] (i32 arrays); with
+ * cellCount 0, the max alone.
+ */
+export function poolStats(
+  h: usize, height: i32, width: i32, padded: i32, max: usize, sums: usize, cellCount: i32, cellRows: usize, cellColumns: usize, gridColumns: i32,
+): void {
+  const rowBytes = <usize>padded << 2;
+  for (let k: usize = 0; k < rowBytes; k += 16) v128.store(max + k, f32x4.splat(-Infinity));
+  for (let k: usize = 0; k < <usize>cellCount * (rowBytes << 1); k += 16) v128.store(sums + k, f64x2.splat(0));
+  for (let i = 0; i < height; i++) {
+    for (let j = 0; j < width; j++) {
+      const x = h + <usize>(i * width + j) * rowBytes;
+      for (let k: usize = 0; k < rowBytes; k += 16) v128.store(max + k, f32x4.max(v128.load(max + k), v128.load(x + k)));
+      if (cellCount == 0) continue;
+      const cell = sums + <usize>(load<i32>(cellRows + (<usize>i << 2)) * gridColumns + load<i32>(cellColumns + (<usize>j << 2))) * (rowBytes << 1);
+      for (let k: usize = 0; k < rowBytes; k += 16) {
+        const v = v128.load(x + k);
+        const s = cell + (k << 1);
+        v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(v)));
+        v128.store(s, f64x2.add(v128.load(s, 16), f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3))), 16);
+      }
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { BeeError } from '../errors.js';
 import { PackedClassifier } from '../engine/classifier.js';
-import { PackedEngine } from '../engine/engine.js';
+import { engineFor } from '../engine/engine-for.js';
 import { packModel } from '../engine/export.js';
 import { isPackedFile, readPackedFile } from '../engine/packed-file.js';
 import type { FeatureParams } from '../features/params.js';
@@ -44,7 +44,7 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
     const cost = modelCost(network);
     network.dispose();
     return {
-      classifier: new PackedClassifier(new PackedEngine(packed)),
+      classifier: new PackedClassifier(engineFor(packed)),
       engine: 'packed',
       source: modelPath,
       labels: header.labels,
@@ -67,7 +67,7 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
   if (engine === 'packed') {
     const { packed } = packModel(model, meta, dir);
     model.dispose();
-    return { ...common, classifier: new PackedClassifier(new PackedEngine(packed)), engine: 'packed' };
+    return { ...common, classifier: new PackedClassifier(engineFor(packed)), engine: 'packed' };
   }
-  return { ...common, classifier: new StagedModel(model, meta.calibration?.temperatures), engine: 'tfjs' };
+  return { ...common, classifier: new StagedModel(model, meta.calibration?.temperatures, meta.network.arch), engine: 'tfjs' };
 }

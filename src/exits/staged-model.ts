@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import { wireBlock } from '../model/network.js';
+import { type ArchName, wireBlock } from '../model/network.js';
 import type { FeatureTable } from '../data/feature-cache.js';
 import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult } from './classifier.js';
 import { shouldExit, type ExitRule } from './rules.js';
@@ -18,6 +18,7 @@ export class StagedModel implements EarlyExitClassifier {
   constructor(
     readonly model: tf.LayersModel,
     temperatures?: number[],
+    arch: ArchName = 'bee',
   ) {
     this.temperatures = temperatures ?? model.outputs.map(() => 1);
     if (this.temperatures.length !== model.outputs.length || !this.temperatures.every((t) => Number.isFinite(t) && t > 0)) {
@@ -30,7 +31,7 @@ export class StagedModel implements EarlyExitClassifier {
     this.stages = [];
     for (let b = 1; b <= blocks; b++) {
       const input = tf.input({ shape });
-      const { logits, next } = wireBlock((name) => model.layers.find((l) => l.name === name), b, input, b === blocks);
+      const { logits, next } = wireBlock(arch, (name) => model.layers.find((l) => l.name === name), b, input, b === blocks);
       this.stages.push(tf.model({ inputs: input, outputs: next ? [logits, next] : [logits] }));
       if (next) shape = next.shape.slice(1) as number[];
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
 import type { BeeError } from '../errors.js';
+import { ARCHITECTURES } from './architectures/index.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -56,7 +57,7 @@ export function modelProblem(model: tf.LayersModel, network: NetworkConfig): str
   // Before building bee.json's network to compare: its convolutions alone must fit in the weights
   // that were loaded, so that an edited bee.json cannot make bee build a huge network to refuse it.
   const loaded = model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  const kernels = network.filters.reduce((n, f, i) => n + 6 * (i === 0 ? network.inputShape[2] : network.filters[i - 1]) * f + 2 * f * f, 0);
+  const kernels = ARCHITECTURES[network.arch].kernelWeights(network);
   if (kernels > loaded) return `bee.json's network has at least ${kernels} weights; model.json and the weights hold ${loaded}`;
   const expected = buildNetwork(network);
   try {

@@ -71,3 +71,36 @@ ${exitsLegend}
 </svg>
 `;
 }
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+/** Accuracy against relative compute, one curve per model (scripts/zoo.ts: one per architecture). */
+export function curvesSvg(title: string, curves: { name: string; points: [compute: number, accuracy: number][] }[]): string {
+  const accuracies = curves.flatMap((c) => c.points.map(([, a]) => a));
+  const yMin = Math.max(0, Math.floor(Math.min(...accuracies) * 10) / 10);
+  const yMax = Math.min(1, Math.max(yMin + 0.1, Math.ceil(Math.max(...accuracies) * 10) / 10));
+  const sx = (v: number) => M.left + v * (W - M.left - M.right);
+  const sy = (v: number) => M.top + (1 - (v - yMin) / (yMax - yMin)) * (H - M.top - M.bottom);
+  const out: string[] = [`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#888"/>`];
+  for (let t = 0; t <= 4; t++) {
+    const yv = yMin + ((yMax - yMin) * t) / 4;
+    out.push(`<text x="${sx(t / 4)}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${(t / 4).toFixed(2)}</text>`);
+    out.push(`<text x="${M.left - 6}" y="${sy(yv) + 4}" text-anchor="end" font-size="11">${(100 * yv).toFixed(0)}%</text>`);
+    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(yv)}" y2="${sy(yv)}" stroke="#eee"/>`);
+  }
+  out.push(`<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">MACs / full network</text>`);
+  curves.forEach((curve, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const points = [...curve.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(' ')}"/>`);
+    out.push(
+      `<line x1="${M.left + 10 + i * 100}" x2="${M.left + 34 + i * 100}" y1="${H + 14}" y2="${H + 14}" stroke="${color}" stroke-width="2"/><text x="${M.left + 40 + i * 100}" y="${H + 18}" font-size="12">${esc(curve.name)}</text>`,
+    );
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(W, M.left + 100 * curves.length + 20)}" height="${H + 48}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${W / 2}" y="20" text-anchor="middle" font-size="13">${esc(title)}</text>
+${out.join('\n')}
+</svg>
+`;
+}

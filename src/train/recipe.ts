@@ -26,7 +26,7 @@ export interface RecipeOptions extends ScheduleOptions {
   /** a saved bee model (directory) whose last exit teaches every exit */
   teacher?: string;
   /** the network's parts beyond precision and width */
-  network: NetworkOptions;
+  network: Partial<NetworkOptions>;
   /** which checkpoint is `best`: the highest mean of the exits' validation accuracies, or the last exit's */
   selection: 'mean-exit' | 'last-exit';
 }

@@ -24,7 +24,8 @@ of its packed file (bee export) is shown too.
 
 Examples:
   $ bee summary --model runs/sc
-  $ bee summary --model runs/sc/best --json | jq .totals`,
+  $ bee summary --model runs/sc/best --json | jq .totals
+  $ bee summary --model runs/reactnet   # any architecture (bee train --arch)`,
   )
   .action(async (flags: { model: string; json?: boolean }) => {
     backendNotice(await initBackend());
@@ -35,9 +36,9 @@ Examples:
     const packedBytes = meta.network.precision === 'binary' ? packedSize(packedHeader(meta)) : null;
     model.dispose();
     const packed = packedBytes === null ? null : { bytes: packedBytes, floatWeightsBytes: floatBytes, ratio: floatBytes / packedBytes };
-    if (flags.json) return printJson({ model: dir, precision: meta.network.precision, labels: meta.labels, ...cost, packed });
+    if (flags.json) return printJson({ model: dir, arch: meta.network.arch, precision: meta.network.precision, labels: meta.labels, ...cost, packed });
 
-    console.log(`${dir}: ${meta.network.precision} network, filters ${meta.network.filters.join('/')}, ${meta.labels.length} classes\n`);
+    console.log(`${dir}: ${meta.network.precision} ${meta.network.arch} network, filters ${meta.network.filters.join('/')}, ${meta.labels.length} classes\n`);
     const layers = cost.layers.filter((l) => l.type !== 'InputLayer');
     console.log(
       formatTable(

@@ -6,7 +6,8 @@ import { findWavs } from '../../data/dataset.js';
 import { BeeError } from '../../errors.js';
 import { PAPER_FEATURES } from '../../features/params.js';
 import { readModelMeta } from '../../model/saved-model.js';
-import { DEFAULT_NETWORK, type ExitHead } from '../../model/network.js';
+import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
+import { type ArchName, DEFAULT_NETWORK, type ExitHead } from '../../model/network.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
 import { train, type EpochRecord } from '../../train/trainer.js';
@@ -27,6 +28,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   distill: number;
   distillTemperature: number;
   teacher?: string;
+  arch: ArchName;
   exitHead: ExitHead['type'];
   exitGrid?: [number, number];
   exitHidden?: number;
@@ -119,6 +121,11 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   .option('--distill-temperature <t>', 'softmax temperature of distillation', positiveNumber, DEFAULT_RECIPE.distillTemperature)
   .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit (with --distill)')
   .addOption(
+    new Option('--arch <name>', `the blocks: ${ARCH_NAMES.map((a) => `${a} (${ARCHITECTURES[a].description})`).join('; ')}`)
+      .choices(ARCH_NAMES)
+      .default(DEFAULT_NETWORK.arch),
+  )
+  .addOption(
     new Option('--exit-head <head>', 'paper: global max-pool -> dense; pooled: max, mean and a grid of means -> dense')
       .choices(['paper', 'pooled'])
       .default(DEFAULT_NETWORK.exitHead.type),
@@ -164,7 +171,8 @@ Examples:
   $ bee train --data DIR --precision float --out runs/float && bee train --data DIR --teacher runs/float
   $ bee train --data DIR --exit-head paper --first-block binary --bn-momentum 0.99 --schedule constant \\
       --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
-  $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment`,
+  $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment
+  $ bee train --data DIR --arch reactnet --out runs/reactnet   # another family (README compares them)`,
   )
   .action(async (flags: TrainFlags) => {
     checkCombinations(flags);
@@ -226,10 +234,12 @@ Examples:
             flags.exitHead === 'pooled'
               ? { type: 'pooled', grid: flags.exitGrid ?? DEFAULT_GRID, hidden: flags.exitHidden ?? DEFAULT_HIDDEN }
               : { type: 'paper' },
+          arch: flags.arch,
           bnMomentum: flags.bnMomentum,
           realFirstBlock: flags.firstBlock === 'real',
-          scaledKernels: flags.scaledKernels ?? false,
-          signShift: flags.signShift ?? false,
+          // unset: the architecture's own (xnor, bireal and reactnet scale their kernels; reactnet shifts its signs)
+          scaledKernels: flags.scaledKernels,
+          signShift: flags.signShift,
         },
         selection: flags.selection,
         augment: flags.augment ? { ...DEFAULT_AUGMENT, ...(flags.specAugment ? { specAugment: DEFAULT_SPEC_AUGMENT } : {}) } : false,

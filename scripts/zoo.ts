@@ -1,0 +1,168 @@
+// The architecture comparison (issue "four binary architectures"): trains every family of
+// src/model/architectures/ in both precisions with one recipe, epoch budget and seed, then
+// measures each: exits 1-4 test accuracy, MACs, parameters, packed size, packed latency (full
+// network and at the threshold picked on validation), training s/step; writes a table (Markdown,
+// JSON) and one plot, accuracy against relative compute, one curve per binary architecture.
+//
+//   node --import tsx scripts/zoo.ts --data DIR --noise-dir DIR [--split-salt bee] [--epochs 8] [--out runs/zoo] [--only bee-binary,...]
+//
+// A run already trained (its train.json is there) is not trained again; measuring is cheap and
+// always redone. The operating point is picked on validation (the cheapest max-softmax threshold
+// within 1 point of the full network) and measured on test, as scripts/ablate.ts does.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ARCH_NAMES } from '../src/model/architectures/index.ts';
+import { curvesSvg } from '../src/report/plot.ts';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    'noise-dir': { type: 'string' },
+    'split-salt': { type: 'string', default: 'bee' },
+    epochs: { type: 'string', default: '8' },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string', default: 'runs/zoo' },
+    only: { type: 'string' },
+    'train-only': { type: 'boolean', default: false },
+  },
+});
+if (!values.data) {
+  console.error(
+    'usage: node --import tsx scripts/zoo.ts --data DIR [--noise-dir DIR] [--split-salt bee] [--epochs 8] [--out runs/zoo] [--only bee-binary,reactnet-float] [--train-only]',
+  );
+  process.exit(2);
+}
+
+const RUNS = ['binary', 'float'].flatMap((precision) => ARCH_NAMES.map((arch) => ({ arch, precision, name: `${arch}-${precision}` })));
+const chosen = values.only
+  ? values.only.split(',').map((name) => {
+      const found = RUNS.find((r) => r.name === name);
+      if (!found) {
+        console.error(`unknown run ${name}; known: ${RUNS.map((r) => r.name).join(', ')}`);
+        process.exit(2);
+      }
+      return found;
+    })
+  : RUNS;
+
+const bee = path.resolve('bin/bee.js');
+function run(args: string[], script = bee): unknown {
+  const r = spawnSync(process.execPath, [...(script === bee ? [] : ['--import', 'tsx']), script, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`${path.basename(script)} ${args.join(' ')} exited with ${r.status}`);
+  return JSON.parse(r.stdout);
+}
+
+interface SweepRow {
+  criterion: string;
+  threshold: number;
+  accuracy: number;
+  meanExit: number;
+  relativeCompute: number;
+}
+interface SweepJson {
+  rows: SweepRow[];
+  exits: { exit: number; accuracy: number; relativeCompute: number }[];
+  cheapestWithin1Point: Record<string, SweepRow | null>;
+}
+interface Timing {
+  mean: number;
+  p95: number;
+}
+interface Bench {
+  fullNetwork: { packed: Timing; agreement: number };
+  earlyExit: { packed: Timing; agreement: number; meanExit: number };
+  sizes: { packedBytes: number };
+}
+
+const data = ['--data', values.data, '--split-salt', values['split-salt']!];
+const noise = values['noise-dir'] ? ['--noise-dir', values['noise-dir']] : [];
+const started = performance.now();
+const results = [];
+for (const r of chosen) {
+  const dir = path.join(values.out!, r.name);
+  const trainFile = path.join(dir, 'train.json');
+  if (!fs.existsSync(trainFile)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    console.error(`\n== ${r.name}`);
+    const t = performance.now();
+    const flags = ['--arch', r.arch, '--precision', r.precision, '--epochs', values.epochs!, '--seed', values.seed!];
+    const trained = run(['train', ...data, ...noise, ...flags, '--out', dir, '--json']) as object;
+    fs.writeFileSync(trainFile, JSON.stringify({ ...trained, flags, seconds: (performance.now() - t) / 1000 }, null, 2) + '\n');
+  }
+  if (values['train-only']) continue;
+  const trained = JSON.parse(fs.readFileSync(trainFile, 'utf8'));
+  const history = fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { seconds: number; steps?: number; examplesPerSecond: number; batchSize?: number });
+  const summary = run(['summary', '--model', dir, '--json']) as {
+    totals: { binaryMacs: number; floatMacs: number; binaryParams: number; floatParams: number };
+  };
+  const sweepOf = (split: string) =>
+    run(['sweep', '--model', dir, ...data, '--split', split, '--out', path.join(dir, `sweep-${split}`), '--json']) as SweepJson;
+  const validation = sweepOf('validation');
+  const test = sweepOf('test');
+  const picked = validation.cheapestWithin1Point['max-softmax'];
+  const at = (threshold: number) => test.rows.find((row) => row.criterion === 'max-softmax' && row.threshold === threshold)!;
+  let packed: Bench | null = null;
+  if (r.precision === 'binary') {
+    run(['export', '--model', dir, '--out', path.join(dir, 'model.bee'), '--force', '--json']);
+    packed = run(['--model', dir, '--threshold', String(picked?.threshold ?? 1), '--json'], path.resolve('scripts/bench-engine.ts')) as Bench;
+  }
+  const epochSeconds = history.reduce((n, h) => n + h.seconds, 0) / history.length;
+  results.push({
+    ...r,
+    epochs: history.length,
+    bestEpoch: trained.best?.epoch,
+    exits: test.exits.map((e) => e.accuracy),
+    curve: test.rows.filter((row) => row.criterion === 'max-softmax').map((row) => [row.relativeCompute, row.accuracy]),
+    macs: { binary: summary.totals.binaryMacs, float: summary.totals.floatMacs },
+    params: { binary: summary.totals.binaryParams, float: summary.totals.floatParams },
+    picked: picked && { threshold: picked.threshold, test: at(picked.threshold) },
+    packed,
+    secondsPerStep: epochSeconds / (history[0].steps ?? 1),
+    trainSeconds: trained.seconds,
+  });
+}
+if (values['train-only']) process.exit(0);
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const ms = (t: Timing) => `${t.mean.toFixed(2)} / ${t.p95.toFixed(2)}`;
+const head =
+  '| architecture | exits 1-4 test accuracy (%) | binary / float MMACs | binary / float params | packed KiB | packed ms, full: mean / p95 | picked on validation: threshold -> test accuracy, compute; packed ms mean / p95 | agree | train s/step |';
+const lines = results.map((r) => {
+  const p = r.picked ? `${r.picked.threshold} -> ${pct(r.picked.test.accuracy)}%, ${pct(r.picked.test.relativeCompute)}%` : '-';
+  const k = r.packed;
+  return `| ${r.name} | ${r.exits.map(pct).join(' / ')} | ${(r.macs.binary / 1e6).toFixed(1)} / ${(r.macs.float / 1e6).toFixed(1)} | ${r.params.binary} / ${r.params.float} | ${k ? (k.sizes.packedBytes / 1024).toFixed(0) : '-'} | ${k ? ms(k.fullNetwork.packed) : '-'} | ${p}${k ? `; ${ms(k.earlyExit.packed)}` : ''} | ${k ? `${pct(Math.min(k.fullNetwork.agreement, k.earlyExit.agreement))}%` : '-'} | ${r.secondsPerStep.toFixed(2)} |`;
+});
+const table = [
+  head,
+  `| ${head
+    .split('|')
+    .slice(2, -1)
+    .map(() => '---')
+    .join(' | ')} | --- |`,
+  ...lines,
+].join('\n');
+fs.mkdirSync(values.out!, { recursive: true });
+fs.writeFileSync(path.join(values.out!, 'zoo.md'), table + '\n');
+fs.writeFileSync(path.join(values.out!, 'zoo.json'), JSON.stringify(results, null, 2) + '\n');
+const binary = results.filter((r) => r.precision === 'binary');
+fs.writeFileSync(
+  path.join(values.out!, 'zoo.svg'),
+  curvesSvg(
+    `binary architectures, test split: accuracy against compute (${values.epochs} epochs, seed ${values.seed})`,
+    binary.map((r) => ({ name: r.arch, points: r.curve as [number, number][] })),
+  ),
+);
+console.log(table);
+console.log(
+  `\n${values.epochs} epochs, seed ${values.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min for what ran now; ${path.join(values.out!, 'zoo.md')}`,
+);

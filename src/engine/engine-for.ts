@@ -1,0 +1,10 @@
+import { PackedEngine } from './engine.js';
+import { type PackedModel, residualOf } from './format.js';
+import { ResidualEngine } from './residual-engine.js';
+
+/** A packed network ready to run: the bee engine (bee, xnor) or the residual one (bireal, reactnet), one interface. */
+export type Engine = PackedEngine | ResidualEngine;
+
+export function engineFor(model: PackedModel): Engine {
+  return residualOf(model.header.network) ? new ResidualEngine(model) : new PackedEngine(model);
+}

@@ -1,0 +1,307 @@
+import { BeeError } from '../errors.js';
+import { shouldExit, type ExitRule } from '../exits/rules.js';
+import { bodyFilters } from '../model/architectures/families.js';
+import { cellOf, cellSizes } from '../model/exit-grid.js';
+import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
+import { type DenseLayer, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, softmaxInto, tableBytes } from './wasm-kernels.js';
+
+/** A binary convolution in engine memory: its sign's thresholds, mismatch table, folded BatchNorm and RPReLU (addresses). */
+interface BinaryConv {
+  threshold: number;
+  table: number;
+  scale: number;
+  shift: number;
+  rprelu?: RPReLUWeights;
+}
+
+interface RPReLUWeights {
+  gamma: number;
+  slope: number;
+  zeta: number;
+}
+
+interface Stage {
+  /** body channels (C) and output channels (f), each padded to words of 32 */
+  c: number;
+  cWords: number;
+  f: number;
+  fWords: number;
+  height: number;
+  width: number;
+  /** the body's real activations [height][width][C padded] f32; stage 1's from the stem, later ones the previous stage's out */
+  h: number;
+  /** sign bits of h, [position][C words], row- or column-major as the convolution reads them */
+  bits: number;
+  conv1x3: BinaryConv;
+  conv3x1: BinaryConv;
+  conv1x1: BinaryConv;
+  shortcut: { kernel: number; scale: number; shift: number };
+  rprelu?: RPReLUWeights;
+  /** the stage's output [pooled position][f padded] f32: the exit head's input and the next stage's h */
+  out: number;
+  exit: {
+    max: number;
+    sums: number;
+    grid: { count: number; columns: number; rows: number; cellColumns: number; rowCells: Int32Array; columnCells: Int32Array; sizes: Float64Array } | null;
+    positions: number;
+    hidden?: DenseLayer;
+    output: DenseLayer;
+  };
+}
+
+/**
+ * The packed engine for the residual families (bireal, reactnet): real activations stay real
+ * (float32, as TensorFlow keeps them) and are signed again, to bits, before every binary
+ * convolution; binary convolutions run on mismatch tables as the bee engine's, their BatchNorm'd
+ * dot products added back into the activations; the stem, the shortcuts' (1x1) convolutions and
+ * RPReLU in float32 SIMD. Sums are in TensorFlow's order where it is known; elsewhere (the stem's
+ * nine taps, the average pool) within float32 ulps, so a sign can differ from TensorFlow's only
+ * for a value within ulps of its threshold.
+ */
+export class ResidualEngine {
+  readonly labels: string[];
+  readonly exits: number;
+  temperatures: number[];
+  readonly logits: Float64Array[];
+  readonly probabilities: Float32Array[];
+  private readonly kernels: Kernels;
+  private readonly stages: Stage[];
+  private readonly inputFloats: Float32Array;
+  private readonly stem: { kernel: number; scale: number; shift: number };
+  private readonly scratch: { features: number; hidden: number; logits: number; avg: number; rows: number };
+  private readonly features: Float64Array;
+
+  constructor(readonly model: PackedModel) {
+    const { header, tensors } = model;
+    const network = header.network;
+    const { filters, classes, inputShape, exitHead } = network;
+    const tensor = <T>(name: string) => tensors.get(name) as T;
+    this.labels = header.labels;
+    this.exits = filters.length;
+    this.temperatures = header.temperatures;
+    this.logits = filters.map(() => new Float64Array(classes));
+    this.probabilities = filters.map(() => new Float32Array(classes));
+    this.kernels = instantiateKernels();
+    const rprelu = residualOf(network)?.rprelu ?? false;
+    const perFeature = headFeatures(exitHead);
+    const hidden = hiddenUnits(exitHead);
+
+    const layout = new Layout();
+    const take = (n: number) => layout.take(n);
+    let [height, width] = inputShape;
+    const inputAt = take(height * width * 4);
+    const c1 = bodyFilters(network, 1);
+    const stemPadded = words(c1) * 32;
+    this.stem = { kernel: take(9 * stemPadded * 4), scale: take(stemPadded * 4), shift: take(stemPadded * 4) };
+    let h = take(height * width * stemPadded * 4);
+    let maxRunWords = 0;
+    const binaryConv = (runWords: number, padded: number, inPadded: number, withRPReLU: boolean): BinaryConv => {
+      maxRunWords = Math.max(maxRunWords, runWords);
+      return {
+        threshold: take(inPadded * 4),
+        table: take(tableBytes(runWords, padded)),
+        scale: take(padded * 4),
+        shift: take(padded * 4),
+        ...(withRPReLU ? { rprelu: rpreluWeights(padded) } : {}),
+      };
+    };
+    const rpreluWeights = (padded: number) => ({ gamma: take(padded * 4), slope: take(padded * 4), zeta: take(padded * 4) });
+    let maxPadded = 0;
+    this.stages = filters.map((f, i) => {
+      const c = bodyFilters(network, i + 1);
+      const [cWords, fWords] = [words(c), words(f)];
+      const [cPad, fPad] = [cWords * 32, fWords * 32];
+      maxPadded = Math.max(maxPadded, cPad, fPad);
+      const [ph, pw] = [height >> 1, width >> 1];
+      const grid =
+        exitHead.type === 'pooled'
+          ? {
+              count: exitHead.grid[0] * exitHead.grid[1],
+              columns: exitHead.grid[1],
+              rows: take(ph * 4),
+              cellColumns: take(pw * 4),
+              rowCells: cellOf(ph, exitHead.grid[0]),
+              columnCells: cellOf(pw, exitHead.grid[1]),
+              sizes: cellSizes(ph, pw, exitHead.grid),
+            }
+          : null;
+      const stage: Stage = {
+        c,
+        cWords,
+        f,
+        fWords,
+        height,
+        width,
+        h,
+        bits: take(height * width * cWords * 4),
+        conv1x3: binaryConv(3 * cWords, cPad, cPad, rprelu),
+        conv3x1: binaryConv(3 * cWords, cPad, cPad, rprelu),
+        conv1x1: binaryConv(cWords, fPad, cPad, false),
+        shortcut: { kernel: take(c * fPad * 4), scale: take(fPad * 4), shift: take(fPad * 4) },
+        ...(rprelu ? { rprelu: rpreluWeights(fPad) } : {}),
+        out: take(ph * pw * fPad * 4),
+        exit: {
+          max: take(fPad * 4),
+          sums: take((grid?.count ?? 0) * fPad * 8),
+          grid,
+          positions: ph * pw,
+          ...(hidden ? { hidden: planDense(layout, perFeature * f, hidden) } : {}),
+          output: planDense(layout, hidden || perFeature * f, classes),
+        },
+      };
+      h = stage.out;
+      [height, width] = [ph, pw];
+      return stage;
+    });
+    this.scratch = {
+      features: take(perFeature * Math.max(...filters) * 8),
+      hidden: take(Math.ceil(hidden / 4) * 4 * 8),
+      logits: take(Math.ceil(classes / 4) * 4 * 8),
+      avg: take(2 * maxPadded * 4),
+      // four windows of selected rows, each up to three words' rows over (see the bee engine)
+      rows: take(4 * (maxRunWords * 8 + 24) * 4),
+    };
+    take(64); // the kernels read up to three words past a run of bits: still inside the reservation
+
+    const base = layout.reserve(this.kernels);
+    const memory = this.kernels.memory;
+    const floats = (at: number, n: number) => new Float32Array(memory.buffer, at, n);
+    /** values [n] into a padded vector at `at` (+ base), the padding `fill` */
+    const put = (at: number, values: Float32Array, padded: number, fill = 0) => {
+      const v = floats(at + base, padded).fill(fill);
+      v.set(values);
+      return at + base;
+    };
+    this.inputFloats = floats(base + inputAt, inputShape[0] * inputShape[1]);
+    for (const key of Object.keys(this.scratch) as (keyof typeof this.scratch)[]) this.scratch[key] += base;
+    this.features = new Float64Array(memory.buffer, this.scratch.features, perFeature * Math.max(...filters));
+    // the stem's kernel [C][tap] -> [tap][C padded]
+    const stemKernel = tensor<Float32Array>('block1.stem.kernel');
+    this.stem.kernel += base;
+    const k = floats(this.stem.kernel, 9 * stemPadded);
+    for (let ch = 0; ch < c1; ch++) for (let t = 0; t < 9; t++) k[t * stemPadded + ch] = stemKernel[ch * 9 + t];
+    this.stem.scale = put(this.stem.scale, tensor('block1.stem.scale'), stemPadded);
+    this.stem.shift = put(this.stem.shift, tensor('block1.stem.shift'), stemPadded);
+
+    const fillRPReLU = (w: RPReLUWeights, name: string, padded: number) => {
+      w.gamma = put(w.gamma, tensor(`${name}.rprelu.gamma`), padded);
+      w.slope = put(w.slope, tensor(`${name}.rprelu.slope`), padded);
+      w.zeta = put(w.zeta, tensor(`${name}.rprelu.zeta`), padded);
+    };
+    const fillConv = (conv: BinaryConv, name: string, outputs: number, padded: number, inPadded: number, runWords: number) => {
+      // a padding channel's threshold is +inf: its bit stays 0, and matches the kernels' 0 bits there
+      conv.threshold = put(conv.threshold, tensor(`${name}.threshold`), inPadded, Infinity);
+      conv.table += base;
+      fillTable(memory, conv.table, tensor(`${name}.signs`), outputs, padded, runWords);
+      conv.scale = put(conv.scale, tensor(`${name}.scale`), padded);
+      conv.shift = put(conv.shift, tensor(`${name}.shift`), padded);
+      if (conv.rprelu) fillRPReLU(conv.rprelu, name, padded);
+    };
+    this.stages.forEach((s, i) => {
+      const b = i + 1;
+      const [cPad, fPad] = [s.cWords * 32, s.fWords * 32];
+      s.h += base;
+      s.bits += base;
+      s.out += base;
+      fillConv(s.conv1x3, `block${b}.conv1x3`, s.c, cPad, cPad, 3 * s.cWords);
+      fillConv(s.conv3x1, `block${b}.conv3x1`, s.c, cPad, cPad, 3 * s.cWords);
+      fillConv(s.conv1x1, `block${b}.conv1x1`, s.f, fPad, cPad, s.cWords);
+      // the shortcut's kernel [C][f] -> [C][f padded]
+      const kernel = tensor<Float32Array>(`block${b}.shortcut.kernel`);
+      s.shortcut.kernel += base;
+      const sk = floats(s.shortcut.kernel, s.c * fPad);
+      for (let ch = 0; ch < s.c; ch++) sk.set(kernel.subarray(ch * s.f, (ch + 1) * s.f), ch * fPad);
+      s.shortcut.scale = put(s.shortcut.scale, tensor(`block${b}.shortcut.scale`), fPad);
+      s.shortcut.shift = put(s.shortcut.shift, tensor(`block${b}.shortcut.shift`), fPad);
+      if (s.rprelu) fillRPReLU(s.rprelu, `block${b}`, fPad);
+      const { exit } = s;
+      exit.max += base;
+      exit.sums += base;
+      if (exit.grid) {
+        exit.grid.rows += base;
+        exit.grid.cellColumns += base;
+        new Int32Array(memory.buffer, exit.grid.rows, exit.grid.rowCells.length).set(exit.grid.rowCells);
+        new Int32Array(memory.buffer, exit.grid.cellColumns, exit.grid.columnCells.length).set(exit.grid.columnCells);
+      }
+      if (exit.hidden) fillDense(memory, base, exit.hidden, tensor(`exit${b}.hidden.kernel`), tensor(`exit${b}.hidden.bias`));
+      fillDense(memory, base, exit.output, tensor(`exit${b}.kernel`), tensor(`exit${b}.bias`));
+    });
+  }
+
+  /** As PackedEngine.run: one clip's log-mel features, stage by stage until `rule` says stop; returns the exit (1-based). */
+  run(features: Float32Array, rule: ExitRule): number {
+    if (features.length !== this.inputFloats.length)
+      throw new BeeError(`expected ${this.inputFloats.length} feature values (frames x mel bins), got ${features.length}`);
+    this.inputFloats.set(features);
+    const k = this.kernels;
+    const first = this.stages[0];
+    k.stemConv(
+      this.inputFloats.byteOffset,
+      first.height,
+      first.width,
+      this.stem.kernel,
+      first.cWords * 32,
+      Math.ceil(first.c / 4),
+      this.stem.scale,
+      this.stem.shift,
+      first.h,
+    );
+    for (let i = 0; i < this.stages.length; i++) {
+      const s = this.stages[i];
+      const { height: H, width: W, cWords, fWords, h, bits } = s;
+      const cPad = cWords * 32;
+      const rows = this.scratch.rows;
+      for (const [conv, along] of [
+        [s.conv1x3, 0],
+        [s.conv3x1, 1],
+      ] as const) {
+        k.signBits(h, H, W, cWords, conv.threshold, bits, along);
+        if (along === 0) k.binConvResidual(bits, H, W, cWords, 0, conv.table, cWords, s.c, conv.scale, conv.shift, h, rows);
+        else k.binConvResidual(bits, W, H, cWords, 1, conv.table, cWords, s.c, conv.scale, conv.shift, h, rows);
+        if (conv.rprelu) k.rprelu(h, H * W, cPad, conv.rprelu.gamma, conv.rprelu.slope, conv.rprelu.zeta);
+      }
+      k.signBits(h, H, W, cWords, s.conv1x1.threshold, bits, 0);
+      k.pointConvPoolResidual(bits, H, W, cWords, s.conv1x1.table, fWords, s.c, s.conv1x1.scale, s.conv1x1.shift, s.out, rows);
+      k.shortcutAdd(h, H, W, cPad, s.c, s.shortcut.kernel, fWords * 32, s.shortcut.scale, s.shortcut.shift, s.out, this.scratch.avg);
+      if (s.rprelu) k.rprelu(s.out, s.exit.positions, fWords * 32, s.rprelu.gamma, s.rprelu.slope, s.rprelu.zeta);
+      this.exitHead(i);
+      if (shouldExit(this.probabilities[i], i + 1, this.stages.length, rule)) return i + 1;
+    }
+    return this.stages.length;
+  }
+
+  /** Exit i: the stage's output pooled per channel (max, mean, grid means), the dense layers, softmax. */
+  private exitHead(i: number): void {
+    const s = this.stages[i];
+    const { exit, f } = s;
+    const fPad = s.fWords * 32;
+    const g = exit.grid;
+    const k = this.kernels;
+    k.poolStats(s.out, s.height >> 1, s.width >> 1, fPad, exit.max, exit.sums, g ? g.count : 0, g ? g.rows : 0, g ? g.cellColumns : 0, g ? g.columns : 0);
+    const buffer = k.memory.buffer;
+    const max = new Float32Array(buffer, exit.max, f);
+    const features = this.features;
+    for (let c = 0; c < f; c++) features[c] = max[c];
+    if (g) {
+      const sums = new Float64Array(buffer, exit.sums, g.count * fPad);
+      for (let c = 0; c < f; c++) {
+        let total = 0;
+        for (let cell = 0; cell < g.count; cell++) {
+          const sum = sums[cell * fPad + c];
+          total += sum;
+          features[(2 + cell) * f + c] = sum / g.sizes[cell];
+        }
+        features[f + c] = total / exit.positions;
+      }
+    }
+    let input = this.scratch.features;
+    if (exit.hidden) {
+      k.dense(input, exit.hidden.inputs, exit.hidden.kernel, exit.hidden.bias, this.scratch.hidden, exit.hidden.padded, 1);
+      input = this.scratch.hidden;
+    }
+    k.dense(input, exit.output.inputs, exit.output.kernel, exit.output.bias, this.scratch.logits, exit.output.padded, 0);
+    const logits = this.logits[i];
+    logits.set(new Float64Array(buffer, this.scratch.logits, logits.length));
+    softmaxInto(logits, this.temperatures[i], this.probabilities[i]);
+  }
+}

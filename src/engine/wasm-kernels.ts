@@ -1,0 +1,209 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BeeError } from '../errors.js';
+
+/** The exports of kernels.as.ts: addresses and sizes in, results written to memory. */
+export interface Kernels {
+  memory: WebAssembly.Memory;
+  reserve(bytes: number): number;
+  realConvSign(
+    x: number,
+    height: number,
+    width: number,
+    along: number,
+    weights: number,
+    groups: number,
+    thresholds: number,
+    flips: number,
+    out: number,
+    outStride: number,
+    outOffset: number,
+  ): void;
+  binConvSign(
+    x: number,
+    outer: number,
+    inner: number,
+    inWords: number,
+    along: number,
+    table: number,
+    blocks: number,
+    limits: number,
+    flips: number,
+    out: number,
+    outStride: number,
+    outOffset: number,
+    rows: number,
+  ): void;
+  pointConvPoolSign(
+    x: number,
+    height: number,
+    width: number,
+    inWords: number,
+    table: number,
+    blocks: number,
+    limits: number,
+    flips: number,
+    out: number,
+    outT: number,
+    stats: number,
+    rows: number,
+    cells: number,
+    cellCount: number,
+    cellRows: number,
+    cellColumns: number,
+    gridColumns: number,
+  ): void;
+  dense(x: number, n: number, kernel: number, bias: number, out: number, units: number, relu: number): void;
+  signBits(h: number, height: number, width: number, blocks: number, thresholds: number, out: number, transposed: number): void;
+  binConvResidual(
+    x: number,
+    outer: number,
+    inner: number,
+    inWords: number,
+    along: number,
+    table: number,
+    blocks: number,
+    channels: number,
+    scale: number,
+    shift: number,
+    h: number,
+    rows: number,
+  ): void;
+  pointConvPoolResidual(
+    x: number,
+    height: number,
+    width: number,
+    inWords: number,
+    table: number,
+    blocks: number,
+    channels: number,
+    scale: number,
+    shift: number,
+    out: number,
+    rows: number,
+  ): void;
+  shortcutAdd(
+    h: number,
+    height: number,
+    width: number,
+    inPadded: number,
+    inChannels: number,
+    kernel: number,
+    outPadded: number,
+    scale: number,
+    shift: number,
+    out: number,
+    avg: number,
+  ): void;
+  rprelu(h: number, positions: number, padded: number, gamma: number, slope: number, zeta: number): void;
+  stemConv(x: number, height: number, width: number, weights: number, padded: number, groups: number, scale: number, shift: number, h: number): void;
+  poolStats(
+    h: number,
+    height: number,
+    width: number,
+    padded: number,
+    max: number,
+    sums: number,
+    cellCount: number,
+    cellRows: number,
+    cellColumns: number,
+    gridColumns: number,
+  ): void;
+}
+
+// Built from src/engine/kernels.as.ts; the same path from src/engine (tests) and dist/engine.
+const WASM = new URL('../../dist/engine/kernels.wasm', import.meta.url);
+let compiled: WebAssembly.Module | undefined;
+
+/** A fresh instance of the kernels: its own memory, for one engine. */
+export function instantiateKernels(): Kernels {
+  if (!compiled) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(WASM);
+    } catch (err) {
+      throw new BeeError(`cannot read the packed engine's kernels: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        file: fileURLToPath(WASM),
+        hint: 'run npm run build',
+      });
+    }
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return new WebAssembly.Instance(compiled, {}).exports as unknown as Kernels;
+}
+
+/**
+ * Offsets of 16-byte aligned buffers, laid out before the engine's one reservation: `take` while
+ * planning, then `reserve` once, after which offsets + base are addresses.
+ */
+export class Layout {
+  bytes = 0;
+
+  take(size: number): number {
+    const at = this.bytes;
+    this.bytes += Math.ceil(size / 16) * 16;
+    return at;
+  }
+
+  /** Reserves everything taken in the kernels' memory; returns the base address. */
+  reserve(kernels: Kernels): number {
+    if (this.bytes > 3 * 1024 ** 3)
+      throw new BeeError(`the packed network needs ${(this.bytes / 1024 ** 3).toFixed(1)} GiB of engine memory; WebAssembly has 4 GiB`, {
+        hint: 'a narrower network (--width) fits',
+      });
+    return kernels.reserve(this.bytes);
+  }
+}
+
+const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
+
+/** Bytes of a binary conv's mismatch table over a run of `runWords` input words, for `padded` output channels. */
+export const tableBytes = (runWords: number, padded: number) => runWords * 8 * 16 * padded;
+
+/**
+ * A binary conv's mismatch table from its sign bits [channel][run word] (a run is the taps'
+ * input words in a row): for nibble k of the run and value v, byte c of the row is the number of
+ * bits where v differs from channel c's weights there. Channels past the last stay 0.
+ */
+export function fillTable(memory: WebAssembly.Memory, at: number, signs: Uint32Array, f: number, padded: number, runWords: number): void {
+  const table = new Uint8Array(memory.buffer, at, tableBytes(runWords, padded));
+  for (let c = 0; c < f; c++) {
+    for (let k = 0; k < runWords * 8; k++) {
+      const w = (signs[c * runWords + (k >> 3)] >>> ((k & 7) * 4)) & 15;
+      for (let v = 0; v < 16; v++) table[(k * 16 + v) * padded + c] = NIBBLE_BITS[v ^ w];
+    }
+  }
+}
+
+/** A dense layer in engine memory: kernel [inputs][units padded to 4] float32, bias [units padded]. */
+export interface DenseLayer {
+  inputs: number;
+  units: number;
+  padded: number;
+  kernel: number;
+  bias: number;
+}
+
+/** Plans a dense layer of `inputs` x `units` (units padded to 4). */
+export function planDense(layout: Layout, inputs: number, units: number): DenseLayer {
+  const padded = Math.ceil(units / 4) * 4;
+  return { inputs, units, padded, kernel: layout.take(inputs * padded * 4), bias: layout.take(padded * 4) };
+}
+
+/** Moves a planned dense layer to its addresses and fills it: [inputs][units] as trained -> [inputs][units padded to 4]. */
+export function fillDense(memory: WebAssembly.Memory, base: number, layer: DenseLayer, kernel: Float32Array, bias: Float32Array): void {
+  layer.kernel += base;
+  layer.bias += base;
+  const k = new Float32Array(memory.buffer, layer.kernel, layer.inputs * layer.padded);
+  for (let r = 0; r < layer.inputs; r++) k.set(kernel.subarray(r * layer.units, (r + 1) * layer.units), r * layer.padded);
+  new Float32Array(memory.buffer, layer.bias, layer.padded).set(bias);
+}
+
+/** p = softmax(logits / t), computed in float64 from the largest logit. */
+export function softmaxInto(logits: Float64Array, t: number, p: Float32Array): void {
+  let max = -Infinity;
+  for (let j = 0; j < logits.length; j++) if (logits[j] / t > max) max = logits[j] / t;
+  let sum = 0;
+  for (let j = 0; j < logits.length; j++) sum += Math.exp(logits[j] / t - max);
+  for (let j = 0; j < logits.length; j++) p[j] = Math.exp(logits[j] / t - max) / sum;
+}

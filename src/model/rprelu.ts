@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs';
+
+type Kwargs = Record<string, unknown>;
+
+/**
+ * RPReLU (Liu et al. 2020, "ReActNet", eq. 3): y = PReLU(x - gamma_c; beta_c) + zeta_c, a PReLU
+ * whose kink moves per channel (gamma) and whose output moves too (zeta). After a binary
+ * convolution's BatchNorm and shortcut it reshapes the real-valued distribution that the next
+ * sign reads. Slopes start at 0.25 (PReLU's usual start), shifts at 0.
+ */
+export class RPReLU extends tf.layers.Layer {
+  static readonly className = 'RPReLU';
+  private gamma!: tf.LayerVariable;
+  private slope!: tf.LayerVariable;
+  private zeta!: tf.LayerVariable;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const channels = [shape[shape.length - 1]!];
+    this.gamma = this.addWeight('gamma', channels, 'float32', tf.initializers.zeros());
+    this.slope = this.addWeight('slope', channels, 'float32', tf.initializers.constant({ value: 0.25 }));
+    this.zeta = this.addWeight('zeta', channels, 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.add(tf.prelu(tf.sub(x, this.gamma.read()), this.slope.read()), this.zeta.read());
+    });
+  }
+}
+tf.serialization.registerClass(RPReLU as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/backend.ts';
+import { crc32 } from '../src/engine/crc32.ts';
+import { engineFor } from '../src/engine/engine-for.ts';
+import { packModel } from '../src/engine/export.ts';
+import { decodePacked, encodePacked } from '../src/engine/format.ts';
+import { ResidualEngine } from '../src/engine/residual-engine.ts';
+import { exitFor, neverEarly, type ExitRule } from '../src/exits/rules.ts';
+import { StagedModel } from '../src/exits/staged-model.ts';
+import { PAPER_FEATURES } from '../src/features/params.ts';
+import { ARCH_NAMES } from '../src/model/architectures/index.ts';
+import { modelCost } from '../src/model/costs.ts';
+import { buildNetwork, networkConfig, type NetworkConfig } from '../src/model/network.ts';
+import { RPReLU } from '../src/model/rprelu.ts';
+import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta, writeModelDir } from '../src/model/saved-model.ts';
+import { tempDir } from './helpers/datasets.ts';
+import { logMelLike, randomNetwork } from './helpers/random-network.ts';
+
+before(async () => {
+  await initBackend();
+});
+
+const metaOf = (network: NetworkConfig): ModelMeta => ({
+  format: 'bee-model',
+  formatVersion: MODEL_FORMAT_VERSION,
+  beeVersion: 'test',
+  labels: ['a', 'b', 'c', 'd', 'e'],
+  features: PAPER_FEATURES,
+  network,
+  versions: {},
+});
+
+test('RPReLU: PReLU(x - gamma) + zeta and its gradients, by hand', () => {
+  const layer = new RPReLU({});
+  const x = tf.tensor4d([0.5, -1, 2, -0.25], [1, 1, 2, 2]);
+  layer.apply(x); // builds it
+  layer.setWeights([tf.tensor1d([1, -0.5]), tf.tensor1d([0.25, 0.1]), tf.tensor1d([0.3, -0.2])]);
+  // channel 0: gamma 1, slope 0.25, zeta 0.3; channel 1: gamma -0.5, slope 0.1, zeta -0.2
+  // x - gamma: -0.5, -0.5 | 1, 0.25 -> y: 0.25 * -0.5 + 0.3, 0.1 * -0.5 - 0.2 | 1 + 0.3, 0.25 - 0.2
+  const y = (layer.apply(x) as tf.Tensor).dataSync();
+  [0.175, -0.25, 1.3, 0.05].forEach((v, i) => assert.ok(Math.abs(y[i] - v) < 1e-6, `y[${i}] = ${y[i]}, want ${v}`));
+  const [gamma, slope, zeta] = layer.trainableWeights.map((w) => w.read());
+  const grads = tf.grads((xs: tf.Tensor, g: tf.Tensor, s: tf.Tensor, z: tf.Tensor) => tf.sum(tf.add(tf.prelu(tf.sub(xs, g), s), z)))([x, gamma, slope, zeta]);
+  // dy/dx = 1 where x - gamma >= 0, else the slope; dy/dgamma = -dy/dx; dy/dslope = x - gamma where negative; dy/dzeta = 1
+  assert.deepEqual(Array.from(grads[0].dataSync()), [0.25, 0.1, 1, 1].map(Math.fround));
+  assert.deepEqual(Array.from(grads[1].dataSync()), [-1.25, -1.1].map(Math.fround));
+  assert.deepEqual(Array.from(grads[2].dataSync()), [-0.5, -0.5]);
+  assert.deepEqual(Array.from(grads[3].dataSync()), [2, 2]);
+});
+
+test('the four families have binary MACs within 10% of the bee block, and float twins as many MACs in float', () => {
+  const macs = (arch: NetworkConfig['arch'], precision: 'binary' | 'float') => {
+    const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, arch, precision }));
+    const { totals } = modelCost(model);
+    model.dispose();
+    return totals;
+  };
+  const bee = macs('bee', 'binary').binaryMacs;
+  for (const arch of ARCH_NAMES) {
+    const binary = macs(arch, 'binary');
+    assert.ok(Math.abs(binary.binaryMacs / bee - 1) <= 0.1, `${arch}: ${binary.binaryMacs} binary MACs, bee ${bee}`);
+    const float = macs(arch, 'float');
+    assert.equal(float.binaryMacs, 0);
+    assert.equal(float.floatMacs, binary.binaryMacs + binary.floatMacs, `${arch}: the float twin is the same network`);
+  }
+});
+
+for (const arch of ARCH_NAMES) {
+  for (const precision of ['binary', 'float'] as const) {
+    test(`${arch} (${precision}) builds, saves and reloads with identical outputs, staged as whole`, async () => {
+      const network = networkConfig({ inputShape: [98, 64, 1], classes: 5, arch, precision, width: 0.25, seed: 2 });
+      const x = logMelLike(3, 7);
+      const model = randomNetwork({ arch, precision, width: 0.25, seed: 2 }, 2, x);
+      const dir = path.join(tempDir(), 'model');
+      await writeModelDir(dir, model, metaOf(network));
+      const loaded = await loadModelDir(dir);
+      assert.equal(loaded.meta.network.arch, arch);
+      const input = tf.tensor4d(x, [3, 98, 64, 1]);
+      const before = (model.predict(input) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
+      const after = (loaded.model.predict(input) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
+      assert.deepEqual(after, before);
+      // Block by block (bee eval's tfjs engine) gives what the whole network gives.
+      const staged = new StagedModel(loaded.model, undefined, arch);
+      const { probs } = staged.classify(x.subarray(0, 98 * 64), neverEarly(4));
+      const softmax = tf.tidy(() => (loaded.model.predict(input) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
+      probs.forEach((p, k) => assert.ok(Math.max(...Array.from(p, (v, j) => Math.abs(v - softmax[k][0][j]))) < 1e-6, `exit ${k + 1}`));
+      input.dispose();
+      model.dispose();
+      staged.dispose();
+    });
+  }
+}
+
+const PACKED: [string, Parameters<typeof randomNetwork>[0]][] = [
+  ['bireal, paper width', { arch: 'bireal' }],
+  ['reactnet, paper width', { arch: 'reactnet' }],
+  ['xnor, paper width', { arch: 'xnor' }],
+  ['bireal, channels not a multiple of 32, the paper head', { arch: 'bireal', filters: [12, 24, 40, 72], exitHead: { type: 'paper' } }],
+  [
+    'reactnet, channels not a multiple of 32, a hidden exit layer',
+    { arch: 'reactnet', filters: [20, 36, 64, 100], exitHead: { type: 'pooled', grid: [3, 2], hidden: 12 } },
+  ],
+  ['bireal with RSign shifts', { arch: 'bireal', filters: [24, 48, 96, 192], signShift: true }],
+];
+
+for (const [what, options] of PACKED) {
+  test(`packed = tfjs on random networks: ${what}`, () => {
+    const n = 6;
+    const x = logMelLike(n, 11);
+    const model = randomNetwork(options, 5, x);
+    const base = networkConfig({ inputShape: [98, 64, 1], classes: 5, seed: 5, ...options });
+    const network = { ...base, ...(options.filters ? { filters: options.filters } : {}) };
+    const bytes = encodePacked(packModel(model, metaOf(network)).packed);
+    const residual = network.arch === 'bireal' || network.arch === 'reactnet';
+    assert.equal(new DataView(bytes.buffer).getUint32(4, true), residual ? 4 : 2, 'the oldest version that holds it');
+    const engine = engineFor(decodePacked(bytes));
+    assert.equal(engine instanceof ResidualEngine, residual);
+    const expected = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
+    for (let i = 0; i < n; i++) {
+      const clip = x.subarray(i * 98 * 64, (i + 1) * 98 * 64);
+      assert.equal(engine.run(clip, neverEarly(4)), 4);
+      for (let k = 0; k < 4; k++) {
+        const want = expected[k][i];
+        const worst = Math.max(...want.map((p, j) => Math.abs(p - engine.probabilities[k][j])));
+        assert.ok(worst < 1e-5, `clip ${i} exit ${k + 1}: softmax differs by ${worst}`);
+      }
+      const rule: ExitRule = { criterion: 'max-softmax', thresholds: [0.3, 0.3, 0.3] };
+      assert.equal(
+        engine.run(clip, rule),
+        exitFor(
+          expected.map((e) => e[i]),
+          rule,
+        ),
+      );
+    }
+    model.dispose();
+  });
+}
+
+test('a .bee file of version 3 or older cannot hold a residual network', () => {
+  const network = networkConfig({ inputShape: [98, 64, 1], classes: 5, arch: 'reactnet', width: 0.25 });
+  const x = logMelLike(2, 3);
+  const bytes = encodePacked(packModel(randomNetwork({ arch: 'reactnet', width: 0.25 }, 1, x), metaOf(network)).packed);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(4, 3, true);
+  view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+  assert.throws(() => decodePacked(bytes), /version 3 file cannot hold a reactnet network/);
+});
