@@ -58,6 +58,8 @@ export { openModel, ENGINES, type EngineName, type OpenedModel } from './exits/o
 export { decodePacked, encodePacked, packedSize, tensorSpecs, PACKED_VERSION, type PackedHeader, type PackedModel } from './engine/format.js';
 export { packedHeader, packModel, type PackReport } from './engine/export.js';
 export { PackedEngine } from './engine/engine.js';
+export { ResidualEngine } from './engine/residual-engine.js';
+export { engineFor, type Engine } from './engine/engine-for.js';
 export { PackedClassifier } from './engine/classifier.js';
 export { readPackedFile, writePackedFile } from './engine/packed-file.js';
 export { splitExamples, type SplitExamples } from './data/examples.js';

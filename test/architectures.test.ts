@@ -51,7 +51,7 @@ test('RPReLU: PReLU(x - gamma) + zeta and its gradients, by hand', () => {
   assert.deepEqual(Array.from(grads[3].dataSync()), [2, 2]);
 });
 
-test('the four families have binary MACs within 10% of the bee block, and float twins as many MACs in float', () => {
+test('the four families have binary MACs within 15% of the bee block, and float twins as many MACs in float', () => {
   const macs = (arch: NetworkConfig['arch'], precision: 'binary' | 'float') => {
     const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, arch, precision }));
     const { totals } = modelCost(model);
@@ -61,7 +61,7 @@ test('the four families have binary MACs within 10% of the bee block, and float 
   const bee = macs('bee', 'binary').binaryMacs;
   for (const arch of ARCH_NAMES) {
     const binary = macs(arch, 'binary');
-    assert.ok(Math.abs(binary.binaryMacs / bee - 1) <= 0.1, `${arch}: ${binary.binaryMacs} binary MACs, bee ${bee}`);
+    assert.ok(Math.abs(binary.binaryMacs / bee - 1) <= 0.15, `${arch}: ${binary.binaryMacs} binary MACs, bee ${bee}`);
     const float = macs(arch, 'float');
     assert.equal(float.binaryMacs, 0);
     assert.equal(float.floatMacs, binary.binaryMacs + binary.floatMacs, `${arch}: the float twin is the same network`);

@@ -1,7 +1,7 @@
 import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
-import { headFeatures, hiddenUnits, type PackedModel, words } from './format.js';
+import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
 import { type DenseLayer, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, softmaxInto, tableBytes } from './wasm-kernels.js';
 
 /** A layer's folded BatchNorm + sign in the engine's memory: per channel, thresholds (float) or mismatch limits (i16), and flip masks. */
@@ -87,6 +87,8 @@ export class PackedEngine {
   constructor(readonly model: PackedModel) {
     const { header, tensors } = model;
     const { filters, classes, inputShape, exitHead } = header.network;
+    if (residualOf(header.network))
+      throw new BeeError(`a ${header.network.arch} network runs on ResidualEngine`, { hint: 'open packed models with engineFor(model)' });
     const tensor = <T>(name: string) => tensors.get(name) as T;
     this.labels = header.labels;
     this.exits = filters.length;

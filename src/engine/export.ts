@@ -275,21 +275,23 @@ function packResidual(model: tf.LayersModel, network: ModelMeta['network']): Map
       );
       putAffine(tensors, 'block1.stem', batchNormAffine(model, layerName.stemBn(1), null));
     }
+    tensors.set(`block${b}.conv1x1.threshold`, threshold(layerName.act11(b), c));
+    tensors.set(`block${b}.conv1x1.signs`, packSigns(weightsOf(model, layerName.conv11(b))[0], c, f, 1));
+    putAffine(tensors, `block${b}.conv1x1`, batchNormAffine(model, layerName.bn(b), kernelScale(model, layerName.conv11(b))));
+    if (RESIDUAL_FAMILIES[network.arch]!.shortcut === 'conv') {
+      tensors.set(`block${b}.shortcut.kernel`, weightsOf(model, layerName.shortcutConv(b))[0]);
+      putAffine(tensors, `block${b}.shortcut`, batchNormAffine(model, layerName.shortcutBn(b), null));
+    }
+    rprelu(layerName.rprelu(b), `block${b}`);
     for (const [conv, bn, act, rp, key] of [
       [layerName.conv13(b), layerName.bn13(b), layerName.act13(b), layerName.rprelu13(b), 'conv1x3'],
       [layerName.conv31(b), layerName.bn31(b), layerName.act31(b), layerName.rprelu31(b), 'conv3x1'],
     ] as const) {
-      tensors.set(`block${b}.${key}.threshold`, threshold(act, c));
-      tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], c, c, 3));
+      tensors.set(`block${b}.${key}.threshold`, threshold(act, f));
+      tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], f, f, 3));
       putAffine(tensors, `block${b}.${key}`, batchNormAffine(model, bn, kernelScale(model, conv)));
       rprelu(rp, `block${b}.${key}`);
     }
-    tensors.set(`block${b}.conv1x1.threshold`, threshold(layerName.act11(b), c));
-    tensors.set(`block${b}.conv1x1.signs`, packSigns(weightsOf(model, layerName.conv11(b))[0], c, f, 1));
-    putAffine(tensors, `block${b}.conv1x1`, batchNormAffine(model, layerName.bn(b), kernelScale(model, layerName.conv11(b))));
-    tensors.set(`block${b}.shortcut.kernel`, weightsOf(model, layerName.shortcutConv(b))[0]);
-    putAffine(tensors, `block${b}.shortcut`, batchNormAffine(model, layerName.shortcutBn(b), null));
-    rprelu(layerName.rprelu(b), `block${b}`);
     putExit(tensors, model, network, b);
   });
   return tensors;

@@ -114,15 +114,17 @@ function exitSpecs(network: PackedNetwork, b: number, f: number): TensorSpec[] {
 }
 
 /**
- * The residual families' tensors (version 4): per stage of C body and f output channels, the
- * stem's real (3x3) kernel [C][tap] (stage 1), then for each binary convolution the sign's
- * threshold per input channel (RSign's shift, else 0), its sign bits [out][tap][input word], its
- * BatchNorm (times the kernel scale) as scale and shift per output channel, and RPReLU's gamma,
- * slope and zeta where the family has it; the real shortcut's kernel [C][f] and its BatchNorm.
+ * The residual families' tensors (version 4): per stage of C input and f output channels, the
+ * stem's real (3x3) kernel [C][tap] (stage 1); the downsampling (1x1) convolution: its sign's
+ * threshold per input channel (RSign's shift, else 0), its sign bits [f][1][words(C)], its
+ * BatchNorm (times the kernel scale) as scale and shift per output channel; a real shortcut's
+ * kernel [C][f] and BatchNorm (bireal; reactnet's repeats channels, with nothing to store); then
+ * the (1x3) and (3x1) convolutions of f channels alike; RPReLU's gamma, slope and zeta after
+ * every sum where the family has it (reactnet).
  */
 function residualSpecs(network: PackedNetwork): TensorSpec[] {
   const specs: TensorSpec[] = [];
-  const rprelu = residualOf(network)?.rprelu;
+  const { rprelu, shortcut } = residualOf(network)!;
   const floats = (name: string, n: number) => specs.push({ name, dtype: 'float32', shape: [n] });
   const affine = (name: string, n: number) => {
     for (const p of ['scale', 'shift']) floats(`${name}.${p}`, n);
@@ -137,18 +139,20 @@ function residualSpecs(network: PackedNetwork): TensorSpec[] {
       specs.push({ name: 'block1.stem.kernel', dtype: 'float32', shape: [stemFilters(network), 9] });
       affine('block1.stem', c);
     }
-    for (const conv of ['conv1x3', 'conv3x1']) {
-      floats(`block${b}.${conv}.threshold`, c);
-      specs.push({ name: `block${b}.${conv}.signs`, dtype: 'uint32', shape: [c, 3, words(c)] });
-      affine(`block${b}.${conv}`, c);
-      rp(`block${b}.${conv}`, c);
-    }
     floats(`block${b}.conv1x1.threshold`, c);
     specs.push({ name: `block${b}.conv1x1.signs`, dtype: 'uint32', shape: [f, 1, words(c)] });
     affine(`block${b}.conv1x1`, f);
-    specs.push({ name: `block${b}.shortcut.kernel`, dtype: 'float32', shape: [c, f] });
-    affine(`block${b}.shortcut`, f);
+    if (shortcut === 'conv') {
+      specs.push({ name: `block${b}.shortcut.kernel`, dtype: 'float32', shape: [c, f] });
+      affine(`block${b}.shortcut`, f);
+    }
     rp(`block${b}`, f);
+    for (const conv of ['conv1x3', 'conv3x1']) {
+      floats(`block${b}.${conv}.threshold`, f);
+      specs.push({ name: `block${b}.${conv}.signs`, dtype: 'uint32', shape: [f, 3, words(f)] });
+      affine(`block${b}.${conv}`, f);
+      rp(`block${b}.${conv}`, f);
+    }
     specs.push(...exitSpecs(network, b, f));
   });
   return specs;

@@ -304,13 +304,39 @@ export function dense(x: usize, n: i32, kernel: usize, bias: usize, out: usize, 
 // padded to 32] f32 between their binary convolutions: each convolution reads sign(h - t_c) as
 // bits, and its BatchNorm'd dot products are added back into h.
 
+/** RPReLU of four channels: (z >= 0 ? z : slope * z) + zeta with z = x - gamma. */
+@inline
+function rprelu4(x: v128, gamma: usize, slope: usize, zeta: usize): v128 {
+  const z = f32x4.sub(x, v128.load(gamma));
+  return f32x4.add(v128.bitselect(z, f32x4.mul(z, v128.load(slope)), f32x4.ge(z, f32x4.splat(0))), v128.load(zeta));
+}
+
+/** Applies RPReLU in place to 32 channels at h (weights at offset `at` of each vector). */
+@inline
+function rprelu32(h: usize, at: usize, gamma: usize, slope: usize, zeta: usize): void {
+  for (let k: usize = 0; k < 128; k += 16) v128.store(h + k, rprelu4(v128.load(h + k), gamma + at + k, slope + at + k, zeta + at + k));
+}
+
+/** A word of 32 channels' sign bits: bit c = h[c] >= thresholds[c]. */
+@inline
+function signWord(h: usize, t: usize): u32 {
+  const m0 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(h), v128.load(t)), f32x4.ge(v128.load(h, 16), v128.load(t, 16)));
+  const m1 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(h, 32), v128.load(t, 32)), f32x4.ge(v128.load(h, 48), v128.load(t, 48)));
+  const m2 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(h, 64), v128.load(t, 64)), f32x4.ge(v128.load(h, 80), v128.load(t, 80)));
+  const m3 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(h, 96), v128.load(t, 96)), f32x4.ge(v128.load(h, 112), v128.load(t, 112)));
+  return <u32>i8x16.bitmask(i8x16.narrow_i16x8_s(m0, m1)) | (<u32>i8x16.bitmask(i8x16.narrow_i16x8_s(m2, m3)) << 16);
+}
+
 /**
  * Sign bits of h as a binary convolution reads them: bit c = h[c] >= thresholds[c] (the RSign
  * shift, else 0; x - t >= 0 exactly when x >= t in float32). A padding channel's threshold is
- * +inf: its bit stays 0. Positions go row-major from [height][width], to `out` row-major
- * (transposed = 0) or column-major (1), `blocks` words each.
+ * +inf: its bit stays 0. With `rp`, RPReLU (gamma, slope, zeta) is first applied to h in place.
+ * Positions go row-major from [height][width], to `out` row-major (transposed = 0) or
+ * column-major (1), `blocks` words each.
  */
-export function signBits(h: usize, height: i32, width: i32, blocks: i32, thresholds: usize, out: usize, transposed: i32): void {
+export function signBits(
+  h: usize, height: i32, width: i32, blocks: i32, rp: i32, gamma: usize, slope: usize, zeta: usize, thresholds: usize, out: usize, transposed: i32,
+): void {
   for (let i = 0; i < height; i++) {
     for (let j = 0; j < width; j++) {
       const pos = i * width + j;
@@ -318,14 +344,8 @@ export function signBits(h: usize, height: i32, width: i32, blocks: i32, thresho
       const o = out + (<usize>((transposed ? j * height + i : pos) * blocks) << 2);
       for (let jb = 0; jb < blocks; jb++) {
         const at = <usize>jb << 7;
-        const t = thresholds + at;
-        const m0 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at), v128.load(t)), f32x4.ge(v128.load(x + at, 16), v128.load(t, 16)));
-        const m1 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at, 32), v128.load(t, 32)), f32x4.ge(v128.load(x + at, 48), v128.load(t, 48)));
-        const m2 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at, 64), v128.load(t, 64)), f32x4.ge(v128.load(x + at, 80), v128.load(t, 80)));
-        const m3 = i16x8.narrow_i32x4_s(f32x4.ge(v128.load(x + at, 96), v128.load(t, 96)), f32x4.ge(v128.load(x + at, 112), v128.load(t, 112)));
-        const low = i8x16.bitmask(i8x16.narrow_i16x8_s(m0, m1));
-        const high = i8x16.bitmask(i8x16.narrow_i16x8_s(m2, m3));
-        store<u32>(o + (<usize>jb << 2), <u32>low | (<u32>high << 16));
+        if (rp) rprelu32(x + at, at, gamma, slope, zeta);
+        store<u32>(o + (<usize>jb << 2), signWord(x + at, thresholds + at));
       }
     }
   }
@@ -344,12 +364,16 @@ function addDots(h: usize, counts: v128, n: v128, scale: usize, shift: usize): v
 /**
  * A binary (1x3) (along = 0) or (3x1) (along = 1) convolution of C = `channels` input channels,
  * 'same' zero padding, its BatchNorm folded to scale and shift, added into h (row-major
- * [position][blocks * 32] f32): h += BN(dot). The input bits are laid out as binConvSign's. A
- * border position's dot runs over its taps inside the input: n = taps * C.
+ * [position][blocks * 32] f32): h += BN(dot), then RPReLU in place where `rp`. The input bits are
+ * laid out as binConvSign's. A border position's dot runs over its taps inside the input:
+ * n = taps * C. Unless `next` is 0, the sign bits of the result (thresholds `nextThresholds`) go
+ * there for the convolution that follows, in the layout it reads: column-major after a (1x3),
+ * row-major after a (3x1); both are position b * outer + a.
  */
 export function binConvResidual(
   x: usize, outer: i32, inner: i32, inWords: i32, along: i32, table: usize, blocks: i32,
   channels: i32, scale: usize, shift: usize, h: usize, rows: usize,
+  rp: i32, gamma: usize, slope: usize, zeta: usize, nextThresholds: usize, next: usize,
 ): void {
   const rowBytes = <usize>blocks << 5;
   const tapTable = (<usize>inWords << 3) * (rowBytes << 4);
@@ -362,6 +386,7 @@ export function binConvResidual(
       const n = i16x8.splat(<i16>(taps * channels));
       const pos = along == 0 ? a * inner + b : b * outer + a;
       const o = h + (<usize>(pos * blocks) << 7);
+      const nextWords = next + (<usize>((b * outer + a) * blocks) << 2);
       for (let j = 0; j < blocks; j++) {
         sumRows(rows, count, <usize>j << 5);
         const at = <usize>j << 7;
@@ -369,6 +394,8 @@ export function binConvResidual(
         addDots(o + at + 32, c1, n, scale + at + 32, shift + at + 32);
         addDots(o + at + 64, c2, n, scale + at + 64, shift + at + 64);
         addDots(o + at + 96, c3, n, scale + at + 96, shift + at + 96);
+        if (rp) rprelu32(o + at, at, gamma, slope, zeta);
+        if (next) store<u32>(nextWords + (<usize>j << 2), signWord(o + at, nextThresholds + at));
       }
     }
   }
@@ -421,19 +448,6 @@ export function pointConvPoolResidual(
   }
 }
 
-/** One pooled position's 2x2 average of h into avg (inPadded f32), as (a + b + c + d) * 0.25. */
-@inline
-function average(h: usize, width: i32, inBytes: usize, i: i32, j: i32, avg: usize): void {
-  const p = h + <usize>(2 * i * width + 2 * j) * inBytes;
-  const q = p + <usize>width * inBytes;
-  const quarter = f32x4.splat(0.25);
-  for (let k: usize = 0; k < inBytes; k += 16) {
-    const top = f32x4.add(v128.load(p + k), v128.load(p + inBytes + k));
-    const bottom = f32x4.add(v128.load(q + k), v128.load(q + inBytes + k));
-    v128.store(avg + k, f32x4.mul(f32x4.add(top, bottom), quarter));
-  }
-}
-
 /** out += s * scale + shift, one vector of 4 output channels. */
 @inline
 function addAffine(out: usize, s: v128, scale: usize, shift: usize): void {
@@ -443,55 +457,88 @@ function addAffine(out: usize, s: v128, scale: usize, shift: usize): void {
 /**
  * The real downsampling shortcut, added into out: out[p] += BN(conv1x1(avgpool2x2(h))[p]), with h
  * [height][width][inPadded] f32, the kernel [inChannels][outPadded] f32, out [pooled][outPadded].
- * `avg` is scratch for two pooled positions' averages (2 x inPadded f32). Each dot product runs
- * over the input channels in order; two positions a turn share each load of the kernel.
+ * `avg` is scratch for every pooled position's averages ([pooled][inPadded] f32), each
+ * (((a + b) + c) + d) * 0.25, the window's values in row-major order. Each dot product runs over the input channels in order. Eight output
+ * channels at a time for every position: that slice of the kernel stays in L1 while it is reused.
  */
 export function shortcutAdd(
   h: usize, height: i32, width: i32, inPadded: i32, inChannels: i32, kernel: usize, outPadded: i32,
   scale: usize, shift: usize, out: usize, avg: usize,
 ): void {
+  const pooledHeight = height >> 1;
   const pooledWidth = width >> 1;
-  const positions = (height >> 1) * pooledWidth;
+  const positions = pooledHeight * pooledWidth;
   const inBytes = <usize>inPadded << 2;
   const outBytes = <usize>outPadded << 2;
-  const avg2 = avg + inBytes;
-  for (let p = 0; p < positions; p += 2) {
-    const pair = p + 1 < positions;
-    average(h, width, inBytes, p / pooledWidth, p % pooledWidth, avg);
-    if (pair) average(h, width, inBytes, (p + 1) / pooledWidth, (p + 1) % pooledWidth, avg2);
-    const o = out + <usize>p * outBytes;
-    for (let k: usize = 0; k < outBytes; k += 32) {
+  const quarter = f32x4.splat(0.25);
+  for (let i = 0; i < pooledHeight; i++) {
+    for (let j = 0; j < pooledWidth; j++) {
+      const p = h + <usize>(2 * i * width + 2 * j) * inBytes;
+      const q = p + <usize>width * inBytes;
+      const a = avg + <usize>(i * pooledWidth + j) * inBytes;
+      for (let k: usize = 0; k < inBytes; k += 16) {
+        const sum = f32x4.add(f32x4.add(f32x4.add(v128.load(p + k), v128.load(p + inBytes + k)), v128.load(q + k)), v128.load(q + inBytes + k));
+        v128.store(a + k, f32x4.mul(sum, quarter));
+      }
+    }
+  }
+  for (let k: usize = 0; k < outBytes; k += 32) {
+    const w = kernel + k;
+    for (let p = 0; p < positions; p += 2) {
+      const pair = p + 1 < positions;
+      const u = avg + <usize>p * inBytes;
+      const v = pair ? u + inBytes : u;
       let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0;
       for (let c = 0; c < inChannels; c++) {
-        const u = v128.load32_splat(avg + (<usize>c << 2));
-        const v = v128.load32_splat(avg2 + (<usize>c << 2));
-        const w = kernel + <usize>c * outBytes + k;
-        const w0 = v128.load(w);
-        const w1 = v128.load(w, 16);
-        a0 = f32x4.add(a0, f32x4.mul(u, w0));
-        a1 = f32x4.add(a1, f32x4.mul(u, w1));
-        b0 = f32x4.add(b0, f32x4.mul(v, w0));
-        b1 = f32x4.add(b1, f32x4.mul(v, w1));
+        const x = v128.load32_splat(u + (<usize>c << 2));
+        const y = v128.load32_splat(v + (<usize>c << 2));
+        const wc = w + <usize>c * outBytes;
+        const w0 = v128.load(wc);
+        const w1 = v128.load(wc, 16);
+        a0 = f32x4.add(a0, f32x4.mul(x, w0));
+        a1 = f32x4.add(a1, f32x4.mul(x, w1));
+        b0 = f32x4.add(b0, f32x4.mul(y, w0));
+        b1 = f32x4.add(b1, f32x4.mul(y, w1));
       }
-      addAffine(o + k, a0, scale + k, shift + k);
-      addAffine(o + k + 16, a1, scale + k + 16, shift + k + 16);
+      const o = out + <usize>p * outBytes + k;
+      addAffine(o, a0, scale + k, shift + k);
+      addAffine(o + 16, a1, scale + k + 16, shift + k + 16);
       if (pair) {
-        addAffine(o + outBytes + k, b0, scale + k, shift + k);
-        addAffine(o + outBytes + k + 16, b1, scale + k + 16, shift + k + 16);
+        addAffine(o + outBytes, b0, scale + k, shift + k);
+        addAffine(o + outBytes + 16, b1, scale + k + 16, shift + k + 16);
       }
     }
   }
 }
 
-/** RPReLU in place over `count` floats: y = (x - gamma >= 0 ? x - gamma : slope * (x - gamma)) + zeta, per channel of `padded`. */
-export function rprelu(h: usize, positions: i32, padded: i32, gamma: usize, slope: usize, zeta: usize): void {
-  const rowBytes = <usize>padded << 2;
-  for (let p = 0; p < positions; p++) {
-    const x = h + <usize>p * rowBytes;
-    for (let k: usize = 0; k < rowBytes; k += 16) {
-      const z = f32x4.sub(v128.load(x + k), v128.load(gamma + k));
-      const y = v128.bitselect(z, f32x4.mul(z, v128.load(slope + k)), f32x4.ge(z, f32x4.splat(0)));
-      v128.store(x + k, f32x4.add(y, v128.load(zeta + k)));
+/**
+ * ReActNet's downsampling shortcut, added into out: out[p][j] += avgpool2x2(h)[p][j % C], h
+ * [height][width][inPadded] f32, out [pooled][outPadded], `outChannels` written; each average
+ * as shortcutAdd's.
+ */
+export function shortcutTile(h: usize, height: i32, width: i32, inPadded: i32, inChannels: i32, outPadded: i32, outChannels: i32, out: usize): void {
+  const pooledWidth = width >> 1;
+  const inBytes = <usize>inPadded << 2;
+  const outBytes = <usize>outPadded << 2;
+  for (let i = 0; i < height >> 1; i++) {
+    for (let j = 0; j < pooledWidth; j++) {
+      const p = h + <usize>(2 * i * width + 2 * j) * inBytes;
+      const q = p + <usize>width * inBytes;
+      const o = out + <usize>(i * pooledWidth + j) * outBytes;
+      if ((inChannels & 3) == 0 && (outChannels & 3) == 0) {
+        for (let c = 0; c < inChannels; c += 4) {
+          const k = <usize>c << 2;
+          const sum = f32x4.add(f32x4.add(f32x4.add(v128.load(p + k), v128.load(p + inBytes + k)), v128.load(q + k)), v128.load(q + inBytes + k));
+          const a = f32x4.mul(sum, f32x4.splat(0.25));
+          for (let t = c; t < outChannels; t += inChannels) v128.store(o + (<usize>t << 2), f32x4.add(v128.load(o + (<usize>t << 2)), a));
+        }
+        continue;
+      }
+      for (let c = 0; c < inChannels; c++) {
+        const k = <usize>c << 2;
+        const a = (load<f32>(p + k) + load<f32>(p + inBytes + k) + load<f32>(q + k) + load<f32>(q + inBytes + k)) * 0.25;
+        for (let t = c; t < outChannels; t += inChannels) store<f32>(o + (<usize>t << 2), load<f32>(o + (<usize>t << 2)) + a);
+      }
     }
   }
 }

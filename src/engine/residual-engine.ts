@@ -21,24 +21,29 @@ interface RPReLUWeights {
 }
 
 interface Stage {
-  /** body channels (C) and output channels (f), each padded to words of 32 */
+  /** input channels (C) and output channels (f), each padded to words of 32 */
   c: number;
   cWords: number;
   f: number;
   fWords: number;
+  /** the input's resolution; the stage works at half of it */
   height: number;
   width: number;
-  /** the body's real activations [height][width][C padded] f32; stage 1's from the stem, later ones the previous stage's out */
-  h: number;
-  /** sign bits of h, [position][C words], row- or column-major as the convolution reads them */
-  bits: number;
+  /** the stage's real input [height][width][C padded] f32: the stem's output, or the previous stage's h */
+  x: number;
+  /** sign bits of x for the (1x1) conv [position][C words], row-major */
+  inputBits: number;
+  /** sign bits of h for the (1x3) conv (row-major) and the (3x1) conv (column-major) [position][f words] */
+  bits1x3: number;
+  bits3x1: number;
+  conv1x1: BinaryConv;
+  /** the real (1x1) shortcut's weights (bireal); null: the channels are tiled (reactnet) */
+  shortcut: { kernel: number; scale: number; shift: number } | null;
+  rprelu?: RPReLUWeights;
   conv1x3: BinaryConv;
   conv3x1: BinaryConv;
-  conv1x1: BinaryConv;
-  shortcut: { kernel: number; scale: number; shift: number };
-  rprelu?: RPReLUWeights;
-  /** the stage's output [pooled position][f padded] f32: the exit head's input and the next stage's h */
-  out: number;
+  /** the stage's real activations [pooled position][f padded] f32: the exit head's input and the next stage's x */
+  h: number;
   exit: {
     max: number;
     sums: number;
@@ -82,7 +87,7 @@ export class ResidualEngine {
     this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
     this.kernels = instantiateKernels();
-    const rprelu = residualOf(network)?.rprelu ?? false;
+    const { rprelu, shortcut } = residualOf(network)!;
     const perFeature = headFeatures(exitHead);
     const hidden = hiddenUnits(exitHead);
 
@@ -93,8 +98,9 @@ export class ResidualEngine {
     const c1 = bodyFilters(network, 1);
     const stemPadded = words(c1) * 32;
     this.stem = { kernel: take(9 * stemPadded * 4), scale: take(stemPadded * 4), shift: take(stemPadded * 4) };
-    let h = take(height * width * stemPadded * 4);
+    let x = take(height * width * stemPadded * 4);
     let maxRunWords = 0;
+    const rpreluWeights = (padded: number) => ({ gamma: take(padded * 4), slope: take(padded * 4), zeta: take(padded * 4) });
     const binaryConv = (runWords: number, padded: number, inPadded: number, withRPReLU: boolean): BinaryConv => {
       maxRunWords = Math.max(maxRunWords, runWords);
       return {
@@ -105,14 +111,14 @@ export class ResidualEngine {
         ...(withRPReLU ? { rprelu: rpreluWeights(padded) } : {}),
       };
     };
-    const rpreluWeights = (padded: number) => ({ gamma: take(padded * 4), slope: take(padded * 4), zeta: take(padded * 4) });
-    let maxPadded = 0;
+    let maxAverages = 0;
+    let inputBits = take(height * width * words(c1) * 4);
     this.stages = filters.map((f, i) => {
       const c = bodyFilters(network, i + 1);
       const [cWords, fWords] = [words(c), words(f)];
       const [cPad, fPad] = [cWords * 32, fWords * 32];
-      maxPadded = Math.max(maxPadded, cPad, fPad);
       const [ph, pw] = [height >> 1, width >> 1];
+      maxAverages = Math.max(maxAverages, ph * pw * cPad);
       const grid =
         exitHead.type === 'pooled'
           ? {
@@ -132,14 +138,16 @@ export class ResidualEngine {
         fWords,
         height,
         width,
-        h,
-        bits: take(height * width * cWords * 4),
-        conv1x3: binaryConv(3 * cWords, cPad, cPad, rprelu),
-        conv3x1: binaryConv(3 * cWords, cPad, cPad, rprelu),
+        x,
+        inputBits,
+        bits1x3: take(ph * pw * fWords * 4),
+        bits3x1: take(ph * pw * fWords * 4),
         conv1x1: binaryConv(cWords, fPad, cPad, false),
-        shortcut: { kernel: take(c * fPad * 4), scale: take(fPad * 4), shift: take(fPad * 4) },
+        shortcut: shortcut === 'conv' ? { kernel: take(c * fPad * 4), scale: take(fPad * 4), shift: take(fPad * 4) } : null,
         ...(rprelu ? { rprelu: rpreluWeights(fPad) } : {}),
-        out: take(ph * pw * fPad * 4),
+        conv1x3: binaryConv(3 * fWords, fPad, fPad, rprelu),
+        conv3x1: binaryConv(3 * fWords, fPad, fPad, rprelu),
+        h: take(ph * pw * fPad * 4),
         exit: {
           max: take(fPad * 4),
           sums: take((grid?.count ?? 0) * fPad * 8),
@@ -149,7 +157,8 @@ export class ResidualEngine {
           output: planDense(layout, hidden || perFeature * f, classes),
         },
       };
-      h = stage.out;
+      x = stage.h;
+      inputBits = take(ph * pw * fWords * 4);
       [height, width] = [ph, pw];
       return stage;
     });
@@ -157,7 +166,7 @@ export class ResidualEngine {
       features: take(perFeature * Math.max(...filters) * 8),
       hidden: take(Math.ceil(hidden / 4) * 4 * 8),
       logits: take(Math.ceil(classes / 4) * 4 * 8),
-      avg: take(2 * maxPadded * 4),
+      avg: take(shortcut === 'conv' ? maxAverages * 4 : 0),
       // four windows of selected rows, each up to three words' rows over (see the bee engine)
       rows: take(4 * (maxRunWords * 8 + 24) * 4),
     };
@@ -200,20 +209,20 @@ export class ResidualEngine {
     this.stages.forEach((s, i) => {
       const b = i + 1;
       const [cPad, fPad] = [s.cWords * 32, s.fWords * 32];
-      s.h += base;
-      s.bits += base;
-      s.out += base;
-      fillConv(s.conv1x3, `block${b}.conv1x3`, s.c, cPad, cPad, 3 * s.cWords);
-      fillConv(s.conv3x1, `block${b}.conv3x1`, s.c, cPad, cPad, 3 * s.cWords);
+      for (const key of ['x', 'inputBits', 'bits1x3', 'bits3x1', 'h'] as const) s[key] += base;
       fillConv(s.conv1x1, `block${b}.conv1x1`, s.f, fPad, cPad, s.cWords);
-      // the shortcut's kernel [C][f] -> [C][f padded]
-      const kernel = tensor<Float32Array>(`block${b}.shortcut.kernel`);
-      s.shortcut.kernel += base;
-      const sk = floats(s.shortcut.kernel, s.c * fPad);
-      for (let ch = 0; ch < s.c; ch++) sk.set(kernel.subarray(ch * s.f, (ch + 1) * s.f), ch * fPad);
-      s.shortcut.scale = put(s.shortcut.scale, tensor(`block${b}.shortcut.scale`), fPad);
-      s.shortcut.shift = put(s.shortcut.shift, tensor(`block${b}.shortcut.shift`), fPad);
+      if (s.shortcut) {
+        // the shortcut's kernel [C][f] -> [C][f padded]
+        const kernel = tensor<Float32Array>(`block${b}.shortcut.kernel`);
+        s.shortcut.kernel += base;
+        const sk = floats(s.shortcut.kernel, s.c * fPad);
+        for (let ch = 0; ch < s.c; ch++) sk.set(kernel.subarray(ch * s.f, (ch + 1) * s.f), ch * fPad);
+        s.shortcut.scale = put(s.shortcut.scale, tensor(`block${b}.shortcut.scale`), fPad);
+        s.shortcut.shift = put(s.shortcut.shift, tensor(`block${b}.shortcut.shift`), fPad);
+      }
       if (s.rprelu) fillRPReLU(s.rprelu, `block${b}`, fPad);
+      fillConv(s.conv1x3, `block${b}.conv1x3`, s.f, fPad, fPad, 3 * s.fWords);
+      fillConv(s.conv3x1, `block${b}.conv3x1`, s.f, fPad, fPad, 3 * s.fWords);
       const { exit } = s;
       exit.max += base;
       exit.sums += base;
@@ -235,35 +244,26 @@ export class ResidualEngine {
     this.inputFloats.set(features);
     const k = this.kernels;
     const first = this.stages[0];
-    k.stemConv(
-      this.inputFloats.byteOffset,
-      first.height,
-      first.width,
-      this.stem.kernel,
-      first.cWords * 32,
-      Math.ceil(first.c / 4),
-      this.stem.scale,
-      this.stem.shift,
-      first.h,
-    );
+    const none = { gamma: 0, slope: 0, zeta: 0 };
+    k.stemConv(this.inputFloats.byteOffset, first.height, first.width, this.stem.kernel, first.cWords * 32, Math.ceil(first.c / 4), this.stem.scale, this.stem.shift, first.x);
+    k.signBits(first.x, first.height, first.width, first.cWords, 0, 0, 0, 0, first.conv1x1.threshold, first.inputBits, 0);
     for (let i = 0; i < this.stages.length; i++) {
       const s = this.stages[i];
-      const { height: H, width: W, cWords, fWords, h, bits } = s;
-      const cPad = cWords * 32;
+      const { height: H, width: W, cWords, fWords, h } = s;
+      const [ph, pw] = [H >> 1, W >> 1];
+      const fPad = fWords * 32;
       const rows = this.scratch.rows;
-      for (const [conv, along] of [
-        [s.conv1x3, 0],
-        [s.conv3x1, 1],
-      ] as const) {
-        k.signBits(h, H, W, cWords, conv.threshold, bits, along);
-        if (along === 0) k.binConvResidual(bits, H, W, cWords, 0, conv.table, cWords, s.c, conv.scale, conv.shift, h, rows);
-        else k.binConvResidual(bits, W, H, cWords, 1, conv.table, cWords, s.c, conv.scale, conv.shift, h, rows);
-        if (conv.rprelu) k.rprelu(h, H * W, cPad, conv.rprelu.gamma, conv.rprelu.slope, conv.rprelu.zeta);
-      }
-      k.signBits(h, H, W, cWords, s.conv1x1.threshold, bits, 0);
-      k.pointConvPoolResidual(bits, H, W, cWords, s.conv1x1.table, fWords, s.c, s.conv1x1.scale, s.conv1x1.shift, s.out, rows);
-      k.shortcutAdd(h, H, W, cPad, s.c, s.shortcut.kernel, fWords * 32, s.shortcut.scale, s.shortcut.shift, s.out, this.scratch.avg);
-      if (s.rprelu) k.rprelu(s.out, s.exit.positions, fWords * 32, s.rprelu.gamma, s.rprelu.slope, s.rprelu.zeta);
+      k.pointConvPoolResidual(s.inputBits, H, W, cWords, s.conv1x1.table, fWords, s.c, s.conv1x1.scale, s.conv1x1.shift, h, rows);
+      if (s.shortcut) k.shortcutAdd(s.x, H, W, cWords * 32, s.c, s.shortcut.kernel, fPad, s.shortcut.scale, s.shortcut.shift, h, this.scratch.avg);
+      else k.shortcutTile(s.x, H, W, cWords * 32, s.c, fPad, s.f, h);
+      const rp = s.rprelu ?? none;
+      k.signBits(h, ph, pw, fWords, s.rprelu ? 1 : 0, rp.gamma, rp.slope, rp.zeta, s.conv1x3.threshold, s.bits1x3, 0);
+      const r13 = s.conv1x3.rprelu ?? none;
+      k.binConvResidual(s.bits1x3, ph, pw, fWords, 0, s.conv1x3.table, fWords, s.f, s.conv1x3.scale, s.conv1x3.shift, h, rows, s.conv1x3.rprelu ? 1 : 0, r13.gamma, r13.slope, r13.zeta, s.conv3x1.threshold, s.bits3x1);
+      // the (3x1) conv signs its result for the next stage's (1x1) conv
+      const next = this.stages[i + 1];
+      const r31 = s.conv3x1.rprelu ?? none;
+      k.binConvResidual(s.bits3x1, pw, ph, fWords, 1, s.conv3x1.table, fWords, s.f, s.conv3x1.scale, s.conv3x1.shift, h, rows, s.conv3x1.rprelu ? 1 : 0, r31.gamma, r31.slope, r31.zeta, next ? next.conv1x1.threshold : 0, next ? next.inputBits : 0);
       this.exitHead(i);
       if (shouldExit(this.probabilities[i], i + 1, this.stages.length, rule)) return i + 1;
     }
@@ -277,7 +277,7 @@ export class ResidualEngine {
     const fPad = s.fWords * 32;
     const g = exit.grid;
     const k = this.kernels;
-    k.poolStats(s.out, s.height >> 1, s.width >> 1, fPad, exit.max, exit.sums, g ? g.count : 0, g ? g.rows : 0, g ? g.cellColumns : 0, g ? g.columns : 0);
+    k.poolStats(s.h, s.height >> 1, s.width >> 1, fPad, exit.max, exit.sums, g ? g.count : 0, g ? g.rows : 0, g ? g.cellColumns : 0, g ? g.columns : 0);
     const buffer = k.memory.buffer;
     const max = new Float32Array(buffer, exit.max, f);
     const features = this.features;

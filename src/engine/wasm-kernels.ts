@@ -54,7 +54,19 @@ export interface Kernels {
     gridColumns: number,
   ): void;
   dense(x: number, n: number, kernel: number, bias: number, out: number, units: number, relu: number): void;
-  signBits(h: number, height: number, width: number, blocks: number, thresholds: number, out: number, transposed: number): void;
+  signBits(
+    h: number,
+    height: number,
+    width: number,
+    blocks: number,
+    rp: number,
+    gamma: number,
+    slope: number,
+    zeta: number,
+    thresholds: number,
+    out: number,
+    transposed: number,
+  ): void;
   binConvResidual(
     x: number,
     outer: number,
@@ -68,6 +80,12 @@ export interface Kernels {
     shift: number,
     h: number,
     rows: number,
+    rp: number,
+    gamma: number,
+    slope: number,
+    zeta: number,
+    nextThresholds: number,
+    next: number,
   ): void;
   pointConvPoolResidual(
     x: number,
@@ -95,7 +113,7 @@ export interface Kernels {
     out: number,
     avg: number,
   ): void;
-  rprelu(h: number, positions: number, padded: number, gamma: number, slope: number, zeta: number): void;
+  shortcutTile(h: number, height: number, width: number, inPadded: number, inChannels: number, outPadded: number, outChannels: number, out: number): void;
   stemConv(x: number, height: number, width: number, weights: number, padded: number, groups: number, scale: number, shift: number, h: number): void;
   poolStats(
     h: number,

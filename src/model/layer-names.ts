@@ -28,6 +28,7 @@ export const layerName = {
   shortcutPool: (block: number) => `block${block}_shortcut_pool`,
   shortcutConv: (block: number) => `block${block}_shortcut_conv`,
   shortcutBn: (block: number) => `block${block}_shortcut_bn`,
+  shortcutTile: (block: number) => `block${block}_shortcut_tile`,
   add: (block: number) => `block${block}_add`,
   rprelu: (block: number) => `block${block}_rprelu`,
 };

@@ -9,6 +9,6 @@ import { residualArchitecture } from './residual.js';
 export const bireal = residualArchitecture({
   description: 'Bi-Real Net: a real shortcut around every binary convolution, approx_sign, scaled kernels',
   sign: 'approx_sign',
-  rprelu: RESIDUAL_FAMILIES.bireal!.rprelu,
+  family: RESIDUAL_FAMILIES.bireal!,
   fixed: {},
 });

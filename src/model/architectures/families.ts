@@ -7,11 +7,22 @@ export const ARCH_NAMES = ['bee', 'xnor', 'bireal', 'reactnet'] as const;
 
 export type ArchName = (typeof ARCH_NAMES)[number];
 
-/** The families that keep real activations between binary convolutions, and whether they have RPReLU. */
-export const RESIDUAL_FAMILIES: Partial<Record<ArchName, { rprelu: boolean }>> = { bireal: { rprelu: false }, reactnet: { rprelu: true } };
+/**
+ * The families that keep real activations between binary convolutions: whether they have RPReLU,
+ * and their downsampling shortcut (Bi-Real's real (1x1) convolution, or ReActNet's channels tiled).
+ */
+export interface ResidualFamily {
+  rprelu: boolean;
+  shortcut: 'conv' | 'tile';
+}
 
-/** Channels of a residual network's real (3x3) stem: a third of the first stage's output. */
-export const stemFilters = (config: Pick<NetworkConfig, 'filters'>) => Math.max(1, Math.round(config.filters[0] / 3));
+export const RESIDUAL_FAMILIES: Partial<Record<ArchName, ResidualFamily>> = {
+  bireal: { rprelu: false, shortcut: 'conv' },
+  reactnet: { rprelu: true, shortcut: 'tile' },
+};
 
-/** The channels a residual stage b's body runs at: the stem's, then the previous stage's output. */
+/** Channels of a residual network's real (3x3) stem: half the first stage's output. */
+export const stemFilters = (config: Pick<NetworkConfig, 'filters'>) => Math.max(1, Math.round(config.filters[0] / 2));
+
+/** The channels a residual stage b reads: the stem's, then the previous stage's output. */
 export const bodyFilters = (config: Pick<NetworkConfig, 'filters'>, b: number) => (b === 1 ? stemFilters(config) : config.filters[b - 2]);

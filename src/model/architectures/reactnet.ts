@@ -2,13 +2,14 @@ import { RESIDUAL_FAMILIES } from './families.js';
 import { residualArchitecture } from './residual.js';
 
 /**
- * ReActNet (Liu et al. 2020), on Bi-Real's shortcuts: a learnable threshold per channel before
- * every sign (RSign) and a learnable shifted PReLU after every shortcut sum (RPReLU), so that each
- * layer can move the distribution its signs read.
+ * ReActNet (Liu et al. 2020): Bi-Real's identity shortcuts, a learnable threshold per channel
+ * before every sign (RSign) and a learnable shifted PReLU after every shortcut sum (RPReLU), so
+ * that each layer can move the distribution its signs read; where a stage widens, its shortcut is
+ * the average-pooled input with its channels repeated (ReActNet's downsampling: no real weights).
  */
 export const reactnet = residualArchitecture({
-  description: 'ReActNet: shortcuts, a learnable threshold before every sign (RSign) and RPReLU after every sum',
+  description: 'ReActNet: shortcuts (channels repeated where a stage widens), RSign thresholds before every sign, RPReLU after every sum',
   sign: 'ste_sign',
-  rprelu: RESIDUAL_FAMILIES.reactnet!.rprelu,
+  family: RESIDUAL_FAMILIES.reactnet!,
   fixed: { signShift: true },
 });
