@@ -16,7 +16,9 @@ import { modelCost } from '../src/model/costs.ts';
 import { buildNetwork, networkConfig, type NetworkConfig } from '../src/model/network.ts';
 import { RPReLU } from '../src/model/rprelu.ts';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta, writeModelDir } from '../src/model/saved-model.ts';
+import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
+import { makeToneDataset } from './helpers/tones.ts';
 import { logMelLike, randomNetwork } from './helpers/random-network.ts';
 
 before(async () => {
@@ -148,4 +150,13 @@ test('a .bee file of version 3 or older cannot hold a residual network', () => {
   view.setUint32(4, 3, true);
   view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
   assert.throws(() => decodePacked(bytes), /version 3 file cannot hold a reactnet network/);
+});
+
+test('bee train --arch: an unknown family, and a binary first block where the family has a real stem, are one-line errors', () => {
+  const bee = beeWithCache(tempDir('bee-cache-'));
+  const data = tempDir('bee-tones-');
+  makeToneDataset(data, undefined, 2, 2);
+  const out = path.join(tempDir(), 'run');
+  assertOneLineError(bee('train', '--data', data, '--out', out, '--arch', 'resnet'), /--arch.*'resnet' is invalid.*bee, xnor, bireal, reactnet/);
+  assertOneLineError(bee('train', '--data', data, '--out', out, '--arch', 'reactnet', '--first-block', 'binary'), /reactnet's first stage is a real stem/);
 });

@@ -245,7 +245,17 @@ export class ResidualEngine {
     const k = this.kernels;
     const first = this.stages[0];
     const none = { gamma: 0, slope: 0, zeta: 0 };
-    k.stemConv(this.inputFloats.byteOffset, first.height, first.width, this.stem.kernel, first.cWords * 32, Math.ceil(first.c / 4), this.stem.scale, this.stem.shift, first.x);
+    k.stemConv(
+      this.inputFloats.byteOffset,
+      first.height,
+      first.width,
+      this.stem.kernel,
+      first.cWords * 32,
+      Math.ceil(first.c / 4),
+      this.stem.scale,
+      this.stem.shift,
+      first.x,
+    );
     k.signBits(first.x, first.height, first.width, first.cWords, 0, 0, 0, 0, first.conv1x1.threshold, first.inputBits, 0);
     for (let i = 0; i < this.stages.length; i++) {
       const s = this.stages[i];
@@ -259,11 +269,49 @@ export class ResidualEngine {
       const rp = s.rprelu ?? none;
       k.signBits(h, ph, pw, fWords, s.rprelu ? 1 : 0, rp.gamma, rp.slope, rp.zeta, s.conv1x3.threshold, s.bits1x3, 0);
       const r13 = s.conv1x3.rprelu ?? none;
-      k.binConvResidual(s.bits1x3, ph, pw, fWords, 0, s.conv1x3.table, fWords, s.f, s.conv1x3.scale, s.conv1x3.shift, h, rows, s.conv1x3.rprelu ? 1 : 0, r13.gamma, r13.slope, r13.zeta, s.conv3x1.threshold, s.bits3x1);
+      k.binConvResidual(
+        s.bits1x3,
+        ph,
+        pw,
+        fWords,
+        0,
+        s.conv1x3.table,
+        fWords,
+        s.f,
+        s.conv1x3.scale,
+        s.conv1x3.shift,
+        h,
+        rows,
+        s.conv1x3.rprelu ? 1 : 0,
+        r13.gamma,
+        r13.slope,
+        r13.zeta,
+        s.conv3x1.threshold,
+        s.bits3x1,
+      );
       // the (3x1) conv signs its result for the next stage's (1x1) conv
       const next = this.stages[i + 1];
       const r31 = s.conv3x1.rprelu ?? none;
-      k.binConvResidual(s.bits3x1, pw, ph, fWords, 1, s.conv3x1.table, fWords, s.f, s.conv3x1.scale, s.conv3x1.shift, h, rows, s.conv3x1.rprelu ? 1 : 0, r31.gamma, r31.slope, r31.zeta, next ? next.conv1x1.threshold : 0, next ? next.inputBits : 0);
+      k.binConvResidual(
+        s.bits3x1,
+        pw,
+        ph,
+        fWords,
+        1,
+        s.conv3x1.table,
+        fWords,
+        s.f,
+        s.conv3x1.scale,
+        s.conv3x1.shift,
+        h,
+        rows,
+        s.conv3x1.rprelu ? 1 : 0,
+        r31.gamma,
+        r31.slope,
+        r31.zeta,
+        next ? next.conv1x1.threshold : 0,
+        next ? next.inputBits : 0,
+      );
       this.exitHead(i);
       if (shouldExit(this.probabilities[i], i + 1, this.stages.length, rule)) return i + 1;
     }

@@ -25,7 +25,10 @@ export class ChannelTile extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const c = x.shape.at(-1)!;
-      const copies = tf.concat(Array.from({ length: Math.ceil(this.channels / c) }, () => x), -1);
+      const copies = tf.concat(
+        Array.from({ length: Math.ceil(this.channels / c) }, () => x),
+        -1,
+      );
       return tf.slice(copies, Array(x.rank).fill(0), [...x.shape.slice(0, -1), this.channels]);
     });
   }

@@ -33,7 +33,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   exitGrid?: [number, number];
   exitHidden?: number;
   bnMomentum: number;
-  firstBlock: 'real' | 'binary';
+  firstBlock?: 'real' | 'binary';
   scaledKernels?: boolean;
   signShift?: boolean;
   selection: 'mean-exit' | 'last-exit';
@@ -78,6 +78,8 @@ function checkCombinations(flags: TrainFlags): void {
     throw new BeeError('--exit-grid and --exit-hidden shape the pooled exit head', { hint: 'drop them, or pass --exit-head pooled' });
   if (flags.specAugment && !flags.augment)
     throw new BeeError('--spec-augment masks the augmented clips, and --no-augment turns augmentation off', { hint: 'drop one of them' });
+  if (flags.firstBlock === 'binary' && ARCHITECTURES[flags.arch].fixed.realFirstBlock)
+    throw new BeeError(`--first-block binary: ${flags.arch}'s first stage is a real stem`, { hint: 'drop it, or train --arch bee or xnor' });
   if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift))
     throw new BeeError('--scaled-kernels and --sign-shift act on binary kernels and signs', { hint: 'drop them with --precision float' });
   checkRecipe({
@@ -134,9 +136,10 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   .option('--exit-hidden <units>', `a hidden ReLU layer of that many units in every pooled exit head (0: none; default ${DEFAULT_HIDDEN})`, wholeNumber(0))
   .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
   .addOption(
-    new Option('--first-block <w>', "binary networks: the first block's two convolutions keep real weights, or are binary too")
-      .choices(['real', 'binary'])
-      .default(DEFAULT_NETWORK.realFirstBlock ? 'real' : 'binary'),
+    new Option(
+      '--first-block <w>',
+      `binary bee and xnor networks: the first block's two convolutions keep real weights, or are binary too (default ${DEFAULT_NETWORK.realFirstBlock ? 'real' : 'binary'})`,
+    ).choices(['real', 'binary']),
   )
   .option('--scaled-kernels', 'binary networks: a scale per output channel of every binary kernel (XNOR-Net)')
   .option('--sign-shift', 'binary networks: a learnable threshold per channel before every sign (RSign)')
@@ -236,7 +239,7 @@ Examples:
               : { type: 'paper' },
           arch: flags.arch,
           bnMomentum: flags.bnMomentum,
-          realFirstBlock: flags.firstBlock === 'real',
+          ...(flags.firstBlock ? { realFirstBlock: flags.firstBlock === 'real' } : {}),
           // unset: the architecture's own (xnor, bireal and reactnet scale their kernels; reactnet shifts its signs)
           scaledKernels: flags.scaledKernels,
           signShift: flags.signShift,

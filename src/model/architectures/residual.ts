@@ -70,8 +70,7 @@ export function residualArchitecture(args: { description: string; sign: Quantize
       const input = b === 1 ? apply(layerName.stemBn(b), apply(layerName.stem(b), x)) : x;
       const body = apply(layerName.bn(b), apply(layerName.pool(b), apply(layerName.conv11(b), apply(layerName.act11(b), input))));
       const pooled = apply(layerName.shortcutPool(b), input);
-      const real =
-        shortcut === 'conv' ? apply(layerName.shortcutBn(b), apply(layerName.shortcutConv(b), pooled)) : apply(layerName.shortcutTile(b), pooled);
+      const real = shortcut === 'conv' ? apply(layerName.shortcutBn(b), apply(layerName.shortcutConv(b), pooled)) : apply(layerName.shortcutTile(b), pooled);
       let h = sum(layerName.add(b), layerName.rprelu(b), [body, real]);
       h = sum(layerName.add13(b), layerName.rprelu13(b), [h, apply(layerName.bn13(b), apply(layerName.conv13(b), apply(layerName.act13(b), h)))]);
       h = sum(layerName.add31(b), layerName.rprelu31(b), [h, apply(layerName.bn31(b), apply(layerName.conv31(b), apply(layerName.act31(b), h)))]);
