@@ -58,24 +58,31 @@ export class LogMel {
 
   /** Features of a clip already at `params.sampleRate` (any length: it is fitted first). */
   compute(samples: Float32Array): Features {
-    const { clipSamples, frameLength, frameStep, melBins, logOffset } = this.params;
+    const { clipSamples, frameStep, melBins } = this.params;
     const clip = fitToLength(samples, clipSamples);
+    const data = new Float32Array(this.frames * melBins);
+    for (let f = 0; f < this.frames; f++) this.frameInto(clip, f * frameStep, data, f * melBins);
+    return { frames: this.frames, melBins, data };
+  }
+
+  /**
+   * One frame: the `frameLength` samples from `offset` of `samples`, windowed, transformed and
+   * mel-binned, into melBins values of `out` from `outOffset`. A frame depends on its samples
+   * alone, so a stream's frames are computed once each (StreamingLogMel) and equal a clip's.
+   */
+  frameInto(samples: Float32Array, offset: number, out: Float32Array, outOffset: number): void {
+    const { frameLength, melBins, logOffset } = this.params;
     const { frame, magnitude, window } = this;
     const { start, weights } = this.mel;
-    const data = new Float32Array(this.frames * melBins);
-    for (let f = 0; f < this.frames; f++) {
-      const offset = f * frameStep;
-      for (let n = 0; n < frameLength; n++) frame[n] = Math.fround(clip[offset + n] * window[n]);
-      this.fft.magnitudes(frame, magnitude);
-      for (let b = 0; b < melBins; b++) {
-        const w = weights[b];
-        const s = start[b];
-        let acc = 0;
-        for (let j = 0; j < w.length; j++) acc += magnitude[s + j] * w[j];
-        data[f * melBins + b] = Math.log(acc + logOffset);
-      }
+    for (let n = 0; n < frameLength; n++) frame[n] = Math.fround(samples[offset + n] * window[n]);
+    this.fft.magnitudes(frame, magnitude);
+    for (let b = 0; b < melBins; b++) {
+      const w = weights[b];
+      const s = start[b];
+      let acc = 0;
+      for (let j = 0; j < w.length; j++) acc += magnitude[s + j] * w[j];
+      out[outOffset + b] = Math.log(acc + logOffset);
     }
-    return { frames: this.frames, melBins, data };
   }
 
   /** Features of decoded audio at any sample rate. */
