@@ -4,12 +4,14 @@ import { BEE_VERSION } from '../version.js';
 import { stopProgressBars } from './io.js';
 import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
+import { dataStreamCommand } from './commands/data-stream.js';
 import { dataSynthCommand } from './commands/data-synth.js';
 import { demoCommand } from './commands/demo.js';
 import { featuresCommand } from './commands/features.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
+import { listenCommand } from './commands/listen.js';
 import { predictCommand } from './commands/predict.js';
 import { summaryCommand } from './commands/summary.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -19,7 +21,8 @@ const data = new Command('data')
   .description('inspect, fetch and synthesize datasets')
   .addCommand(dataInfoCommand)
   .addCommand(dataDownloadCommand)
-  .addCommand(dataSynthCommand);
+  .addCommand(dataSynthCommand)
+  .addCommand(dataStreamCommand);
 
 const program = new Command('bee')
   .description('binary early-exit networks for keyword spotting: train, evaluate, deploy')
@@ -33,6 +36,7 @@ const program = new Command('bee')
   .addCommand(evalCommand)
   .addCommand(sweepCommand)
   .addCommand(predictCommand)
+  .addCommand(listenCommand)
   .addCommand(summaryCommand)
   .addCommand(exportCommand)
   .addHelpText(

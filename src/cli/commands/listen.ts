@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readWav } from '../../audio/wav.js';
+import { resample } from '../../audio/resample.js';
+import { initBackend } from '../../backend/backend.js';
+import { BeeError } from '../../errors.js';
+import { openModel, type EngineName } from '../../exits/open-model.js';
+import { readRegularFile } from '../../util/read-file.js';
+import { type Detection, QUIET_LABELS } from '../../stream/detector.js';
+import { Listener } from '../../stream/listener.js';
+import { PcmDecoder, type PcmFormat } from '../../stream/pcm.js';
+import { rocSvg, streamRoc } from '../../stream/roc.js';
+import { parseTruthCsv, scoreStream } from '../../stream/score.js';
+import { makeDir } from '../../util/make-dir.js';
+import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
+import { backendNotice } from '../io.js';
+import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
+
+interface ListenFlags {
+  model: string;
+  engine?: EngineName;
+  threshold?: string;
+  entropy?: string;
+  hop: number;
+  minConfidence: number;
+  suppress: number;
+  smooth: number;
+  reportAll?: boolean;
+  format: PcmFormat;
+  rate: number;
+  channels: number;
+  truth?: string;
+  roc?: string;
+  json?: boolean;
+}
+
+const probability = (value: string) => {
+  const n = positiveNumber(value);
+  if (n > 1) throw new InvalidArgumentError('expected a number in (0, 1]');
+  return n;
+};
+
+export const listenCommand = addRuleOptions(
+  addModelOptions(
+    new Command('listen')
+      .description('spot keywords in a stream: a WAV of any length, or raw PCM on stdin (-), window by window with early exit')
+      .argument('<input>', 'a WAV file, or - for raw PCM on stdin (--format, --rate, --channels)'),
+  ),
+)
+  .option('--hop <ms>', 'a 1 s window every this many ms (a multiple of 10)', wholeNumber(10, 1000), 100)
+  .option('--min-confidence <p>', 'a detection needs the smoothed probability of its label to reach p', probability, 0.7)
+  .option('--suppress <ms>', 'no detection within this many ms of the previous one', nonNegative, 1000)
+  .option('--smooth <windows>', 'average the probabilities of this many recent windows (1: none)', wholeNumber(1, 100), 3)
+  .option('--report-all', `report ${QUIET_LABELS.join(' and ')} too`)
+  .addOption(new Option('--format <f>', 'raw PCM on stdin: 16-bit or float32 little-endian').choices(['s16le', 'f32le']).default('s16le'))
+  .option('--rate <hz>', "raw PCM on stdin: its sample rate (the model's, 16000)", wholeNumber(1), 16000)
+  .option('--channels <n>', 'raw PCM on stdin: interleaved channels, mixed to mono', wholeNumber(1, 16), 1)
+  .option('--truth <csv>', 'score the detections against this truth (start,end,label; bee data stream writes one)')
+  .option('--roc <dir>', 'with --truth: write roc.json and roc.svg, hit rate against false alarms per hour over thresholds')
+  .option('--json', 'one JSON object a line: each detection, then the summary')
+  .addHelpText(
+    'after',
+    `
+Each window is classified with the model's early exit (--threshold / --entropy, as bee eval). A
+detection: the mean of the last --smooth windows' probabilities names a label (not _silence_ or
+_unknown_ unless --report-all) with at least --min-confidence, and --suppress ms have passed since
+the last one. Its time is the end of the window. The summary gives the audio's duration, the
+real-time factor (seconds of audio per second of processing), windows per exit and the compute
+share (MACs spent / MACs of every window through the full network); with --truth, hits, misses,
+false alarms per hour and the mean delay from a word's start to its detection.
+
+Examples:
+  $ bee listen recording.wav --model runs/sc.bee
+  $ arecord -f S16_LE -r 16000 -c 1 -t raw | bee listen - --model runs/sc.bee
+  $ bee data stream --data DIR --split test --noise-dir NOISE --out stream.wav
+  $ bee listen stream.wav --model runs/sc.bee --truth stream.csv --roc runs/roc --json | tail -1`,
+  )
+  .action(async (input: string, flags: ListenFlags) => {
+    if (flags.hop % 10 !== 0) throw new BeeError(`--hop ${flags.hop}: the hop must be a multiple of 10 ms (a frame)`, { hint: 'e.g. --hop 100' });
+    if (flags.roc && !flags.truth) throw new BeeError('--roc scores against the truth', { hint: 'pass --truth FILE.csv too' });
+    const truth = flags.truth ? parseTruthCsv(readRegularFile(flags.truth, 4 * 1024 * 1024).toString('utf8'), flags.truth) : null;
+    const model = await openModel(flags.model, flags.engine ?? 'packed').catch(async (err) => {
+      // a float model has no packed form: run it on tfjs
+      if (flags.engine === undefined && err instanceof BeeError && /nothing binary to pack/.test(err.reason ?? '')) {
+        backendNotice(await initBackend());
+        return openModel(flags.model, 'tfjs');
+      }
+      throw err;
+    });
+    const rule = ruleFromFlags(flags, model.classifier.exits);
+    const { sampleRate } = model.features;
+    const ignore = new Set(flags.reportAll ? [] : QUIET_LABELS);
+    const print = (d: Detection) => {
+      if (flags.json) console.log(JSON.stringify({ type: 'detection', ...d }));
+      else console.log(`${d.time.toFixed(2).padStart(8)} s  ${d.label.padEnd(10)} ${d.confidence.toFixed(3)}  exit ${d.exit}`);
+    };
+    const listener = new Listener(
+      model.classifier,
+      model.labels,
+      model.features,
+      model.cost.exits.map((e) => e.relativeMacs),
+      {
+        hopMs: flags.hop,
+        rule,
+        detection: { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore },
+        onDetection: print,
+      },
+    );
+    let stray = 0;
+    if (input === '-') {
+      if (flags.rate !== sampleRate)
+        throw new BeeError(`stdin at ${flags.rate} Hz: the model reads ${sampleRate} Hz`, {
+          hint: `resample it first, e.g. arecord -r ${sampleRate} or sox ... -r ${sampleRate}`,
+        });
+      const decoder = new PcmDecoder(flags.format, flags.channels);
+      // One chunk at a time: while a chunk is processed the pipe fills and the source waits, so nothing piles up.
+      for await (const chunk of process.stdin) listener.push(decoder.decode(chunk as Buffer));
+      stray = decoder.strayBytes;
+    } else {
+      const audio = readWav(input);
+      const samples = resample(audio.samples, audio.sampleRate, sampleRate);
+      const step = (flags.hop * sampleRate) / 1000;
+      for (let at = 0; at < samples.length; at += step) listener.push(samples.subarray(at, at + step));
+    }
+    model.classifier.dispose();
+    const summary: Record<string, unknown> = { type: 'summary', ...listener.summary() };
+    const duration = summary.durationSeconds as number;
+    if (truth) {
+      Object.assign(
+        summary,
+        scoreStream(listener.detections, truth, duration, (l) => !ignore.has(l)),
+      );
+      if (flags.roc) {
+        const rule = { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore };
+        const points = streamRoc(model.labels, rule, listener.answers, truth, duration);
+        makeDir(flags.roc);
+        fs.writeFileSync(path.join(flags.roc, 'roc.json'), `${JSON.stringify(points, null, 2)}\n`);
+        fs.writeFileSync(path.join(flags.roc, 'roc.svg'), rocSvg(points, `${path.basename(input)}: ${points.length} thresholds of --min-confidence`));
+      }
+    }
+    if (flags.json) console.log(JSON.stringify(summary));
+    else printSummary(summary);
+    if (stray) {
+      process.exitCode = 1;
+      process.stderr.write(`bee: stdin ended inside a sample frame (${stray} stray bytes): the stream was cut, or --format/--channels are wrong\n`);
+    }
+  });
+
+function printSummary(s: Record<string, unknown>): void {
+  const n = (k: string, digits = 1) => (s[k] as number).toFixed(digits);
+  console.log(
+    `${n('durationSeconds')} s of audio, ${s.windows} windows, windows per exit ${(s.windowsPerExit as number[]).join(' / ')}, ` +
+      `compute ${(100 * (s.computeShare as number)).toFixed(1)}% of the full network's, ${n('realTimeFactor', 0)}x real time; ${s.detections} detections`,
+  );
+  if (s.words !== undefined) {
+    const delay = s.meanDelayMs === null ? '-' : `${(s.meanDelayMs as number).toFixed(0)} ms`;
+    console.log(
+      `truth: ${s.hits} of ${s.words} words hit (${(100 * (s.hitRate as number)).toFixed(1)}%), ${s.misses} missed, ${s.falseAlarms} false alarms (${n('falseAlarmsPerHour')} an hour), mean delay ${delay}`,
+    );
+  }
+}

@@ -1,0 +1,85 @@
+import type { EarlyExitClassifier } from '../exits/classifier.js';
+import type { ExitRule } from '../exits/rules.js';
+import type { FeatureParams } from '../features/params.js';
+import { StreamingLogMel } from '../features/streaming-logmel.js';
+import { type Detection, Detector, type DetectionRule, type WindowAnswer } from './detector.js';
+
+export interface ListenSummary {
+  durationSeconds: number;
+  windows: number;
+  /** seconds of audio per second of processing (features and network; waiting for input excluded) */
+  realTimeFactor: number;
+  windowsPerExit: number[];
+  /** MACs spent / MACs of every window through the full network */
+  computeShare: number;
+  detections: number;
+}
+
+/**
+ * Keyword spotting on a stream: samples in (at the model's rate), a 1 s window every `hopMs`
+ * (a multiple of the frame step), each classified with early exit, each answer through the
+ * detection rule. Features are computed incrementally: each frame once.
+ */
+export class Listener {
+  readonly answers: WindowAnswer[] = [];
+  readonly detections: Detection[] = [];
+  private readonly features: StreamingLogMel;
+  private readonly detector: Detector;
+  private readonly window: Float32Array;
+  private readonly hopFrames: number;
+  private readonly windowsPerExit: number[];
+  private samples = 0;
+  private busyMs = 0;
+  private compute = 0;
+
+  constructor(
+    private readonly classifier: EarlyExitClassifier,
+    labels: string[],
+    params: FeatureParams,
+    /** each exit's MACs as a share of the full network's */
+    private readonly exitCosts: number[],
+    private readonly options: { hopMs: number; rule: ExitRule; detection: DetectionRule; onDetection?: (d: Detection) => void },
+  ) {
+    this.features = new StreamingLogMel(params);
+    this.detector = new Detector(labels, options.detection);
+    this.window = new Float32Array(this.features.frames * params.melBins);
+    this.hopFrames = (options.hopMs * params.sampleRate) / 1000 / params.frameStep;
+    this.windowsPerExit = exitCosts.map(() => 0);
+  }
+
+  push(samples: Float32Array): void {
+    const started = performance.now();
+    const { frames } = this.features;
+    const { frameStep, sampleRate, clipSamples } = this.features.params;
+    this.features.push(samples, (done) => {
+      if (done < frames || (done - frames) % this.hopFrames !== 0) return;
+      this.features.window(this.window);
+      const { exit, probs } = this.classifier.classify(this.window, this.options.rule);
+      // the end of the window's clip (its last frame ends a few samples before)
+      const time = ((done - frames) * frameStep + clipSamples) / sampleRate;
+      const answer = { time, exit, probabilities: probs[exit - 1] };
+      this.answers.push(answer);
+      this.windowsPerExit[exit - 1]++;
+      this.compute += this.exitCosts[exit - 1];
+      const detection = this.detector.push(answer);
+      if (detection) {
+        this.detections.push(detection);
+        this.options.onDetection?.(detection);
+      }
+    });
+    this.samples += samples.length;
+    this.busyMs += performance.now() - started;
+  }
+
+  summary(): ListenSummary {
+    const durationSeconds = this.samples / this.features.params.sampleRate;
+    return {
+      durationSeconds,
+      windows: this.answers.length,
+      realTimeFactor: this.busyMs > 0 ? durationSeconds / (this.busyMs / 1000) : Infinity,
+      windowsPerExit: this.windowsPerExit,
+      computeShare: this.answers.length ? this.compute / this.answers.length : 0,
+      detections: this.detections.length,
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import { readWav } from '../audio/wav.js';
+import { resample } from '../audio/resample.js';
+import { type Dataset, SILENCE } from '../data/dataset.js';
+import type { SplitName } from '../data/split.js';
+import { BeeError } from '../errors.js';
+import { mulberry32 } from '../train/rng.js';
+import type { TruthEvent } from './score.js';
+
+export interface StreamOptions {
+  split: SplitName;
+  /** background noise recordings, looped under the whole stream; none: silence */
+  noiseFiles: string[];
+  /** the noise's level: its RMS */
+  noiseRms: number;
+  /** silence between clips, uniform in [min, max] seconds */
+  gap: [number, number];
+  seed: number;
+  sampleRate: number;
+}
+
+export const DEFAULT_STREAM: Omit<StreamOptions, 'split' | 'noiseFiles'> = { noiseRms: 0.01, gap: [1, 3], seed: 1, sampleRate: 16000 };
+
+/**
+ * A long recording of a split's clips (every clip but _silence_ windows, in a seeded random
+ * order) at random gaps, over background noise looped from `noiseFiles`, and its truth: each
+ * clip's span and label. The words are where the clips are: a Speech Commands clip holds its word
+ * somewhere in its 1 s.
+ */
+export function buildStream(
+  dataset: Dataset,
+  options: StreamOptions,
+  onClip?: (done: number, total: number) => void,
+): { samples: Float32Array; truth: TruthEvent[] } {
+  const clips = dataset.clips.filter((c) => c.split === options.split && c.label !== SILENCE && !c.window);
+  if (!clips.length) throw new BeeError(`the ${options.split} split has no clips to stream`, { file: dataset.root, hint: 'pick another --split' });
+  const rng = mulberry32(options.seed);
+  for (let i = clips.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [clips[i], clips[j]] = [clips[j], clips[i]];
+  }
+  const rate = options.sampleRate;
+  const [gapMin, gapMax] = options.gap;
+  const pieces: { at: number; samples: Float32Array; label: string }[] = [];
+  let at = 0;
+  clips.forEach((clip, i) => {
+    at += Math.round((gapMin + (gapMax - gapMin) * rng()) * rate);
+    const audio = readWav(clip.file);
+    const samples = resample(audio.samples, audio.sampleRate, rate);
+    pieces.push({ at, samples, label: clip.label });
+    at += samples.length;
+    onClip?.(i + 1, clips.length);
+  });
+  at += Math.round(gapMin * rate);
+  const out = new Float32Array(at);
+  addNoise(out, options, rate);
+  for (const p of pieces) for (let k = 0; k < p.samples.length; k++) out[p.at + k] += p.samples[k];
+  for (let k = 0; k < out.length; k++) out[k] = Math.max(-1, Math.min(1, out[k]));
+  const truth = pieces.map((p) => ({ start: p.at / rate, end: (p.at + p.samples.length) / rate, label: p.label }));
+  return { samples: out, truth };
+}
+
+/** The noise recordings one after another, looped to the stream's length, scaled to noiseRms. */
+function addNoise(out: Float32Array, options: StreamOptions, rate: number): void {
+  if (!options.noiseFiles.length || options.noiseRms === 0) return;
+  const noise = options.noiseFiles.map((f) => {
+    const audio = readWav(f);
+    return resample(audio.samples, audio.sampleRate, rate);
+  });
+  let k = 0;
+  let sumSquares = 0;
+  while (k < out.length) {
+    for (const n of noise) {
+      for (let j = 0; j < n.length && k < out.length; j++, k++) {
+        out[k] = n[j];
+        sumSquares += n[j] * n[j];
+      }
+    }
+  }
+  const gain = options.noiseRms / Math.sqrt(sumSquares / out.length || 1);
+  for (let j = 0; j < out.length; j++) out[j] *= gain;
+}
+
+/** The truth as CSV: `start,end,label`, seconds to the millisecond. */
+export function truthCsv(truth: TruthEvent[]): string {
+  return `start,end,label\n${truth.map((t) => `${t.start.toFixed(3)},${t.end.toFixed(3)},${t.label}`).join('\n')}\n`;
+}
