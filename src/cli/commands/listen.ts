@@ -80,12 +80,10 @@ Examples:
     if (flags.hop % 10 !== 0) throw new BeeError(`--hop ${flags.hop}: the hop must be a multiple of 10 ms (a frame)`, { hint: 'e.g. --hop 100' });
     if (flags.roc && !flags.truth) throw new BeeError('--roc scores against the truth', { hint: 'pass --truth FILE.csv too' });
     const truth = flags.truth ? parseTruthCsv(readRegularFile(flags.truth, 4 * 1024 * 1024).toString('utf8'), flags.truth) : null;
-    const model = await openModel(flags.model, flags.engine ?? 'packed').catch(async (err) => {
+    backendNotice(await initBackend());
+    const model = await openModel(flags.model, flags.engine ?? 'packed').catch((err) => {
       // a float model has no packed form: run it on tfjs
-      if (flags.engine === undefined && err instanceof BeeError && /nothing binary to pack/.test(err.reason ?? '')) {
-        backendNotice(await initBackend());
-        return openModel(flags.model, 'tfjs');
-      }
+      if (flags.engine === undefined && err instanceof BeeError && /nothing binary to pack/.test(err.reason ?? '')) return openModel(flags.model, 'tfjs');
       throw err;
     });
     const rule = ruleFromFlags(flags, model.classifier.exits);
