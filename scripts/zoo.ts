@@ -101,7 +101,7 @@ for (const r of chosen) {
     .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { seconds: number; steps?: number; examplesPerSecond: number; batchSize?: number });
+    .map((line) => JSON.parse(line) as { examplesPerSecond: number });
   const summary = run(['summary', '--model', dir, '--json']) as {
     totals: { binaryMacs: number; floatMacs: number; binaryParams: number; floatParams: number };
   };
@@ -116,7 +116,9 @@ for (const r of chosen) {
     run(['export', '--model', dir, '--out', path.join(dir, 'model.bee'), '--force', '--json']);
     packed = run(['--model', dir, '--threshold', String(picked?.threshold ?? 1), '--json'], path.resolve('scripts/bench-engine.ts')) as Bench;
   }
-  const epochSeconds = history.reduce((n, h) => n + h.seconds, 0) / history.length;
+  // the batch size the run resolved (--batch-size auto) is in its training state
+  const { batchSize } = (JSON.parse(fs.readFileSync(path.join(dir, 'last', 'state.json'), 'utf8')) as { options: { batchSize: number } }).options;
+  const examplesPerSecond = history.reduce((n, h) => n + h.examplesPerSecond, 0) / history.length;
   results.push({
     ...r,
     epochs: history.length,
@@ -127,7 +129,7 @@ for (const r of chosen) {
     params: { binary: summary.totals.binaryParams, float: summary.totals.floatParams },
     picked: picked && { threshold: picked.threshold, test: at(picked.threshold) },
     packed,
-    secondsPerStep: epochSeconds / (history[0].steps ?? 1),
+    secondsPerStep: batchSize / examplesPerSecond,
     trainSeconds: trained.seconds,
   });
 }
