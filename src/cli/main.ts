@@ -16,6 +16,7 @@ import { predictCommand } from './commands/predict.js';
 import { summaryCommand } from './commands/summary.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
+import { webCommand } from './commands/web.js';
 
 const data = new Command('data')
   .description('inspect, fetch and synthesize datasets')
@@ -39,6 +40,7 @@ const program = new Command('bee')
   .addCommand(listenCommand)
   .addCommand(summaryCommand)
   .addCommand(exportCommand)
+  .addCommand(webCommand)
   .addHelpText(
     'after',
     `

@@ -133,6 +133,11 @@ export interface Kernels {
 const WASM = new URL('../../dist/engine/kernels.wasm', import.meta.url);
 let compiled: WebAssembly.Module | undefined;
 
+/** Where there is no file system (a web page): the kernels' module, compiled from a fetch of kernels.wasm. */
+export function useKernelModule(module: WebAssembly.Module): void {
+  compiled = module;
+}
+
 /** A fresh instance of the kernels: its own memory, for one engine. */
 export function instantiateKernels(): Kernels {
   if (!compiled) {
@@ -145,7 +150,7 @@ export function instantiateKernels(): Kernels {
         hint: 'run npm run build',
       });
     }
-    compiled = new WebAssembly.Module(bytes);
+    compiled = new WebAssembly.Module(new Uint8Array(bytes));
   }
   return new WebAssembly.Instance(compiled, {}).exports as unknown as Kernels;
 }

@@ -10,7 +10,7 @@ export interface ListenSummary {
   /** seconds of audio per second of processing (features and network; waiting for input excluded) */
   realTimeFactor: number;
   windowsPerExit: number[];
-  /** MACs spent / MACs of every window through the full network */
+  /** MACs spent / MACs of every window through the full network (NaN without exit costs) */
   computeShare: number;
   detections: number;
 }
@@ -33,18 +33,25 @@ export class Listener {
   private compute = 0;
 
   constructor(
-    private readonly classifier: EarlyExitClassifier,
+    private readonly classifier: Pick<EarlyExitClassifier, 'classify'>,
     labels: string[],
     params: FeatureParams,
-    /** each exit's MACs as a share of the full network's */
-    private readonly exitCosts: number[],
-    private readonly options: { hopMs: number; rule: ExitRule; detection: DetectionRule; onDetection?: (d: Detection) => void },
+    private readonly options: {
+      /** each exit's MACs as a share of the full network's (for computeShare; a web page has no cost model) */
+      exitCosts?: number[];
+      exits: number;
+      hopMs: number;
+      rule: ExitRule;
+      detection: DetectionRule;
+      onWindow?: (answer: WindowAnswer) => void;
+      onDetection?: (d: Detection) => void;
+    },
   ) {
     this.features = new StreamingLogMel(params);
     this.detector = new Detector(labels, options.detection);
     this.window = new Float32Array(this.features.frames * params.melBins);
     this.hopFrames = (options.hopMs * params.sampleRate) / 1000 / params.frameStep;
-    this.windowsPerExit = exitCosts.map(() => 0);
+    this.windowsPerExit = new Array(options.exits).fill(0);
   }
 
   push(samples: Float32Array): void {
@@ -60,7 +67,8 @@ export class Listener {
       const answer = { time, exit, probabilities: probs[exit - 1] };
       this.answers.push(answer);
       this.windowsPerExit[exit - 1]++;
-      this.compute += this.exitCosts[exit - 1];
+      this.compute += this.options.exitCosts?.[exit - 1] ?? Number.NaN;
+      this.options.onWindow?.(answer);
       const detection = this.detector.push(answer);
       if (detection) {
         this.detections.push(detection);

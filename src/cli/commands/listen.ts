@@ -93,18 +93,14 @@ Examples:
       if (flags.json) console.log(JSON.stringify({ type: 'detection', ...d }));
       else console.log(`${d.time.toFixed(2).padStart(8)} s  ${d.label.padEnd(10)} ${d.confidence.toFixed(3)}  exit ${d.exit}`);
     };
-    const listener = new Listener(
-      model.classifier,
-      model.labels,
-      model.features,
-      model.cost.exits.map((e) => e.relativeMacs),
-      {
-        hopMs: flags.hop,
-        rule,
-        detection: { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore },
-        onDetection: print,
-      },
-    );
+    const listener = new Listener(model.classifier, model.labels, model.features, {
+      exitCosts: model.cost.exits.map((e) => e.relativeMacs),
+      exits: model.classifier.exits,
+      hopMs: flags.hop,
+      rule,
+      detection: { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore },
+      onDetection: print,
+    });
     let stray = 0;
     if (input === '-') {
       if (flags.rate !== sampleRate)

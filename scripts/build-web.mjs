@@ -1,0 +1,31 @@
+// Bundles the web page (src/web/) into dist/web/ for `bee web`: the page's code with bee's own
+// features and packed engine (esbuild; no CDN, works offline), the AudioWorklet, the kernels.
+import fs from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const root = path.resolve(import.meta.dirname, '..');
+const out = path.join(root, 'dist', 'web');
+fs.mkdirSync(out, { recursive: true });
+await build({
+  entryPoints: [path.join(root, 'src', 'web', 'page.ts')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  outfile: path.join(out, 'page.js'),
+  logLevel: 'warning',
+  // The engine reads its kernels from disk in Node; the page compiles them from a fetch instead.
+  plugins: [
+    {
+      name: 'no-node',
+      setup(b) {
+        b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'no-node' }));
+        b.onLoad({ filter: /.*/, namespace: 'no-node' }, () => ({ contents: 'export default {}; export const fileURLToPath = () => "";', loader: 'js' }));
+      },
+    },
+  ],
+});
+for (const file of ['index.html', 'worklet.js']) fs.copyFileSync(path.join(root, 'src', 'web', file), path.join(out, file));
+fs.copyFileSync(path.join(root, 'dist', 'engine', 'kernels.wasm'), path.join(out, 'kernels.wasm'));

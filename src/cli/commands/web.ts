@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import { initBackend } from '../../backend/backend.js';
+import { packModel } from '../../engine/export.js';
+import { decodePacked, encodePacked } from '../../engine/format.js';
+import { isPackedFile, MAX_PACKED_BYTES } from '../../engine/packed-file.js';
+import { loadModelDir } from '../../model/saved-model.js';
+import { servePage } from '../../serve/page-server.js';
+import { readRegularFile } from '../../util/read-file.js';
+import { backendNotice } from '../io.js';
+import { wholeNumber } from '../parsers.js';
+
+export const webCommand = new Command('web')
+  .description('a web page on this machine that spots keywords from the microphone (or a dropped WAV) with the packed engine')
+  .requiredOption('--model <path>', 'a packed .bee file, or a binary model directory (packed in memory)')
+  .option('--port <n>', 'the port on 127.0.0.1 (0: any free one)', wholeNumber(0, 65535), 8080)
+  .addHelpText(
+    'after',
+    `
+The page runs bee's own log-mel features and packed engine in the browser (WebAssembly): audio
+never leaves the machine, and the page needs no network. Serves on 127.0.0.1 only; Ctrl-C stops.
+
+Examples:
+  $ bee web --model sc.bee
+  $ bee web --model runs/sc --port 9000`,
+  )
+  .action(async (flags: { model: string; port: number }) => {
+    let bytes: Uint8Array;
+    if (isPackedFile(flags.model)) {
+      bytes = readRegularFile(flags.model, MAX_PACKED_BYTES, 'packed bee model (bee export --model DIR --out FILE.bee)');
+      decodePacked(bytes, flags.model); // refuse a bad file here, not in the page
+    } else {
+      backendNotice(await initBackend());
+      const { model, meta, dir } = await loadModelDir(flags.model);
+      bytes = encodePacked(packModel(model, meta, dir).packed);
+      model.dispose();
+    }
+    const { url } = await servePage(bytes, flags.port);
+    console.log(`bee web: ${url} (Ctrl-C stops)`);
+  });

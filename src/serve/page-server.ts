@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { BeeError } from '../errors.js';
+
+// dist/web/, bundled at build time (scripts/build-web.mjs); the same path from src/serve and dist/serve.
+const PAGE_DIR = new URL('../../dist/web/', import.meta.url);
+const FILES: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/page.js': 'page.js',
+  '/worklet.js': 'worklet.js',
+  '/kernels.wasm': 'kernels.wasm',
+};
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', wasm: 'application/wasm' };
+
+/**
+ * Serves the web page and a packed model, from this machine only (127.0.0.1): nothing else is
+ * reachable, and the page needs nothing from the network. Resolves once listening.
+ */
+export async function servePage(model: Uint8Array, port: number): Promise<{ server: http.Server; url: string }> {
+  const files = new Map<string, Buffer>();
+  for (const [route, name] of Object.entries(FILES)) {
+    const file = new URL(name, PAGE_DIR);
+    if (!fs.existsSync(file)) throw new BeeError('the web page is not built', { file: fileURLToPath(file), hint: 'run npm run build' });
+    files.set(route, fs.readFileSync(file));
+  }
+  const server = http.createServer((req, res) => {
+    const route = (req.url ?? '/').split('?')[0];
+    const body = route === '/model.bee' ? model : files.get(route);
+    if (req.method !== 'GET' || !body) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const type = route === '/model.bee' ? 'application/octet-stream' : TYPES[(FILES[route] ?? '').split('.').pop()!];
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new BeeError(`cannot listen on 127.0.0.1:${port}: ${err.code ?? err.message}`, { hint: 'pass another --port (0: any free one)' })),
+    );
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}

@@ -1,0 +1,98 @@
+// The web page: bee's own log-mel features and packed engine on the microphone (an AudioWorklet
+// in a 16 kHz AudioContext: the browser resamples) or on a dropped WAV file, window by window,
+// as `bee listen` runs them. Served by `bee web`; bundled by scripts/build-web.mjs.
+import { engineFor } from '../engine/engine-for.js';
+import { decodePacked } from '../engine/format.js';
+import { useKernelModule } from '../engine/wasm-kernels.js';
+import { QUIET_LABELS, type Detection, type WindowAnswer } from '../stream/detector.js';
+import { Listener } from '../stream/listener.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $('status');
+const strip = $<HTMLCanvasElement>('strip');
+const EXIT_COLORS = ['#2ca02c', '#98df8a', '#ffbb78', '#d62728'];
+
+async function main(): Promise<void> {
+  const [wasm, file] = await Promise.all([fetch('kernels.wasm'), fetch('model.bee')]);
+  useKernelModule(await WebAssembly.compile(await wasm.arrayBuffer()));
+  const model = decodePacked(new Uint8Array(await file.arrayBuffer()), 'model.bee');
+  const engine = engineFor(model);
+  const { features } = model.header;
+  const rate = features.sampleRate;
+  const classifier = {
+    classify: (x: Float32Array, rule: Parameters<typeof engine.run>[1]) => {
+      const exit = engine.run(x, rule);
+      return { exit, probs: engine.probabilities.slice(0, exit), ms: 0 };
+    },
+  };
+  const rule = { criterion: 'max-softmax' as const, thresholds: Array(engine.exits - 1).fill(0.85) };
+  const detection = { minConfidence: 0.7, suppressMs: 1000, smoothWindows: 3, ignore: new Set(QUIET_LABELS) };
+  const listener = (offset: number) =>
+    new Listener(classifier, model.header.labels, features, {
+      exits: engine.exits,
+      hopMs: 100,
+      rule,
+      detection,
+      onWindow: drawExit,
+      onDetection: (d) => show(d, offset),
+    });
+  status.textContent = `model: ${model.header.labels.length} classes (${model.header.labels.filter((l) => !QUIET_LABELS.includes(l)).join(', ')}), ${model.header.network.arch ?? 'bee'} network, ${engine.exits} exits`;
+
+  const start = $<HTMLButtonElement>('start');
+  start.disabled = false;
+  start.onclick = async () => {
+    start.disabled = true;
+    const context = new AudioContext({ sampleRate: rate });
+    await context.audioWorklet.addModule('worklet.js');
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
+    const capture = new AudioWorkletNode(context, 'bee-capture');
+    const live = listener(0);
+    capture.port.onmessage = (e: MessageEvent<Float32Array>) => live.push(e.data);
+    context.createMediaStreamSource(stream).connect(capture);
+    status.textContent = `listening at ${context.sampleRate} Hz`;
+  };
+
+  const drop = $('drop');
+  drop.ondragover = (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  };
+  drop.ondragleave = () => drop.classList.remove('over');
+  drop.ondrop = async (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const dropped = e.dataTransfer?.files[0];
+    if (dropped) await runFile(dropped, rate, listener);
+  };
+}
+
+/** A dropped recording: decoded and resampled to the model's rate by the browser, then fed as a stream. */
+async function runFile(file: File, rate: number, listener: (offset: number) => Listener): Promise<void> {
+  const decoded = await new AudioContext({ sampleRate: rate }).decodeAudioData(await file.arrayBuffer());
+  const samples = decoded.getChannelData(0);
+  const run = listener(0);
+  for (let at = 0; at < samples.length; at += rate / 10) run.push(samples.subarray(at, at + rate / 10));
+  status.textContent = `${file.name}: ${(samples.length / rate).toFixed(1)} s, ${run.detections.length} detections`;
+}
+
+function show(d: Detection, offset: number): void {
+  $('word').textContent = d.label;
+  $('meta').textContent = `confidence ${d.confidence.toFixed(2)}, exit ${d.exit}`;
+  const item = document.createElement('li');
+  item.textContent = `${(offset + d.time).toFixed(1)} s: ${d.label} (${d.confidence.toFixed(2)}, exit ${d.exit})`;
+  $('log').prepend(item);
+}
+
+/** The strip: one column a window, coloured by the exit that answered (green: exit 1 ... red: exit 4). */
+function drawExit(answer: WindowAnswer): void {
+  const g = strip.getContext('2d')!;
+  g.drawImage(strip, -3, 0);
+  g.fillStyle = EXIT_COLORS[Math.min(answer.exit, EXIT_COLORS.length) - 1];
+  const h = (strip.height * answer.exit) / EXIT_COLORS.length;
+  g.clearRect(strip.width - 3, 0, 3, strip.height);
+  g.fillRect(strip.width - 3, strip.height - h, 3, h);
+}
+
+main().catch((err: Error) => {
+  status.textContent = `bee: ${err.message}`;
+});
