@@ -4,11 +4,12 @@ import { ENGINES } from '../exits/open-model.js';
 import { parseThresholds, type ExitRule } from '../exits/rules.js';
 import { addDatasetOptions } from './dataset-options.js';
 
-/** --model and --engine: which model, run by what. */
-export function addModelOptions(command: Command): Command {
-  return command
-    .requiredOption('--model <path>', 'a model directory, a bee train --out directory (its best checkpoint), or a packed .bee file')
-    .addOption(new Option('--engine <name>', "tfjs, or packed: bee's bit-packed engine (default: packed for a .bee file, else tfjs)").choices(ENGINES));
+/** --model and --engine: which model, run by what; with `pretrained`, --model defaults to the model bee ships. */
+export function addModelOptions(command: Command, pretrained = false): Command {
+  const what = 'a model directory, a bee train --out directory (its best checkpoint), or a packed .bee file';
+  return (
+    pretrained ? command.option('--model <path>', `${what} (default: the pretrained model, bee info)`) : command.requiredOption('--model <path>', what)
+  ).addOption(new Option('--engine <name>', "tfjs, or packed: bee's bit-packed engine (default: packed for a .bee file, else tfjs)").choices(ENGINES));
 }
 
 /** --model, --engine, the dataset flags (defaulting to the model's training data) and --split. */

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
+import fs from 'node:fs';
 import os from 'node:os';
 import { initBackend } from '../../backend/backend.js';
+import { PRETRAINED_MODEL, PRETRAINED_NOTE } from '../../exits/pretrained.js';
 import { BEE_VERSION } from '../../version.js';
 import { backendNotice, printJson } from '../io.js';
 
@@ -16,7 +18,15 @@ Examples:
   )
   .action(async (flags: { json?: boolean }) => {
     const backend = await initBackend();
-    const info = { bee: BEE_VERSION, node: process.version, platform: `${os.platform()}-${os.arch()}`, cpus: os.availableParallelism(), ...backend };
+    const pretrained = fs.existsSync(PRETRAINED_MODEL) ? { file: PRETRAINED_MODEL, note: PRETRAINED_NOTE } : null;
+    const info = {
+      bee: BEE_VERSION,
+      node: process.version,
+      platform: `${os.platform()}-${os.arch()}`,
+      cpus: os.availableParallelism(),
+      ...backend,
+      pretrained,
+    };
     if (flags.json) return printJson(info);
     backendNotice(backend);
     const rows: [string, string][] = [
@@ -28,6 +38,7 @@ Examples:
       ...Object.entries(info.native ?? {}).map(([k, v]): [string, string] => [`native ${k}`, v]),
       ['node', info.node],
       ['platform', `${info.platform}, ${info.cpus} cores`],
+      ['pretrained model', pretrained ? `${pretrained.file}: ${pretrained.note}` : 'missing'],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);

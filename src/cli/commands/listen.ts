@@ -6,6 +6,7 @@ import { resample } from '../../audio/resample.js';
 import { initBackend } from '../../backend/backend.js';
 import { BeeError } from '../../errors.js';
 import { openModel, type EngineName } from '../../exits/open-model.js';
+import { modelOrPretrained } from '../../exits/pretrained.js';
 import { readRegularFile } from '../../util/read-file.js';
 import { type Detection, QUIET_LABELS } from '../../stream/detector.js';
 import { Listener } from '../../stream/listener.js';
@@ -18,7 +19,7 @@ import { backendNotice } from '../io.js';
 import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
 
 interface ListenFlags {
-  model: string;
+  model?: string;
   engine?: EngineName;
   threshold?: string;
   entropy?: string;
@@ -46,6 +47,7 @@ export const listenCommand = addRuleOptions(
     new Command('listen')
       .description('spot keywords in a stream: a WAV of any length, or raw PCM on stdin (-), window by window with early exit')
       .argument('<input>', 'a WAV file, or - for raw PCM on stdin (--format, --rate, --channels)'),
+    true,
   ),
 )
   .option('--hop <ms>', 'a 1 s window every this many ms (a multiple of 10)', wholeNumber(10, 1000), 100)
@@ -71,6 +73,7 @@ share (MACs spent / MACs of every window through the full network); with --truth
 false alarms per hour and the mean delay from a word's start to its detection.
 
 Examples:
+  $ bee listen recording.wav                      # the pretrained model (bee info)
   $ bee listen recording.wav --model runs/sc.bee
   $ arecord -f S16_LE -r 16000 -c 1 -t raw | bee listen - --model runs/sc.bee
   $ bee data stream --data DIR --split test --noise-dir NOISE --out stream.wav
@@ -81,9 +84,10 @@ Examples:
     if (flags.roc && !flags.truth) throw new BeeError('--roc scores against the truth', { hint: 'pass --truth FILE.csv too' });
     const truth = flags.truth ? parseTruthCsv(readRegularFile(flags.truth, 4 * 1024 * 1024).toString('utf8'), flags.truth) : null;
     backendNotice(await initBackend());
-    const model = await openModel(flags.model, flags.engine ?? 'packed').catch((err) => {
+    const modelPath = modelOrPretrained(flags.model);
+    const model = await openModel(modelPath, flags.engine ?? 'packed').catch((err) => {
       // a float model has no packed form: run it on tfjs
-      if (flags.engine === undefined && err instanceof BeeError && /nothing binary to pack/.test(err.reason ?? '')) return openModel(flags.model, 'tfjs');
+      if (flags.engine === undefined && err instanceof BeeError && /nothing binary to pack/.test(err.reason ?? '')) return openModel(modelPath, 'tfjs');
       throw err;
     });
     const rule = ruleFromFlags(flags, model.classifier.exits);

@@ -4,6 +4,7 @@ import { initBackend } from '../../backend/backend.js';
 import { BeeError } from '../../errors.js';
 import { openModel, type EngineName } from '../../exits/open-model.js';
 import { predictAudio, type Prediction } from '../../exits/predict.js';
+import { modelOrPretrained } from '../../exits/pretrained.js';
 import { LogMel } from '../../features/logmel.js';
 import { PAPER_FILTERS } from '../../model/network.js';
 import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
@@ -15,6 +16,7 @@ export const predictCommand = addRuleOptions(
     new Command('predict')
       .description('classify recordings with early exit: label, confidence, the exit used, the time taken')
       .argument('<files...>', 'WAV files (any sample rate and length)'),
+    true,
   ),
 )
   .option('--json', 'print JSON')
@@ -25,14 +27,15 @@ A recording up to 1 s is centre-padded, as in training. A longer one is read in 
 1 s windows and the most confident window answers (its start is reported).
 
 Examples:
+  $ bee predict yes.wav                       # the pretrained model (bee info)
   $ bee predict yes.wav no.wav --model runs/sc
   $ bee predict long-recording.wav --model runs/sc --threshold 0.9 --json
   $ bee predict yes.wav --model runs/sc.bee          # the packed engine (bee export)`,
   )
-  .action(async (files: string[], flags: { model: string; engine?: EngineName; threshold?: string; entropy?: string; json?: boolean }) => {
+  .action(async (files: string[], flags: { model?: string; engine?: EngineName; threshold?: string; entropy?: string; json?: boolean }) => {
     const rule = ruleFromFlags(flags, PAPER_FILTERS.length);
     backendNotice(await initBackend());
-    const model = await openModel(flags.model, flags.engine);
+    const model = await openModel(modelOrPretrained(flags.model), flags.engine);
     const logMel = new LogMel(model.features);
     const results: ({ file: string } & (Prediction | { error: string }))[] = [];
     for (const file of files) {

@@ -3,6 +3,7 @@ import { initBackend } from '../../backend/backend.js';
 import { packModel } from '../../engine/export.js';
 import { decodePacked, encodePacked } from '../../engine/format.js';
 import { isPackedFile, MAX_PACKED_BYTES } from '../../engine/packed-file.js';
+import { modelOrPretrained } from '../../exits/pretrained.js';
 import { loadModelDir } from '../../model/saved-model.js';
 import { servePage } from '../../serve/page-server.js';
 import { readRegularFile } from '../../util/read-file.js';
@@ -11,7 +12,7 @@ import { wholeNumber } from '../parsers.js';
 
 export const webCommand = new Command('web')
   .description('a web page on this machine that spots keywords from the microphone (or a dropped WAV) with the packed engine')
-  .requiredOption('--model <path>', 'a packed .bee file, or a binary model directory (packed in memory)')
+  .option('--model <path>', 'a packed .bee file, or a binary model directory (packed in memory); default: the pretrained model (bee info)')
   .option('--port <n>', 'the port on 127.0.0.1 (0: any free one)', wholeNumber(0, 65535), 8080)
   .addHelpText(
     'after',
@@ -20,17 +21,19 @@ The page runs bee's own log-mel features and packed engine in the browser (WebAs
 never leaves the machine, and the page needs no network. Serves on 127.0.0.1 only; Ctrl-C stops.
 
 Examples:
+  $ bee web                     # the pretrained model (bee info)
   $ bee web --model sc.bee
   $ bee web --model runs/sc --port 9000`,
   )
-  .action(async (flags: { model: string; port: number }) => {
+  .action(async (flags: { model?: string; port: number }) => {
+    const source = modelOrPretrained(flags.model);
     let bytes: Uint8Array;
-    if (isPackedFile(flags.model)) {
-      bytes = readRegularFile(flags.model, MAX_PACKED_BYTES, 'packed bee model (bee export --model DIR --out FILE.bee)');
-      decodePacked(bytes, flags.model); // refuse a bad file here, not in the page
+    if (isPackedFile(source)) {
+      bytes = readRegularFile(source, MAX_PACKED_BYTES, 'packed bee model (bee export --model DIR --out FILE.bee)');
+      decodePacked(bytes, source); // refuse a bad file here, not in the page
     } else {
       backendNotice(await initBackend());
-      const { model, meta, dir } = await loadModelDir(flags.model);
+      const { model, meta, dir } = await loadModelDir(source);
       bytes = encodePacked(packModel(model, meta, dir).packed);
       model.dispose();
     }
