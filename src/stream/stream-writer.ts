@@ -1,6 +1,6 @@
 import { readWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
-import { type Dataset, SILENCE } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import type { SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
 import { mulberry32 } from '../train/rng.js';
@@ -21,8 +21,7 @@ export interface StreamOptions {
 export const DEFAULT_STREAM: Omit<StreamOptions, 'split' | 'noiseFiles'> = { noiseRms: 0.01, gap: [1, 3], seed: 1, sampleRate: 16000 };
 
 /**
- * A long recording of a split's clips (every clip but _silence_ windows, in a seeded random
- * order) at random gaps, over background noise looped from `noiseFiles`, and its truth: each
+ * A long recording of a split's clips (in a seeded random order) at random gaps, over background noise looped from `noiseFiles`, and its truth: each
  * clip's span and label. The words are where the clips are: a Speech Commands clip holds its word
  * somewhere in its 1 s.
  */
@@ -31,7 +30,8 @@ export function buildStream(
   options: StreamOptions,
   onClip?: (done: number, total: number) => void,
 ): { samples: Float32Array; truth: TruthEvent[] } {
-  const clips = dataset.clips.filter((c) => c.split === options.split && c.label !== SILENCE && !c.window);
+  // every clip file of the split (_silence_ ones too: noise a listener must not report); not windows cut from noise recordings
+  const clips = dataset.clips.filter((c) => c.split === options.split && !c.window);
   if (!clips.length) throw new BeeError(`the ${options.split} split has no clips to stream`, { file: dataset.root, hint: 'pick another --split' });
   const rng = mulberry32(options.seed);
   for (let i = clips.length - 1; i > 0; i--) {

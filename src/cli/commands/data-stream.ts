@@ -40,8 +40,9 @@ export const dataStreamCommand = addDatasetOptions(
   .addHelpText(
     'after',
     `
-Every clip of the split (not _silence_) in a seeded random order, each after a gap of silence
-over the noise; the truth CSV holds each clip's start, end (seconds) and label.
+Every clip of the split in a seeded random order, each after a gap of silence over the noise;
+the truth CSV holds each clip's start, end (seconds) and label (bee listen --truth counts the
+labels it may report: _silence_ and _unknown_ clips are there to be ignored).
 
 Examples:
   $ bee data stream --data ../shared/data/speech-commands-v0.02-test --split-salt bee --split test \\
