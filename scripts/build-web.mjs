@@ -2,9 +2,10 @@
 // features and packed engine (esbuild; no CDN, works offline), the AudioWorklet, the kernels.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = fileURLToPath(new URL('..', import.meta.url));
 const out = path.join(root, 'dist', 'web');
 fs.mkdirSync(out, { recursive: true });
 await build({

@@ -111,7 +111,7 @@ test('report numbers from known exit confidences, computed by hand', () => {
 
 test('early exit on a trained model: threshold 1 is exit 4; a sweep equals eval at three thresholds', async () => {
   const { model, meta } = await loadModelDir(run);
-  const staged = new StagedModel(model);
+  const staged = new StagedModel(model, undefined, 'bee');
   const dataset = loadDataset(dataRoot, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
   const examples = splitExamples(table, meta.labels, 'test');

@@ -9,7 +9,11 @@ export function addModelOptions(command: Command, pretrained = false): Command {
   const what = 'a model directory, a bee train --out directory (its best checkpoint), or a packed .bee file';
   return (
     pretrained ? command.option('--model <path>', `${what} (default: the pretrained model, bee info)`) : command.requiredOption('--model <path>', what)
-  ).addOption(new Option('--engine <name>', "tfjs, or packed: bee's bit-packed engine (default: packed for a .bee file, else tfjs)").choices(ENGINES));
+  ).addOption(
+    new Option('--engine <name>', `tfjs, or packed: bee's bit-packed engine (default: ${pretrained ? 'packed' : 'packed for a .bee file, else tfjs'})`).choices(
+      ENGINES,
+    ),
+  );
 }
 
 /** --model, --engine, the dataset flags (defaulting to the model's training data) and --split. */

@@ -13,7 +13,7 @@ import { crc32 } from './crc32.js';
  * Version 1 files (bee before the pooled exit head and real first-block weights) still load.
  *
  *   0  "BEEP"                 magic
- *   4  u32 version            2
+ *   4  u32 version            2, 3 or 4: the oldest that holds the network
  *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, beeVersion
  *  12  u32 body bytes (B)
  *  16  header, zero-padded to a multiple of 16 bytes

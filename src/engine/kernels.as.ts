@@ -331,22 +331,16 @@ function signWord(h: usize, t: usize): u32 {
  * Sign bits of h as a binary convolution reads them: bit c = h[c] >= thresholds[c] (the RSign
  * shift, else 0; x - t >= 0 exactly when x >= t in float32). A padding channel's threshold is
  * +inf: its bit stays 0. With `rp`, RPReLU (gamma, slope, zeta) is first applied to h in place.
- * Positions go row-major from [height][width], to `out` row-major (transposed = 0) or
- * column-major (1), `blocks` words each.
+ * `positions` row-major, `blocks` words each (the convolutions after it take their bits fused).
  */
-export function signBits(
-  h: usize, height: i32, width: i32, blocks: i32, rp: i32, gamma: usize, slope: usize, zeta: usize, thresholds: usize, out: usize, transposed: i32,
-): void {
-  for (let i = 0; i < height; i++) {
-    for (let j = 0; j < width; j++) {
-      const pos = i * width + j;
-      const x = h + (<usize>(pos * blocks) << 7);
-      const o = out + (<usize>((transposed ? j * height + i : pos) * blocks) << 2);
-      for (let jb = 0; jb < blocks; jb++) {
-        const at = <usize>jb << 7;
-        if (rp) rprelu32(x + at, at, gamma, slope, zeta);
-        store<u32>(o + (<usize>jb << 2), signWord(x + at, thresholds + at));
-      }
+export function signBits(h: usize, positions: i32, blocks: i32, rp: i32, gamma: usize, slope: usize, zeta: usize, thresholds: usize, out: usize): void {
+  for (let pos = 0; pos < positions; pos++) {
+    const x = h + (<usize>(pos * blocks) << 7);
+    const o = out + (<usize>(pos * blocks) << 2);
+    for (let jb = 0; jb < blocks; jb++) {
+      const at = <usize>jb << 7;
+      if (rp) rprelu32(x + at, at, gamma, slope, zeta);
+      store<u32>(o + (<usize>jb << 2), signWord(x + at, thresholds + at));
     }
   }
 }

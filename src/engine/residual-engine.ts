@@ -158,7 +158,8 @@ export class ResidualEngine {
         },
       };
       x = stage.h;
-      inputBits = take(ph * pw * fWords * 4);
+      // the next stage's (1x1) input bits, written by this stage's (3x1) conv
+      if (i + 1 < filters.length) inputBits = take(ph * pw * fWords * 4);
       [height, width] = [ph, pw];
       return stage;
     });
@@ -256,7 +257,7 @@ export class ResidualEngine {
       this.stem.shift,
       first.x,
     );
-    k.signBits(first.x, first.height, first.width, first.cWords, 0, 0, 0, 0, first.conv1x1.threshold, first.inputBits, 0);
+    k.signBits(first.x, first.height * first.width, first.cWords, 0, 0, 0, 0, first.conv1x1.threshold, first.inputBits);
     for (let i = 0; i < this.stages.length; i++) {
       const s = this.stages[i];
       const { height: H, width: W, cWords, fWords, h } = s;
@@ -267,7 +268,7 @@ export class ResidualEngine {
       if (s.shortcut) k.shortcutAdd(s.x, H, W, cWords * 32, s.c, s.shortcut.kernel, fPad, s.shortcut.scale, s.shortcut.shift, h, this.scratch.avg);
       else k.shortcutTile(s.x, H, W, cWords * 32, s.c, fPad, s.f, h);
       const rp = s.rprelu ?? none;
-      k.signBits(h, ph, pw, fWords, s.rprelu ? 1 : 0, rp.gamma, rp.slope, rp.zeta, s.conv1x3.threshold, s.bits1x3, 0);
+      k.signBits(h, ph * pw, fWords, s.rprelu ? 1 : 0, rp.gamma, rp.slope, rp.zeta, s.conv1x3.threshold, s.bits1x3);
       const r13 = s.conv1x3.rprelu ?? none;
       k.binConvResidual(
         s.bits1x3,

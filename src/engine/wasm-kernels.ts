@@ -54,19 +54,7 @@ export interface Kernels {
     gridColumns: number,
   ): void;
   dense(x: number, n: number, kernel: number, bias: number, out: number, units: number, relu: number): void;
-  signBits(
-    h: number,
-    height: number,
-    width: number,
-    blocks: number,
-    rp: number,
-    gamma: number,
-    slope: number,
-    zeta: number,
-    thresholds: number,
-    out: number,
-    transposed: number,
-  ): void;
+  signBits(h: number, positions: number, blocks: number, rp: number, gamma: number, slope: number, zeta: number, thresholds: number, out: number): void;
   binConvResidual(
     x: number,
     outer: number,

@@ -17,8 +17,8 @@ export class StagedModel implements EarlyExitClassifier {
 
   constructor(
     readonly model: tf.LayersModel,
-    temperatures?: number[],
-    arch: ArchName = 'bee',
+    temperatures: number[] | undefined,
+    arch: ArchName,
   ) {
     this.temperatures = temperatures ?? model.outputs.map(() => 1);
     if (this.temperatures.length !== model.outputs.length || !this.temperatures.every((t) => Number.isFinite(t) && t > 0)) {

@@ -1,3 +1,4 @@
+import { BeeError } from '../errors.js';
 import { LogMel } from './logmel.js';
 import { type FeatureParams, PAPER_FEATURES } from './params.js';
 
@@ -19,6 +20,9 @@ export class StreamingLogMel {
   framesDone = 0;
 
   constructor(readonly params: FeatureParams = PAPER_FEATURES) {
+    // frames that skip samples would need the gaps dropped; no model bee trains has them
+    if (params.frameStep > params.frameLength)
+      throw new BeeError(`a frame step of ${params.frameStep} samples skips samples between frames of ${params.frameLength}`);
     this.logMel = new LogMel(params);
     this.frames = this.logMel.frames;
     this.melBins = params.melBins;

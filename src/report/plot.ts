@@ -1,4 +1,5 @@
 import type { SweepResult } from '../exits/sweep.js';
+import type { RocPoint } from '../stream/roc.js';
 
 interface Panel {
   title: string;
@@ -98,6 +99,34 @@ export function curvesSvg(title: string, curves: { name: string; points: [comput
     );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(W, M.left + 100 * curves.length + 20)}" height="${H + 48}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${W / 2}" y="20" text-anchor="middle" font-size="13">${esc(title)}</text>
+${out.join('\n')}
+</svg>
+`;
+}
+
+/** bee listen's ROC: hit rate (y) against false alarms per hour (x), a point per --min-confidence (its value on hover). */
+export function rocSvg(points: RocPoint[], title: string): string {
+  const xMax = Math.max(1, ...points.map((p) => p.falseAlarmsPerHour));
+  const sx = (v: number) => M.left + (v / xMax) * (W - M.left - M.right);
+  const sy = (v: number) => M.top + (1 - v) * (H - M.top - M.bottom);
+  const sorted = [...points].sort((a, b) => a.falseAlarmsPerHour - b.falseAlarmsPerHour);
+  const out: string[] = [`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#888"/>`];
+  for (let t = 0; t <= 4; t++) {
+    out.push(`<text x="${sx((t / 4) * xMax)}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${((t / 4) * xMax).toFixed(0)}</text>`);
+    out.push(`<text x="${M.left - 6}" y="${sy(t / 4) + 4}" text-anchor="end" font-size="11">${(25 * t).toFixed(0)}%</text>`);
+    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t / 4)}" y2="${sy(t / 4)}" stroke="#eee"/>`);
+  }
+  out.push(`<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">false alarms per hour</text>`);
+  out.push(
+    `<polyline fill="none" stroke="${PALETTE[0]}" stroke-width="2" points="${sorted.map((p) => `${sx(p.falseAlarmsPerHour).toFixed(1)},${sy(p.hitRate).toFixed(1)}`).join(' ')}"/>`,
+  );
+  for (const p of sorted)
+    out.push(
+      `<circle cx="${sx(p.falseAlarmsPerHour).toFixed(1)}" cy="${sy(p.hitRate).toFixed(1)}" r="3" fill="${PALETTE[0]}"><title>min confidence ${p.minConfidence}</title></circle>`,
+    );
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${W / 2}" y="20" text-anchor="middle" font-size="13">${esc(title)}</text>
 ${out.join('\n')}

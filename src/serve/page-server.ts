@@ -27,6 +27,12 @@ export async function servePage(model: Uint8Array, port: number): Promise<{ serv
     files.set(route, fs.readFileSync(file));
   }
   const server = http.createServer((req, res) => {
+    // Only pages of this machine's own addresses (a rebinding DNS name pointing here is refused).
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (host !== '127.0.0.1' && host !== 'localhost') {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden\n');
+      return;
+    }
     const route = (req.url ?? '/').split('?')[0];
     const body = route === '/model.bee' ? model : files.get(route);
     if (req.method !== 'GET' || !body) {

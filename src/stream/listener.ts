@@ -21,8 +21,10 @@ export interface ListenSummary {
  * detection rule. Features are computed incrementally: each frame once.
  */
 export class Listener {
+  /** every window's answer, where `keepAnswers` asked for them (an ROC reruns the rule on them) */
   readonly answers: WindowAnswer[] = [];
   readonly detections: Detection[] = [];
+  private windows = 0;
   private readonly features: StreamingLogMel;
   private readonly detector: Detector;
   private readonly window: Float32Array;
@@ -43,6 +45,7 @@ export class Listener {
       hopMs: number;
       rule: ExitRule;
       detection: DetectionRule;
+      keepAnswers?: boolean;
       onWindow?: (answer: WindowAnswer) => void;
       onDetection?: (d: Detection) => void;
     },
@@ -65,7 +68,8 @@ export class Listener {
       // the end of the window's clip (its last frame ends a few samples before)
       const time = ((done - frames) * frameStep + clipSamples) / sampleRate;
       const answer = { time, exit, probabilities: probs[exit - 1] };
-      this.answers.push(answer);
+      if (this.options.keepAnswers) this.answers.push(answer);
+      this.windows++;
       this.windowsPerExit[exit - 1]++;
       this.compute += this.options.exitCosts?.[exit - 1] ?? Number.NaN;
       this.options.onWindow?.(answer);
@@ -83,10 +87,10 @@ export class Listener {
     const durationSeconds = this.samples / this.features.params.sampleRate;
     return {
       durationSeconds,
-      windows: this.answers.length,
+      windows: this.windows,
       realTimeFactor: this.busyMs > 0 ? durationSeconds / (this.busyMs / 1000) : Infinity,
       windowsPerExit: this.windowsPerExit,
-      computeShare: this.answers.length ? this.compute / this.answers.length : 0,
+      computeShare: this.windows ? this.compute / this.windows : 0,
       detections: this.detections.length,
     };
   }

@@ -28,7 +28,8 @@ export class PcmDecoder {
       let sum = 0;
       for (let c = 0; c < this.channels; c++) {
         const at = (f * this.channels + c) * size;
-        sum += this.format === 's16le' ? view.getInt16(at, true) / 32768 : view.getFloat32(at, true);
+        // int16 / 32767, as bee reads WAV files (and the paper's pipeline)
+        sum += this.format === 's16le' ? view.getInt16(at, true) / 32767 : view.getFloat32(at, true);
       }
       out[f] = sum / this.channels;
     }

@@ -30,11 +30,12 @@ export function parseTruthCsv(text: string, file: string): TruthEvent[] {
   if (lines[0]?.trim() !== 'start,end,label')
     throw new BeeError('not a truth file: the first line must be start,end,label', { file, hint: 'bee data stream writes one' });
   return lines.slice(1).map((line, i) => {
-    const [start, end, label] = line.split(',');
+    const [start, end, rawLabel] = line.split(',');
+    const label = rawLabel?.trim();
     const [s, e] = [decimal(start ?? ''), decimal(end ?? '')];
     if (!(Number.isFinite(s) && Number.isFinite(e) && s >= 0 && e >= s && label))
       throw new BeeError(`line ${i + 2}: expected start,end,label with 0 <= start <= end (seconds)`, { file });
-    return { start: s, end: e, label: label.trim() };
+    return { start: s, end: e, label };
   });
 }
 

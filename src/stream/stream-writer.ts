@@ -1,4 +1,4 @@
-import { readWav } from '../audio/wav.js';
+import { MAX_WAV_BYTES, readWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import type { Dataset } from '../data/dataset.js';
 import type { SplitName } from '../data/split.js';
@@ -40,6 +40,16 @@ export function buildStream(
   }
   const rate = options.sampleRate;
   const [gapMin, gapMax] = options.gap;
+  // What bee listen can read back: a 16-bit WAV of at most MAX_WAV_BYTES (1 s a clip at most, as Speech Commands')
+  const longest = clips.length * (gapMax + 1) + gapMin;
+  if (longest * rate * 2 > MAX_WAV_BYTES)
+    throw new BeeError(
+      `${clips.length} clips at gaps up to ${gapMax} s may make a stream of ${(longest / 3600).toFixed(1)} h, beyond what a WAV bee reads holds`,
+      {
+        file: dataset.root,
+        hint: 'stream a smaller split, or shorter --gap',
+      },
+    );
   const pieces: { at: number; samples: Float32Array; label: string }[] = [];
   let at = 0;
   clips.forEach((clip, i) => {
@@ -62,10 +72,14 @@ export function buildStream(
 /** The noise recordings one after another, looped to the stream's length, scaled to noiseRms. */
 function addNoise(out: Float32Array, options: StreamOptions, rate: number): void {
   if (!options.noiseFiles.length || options.noiseRms === 0) return;
-  const noise = options.noiseFiles.map((f) => {
-    const audio = readWav(f);
-    return resample(audio.samples, audio.sampleRate, rate);
-  });
+  const noise = options.noiseFiles
+    .map((f) => {
+      const audio = readWav(f);
+      return resample(audio.samples, audio.sampleRate, rate);
+    })
+    .filter((n) => n.length > 0);
+  if (!noise.length)
+    throw new BeeError('the noise recordings hold no samples', { file: options.noiseFiles[0], hint: 'pass other --noise-dir recordings, or --noise-rms 0' });
   let k = 0;
   let sumSquares = 0;
   while (k < out.length) {

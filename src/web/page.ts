@@ -22,35 +22,35 @@ async function main(): Promise<void> {
   const classifier = {
     classify: (x: Float32Array, rule: Parameters<typeof engine.run>[1]) => {
       const exit = engine.run(x, rule);
-      return { exit, probs: engine.probabilities.slice(0, exit), ms: 0 };
+      // the engine reuses its buffers from window to window
+      return { exit, probs: engine.probabilities.slice(0, exit).map((p) => p.slice()), ms: 0 };
     },
   };
   const rule = { criterion: 'max-softmax' as const, thresholds: Array(engine.exits - 1).fill(0.85) };
   const detection = { minConfidence: 0.7, suppressMs: 1000, smoothWindows: 3, ignore: new Set(QUIET_LABELS) };
-  const listener = (offset: number) =>
-    new Listener(classifier, model.header.labels, features, {
-      exits: engine.exits,
-      hopMs: 100,
-      rule,
-      detection,
-      onWindow: drawExit,
-      onDetection: (d) => show(d, offset),
-    });
+  const listener = () =>
+    new Listener(classifier, model.header.labels, features, { exits: engine.exits, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show });
   status.textContent = `model: ${model.header.labels.length} classes (${model.header.labels.filter((l) => !QUIET_LABELS.includes(l)).join(', ')}), ${model.header.network.arch ?? 'bee'} network, ${engine.exits} exits`;
 
   const start = $<HTMLButtonElement>('start');
   start.disabled = false;
-  start.onclick = async () => {
-    start.disabled = true;
-    const context = new AudioContext({ sampleRate: rate });
-    await context.audioWorklet.addModule('worklet.js');
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
-    const capture = new AudioWorkletNode(context, 'bee-capture');
-    const live = listener(0);
-    capture.port.onmessage = (e: MessageEvent<Float32Array>) => live.push(e.data);
-    context.createMediaStreamSource(stream).connect(capture);
-    status.textContent = `listening at ${context.sampleRate} Hz`;
-  };
+  start.onclick = () =>
+    reporting(async () => {
+      start.disabled = true;
+      try {
+        const context = new AudioContext({ sampleRate: rate });
+        await context.audioWorklet.addModule('worklet.js');
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
+        const capture = new AudioWorkletNode(context, 'bee-capture');
+        const live = listener();
+        capture.port.onmessage = (e: MessageEvent<Float32Array>) => live.push(e.data);
+        context.createMediaStreamSource(stream).connect(capture);
+        status.textContent = `listening at ${context.sampleRate} Hz`;
+      } catch (err) {
+        start.disabled = false;
+        throw err;
+      }
+    });
 
   const drop = $('drop');
   drop.ondragover = (e) => {
@@ -58,28 +58,41 @@ async function main(): Promise<void> {
     drop.classList.add('over');
   };
   drop.ondragleave = () => drop.classList.remove('over');
-  drop.ondrop = async (e) => {
+  drop.ondrop = (e) => {
     e.preventDefault();
     drop.classList.remove('over');
     const dropped = e.dataTransfer?.files[0];
-    if (dropped) await runFile(dropped, rate, listener);
+    if (dropped) reporting(() => runFile(dropped, rate, listener()));
   };
 }
 
-/** A dropped recording: decoded and resampled to the model's rate by the browser, then fed as a stream. */
-async function runFile(file: File, rate: number, listener: (offset: number) => Listener): Promise<void> {
-  const decoded = await new AudioContext({ sampleRate: rate }).decodeAudioData(await file.arrayBuffer());
-  const samples = decoded.getChannelData(0);
-  const run = listener(0);
+/** Runs an action of the page; a failure is shown on it, not lost in the console. */
+function reporting(action: () => Promise<void>): void {
+  action().catch((err: Error) => {
+    status.textContent = `bee: ${err.message}`;
+  });
+}
+
+/** A dropped recording: decoded, resampled to the model's rate and mixed to mono by the browser, then fed as a stream. */
+async function runFile(file: File, rate: number, run: Listener): Promise<void> {
+  const bytes = await file.arrayBuffer();
+  const probe = new OfflineAudioContext(1, 1, rate);
+  const decoded = await probe.decodeAudioData(bytes);
+  const mono = new OfflineAudioContext(1, Math.ceil(decoded.duration * rate), rate);
+  const source = mono.createBufferSource();
+  source.buffer = decoded;
+  source.connect(mono.destination);
+  source.start();
+  const samples = (await mono.startRendering()).getChannelData(0);
   for (let at = 0; at < samples.length; at += rate / 10) run.push(samples.subarray(at, at + rate / 10));
   status.textContent = `${file.name}: ${(samples.length / rate).toFixed(1)} s, ${run.detections.length} detections`;
 }
 
-function show(d: Detection, offset: number): void {
+function show(d: Detection): void {
   $('word').textContent = d.label;
   $('meta').textContent = `confidence ${d.confidence.toFixed(2)}, exit ${d.exit}`;
   const item = document.createElement('li');
-  item.textContent = `${(offset + d.time).toFixed(1)} s: ${d.label} (${d.confidence.toFixed(2)}, exit ${d.exit})`;
+  item.textContent = `${d.time.toFixed(1)} s: ${d.label} (${d.confidence.toFixed(2)}, exit ${d.exit})`;
   $('log').prepend(item);
 }
 
@@ -93,6 +106,4 @@ function drawExit(answer: WindowAnswer): void {
   g.fillRect(strip.width - 3, strip.height - h, 3, h);
 }
 
-main().catch((err: Error) => {
-  status.textContent = `bee: ${err.message}`;
-});
+reporting(main);

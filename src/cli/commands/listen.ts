@@ -11,7 +11,8 @@ import { readRegularFile } from '../../util/read-file.js';
 import { type Detection, QUIET_LABELS } from '../../stream/detector.js';
 import { Listener } from '../../stream/listener.js';
 import { PcmDecoder, type PcmFormat } from '../../stream/pcm.js';
-import { rocSvg, streamRoc } from '../../stream/roc.js';
+import { rocSvg } from '../../report/plot.js';
+import { streamRoc } from '../../stream/roc.js';
 import { parseTruthCsv, scoreStream } from '../../stream/score.js';
 import { makeDir } from '../../util/make-dir.js';
 import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
@@ -80,7 +81,6 @@ Examples:
   $ bee listen stream.wav --model runs/sc.bee --truth stream.csv --roc runs/roc --json | tail -1`,
   )
   .action(async (input: string, flags: ListenFlags) => {
-    if (flags.hop % 10 !== 0) throw new BeeError(`--hop ${flags.hop}: the hop must be a multiple of 10 ms (a frame)`, { hint: 'e.g. --hop 100' });
     if (flags.roc && !flags.truth) throw new BeeError('--roc scores against the truth', { hint: 'pass --truth FILE.csv too' });
     const truth = flags.truth ? parseTruthCsv(readRegularFile(flags.truth, 4 * 1024 * 1024).toString('utf8'), flags.truth) : null;
     backendNotice(await initBackend());
@@ -91,7 +91,11 @@ Examples:
       throw err;
     });
     const rule = ruleFromFlags(flags, model.classifier.exits);
-    const { sampleRate } = model.features;
+    const { sampleRate, frameStep } = model.features;
+    if (((flags.hop * sampleRate) / 1000) % frameStep !== 0)
+      throw new BeeError(`--hop ${flags.hop}: the model's frames are ${(1000 * frameStep) / sampleRate} ms apart, and a hop must be a whole number of them`, {
+        file: modelPath,
+      });
     const ignore = new Set(flags.reportAll ? [] : QUIET_LABELS);
     const print = (d: Detection) => {
       if (flags.json) console.log(JSON.stringify({ type: 'detection', ...d }));
@@ -100,6 +104,7 @@ Examples:
     const listener = new Listener(model.classifier, model.labels, model.features, {
       exitCosts: model.cost.exits.map((e) => e.relativeMacs),
       exits: model.classifier.exits,
+      keepAnswers: Boolean(flags.roc),
       hopMs: flags.hop,
       rule,
       detection: { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore },
@@ -113,7 +118,13 @@ Examples:
         });
       const decoder = new PcmDecoder(flags.format, flags.channels);
       // One chunk at a time: while a chunk is processed the pipe fills and the source waits, so nothing piles up.
-      for await (const chunk of process.stdin) listener.push(decoder.decode(chunk as Buffer));
+      let first = true;
+      for await (const chunk of process.stdin) {
+        if (first && (chunk as Buffer).subarray(0, 4).toString('latin1') === 'RIFF')
+          throw new BeeError('stdin holds a WAV file, not raw PCM', { hint: 'pass the file itself: bee listen FILE.wav (or arecord -t raw)' });
+        first = false;
+        listener.push(decoder.decode(chunk as Buffer));
+      }
       stray = decoder.strayBytes;
     } else {
       const audio = readWav(input);
