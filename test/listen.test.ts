@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -149,6 +149,8 @@ test('bee listen: bad input is a one-line error', () => {
     /--hop 25: the model's frames are 10 ms apart, and a hop must be a whole number of them/,
   );
   assertOneLineError(bee('listen', path.join(dir, 'stream.wav'), '--model', model, '--truth', junk), /junk\.wav: not a truth file/);
+  const piped = spawnSync(process.execPath, [BEE, 'listen', '-', '--model', model], { input: fs.readFileSync(path.join(dir, 'stream.wav')), encoding: 'utf8' });
+  assertOneLineError(piped, /stdin holds a WAV file, not raw PCM/);
 });
 
 test('bee listen -: a stream cut inside a sample frame gives its summary, then a one-line error', async () => {
