@@ -97,6 +97,7 @@ Examples:
         file: modelPath,
       });
     const ignore = new Set(flags.reportAll ? [] : QUIET_LABELS);
+    const detection = { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore };
     const print = (d: Detection) => {
       if (flags.json) console.log(JSON.stringify({ type: 'detection', ...d }));
       else console.log(`${d.time.toFixed(2).padStart(8)} s  ${d.label.padEnd(10)} ${d.confidence.toFixed(3)}  exit ${d.exit}`);
@@ -107,7 +108,7 @@ Examples:
       keepAnswers: Boolean(flags.roc),
       hopMs: flags.hop,
       rule,
-      detection: { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore },
+      detection,
       onDetection: print,
     });
     let stray = 0;
@@ -141,8 +142,7 @@ Examples:
         scoreStream(listener.detections, truth, duration, (l) => !ignore.has(l)),
       );
       if (flags.roc) {
-        const rule = { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore };
-        const points = streamRoc(model.labels, rule, listener.answers, truth, duration);
+        const points = streamRoc(model.labels, detection, listener.answers, truth, duration);
         makeDir(flags.roc);
         fs.writeFileSync(path.join(flags.roc, 'roc.json'), `${JSON.stringify(points, null, 2)}\n`);
         fs.writeFileSync(path.join(flags.roc, 'roc.svg'), rocSvg(points, `${path.basename(input)}: ${points.length} thresholds of --min-confidence`));
