@@ -63,20 +63,7 @@ before(() => {
   assert.equal(trained.status, 0, trained.stderr);
   model = path.join(dir, 'tones.bee');
   assert.equal(bee('export', '--model', run, '--out', model).status, 0);
-  const stream = bee(
-    'data',
-    'stream',
-    ...split,
-    '--split',
-    'test',
-    '--noise-rms',
-    '0.003',
-    '--gap',
-    '0.5,1.5',
-    '--out',
-    path.join(dir, 'stream.wav'),
-    '--json',
-  );
+  const stream = bee('data', 'stream', ...split, '--split', 'test', '--noise-gain', '0.5', '--gap', '0.5,1.5', '--out', path.join(dir, 'stream.wav'), '--json');
   assert.equal(stream.status, 0, stream.stderr);
 });
 

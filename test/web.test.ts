@@ -30,7 +30,7 @@ before(async () => {
   const run = path.join(dir, 'run');
   assert.equal(bee('train', ...split, '--width', '0.25', '--epochs', '6', '--no-augment', '--seed', '2', '--out', run).status, 0);
   assert.equal(bee('export', '--model', run, '--out', path.join(dir, 'tones.bee')).status, 0);
-  const stream = bee('data', 'stream', ...split, '--split', 'test', '--noise-rms', '0.003', '--gap', '0.5,1', '--out', path.join(dir, 'mic.wav'));
+  const stream = bee('data', 'stream', ...split, '--split', 'test', '--noise-gain', '0.5', '--gap', '0.5,1', '--out', path.join(dir, 'mic.wav'));
   assert.equal(stream.status, 0, stream.stderr);
   server = spawn(process.execPath, [BEE, 'web', '--model', path.join(dir, 'tones.bee'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise<string>((resolve, reject) => {

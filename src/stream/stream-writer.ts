@@ -10,15 +10,15 @@ export interface StreamOptions {
   split: SplitName;
   /** background noise recordings, looped under the whole stream; none: silence */
   noiseFiles: string[];
-  /** the noise's level: its RMS */
-  noiseRms: number;
+  /** the noise recordings' level: 1 as recorded (Speech Commands': RMS 0.002-0.006), 0 none */
+  noiseGain: number;
   /** silence between clips, uniform in [min, max] seconds */
   gap: [number, number];
   seed: number;
   sampleRate: number;
 }
 
-export const DEFAULT_STREAM: Omit<StreamOptions, 'split' | 'noiseFiles'> = { noiseRms: 0.01, gap: [1, 3], seed: 1, sampleRate: 16000 };
+export const DEFAULT_STREAM: Omit<StreamOptions, 'split' | 'noiseFiles'> = { noiseGain: 1, gap: [1, 3], seed: 1, sampleRate: 16000 };
 
 /**
  * A long recording of a split's clips (in a seeded random order) at random gaps, over background noise looped from `noiseFiles`, and its truth: each
@@ -69,9 +69,9 @@ export function buildStream(
   return { samples: out, truth };
 }
 
-/** The noise recordings one after another, looped to the stream's length, scaled to noiseRms. */
+/** The noise recordings one after another, looped to the stream's length, times noiseGain. */
 function addNoise(out: Float32Array, options: StreamOptions, rate: number): void {
-  if (!options.noiseFiles.length || options.noiseRms === 0) return;
+  if (!options.noiseFiles.length || options.noiseGain === 0) return;
   const noise = options.noiseFiles
     .map((f) => {
       const audio = readWav(f);
@@ -79,19 +79,11 @@ function addNoise(out: Float32Array, options: StreamOptions, rate: number): void
     })
     .filter((n) => n.length > 0);
   if (!noise.length)
-    throw new BeeError('the noise recordings hold no samples', { file: options.noiseFiles[0], hint: 'pass other --noise-dir recordings, or --noise-rms 0' });
+    throw new BeeError('the noise recordings hold no samples', { file: options.noiseFiles[0], hint: 'pass other --noise-dir recordings, or --noise-gain 0' });
   let k = 0;
-  let sumSquares = 0;
   while (k < out.length) {
-    for (const n of noise) {
-      for (let j = 0; j < n.length && k < out.length; j++, k++) {
-        out[k] = n[j];
-        sumSquares += n[j] * n[j];
-      }
-    }
+    for (const n of noise) for (let j = 0; j < n.length && k < out.length; j++, k++) out[k] = options.noiseGain * n[j];
   }
-  const gain = options.noiseRms / Math.sqrt(sumSquares / out.length || 1);
-  for (let j = 0; j < out.length; j++) out[j] *= gain;
 }
 
 /** The truth as CSV: `start,end,label`, seconds to the millisecond. */

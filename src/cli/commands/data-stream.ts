@@ -14,7 +14,7 @@ import { nonNegative, wholeNumber } from '../parsers.js';
 interface StreamFlags extends DatasetFlags {
   split: SplitName;
   noiseDir?: string;
-  noiseRms: number;
+  noiseGain: number;
   gap: [number, number];
   seed: number;
   out: string;
@@ -32,7 +32,7 @@ export const dataStreamCommand = addDatasetOptions(
 )
   .addOption(new Option('--split <name>', 'whose clips').choices(['train', 'validation', 'test']).default('test'))
   .option('--noise-dir <dir>', "background-noise WAVs, looped under the stream (default: the dataset's _background_noise_)")
-  .option('--noise-rms <level>', 'the noise level (RMS; 0: no noise)', nonNegative, DEFAULT_STREAM.noiseRms)
+  .option('--noise-gain <g>', 'the noise recordings times g (1: as recorded; 0: no noise)', nonNegative, DEFAULT_STREAM.noiseGain)
   .option('--gap <min,max>', 'seconds between clips, uniform in [min, max]', gapRange, DEFAULT_STREAM.gap)
   .option('--seed <n>', 'the clips order and gaps', wholeNumber(0, 2 ** 32 - 1), DEFAULT_STREAM.seed)
   .requiredOption('--out <file.wav>', 'the recording (16 kHz, 16-bit mono); its truth goes beside it as FILE.csv')
@@ -56,7 +56,7 @@ Examples:
     if (flags.noiseDir && !noiseFiles.length)
       throw new BeeError('no WAV files', { file: flags.noiseDir, hint: 'pass a folder of background-noise recordings' });
     let bar: Progress | undefined;
-    const options = { ...DEFAULT_STREAM, split: flags.split, noiseFiles, noiseRms: flags.noiseRms, gap: flags.gap, seed: flags.seed };
+    const options = { ...DEFAULT_STREAM, split: flags.split, noiseFiles, noiseGain: flags.noiseGain, gap: flags.gap, seed: flags.seed };
     const { samples, truth } = buildStream(dataset, options, (done, total) => {
       bar ??= progressBar('reading clips', total);
       bar.update(done);
