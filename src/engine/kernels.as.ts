@@ -59,7 +59,7 @@ function selectRows(x: usize, words: i32, table: usize, rowBytes: usize, rows: u
   }
 }
 
-// Mismatch counts of the block of 32 channels being worked on: channels 0-7, 8-15, 16-23, 24-31.
+// Mismatch counts of the block of 32 channels being worked on (sumRows; poolCounts: the pooled ones): channels 0-7, 8-15, 16-23, 24-31.
 let c0: v128, c1: v128, c2: v128, c3: v128;
 
 /** c0..c3 = the sums over `count` selected rows of the 32 bytes at `at` in each row. */
@@ -86,6 +86,48 @@ function sumRows(rows: usize, count: i32, at: usize): void {
     c2 = i16x8.add(c2, i16x8.extend_low_i8x16_u(b));
     c3 = i16x8.add(c3, i16x8.extend_high_i8x16_u(b));
   }
+}
+
+/**
+ * The table rows of a (1x3) or (3x1) position's taps inside the input (position b of row a of
+ * [outer][inner][inWords]); returns how many taps that is: 3, or 2 on a border (1 for inner = 1).
+ */
+@inline
+function selectTapRows(x: usize, a: i32, b: i32, inner: i32, inWords: i32, table: usize, rowBytes: usize, rows: usize): i32 {
+  const first = b > 0 ? 0 : 1;
+  const taps = (b < inner - 1 ? 3 : 2) - first;
+  const tapTable = (<usize>inWords << 3) * (rowBytes << 4);
+  selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + <usize>first * tapTable, rowBytes, rows);
+  return taps;
+}
+
+/** The table rows of the four positions of pooled position (i, j) of a (1x1) conv's input [height][width][inWords], a window apart. */
+@inline
+function selectWindowRows(x: usize, i: i32, j: i32, width: i32, inWords: i32, table: usize, rowBytes: usize, rows: usize, windowRows: usize): void {
+  const p = x + (<usize>((2 * i * width + 2 * j) * inWords) << 2);
+  const right = <usize>inWords << 2;
+  const down = <usize>(width * inWords) << 2;
+  selectRows(p, inWords, table, rowBytes, rows);
+  selectRows(p + right, inWords, table, rowBytes, rows + windowRows);
+  selectRows(p + down, inWords, table, rowBytes, rows + 2 * windowRows);
+  selectRows(p + down + right, inWords, table, rowBytes, rows + 3 * windowRows);
+}
+
+/** c0..c3 = the min over the four windows' mismatch counts (the max-pooled dot products) of 32 channels at `at`. */
+@inline
+function poolCounts(rows: usize, windowRows: usize, count: i32, at: usize): void {
+  let m0 = i16x8.splat(-1), m1 = m0, m2 = m0, m3 = m0;
+  for (let d = 0; d < 4; d++) {
+    sumRows(rows + <usize>d * windowRows, count, at);
+    m0 = i16x8.min_u(m0, c0);
+    m1 = i16x8.min_u(m1, c1);
+    m2 = i16x8.min_u(m2, c2);
+    m3 = i16x8.min_u(m3, c3);
+  }
+  c0 = m0;
+  c1 = m1;
+  c2 = m2;
+  c3 = m3;
 }
 
 /** Eight channels' bits as a mask: (count > limit) XOR flip, lane by lane (i16). */
@@ -170,12 +212,9 @@ export function binConvSign(
   limits: usize, flips: usize, out: usize, outStride: i32, outOffset: i32, rows: usize,
 ): void {
   const rowBytes = <usize>blocks << 5;
-  const tapTable = (<usize>inWords << 3) * (rowBytes << 4);
   for (let a = 0; a < outer; a++) {
     for (let b = 0; b < inner; b++) {
-      const first = b > 0 ? 0 : 1;
-      const taps = (b < inner - 1 ? 3 : 2) - first;
-      selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + <usize>first * tapTable, rowBytes, rows);
+      const taps = selectTapRows(x, a, b, inner, inWords, table, rowBytes, rows);
       const count = (taps * inWords) << 3;
       const tapLimits = limits + (<usize>(3 - taps) * rowBytes << 1);
       const pos = along == 0 ? a * inner + b : b * outer + a;
@@ -215,38 +254,25 @@ export function pointConvPoolSign(
   for (let k: usize = 0; k < <usize>cellCount * cellBytes; k += 16) v128.store(cells + k, i32x4.splat(0));
   const count = inWords << 3;
   const windowRows = <usize>count << 2;
-  const right = <usize>inWords << 2;
-  const down = <usize>(width * inWords) << 2;
   for (let i = 0; i < pooledHeight; i++) {
     for (let j = 0; j < pooledWidth; j++) {
-      const p = x + (<usize>((2 * i * width + 2 * j) * inWords) << 2);
-      selectRows(p, inWords, table, rowBytes, rows);
-      selectRows(p + right, inWords, table, rowBytes, rows + windowRows);
-      selectRows(p + down, inWords, table, rowBytes, rows + 2 * windowRows);
-      selectRows(p + down + right, inWords, table, rowBytes, rows + 3 * windowRows);
+      selectWindowRows(x, i, j, width, inWords, table, rowBytes, rows, windowRows);
       const o = out + (<usize>((i * pooledWidth + j) * blocks) << 2);
       const oT = outT + (<usize>((j * pooledHeight + i) * blocks) << 2);
       const cell = cellCount > 0 ? cells + <usize>(load<i32>(cellRows + (<usize>i << 2)) * gridColumns + load<i32>(cellColumns + (<usize>j << 2))) * cellBytes : 0;
       for (let jb = 0; jb < blocks; jb++) {
         const at = <usize>jb << 5;
-        let m0 = i16x8.splat(-1), m1 = m0, m2 = m0, m3 = m0;
-        for (let d = 0; d < 4; d++) {
-          sumRows(rows + <usize>d * windowRows, count, at);
-          m0 = i16x8.min_u(m0, c0);
-          m1 = i16x8.min_u(m1, c1);
-          m2 = i16x8.min_u(m2, c2);
-          m3 = i16x8.min_u(m3, c3);
-        }
+        poolCounts(rows, windowRows, count, at);
         const s = at << 1;
-        trackStats(stats + s, maxStats + s, m0, m1, m2, m3);
+        trackStats(stats + s, maxStats + s, c0, c1, c2, c3);
         if (cell) {
           const c = cell + (at << 2);
-          addCounts(c, m0);
-          addCounts(c + 32, m1);
-          addCounts(c + 64, m2);
-          addCounts(c + 96, m3);
+          addCounts(c, c0);
+          addCounts(c + 32, c1);
+          addCounts(c + 64, c2);
+          addCounts(c + 96, c3);
         }
-        const word = wordBits(m0, m1, m2, m3, limits + s, flips + s);
+        const word = wordBits(c0, c1, c2, c3, limits + s, flips + s);
         store<u32>(o + (<usize>jb << 2), word);
         store<u32>(oT + (<usize>jb << 2), word);
       }
@@ -370,12 +396,9 @@ export function binConvResidual(
   rp: i32, gamma: usize, slope: usize, zeta: usize, nextThresholds: usize, next: usize,
 ): void {
   const rowBytes = <usize>blocks << 5;
-  const tapTable = (<usize>inWords << 3) * (rowBytes << 4);
   for (let a = 0; a < outer; a++) {
     for (let b = 0; b < inner; b++) {
-      const first = b > 0 ? 0 : 1;
-      const taps = (b < inner - 1 ? 3 : 2) - first;
-      selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + <usize>first * tapTable, rowBytes, rows);
+      const taps = selectTapRows(x, a, b, inner, inWords, table, rowBytes, rows);
       const count = (taps * inWords) << 3;
       const n = i16x8.splat(<i16>(taps * channels));
       const pos = along == 0 ? a * inner + b : b * outer + a;
@@ -409,34 +432,21 @@ export function pointConvPoolResidual(
   const rowBytes = <usize>blocks << 5;
   const count = inWords << 3;
   const windowRows = <usize>count << 2;
-  const right = <usize>inWords << 2;
-  const down = <usize>(width * inWords) << 2;
   const n = i16x8.splat(<i16>channels);
   for (let i = 0; i < pooledHeight; i++) {
     for (let j = 0; j < pooledWidth; j++) {
-      const p = x + (<usize>((2 * i * width + 2 * j) * inWords) << 2);
-      selectRows(p, inWords, table, rowBytes, rows);
-      selectRows(p + right, inWords, table, rowBytes, rows + windowRows);
-      selectRows(p + down, inWords, table, rowBytes, rows + 2 * windowRows);
-      selectRows(p + down + right, inWords, table, rowBytes, rows + 3 * windowRows);
+      selectWindowRows(x, i, j, width, inWords, table, rowBytes, rows, windowRows);
       const o = out + (<usize>((i * pooledWidth + j) * blocks) << 7);
       for (let jb = 0; jb < blocks; jb++) {
         const at = <usize>jb << 5;
-        let m0 = i16x8.splat(-1), m1 = m0, m2 = m0, m3 = m0;
-        for (let d = 0; d < 4; d++) {
-          sumRows(rows + <usize>d * windowRows, count, at);
-          m0 = i16x8.min_u(m0, c0);
-          m1 = i16x8.min_u(m1, c1);
-          m2 = i16x8.min_u(m2, c2);
-          m3 = i16x8.min_u(m3, c3);
-        }
+        poolCounts(rows, windowRows, count, at);
         const ob = o + (at << 2);
         const sb = at << 2;
         for (let k: usize = 0; k < 128; k += 16) v128.store(ob + k, f32x4.splat(0));
-        addDots(ob, m0, n, scale + sb, shift + sb);
-        addDots(ob + 32, m1, n, scale + sb + 32, shift + sb + 32);
-        addDots(ob + 64, m2, n, scale + sb + 64, shift + sb + 64);
-        addDots(ob + 96, m3, n, scale + sb + 96, shift + sb + 96);
+        addDots(ob, c0, n, scale + sb, shift + sb);
+        addDots(ob + 32, c1, n, scale + sb + 32, shift + sb + 32);
+        addDots(ob + 64, c2, n, scale + sb + 64, shift + sb + 64);
+        addDots(ob + 96, c3, n, scale + sb + 96, shift + sb + 96);
       }
     }
   }
