@@ -10,10 +10,10 @@
 // the full network) and then measured on the test split, so no figure is tuned on the test clips.
 // A finished variant (its ablation.json is there) is not trained again; "s" is its wall time
 // (training, the test pass at its end, two sweeps).
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { atThreshold, runJson, type SweepJson, sweepOf } from './run-bee.ts';
 
 interface Variant {
   name: string;
@@ -78,26 +78,6 @@ if (!values.data) {
   process.exit(2);
 }
 
-const bee = path.resolve('bin/bee.js');
-function run(args: string[]): unknown {
-  const r = spawnSync(process.execPath, [bee, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) throw new Error(`bee ${args.join(' ')} exited with ${r.status}`);
-  return JSON.parse(r.stdout);
-}
-
-interface SweepRow {
-  criterion: string;
-  threshold: number;
-  accuracy: number;
-  meanExit: number;
-  relativeCompute: number;
-}
-interface SweepJson {
-  rows: SweepRow[];
-  exits: { exit: number; accuracy: number; relativeCompute: number }[];
-  cheapestWithin1Point: Record<string, SweepRow | null>;
-}
-
 function unknownVariant(name: string): never {
   console.error(`unknown variant ${name}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
   process.exit(2);
@@ -116,15 +96,12 @@ for (const v of chosen) {
     fs.rmSync(dir, { recursive: true, force: true });
     console.error(`\n== ${v.name}: ${v.what}`);
     const noise = values['noise-dir'] ? ['--noise-dir', values['noise-dir']] : [];
-    const trained = run(['train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, '--json', ...v.flags]) as {
+    const trained = runJson(['train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, '--json', ...v.flags]) as {
       test: { accuracy: number[] };
       best: { epoch: number };
     };
-    const sweepOf = (split: string) =>
-      run(['sweep', '--model', dir, ...data, '--split', split, '--out', path.join(dir, `sweep-${split}`), '--json']) as SweepJson;
-    const validation = sweepOf('validation');
-    const test = sweepOf('test');
-    const at = (rows: SweepRow[], threshold: number) => rows.find((r) => r.criterion === 'max-softmax' && r.threshold === threshold)!;
+    const validation = sweepOf(dir, data, 'validation');
+    const test = sweepOf(dir, data, 'test');
     const picked = validation.cheapestWithin1Point['max-softmax'];
     const summary = {
       name: v.name,
@@ -133,8 +110,8 @@ for (const v of chosen) {
       bestEpoch: trained.best.epoch,
       exits: test.exits.map((e) => e.accuracy),
       validationExits: validation.exits.map((e) => e.accuracy),
-      at085: at(test.rows, 0.85),
-      picked: picked && { threshold: picked.threshold, validation: picked, test: at(test.rows, picked.threshold) },
+      at085: atThreshold(test.rows, 0.85),
+      picked: picked && { threshold: picked.threshold, validation: picked, test: atThreshold(test.rows, picked.threshold) },
       testCheapestWithin1Point: test.cheapestWithin1Point['max-softmax'],
       seconds: (performance.now() - t) / 1000,
     };

@@ -9,12 +9,12 @@
 // A run already trained (its train.json is there) is not trained again; measuring is cheap and
 // always redone. The operating point is picked on validation (the cheapest max-softmax threshold
 // within 1 point of the full network) and measured on test, as scripts/ablate.ts does.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARCH_NAMES } from '../src/model/architectures/index.ts';
 import { curvesSvg } from '../src/report/plot.ts';
+import { atThreshold, runJson, sweepOf } from './run-bee.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,29 +47,6 @@ const chosen = values.only
     })
   : RUNS;
 
-const bee = path.resolve('bin/bee.js');
-function run(args: string[], script = bee): unknown {
-  const r = spawnSync(process.execPath, [...(script === bee ? [] : ['--import', 'tsx']), script, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.status !== 0) throw new Error(`${path.basename(script)} ${args.join(' ')} exited with ${r.status}`);
-  return JSON.parse(r.stdout);
-}
-
-interface SweepRow {
-  criterion: string;
-  threshold: number;
-  accuracy: number;
-  meanExit: number;
-  relativeCompute: number;
-}
-interface SweepJson {
-  rows: SweepRow[];
-  exits: { exit: number; accuracy: number; relativeCompute: number }[];
-  cheapestWithin1Point: Record<string, SweepRow | null>;
-}
 interface Timing {
   mean: number;
   p95: number;
@@ -92,7 +69,7 @@ for (const r of chosen) {
     console.error(`\n== ${r.name}`);
     const t = performance.now();
     const flags = ['--arch', r.arch, '--precision', r.precision, '--epochs', values.epochs!, '--seed', values.seed!];
-    const trained = run(['train', ...data, ...noise, ...flags, '--out', dir, '--json']) as object;
+    const trained = runJson(['train', ...data, ...noise, ...flags, '--out', dir, '--json']) as object;
     fs.writeFileSync(trainFile, JSON.stringify({ ...trained, flags, seconds: (performance.now() - t) / 1000 }, null, 2) + '\n');
   }
   if (values['train-only']) continue;
@@ -102,19 +79,16 @@ for (const r of chosen) {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { examplesPerSecond: number });
-  const summary = run(['summary', '--model', dir, '--json']) as {
+  const summary = runJson(['summary', '--model', dir, '--json']) as {
     totals: { binaryMacs: number; floatMacs: number; binaryParams: number; floatParams: number };
   };
-  const sweepOf = (split: string) =>
-    run(['sweep', '--model', dir, ...data, '--split', split, '--out', path.join(dir, `sweep-${split}`), '--json']) as SweepJson;
-  const validation = sweepOf('validation');
-  const test = sweepOf('test');
+  const validation = sweepOf(dir, data, 'validation');
+  const test = sweepOf(dir, data, 'test');
   const picked = validation.cheapestWithin1Point['max-softmax'];
-  const at = (threshold: number) => test.rows.find((row) => row.criterion === 'max-softmax' && row.threshold === threshold)!;
   let packed: Bench | null = null;
   if (r.precision === 'binary') {
-    run(['export', '--model', dir, '--out', path.join(dir, 'model.bee'), '--force', '--json']);
-    packed = run(['--model', dir, '--threshold', String(picked?.threshold ?? 1), '--json'], path.resolve('scripts/bench-engine.ts')) as Bench;
+    runJson(['export', '--model', dir, '--out', path.join(dir, 'model.bee'), '--force', '--json']);
+    packed = runJson(['--model', dir, '--threshold', String(picked?.threshold ?? 1), '--json'], path.resolve('scripts/bench-engine.ts')) as Bench;
   }
   // the batch size the run resolved (--batch-size auto) is in its training state
   const { batchSize } = (JSON.parse(fs.readFileSync(path.join(dir, 'last', 'state.json'), 'utf8')) as { options: { batchSize: number } }).options;
@@ -127,7 +101,7 @@ for (const r of chosen) {
     curve: test.rows.filter((row) => row.criterion === 'max-softmax').map((row) => [row.relativeCompute, row.accuracy]),
     macs: { binary: summary.totals.binaryMacs, float: summary.totals.floatMacs },
     params: { binary: summary.totals.binaryParams, float: summary.totals.floatParams },
-    picked: picked && { threshold: picked.threshold, test: at(picked.threshold) },
+    picked: picked && { threshold: picked.threshold, test: atThreshold(test.rows, picked.threshold) },
     packed,
     secondsPerStep: batchSize / examplesPerSecond,
     trainSeconds: trained.seconds,
