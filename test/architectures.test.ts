@@ -8,7 +8,7 @@ import { engineFor } from '../src/engine/engine-for.ts';
 import { packModel } from '../src/engine/export.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { ResidualEngine } from '../src/engine/residual-engine.ts';
-import { exitFor, neverEarly, type ExitRule } from '../src/exits/rules.ts';
+import { neverEarly } from '../src/exits/rules.ts';
 import { StagedModel } from '../src/exits/staged-model.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { ARCH_NAMES } from '../src/model/architectures/index.ts';
@@ -19,7 +19,7 @@ import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta, writeModelDir } fro
 import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
-import { logMelLike, randomNetwork } from './helpers/random-network.ts';
+import { assertEngineMatches, logMelLike, randomNetwork } from './helpers/random-network.ts';
 
 before(async () => {
   await initBackend();
@@ -120,24 +120,7 @@ for (const [what, options] of PACKED) {
     assert.equal(new DataView(bytes.buffer).getUint32(4, true), residual ? 4 : 2, 'the oldest version that holds it');
     const engine = engineFor(decodePacked(bytes));
     assert.equal(engine instanceof ResidualEngine, residual);
-    const expected = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
-    for (let i = 0; i < n; i++) {
-      const clip = x.subarray(i * 98 * 64, (i + 1) * 98 * 64);
-      assert.equal(engine.run(clip, neverEarly(4)), 4);
-      for (let k = 0; k < 4; k++) {
-        const want = expected[k][i];
-        const worst = Math.max(...want.map((p, j) => Math.abs(p - engine.probabilities[k][j])));
-        assert.ok(worst < 1e-5, `clip ${i} exit ${k + 1}: softmax differs by ${worst}`);
-      }
-      const rule: ExitRule = { criterion: 'max-softmax', thresholds: [0.3, 0.3, 0.3] };
-      assert.equal(
-        engine.run(clip, rule),
-        exitFor(
-          expected.map((e) => e[i]),
-          rule,
-        ),
-      );
-    }
+    assertEngineMatches(engine, model, x, n);
     model.dispose();
   });
 }

@@ -14,7 +14,7 @@ import { crc32 } from '../src/engine/crc32.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { outcomesFromProbabilities } from '../src/exits/evaluate.ts';
 import { openModel } from '../src/exits/open-model.ts';
-import { exitFor, neverEarly, type ExitRule } from '../src/exits/rules.ts';
+import type { ExitRule } from '../src/exits/rules.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { QuantActivation } from '../src/model/layers.ts';
 import { buildNetwork, layerName, LEGACY_NETWORK, networkConfig, PAPER_FILTERS, type NetworkConfig } from '../src/model/network.ts';
@@ -23,7 +23,7 @@ import { mulberry32 } from '../src/train/rng.ts';
 import { train } from '../src/train/trainer.ts';
 import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
 import { sharedSkip, SHARED_TEST_SET, tempDir } from './helpers/datasets.ts';
-import { logMelLike } from './helpers/random-network.ts';
+import { assertEngineMatches, logMelLike } from './helpers/random-network.ts';
 import { makeToneDataset } from './helpers/tones.ts';
 
 let cache: string;
@@ -112,26 +112,7 @@ for (const [what, filters, options] of VARIANTS) {
     const engine = new PackedEngine(decodePacked(encodePacked(packed)));
     const n = 6;
     const x = logMelLike(n, 11);
-    const expected = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
-    for (let i = 0; i < n; i++) {
-      const clip = x.subarray(i * 98 * 64, (i + 1) * 98 * 64);
-      assert.equal(engine.run(clip, neverEarly(4)), 4);
-      for (let k = 0; k < 4; k++) {
-        const want = expected[k][i];
-        const got = Array.from(engine.probabilities[k]);
-        const worst = Math.max(...want.map((p, j) => Math.abs(p - got[j])));
-        assert.ok(worst < 1e-5, `clip ${i} exit ${k + 1}: softmax differs by ${worst}`);
-      }
-      // Early exit: the same exit as the rule picks from tfjs's softmax.
-      const rule: ExitRule = { criterion: 'max-softmax', thresholds: [0.3, 0.3, 0.3] };
-      assert.equal(
-        engine.run(clip, rule),
-        exitFor(
-          expected.map((e) => e[i]),
-          rule,
-        ),
-      );
-    }
+    assertEngineMatches(engine, model, x, n);
     model.dispose();
   });
 }

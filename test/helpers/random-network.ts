@@ -1,4 +1,7 @@
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import type { Engine } from '../../src/engine/engine-for.ts';
+import { exitFor, neverEarly, type ExitRule } from '../../src/exits/rules.ts';
 import { BatchNorm } from '../../src/model/batch-norm.ts';
 import { QuantActivation } from '../../src/model/layers.ts';
 import { buildNetwork, networkConfig } from '../../src/model/network.ts';
@@ -50,4 +53,29 @@ export function randomNetwork(
   }
   x.dispose();
   return model;
+}
+
+/**
+ * The packed engine against the tfjs model on `n` clips of x: every exit's softmax within 1e-5
+ * with no early exit, and the same exit as tfjs's softmax gives under a max-softmax rule.
+ */
+export function assertEngineMatches(engine: Engine, model: tf.LayersModel, x: Float32Array, n: number): void {
+  const expected = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
+  for (let i = 0; i < n; i++) {
+    const clip = x.subarray(i * 98 * 64, (i + 1) * 98 * 64);
+    assert.equal(engine.run(clip, neverEarly(4)), 4);
+    for (let k = 0; k < 4; k++) {
+      const want = expected[k][i];
+      const worst = Math.max(...want.map((p, j) => Math.abs(p - engine.probabilities[k][j])));
+      assert.ok(worst < 1e-5, `clip ${i} exit ${k + 1}: softmax differs by ${worst}`);
+    }
+    const rule: ExitRule = { criterion: 'max-softmax', thresholds: [0.3, 0.3, 0.3] };
+    assert.equal(
+      engine.run(clip, rule),
+      exitFor(
+        expected.map((e) => e[i]),
+        rule,
+      ),
+    );
+  }
 }
