@@ -2,7 +2,7 @@ import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
-import { type DenseLayer, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, softmaxInto, tableBytes } from './wasm-kernels.js';
+import { type DenseLayer, exitOutputs, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, tableBytes } from './wasm-kernels.js';
 
 /** A layer's folded BatchNorm + sign in the engine's memory: per channel, thresholds (float) or mismatch limits (i16), and flip masks. */
 interface SignLayer {
@@ -312,7 +312,6 @@ export class PackedEngine {
     const logits = this.logits[i];
     const features = this.features;
     const n = 2 * filters;
-    const classes = logits.length;
     const minAt = stats >> 1;
     const maxAt = minAt + w * 32;
     for (let c = 0; c < filters; c++) {
@@ -333,15 +332,6 @@ export class PackedEngine {
         features[filters + c] = (n - (2 * total) / grid.positions) * scale[c] + shift[c];
       }
     }
-    const k = this.kernels;
-    const { hidden, output } = exit;
-    let input = this.scratch.features;
-    if (hidden) {
-      k.dense(input, hidden.inputs, hidden.kernel, hidden.bias, this.scratch.hidden, hidden.padded, 1);
-      input = this.scratch.hidden;
-    }
-    k.dense(input, output.inputs, output.kernel, output.bias, this.scratch.logits, output.padded, 0);
-    logits.set(new Float64Array(this.kernels.memory.buffer, this.scratch.logits, classes));
-    softmaxInto(logits, this.temperatures[i], this.probabilities[i]);
+    exitOutputs(this.kernels, this.scratch, exit, this.temperatures[i], logits, this.probabilities[i]);
   }
 }

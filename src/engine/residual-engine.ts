@@ -3,7 +3,7 @@ import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { bodyFilters } from '../model/architectures/families.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
-import { type DenseLayer, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, softmaxInto, tableBytes } from './wasm-kernels.js';
+import { type DenseLayer, exitOutputs, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, tableBytes } from './wasm-kernels.js';
 
 /** A binary convolution in engine memory: its sign's thresholds, mismatch table, folded BatchNorm and RPReLU (addresses). */
 interface BinaryConv {
@@ -343,14 +343,6 @@ export class ResidualEngine {
         features[f + c] = total / exit.positions;
       }
     }
-    let input = this.scratch.features;
-    if (exit.hidden) {
-      k.dense(input, exit.hidden.inputs, exit.hidden.kernel, exit.hidden.bias, this.scratch.hidden, exit.hidden.padded, 1);
-      input = this.scratch.hidden;
-    }
-    k.dense(input, exit.output.inputs, exit.output.kernel, exit.output.bias, this.scratch.logits, exit.output.padded, 0);
-    const logits = this.logits[i];
-    logits.set(new Float64Array(buffer, this.scratch.logits, logits.length));
-    softmaxInto(logits, this.temperatures[i], this.probabilities[i]);
+    exitOutputs(k, this.scratch, exit, this.temperatures[i], this.logits[i], this.probabilities[i]);
   }
 }

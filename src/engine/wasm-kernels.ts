@@ -210,6 +210,29 @@ export function fillDense(memory: WebAssembly.Memory, base: number, layer: Dense
   new Float32Array(memory.buffer, layer.bias, layer.padded).set(bias);
 }
 
+/**
+ * An exit head's dense layers on its pooled features (f64, in engine memory at scratch.features):
+ * the hidden ReLU layer if any, the output layer, its logits into `logits`, their softmax at
+ * temperature t into `probabilities`.
+ */
+export function exitOutputs(
+  kernels: Kernels,
+  scratch: { features: number; hidden: number; logits: number },
+  exit: { hidden?: DenseLayer; output: DenseLayer },
+  t: number,
+  logits: Float64Array,
+  probabilities: Float32Array,
+): void {
+  let input = scratch.features;
+  if (exit.hidden) {
+    kernels.dense(input, exit.hidden.inputs, exit.hidden.kernel, exit.hidden.bias, scratch.hidden, exit.hidden.padded, 1);
+    input = scratch.hidden;
+  }
+  kernels.dense(input, exit.output.inputs, exit.output.kernel, exit.output.bias, scratch.logits, exit.output.padded, 0);
+  logits.set(new Float64Array(kernels.memory.buffer, scratch.logits, logits.length));
+  softmaxInto(logits, t, probabilities);
+}
+
 /** p = softmax(logits / t), computed in float64 from the largest logit. */
 export function softmaxInto(logits: Float64Array, t: number, p: Float32Array): void {
   let max = -Infinity;
