@@ -7,12 +7,14 @@ import { crc32 } from '../src/engine/crc32.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { packModel } from '../src/engine/export.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
+import { readPackedFile } from '../src/engine/packed-file.ts';
 import { ResidualEngine } from '../src/engine/residual-engine.ts';
 import { neverEarly } from '../src/exits/rules.ts';
 import { StagedModel } from '../src/exits/staged-model.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { ARCH_NAMES } from '../src/model/architectures/index.ts';
 import { modelCost } from '../src/model/costs.ts';
+import { layerName } from '../src/model/layer-names.ts';
 import { buildNetwork, networkConfig, type NetworkConfig } from '../src/model/network.ts';
 import { RPReLU } from '../src/model/rprelu.ts';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta, writeModelDir } from '../src/model/saved-model.ts';
@@ -117,13 +119,43 @@ for (const [what, options] of PACKED) {
     const network = { ...base, ...(options.filters ? { filters: options.filters } : {}) };
     const bytes = encodePacked(packModel(model, metaOf(network)).packed);
     const residual = network.arch === 'bireal' || network.arch === 'reactnet';
-    assert.equal(new DataView(bytes.buffer).getUint32(4, true), residual ? 4 : 2, 'the oldest version that holds it');
+    assert.equal(new DataView(bytes.buffer).getUint32(4, true), residual ? 5 : 2, 'the oldest version that holds it');
     const engine = engineFor(decodePacked(bytes));
     assert.equal(engine instanceof ResidualEngine, residual);
     assertEngineMatches(engine, model, x, n);
+    if (engine instanceof ResidualEngine) assertStagesBitExact(engine, model, x, n);
     model.dispose();
   });
 }
+
+/** Every stage's real output h in the residual engine is the model's, float32 for float32, on every clip. */
+function assertStagesBitExact(engine: ResidualEngine, model: tf.LayersModel, x: Float32Array, n: number): void {
+  const arch = (model.layers.some((l) => l instanceof RPReLU) ? 'reactnet' : 'bireal') as 'bireal' | 'reactnet';
+  const outputs = [1, 2, 3, 4].map((b) => model.getLayer(arch === 'reactnet' ? layerName.rprelu31(b) : layerName.add31(b)).output as tf.SymbolicTensor);
+  const probe = tf.model({ inputs: model.inputs, outputs });
+  const expected = tf.tidy(() => (probe.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+  for (let i = 0; i < n; i++) {
+    engine.run(x.subarray(i * 98 * 64, (i + 1) * 98 * 64), neverEarly(4));
+    for (let k = 0; k < 4; k++) {
+      const got = engine.stageOutput(k);
+      const want = expected[k].subarray(i * got.length, (i + 1) * got.length);
+      const differ = got.filter((v, j) => v !== want[j]).length;
+      assert.equal(differ, 0, `clip ${i} stage ${k + 1}: ${differ} of ${got.length} activations differ from the model's`);
+    }
+  }
+}
+
+test('residual .bee files of version 4 (bee 0.2.0: kernel scales folded into the BatchNorm) still load and agree', async () => {
+  const fixtures = path.join(import.meta.dirname, 'fixtures', 'packed-v4');
+  const x = logMelLike(3, 17);
+  for (const arch of ['bireal', 'reactnet']) {
+    const { model } = await loadModelDir(path.join(fixtures, arch));
+    const packed = readPackedFile(path.join(fixtures, `${arch}.bee`));
+    assert.equal(packed.tensors.get('block1.conv1x1.alpha')?.[0], 1, 'alpha 1: the scale holds it');
+    assertEngineMatches(engineFor(packed), model, x, 3);
+    model.dispose();
+  }
+});
 
 test('a .bee file of version 3 or older cannot hold a residual network', () => {
   const network = networkConfig({ inputShape: [98, 64, 1], classes: 5, arch: 'reactnet', width: 0.25 });

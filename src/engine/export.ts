@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
+import type { BatchNorm } from '../model/batch-norm.js';
 import { QuantActivation, type QuantConv2D } from '../model/layers.js';
 import { bodyFilters, RESIDUAL_FAMILIES } from '../model/architectures/families.js';
 import { layerName } from '../model/network.js';
@@ -114,8 +115,8 @@ function keyFloat(key: number): number {
  * BatchNorm finds the first float whose sign differs from the bottom's. |x| stays far below LIMIT:
  * three log-mel values of magnitude at most ~30 times weights of magnitude ~1 (clipped to [-1, 1]
  * where binary; real first-block weights are not clipped, but trained they stay within a few
- * units). Exact for TensorFlow's BatchNorm; the convolution's sum of three products may round
- * differently in the engine than in TensorFlow, by float32 ulps.
+ * units). Exact: the BatchNorm is the layer's own, and the convolution of the one-channel input
+ * is summed tap by tap, as the engine sums it (QuantConv2D's tapConv).
  */
 function foldFloatSign(signOf: SignInput, channels: number): SignFold {
   const LIMIT = 1e4;
@@ -218,15 +219,16 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
 }
 
 /**
- * A BatchNorm (after a convolution whose kernel scale is alpha) as x * scale + shift in float32,
- * x the ±1 dot product: within a few float32 ulps of TensorFlow's fused kernel, whose exact
- * arithmetic (oneDNN) is its own.
+ * A BatchNorm as its layer computes it at inference, x * scale + shift (BatchNorm.inferenceAffine:
+ * the same float32 tensors). The bee engine's exit heads fold a kernel scale alpha into scale
+ * (there within float32 ulps of TensorFlow, whose round(alpha * dot) comes first); the residual
+ * engine keeps alpha apart and matches it bit for bit.
  */
-function batchNormAffine(model: tf.LayersModel, name: string, alpha: Float32Array | null): { scale: Float32Array; shift: Float32Array } {
-  const [gamma, beta, mean, variance] = weightsOf(model, name);
-  const epsilon = model.getLayer(name).getConfig().epsilon as number;
-  const scale = gamma.map((g, c) => g / Math.sqrt(variance[c] + epsilon)); // rounded to float32 as stored
-  return { scale: alpha ? scale.map((v, c) => v * alpha[c]) : scale, shift: beta.map((v, c) => v - mean[c] * scale[c]) };
+function batchNormAffine(model: tf.LayersModel, name: string, alpha: Float32Array | null = null): { scale: Float32Array; shift: Float32Array } {
+  const { scale, shift } = (model.getLayer(name) as BatchNorm).inferenceAffine();
+  const [s, t] = [scale.dataSync() as Float32Array, shift.dataSync() as Float32Array];
+  tf.dispose([scale, shift]);
+  return { scale: alpha ? s.map((v, c) => v * alpha[c]) : s, shift: t };
 }
 
 function putAffine(tensors: Map<string, PackedArray>, name: string, affine: { scale: Float32Array; shift: Float32Array }): void {
@@ -247,8 +249,7 @@ function putExit(tensors: Map<string, PackedArray>, model: tf.LayersModel, netwo
 
 /**
  * Packs a residual network (bireal, reactnet): sign bits of every binary kernel, each sign's
- * threshold (RSign's shift), every BatchNorm as scale and shift (the binary ones times their
- * kernel scale), RPReLU's weights, the stem's and the shortcuts' real kernels, the exit heads.
+ * threshold (RSign's shift), every binary kernel's scale, every BatchNorm as scale and shift, RPReLU's weights, the stem's and the shortcuts' real kernels, the exit heads.
  * Real activations stay real: nothing to fold into integer thresholds.
  */
 function packResidual(model: tf.LayersModel, network: ModelMeta['network']): Map<string, PackedArray> {
@@ -264,6 +265,11 @@ function packResidual(model: tf.LayersModel, network: ModelMeta['network']): Map
     tensors.set(`${name}.rprelu.slope`, slope);
     tensors.set(`${name}.rprelu.zeta`, zeta);
   };
+  /** A binary convolution's kernel scale (1 where its kernel is plain ±1) and its BatchNorm, apart: TensorFlow rounds each. */
+  const putBinaryAffine = (name: string, conv: string, bn: string, f: number) => {
+    tensors.set(`${name}.alpha`, kernelScale(model, conv) ?? new Float32Array(f).fill(1));
+    putAffine(tensors, name, batchNormAffine(model, bn));
+  };
   network.filters.forEach((f, i) => {
     const b = i + 1;
     const c = bodyFilters(network, b);
@@ -273,14 +279,14 @@ function packResidual(model: tf.LayersModel, network: ModelMeta['network']): Map
         'block1.stem.kernel',
         Float32Array.from({ length: c * 9 }, (_, j) => k[(j % 9) * c + Math.floor(j / 9)]),
       );
-      putAffine(tensors, 'block1.stem', batchNormAffine(model, layerName.stemBn(1), null));
+      putAffine(tensors, 'block1.stem', batchNormAffine(model, layerName.stemBn(1)));
     }
     tensors.set(`block${b}.conv1x1.threshold`, threshold(layerName.act11(b), c));
     tensors.set(`block${b}.conv1x1.signs`, packSigns(weightsOf(model, layerName.conv11(b))[0], c, f, 1));
-    putAffine(tensors, `block${b}.conv1x1`, batchNormAffine(model, layerName.bn(b), kernelScale(model, layerName.conv11(b))));
+    putBinaryAffine(`block${b}.conv1x1`, layerName.conv11(b), layerName.bn(b), f);
     if (RESIDUAL_FAMILIES[network.arch]!.shortcut === 'conv') {
       tensors.set(`block${b}.shortcut.kernel`, weightsOf(model, layerName.shortcutConv(b))[0]);
-      putAffine(tensors, `block${b}.shortcut`, batchNormAffine(model, layerName.shortcutBn(b), null));
+      putAffine(tensors, `block${b}.shortcut`, batchNormAffine(model, layerName.shortcutBn(b)));
     }
     rprelu(layerName.rprelu(b), `block${b}`);
     for (const [conv, bn, act, rp, key] of [
@@ -289,7 +295,7 @@ function packResidual(model: tf.LayersModel, network: ModelMeta['network']): Map
     ] as const) {
       tensors.set(`block${b}.${key}.threshold`, threshold(act, f));
       tensors.set(`block${b}.${key}.signs`, packSigns(weightsOf(model, conv)[0], f, f, 3));
-      putAffine(tensors, `block${b}.${key}`, batchNormAffine(model, bn, kernelScale(model, conv)));
+      putBinaryAffine(`block${b}.${key}`, conv, bn, f);
       rprelu(rp, `block${b}.${key}`);
     }
     putExit(tensors, model, network, b);

@@ -7,13 +7,14 @@ import type { ModelMeta } from '../model/saved-model.js';
 import { crc32 } from './crc32.js';
 
 /**
- * The packed model file (.bee), version 4; docs/packed-format.md describes it byte by byte.
+ * The packed model file (.bee), version 5; docs/packed-format.md describes it byte by byte.
  * Files are written in the oldest version that holds their network: 2 (the bee and xnor
- * blocks), 3 (exit heads with a hidden layer), 4 (the residual families, bireal and reactnet).
- * Version 1 files (bee before the pooled exit head and real first-block weights) still load.
+ * blocks), 3 (exit heads with a hidden layer), 5 (the residual families, bireal and reactnet).
+ * Version 1 files (bee before the pooled exit head and real first-block weights) and version 4
+ * files (residual, each binary kernel's scale folded into its BatchNorm) still load.
  *
  *   0  "BEEP"                 magic
- *   4  u32 version            2, 3 or 4: the oldest that holds the network
+ *   4  u32 version            2, 3 or 5: the oldest that holds the network
  *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, beeVersion
  *  12  u32 body bytes (B)
  *  16  header, zero-padded to a multiple of 16 bytes
@@ -21,8 +22,8 @@ import { crc32 } from './crc32.js';
  *  end u32 CRC-32 of every byte before it
  */
 export const PACKED_MAGIC = 'BEEP';
-export const PACKED_VERSION = 4;
-const READABLE_VERSIONS = [1, 2, 3, 4];
+export const PACKED_VERSION = 5;
+const READABLE_VERSIONS = [1, 2, 3, 4, 5];
 const PREAMBLE = 16;
 
 type PackedDtype = 'uint32' | 'int16' | 'float32';
@@ -80,7 +81,7 @@ export const words = (bits: number) => Math.ceil(bits / 32);
  * scale and a shift: the exit head reads its real output.
  */
 export function tensorSpecs(network: PackedNetwork, version = PACKED_VERSION): TensorSpec[] {
-  if (residualOf(network)) return residualSpecs(network);
+  if (residualOf(network)) return residualSpecs(network, version);
   const specs: TensorSpec[] = [];
   network.filters.forEach((f, i) => {
     const b = i + 1;
@@ -114,20 +115,25 @@ function exitSpecs(network: PackedNetwork, b: number, f: number): TensorSpec[] {
 }
 
 /**
- * The residual families' tensors (version 4): per stage of C input and f output channels, the
+ * The residual families' tensors (version 5): per stage of C input and f output channels, the
  * stem's real (3x3) kernel [C][tap] (stage 1); the downsampling (1x1) convolution: its sign's
  * threshold per input channel (RSign's shift, else 0), its sign bits [f][1][words(C)], its
- * BatchNorm (times the kernel scale) as scale and shift per output channel; a real shortcut's
+ * kernel scale alpha per output channel (1 where plain ±1), its BatchNorm as scale and shift
+ * (version 4: no alpha, which the scale holds folded in); a real shortcut's
  * kernel [C][f] and BatchNorm (bireal; reactnet's repeats channels, with nothing to store); then
  * the (1x3) and (3x1) convolutions of f channels alike; RPReLU's gamma, slope and zeta after
  * every sum where the family has it (reactnet).
  */
-function residualSpecs(network: PackedNetwork): TensorSpec[] {
+function residualSpecs(network: PackedNetwork, version: number): TensorSpec[] {
   const specs: TensorSpec[] = [];
   const { rprelu, shortcut } = residualOf(network)!;
   const floats = (name: string, n: number) => specs.push({ name, dtype: 'float32', shape: [n] });
   const affine = (name: string, n: number) => {
     for (const p of ['scale', 'shift']) floats(`${name}.${p}`, n);
+  };
+  const binaryAffine = (name: string, n: number) => {
+    if (version >= 5) floats(`${name}.alpha`, n);
+    affine(name, n);
   };
   const rp = (name: string, n: number) => {
     if (rprelu) for (const p of ['gamma', 'slope', 'zeta']) floats(`${name}.rprelu.${p}`, n);
@@ -141,7 +147,7 @@ function residualSpecs(network: PackedNetwork): TensorSpec[] {
     }
     floats(`block${b}.conv1x1.threshold`, c);
     specs.push({ name: `block${b}.conv1x1.signs`, dtype: 'uint32', shape: [f, 1, words(c)] });
-    affine(`block${b}.conv1x1`, f);
+    binaryAffine(`block${b}.conv1x1`, f);
     if (shortcut === 'conv') {
       specs.push({ name: `block${b}.shortcut.kernel`, dtype: 'float32', shape: [c, f] });
       affine(`block${b}.shortcut`, f);
@@ -150,7 +156,7 @@ function residualSpecs(network: PackedNetwork): TensorSpec[] {
     for (const conv of ['conv1x3', 'conv3x1']) {
       floats(`block${b}.${conv}.threshold`, f);
       specs.push({ name: `block${b}.${conv}.signs`, dtype: 'uint32', shape: [f, 3, words(f)] });
-      affine(`block${b}.${conv}`, f);
+      binaryAffine(`block${b}.${conv}`, f);
       rp(`block${b}.${conv}`, f);
     }
     specs.push(...exitSpecs(network, b, f));
@@ -211,7 +217,7 @@ export function encodePacked(model: PackedModel): Uint8Array {
 }
 
 /** The oldest format version that holds a network. */
-export const writtenVersion = (network: PackedNetwork) => (residualOf(network) ? 4 : hiddenUnits(network.exitHead) ? 3 : 2);
+export const writtenVersion = (network: PackedNetwork) => (residualOf(network) ? 5 : hiddenUnits(network.exitHead) ? 3 : 2);
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.length > 0 && x.every((v) => Number.isInteger(v) && v > 0 && v <= max);
@@ -300,7 +306,15 @@ export function decodePacked(bytes: Uint8Array, file?: string): PackedModel {
       throw fail(`tensor ${name} holds NaN or infinite values`, 'retrain the model: its weights diverged');
   }
   if (version === 1) upgradeFirstBlock(tensors, network.filters[0]);
+  if (version === 4) unitScales(tensors);
   return { header, tensors };
+}
+
+/** A version 4 residual file's binary convolutions have their kernel scale in their BatchNorm's: alpha 1. */
+function unitScales(tensors: Map<string, PackedArray>): void {
+  for (const [name, scale] of [...tensors]) {
+    if (/^block\d+\.conv(1x1|1x3|3x1)\.scale$/.test(name)) tensors.set(name.replace(/scale$/, 'alpha'), new Float32Array(scale.length).fill(1));
+  }
 }
 
 /** A version 1 file's first-block sign bits as the ±1 float32 kernels version 2 stores. */

@@ -151,8 +151,9 @@ function quadBits(m0: v128, m1: v128, m2: v128, m3: v128): u32 {
 }
 
 /**
- * A group's bits in the first block: y = w0 * before + w1 * centre + w2 * after, summed in
- * TensorFlow's order (another order can round differently), then (y >= threshold) XOR flip.
+ * A group's bits in the first block: y = w0 * before + w1 * centre + w2 * after, each product and
+ * sum rounded in this order, the model's at inference (QuantConv2D's tapConv), then
+ * (y >= threshold) XOR flip.
  */
 @inline
 function realSign(before: v128, centre: v128, after: v128, w: usize, threshold: usize, flip: usize): v128 {
@@ -371,20 +372,25 @@ export function signBits(h: usize, positions: i32, blocks: i32, rp: i32, gamma: 
   }
 }
 
-/** h[0..7] += (n - 2 * counts) * scale + shift, eight channels (the BatchNorm'd dot products, in float32 as TensorFlow rounds them). */
+/** h[0..3] += BN(alpha * dot) of four channels: ((dot * alpha) * scale + shift), each step rounded in float32 as the model rounds it. */
 @inline
-function addDots(h: usize, counts: v128, n: v128, scale: usize, shift: usize): void {
+function addDot4(h: usize, dot: v128, alpha: usize, scale: usize, shift: usize): void {
+  const x = f32x4.mul(f32x4.convert_i32x4_s(dot), v128.load(alpha));
+  v128.store(h, f32x4.add(v128.load(h), f32x4.add(f32x4.mul(x, v128.load(scale)), v128.load(shift))));
+}
+
+/** h[0..7] += BN(alpha * dot) of eight channels, dot = n - 2 * counts (the ±1 dot products). */
+@inline
+function addDots(h: usize, counts: v128, n: v128, alpha: usize, scale: usize, shift: usize): void {
   const dots = i16x8.sub(n, i16x8.shl(counts, 1));
-  const lo = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(dots));
-  const hi = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(dots));
-  v128.store(h, f32x4.add(v128.load(h), f32x4.add(f32x4.mul(lo, v128.load(scale)), v128.load(shift))));
-  v128.store(h, f32x4.add(v128.load(h, 16), f32x4.add(f32x4.mul(hi, v128.load(scale, 16)), v128.load(shift, 16))), 16);
+  addDot4(h, i32x4.extend_low_i16x8_s(dots), alpha, scale, shift);
+  addDot4(h + 16, i32x4.extend_high_i16x8_s(dots), alpha + 16, scale + 16, shift + 16);
 }
 
 /**
  * A binary (1x3) (along = 0) or (3x1) (along = 1) convolution of C = `channels` input channels,
- * 'same' zero padding, its BatchNorm folded to scale and shift, added into h (row-major
- * [position][blocks * 32] f32): h += BN(dot), then RPReLU in place where `rp`. The input bits are
+ * 'same' zero padding, its kernel scale alpha and BatchNorm (scale and shift), added into h
+ * (row-major [position][blocks * 32] f32): h += BN(alpha * dot), then RPReLU in place where `rp`. The input bits are
  * laid out as binConvSign's. A border position's dot runs over its taps inside the input:
  * n = taps * C. Unless `next` is 0, the sign bits of the result (thresholds `nextThresholds`) go
  * there for the convolution that follows, in the layout it reads: column-major after a (1x3),
@@ -392,7 +398,7 @@ function addDots(h: usize, counts: v128, n: v128, scale: usize, shift: usize): v
  */
 export function binConvResidual(
   x: usize, outer: i32, inner: i32, inWords: i32, along: i32, table: usize, blocks: i32,
-  channels: i32, scale: usize, shift: usize, h: usize, rows: usize,
+  channels: i32, alpha: usize, scale: usize, shift: usize, h: usize, rows: usize,
   rp: i32, gamma: usize, slope: usize, zeta: usize, nextThresholds: usize, next: usize,
 ): void {
   const rowBytes = <usize>blocks << 5;
@@ -407,10 +413,10 @@ export function binConvResidual(
       for (let j = 0; j < blocks; j++) {
         sumRows(rows, count, <usize>j << 5);
         const at = <usize>j << 7;
-        addDots(o + at, c0, n, scale + at, shift + at);
-        addDots(o + at + 32, c1, n, scale + at + 32, shift + at + 32);
-        addDots(o + at + 64, c2, n, scale + at + 64, shift + at + 64);
-        addDots(o + at + 96, c3, n, scale + at + 96, shift + at + 96);
+        addDots(o + at, c0, n, alpha + at, scale + at, shift + at);
+        addDots(o + at + 32, c1, n, alpha + at + 32, scale + at + 32, shift + at + 32);
+        addDots(o + at + 64, c2, n, alpha + at + 64, scale + at + 64, shift + at + 64);
+        addDots(o + at + 96, c3, n, alpha + at + 96, scale + at + 96, shift + at + 96);
         if (rp) rprelu32(o + at, at, gamma, slope, zeta);
         if (next) store<u32>(nextWords + (<usize>j << 2), signWord(o + at, nextThresholds + at));
       }
@@ -420,12 +426,13 @@ export function binConvResidual(
 
 /**
  * The downsampling binary (1x1) convolution of C = `channels` inputs, 2x2 max-pool (valid), its
- * BatchNorm: out = BN(max of four dot products), row-major [pooled position][blocks * 32] f32
- * (out starts at 0: written, not added). The max dot is the min mismatch count.
+ * kernel scale and BatchNorm: out = BN(alpha * max of four dot products) (alpha > 0: the max
+ * commutes with it, rounding included), row-major [pooled position][blocks * 32] f32 (out starts
+ * at 0: written, not added). The max dot is the min mismatch count.
  */
 export function pointConvPoolResidual(
   x: usize, height: i32, width: i32, inWords: i32, table: usize, blocks: i32,
-  channels: i32, scale: usize, shift: usize, out: usize, rows: usize,
+  channels: i32, alpha: usize, scale: usize, shift: usize, out: usize, rows: usize,
 ): void {
   const pooledHeight = height >> 1;
   const pooledWidth = width >> 1;
@@ -443,10 +450,10 @@ export function pointConvPoolResidual(
         const ob = o + (at << 2);
         const sb = at << 2;
         for (let k: usize = 0; k < 128; k += 16) v128.store(ob + k, f32x4.splat(0));
-        addDots(ob, c0, n, scale + sb, shift + sb);
-        addDots(ob + 32, c1, n, scale + sb + 32, shift + sb + 32);
-        addDots(ob + 64, c2, n, scale + sb + 64, shift + sb + 64);
-        addDots(ob + 96, c3, n, scale + sb + 96, shift + sb + 96);
+        addDots(ob, c0, n, alpha + sb, scale + sb, shift + sb);
+        addDots(ob + 32, c1, n, alpha + sb + 32, scale + sb + 32, shift + sb + 32);
+        addDots(ob + 64, c2, n, alpha + sb + 64, scale + sb + 64, shift + sb + 64);
+        addDots(ob + 96, c3, n, alpha + sb + 96, scale + sb + 96, shift + sb + 96);
       }
     }
   }
@@ -458,12 +465,31 @@ function addAffine(out: usize, s: v128, scale: usize, shift: usize): void {
   v128.store(out, f32x4.add(v128.load(out), f32x4.add(f32x4.mul(s, v128.load(scale)), v128.load(shift))));
 }
 
+/** A float64 rounded to float32 and back: what a float32 FMA rounds, after an exact product and a float64 sum. */
+@inline
+function round32(x: v128): v128 {
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(x));
+}
+
+/** acc = fma(x, w, acc) in float32, two lanes: x * w is exact in float64, so one more rounding is the FMA's (but for a double rounding, about once in 2^29). */
+@inline
+function fma2(acc: v128, x: v128, w: v128): v128 {
+  return round32(f64x2.add(acc, f64x2.mul(x, w)));
+}
+
+/** Two float64 lanes of float32 lanes a, b into one float32x4 (lanes of a, then of b). */
+@inline
+function narrow4(a: v128, b: v128): v128 {
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
+
 /**
  * The real downsampling shortcut, added into out: out[p] += BN(conv1x1(avgpool2x2(h))[p]), with h
  * [height][width][inPadded] f32, the kernel [inChannels][outPadded] f32, out [pooled][outPadded].
  * `avg` is scratch for every pooled position's averages ([pooled][inPadded] f32), each
- * (((a + b) + c) + d) * 0.25, the window's values in row-major order. Each dot product runs over the input channels in order. Eight output
- * channels at a time for every position: that slice of the kernel stays in L1 while it is reused.
+ * (((a + b) + c) + d) * 0.25, the window's values in row-major order, as TensorFlow's average
+ * pool. Each dot product is TensorFlow's: an FMA per input channel, in order, from 0 (emulated
+ * in float64 lanes: WebAssembly has no FMA). Four output channels of two positions at a time.
  */
 export function shortcutAdd(
   h: usize, height: i32, width: i32, inPadded: i32, inChannels: i32, kernel: usize, outPadded: i32,
@@ -486,31 +512,27 @@ export function shortcutAdd(
       }
     }
   }
-  for (let k: usize = 0; k < outBytes; k += 32) {
+  for (let k: usize = 0; k < outBytes; k += 16) {
     const w = kernel + k;
     for (let p = 0; p < positions; p += 2) {
       const pair = p + 1 < positions;
       const u = avg + <usize>p * inBytes;
       const v = pair ? u + inBytes : u;
-      let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0;
+      let a0 = f64x2.splat(0), a1 = a0, b0 = a0, b1 = a0;
       for (let c = 0; c < inChannels; c++) {
-        const x = v128.load32_splat(u + (<usize>c << 2));
-        const y = v128.load32_splat(v + (<usize>c << 2));
-        const wc = w + <usize>c * outBytes;
-        const w0 = v128.load(wc);
-        const w1 = v128.load(wc, 16);
-        a0 = f32x4.add(a0, f32x4.mul(x, w0));
-        a1 = f32x4.add(a1, f32x4.mul(x, w1));
-        b0 = f32x4.add(b0, f32x4.mul(y, w0));
-        b1 = f32x4.add(b1, f32x4.mul(y, w1));
+        const x = f64x2.splat(<f64>load<f32>(u + (<usize>c << 2)));
+        const y = f64x2.splat(<f64>load<f32>(v + (<usize>c << 2)));
+        const wc = v128.load(w + <usize>c * outBytes);
+        const w0 = f64x2.promote_low_f32x4(wc);
+        const w1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(wc, wc, 2, 3, 2, 3));
+        a0 = fma2(a0, x, w0);
+        a1 = fma2(a1, x, w1);
+        b0 = fma2(b0, y, w0);
+        b1 = fma2(b1, y, w1);
       }
       const o = out + <usize>p * outBytes + k;
-      addAffine(o, a0, scale + k, shift + k);
-      addAffine(o + 16, a1, scale + k + 16, shift + k + 16);
-      if (pair) {
-        addAffine(o + outBytes, b0, scale + k, shift + k);
-        addAffine(o + outBytes + 16, b1, scale + k + 16, shift + k + 16);
-      }
+      addAffine(o, narrow4(a0, a1), scale + k, shift + k);
+      if (pair) addAffine(o + outBytes, narrow4(b0, b1), scale + k, shift + k);
     }
   }
 }
@@ -551,7 +573,8 @@ export function shortcutTile(h: usize, height: i32, width: i32, inPadded: i32, i
  * The stem: a real (3x3) convolution, 'same' zero padding, of the one-channel input x
  * [height][width] f32, its BatchNorm folded to scale and shift: h [position][padded] f32, of which
  * the first `groups` groups of 4 channels are written (the rest stay 0). Weights [tap = 3 * dy +
- * dx][padded] f32. A tap in the padding reads 0, as TensorFlow's zero padding.
+ * dx][padded] f32. A tap in the padding reads 0, as zero padding does; products and sums rounded
+ * tap by tap, in the model's order at inference (QuantConv2D's tapConv).
  */
 export function stemConv(x: usize, height: i32, width: i32, weights: usize, padded: i32, groups: i32, scale: usize, shift: usize, h: usize): void {
   const rowBytes = <usize>padded << 2;

@@ -5,10 +5,11 @@ import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
 import { type DenseLayer, exitOutputs, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, tableBytes } from './wasm-kernels.js';
 
-/** A binary convolution in engine memory: its sign's thresholds, mismatch table, folded BatchNorm and RPReLU (addresses). */
+/** A binary convolution in engine memory: its sign's thresholds, mismatch table, kernel scale, BatchNorm and RPReLU (addresses). */
 interface BinaryConv {
   threshold: number;
   table: number;
+  alpha: number;
   scale: number;
   shift: number;
   rprelu?: RPReLUWeights;
@@ -57,11 +58,12 @@ interface Stage {
 /**
  * The packed engine for the residual families (bireal, reactnet): real activations stay real
  * (float32, as TensorFlow keeps them) and are signed again, to bits, before every binary
- * convolution; binary convolutions run on mismatch tables as the bee engine's, their BatchNorm'd
- * dot products added back into the activations; the stem, the shortcuts' (1x1) convolutions and
- * RPReLU in float32 SIMD. Sums are in TensorFlow's order where it is known; elsewhere (the stem's
- * nine taps, the average pool) within float32 ulps, so a sign can differ from TensorFlow's only
- * for a value within ulps of its threshold.
+ * convolution; binary convolutions run on mismatch tables as the bee engine's, their scaled and
+ * BatchNorm'd dot products added back into the activations; the stem, the shortcuts' (1x1)
+ * convolutions and RPReLU in float32 SIMD. Every float32 operation is the model's at inference,
+ * rounding for rounding (the shortcuts' FMAs emulated in float64), so h is TensorFlow's bit for
+ * bit and so is every sign; the exit heads' pooling and dense layers sum in float64, within
+ * float32 ulps of TensorFlow's logits.
  */
 export class ResidualEngine {
   readonly labels: string[];
@@ -106,6 +108,7 @@ export class ResidualEngine {
       return {
         threshold: take(inPadded * 4),
         table: take(tableBytes(runWords, padded)),
+        alpha: take(padded * 4),
         scale: take(padded * 4),
         shift: take(padded * 4),
         ...(withRPReLU ? { rprelu: rpreluWeights(padded) } : {}),
@@ -203,6 +206,7 @@ export class ResidualEngine {
       conv.threshold = put(conv.threshold, tensor(`${name}.threshold`), inPadded, Infinity);
       conv.table += base;
       fillTable(memory, conv.table, tensor(`${name}.signs`), outputs, padded, runWords);
+      conv.alpha = put(conv.alpha, tensor(`${name}.alpha`), padded);
       conv.scale = put(conv.scale, tensor(`${name}.scale`), padded);
       conv.shift = put(conv.shift, tensor(`${name}.shift`), padded);
       if (conv.rprelu) fillRPReLU(conv.rprelu, name, padded);
@@ -264,7 +268,7 @@ export class ResidualEngine {
       const [ph, pw] = [H >> 1, W >> 1];
       const fPad = fWords * 32;
       const rows = this.scratch.rows;
-      k.pointConvPoolResidual(s.inputBits, H, W, cWords, s.conv1x1.table, fWords, s.c, s.conv1x1.scale, s.conv1x1.shift, h, rows);
+      k.pointConvPoolResidual(s.inputBits, H, W, cWords, s.conv1x1.table, fWords, s.c, s.conv1x1.alpha, s.conv1x1.scale, s.conv1x1.shift, h, rows);
       if (s.shortcut) k.shortcutAdd(s.x, H, W, cWords * 32, s.c, s.shortcut.kernel, fPad, s.shortcut.scale, s.shortcut.shift, h, this.scratch.avg);
       else k.shortcutTile(s.x, H, W, cWords * 32, s.c, fPad, s.f, h);
       const rp = s.rprelu ?? none;
@@ -279,6 +283,7 @@ export class ResidualEngine {
         s.conv1x3.table,
         fWords,
         s.f,
+        s.conv1x3.alpha,
         s.conv1x3.scale,
         s.conv1x3.shift,
         h,
@@ -302,6 +307,7 @@ export class ResidualEngine {
         s.conv3x1.table,
         fWords,
         s.f,
+        s.conv3x1.alpha,
         s.conv3x1.scale,
         s.conv3x1.shift,
         h,
@@ -317,6 +323,16 @@ export class ResidualEngine {
       if (shouldExit(this.probabilities[i], i + 1, this.stages.length, rule)) return i + 1;
     }
     return this.stages.length;
+  }
+
+  /** Stage i's real output h [position][channel] as the last run left it (a copy): the model's, bit for bit. */
+  stageOutput(i: number): Float32Array {
+    const s = this.stages[i];
+    const [positions, fPad] = [(s.height >> 1) * (s.width >> 1), s.fWords * 32];
+    const h = new Float32Array(this.kernels.memory.buffer, s.h, positions * fPad);
+    const out = new Float32Array(positions * s.f);
+    for (let p = 0; p < positions; p++) out.set(h.subarray(p * fPad, p * fPad + s.f), p * s.f);
+    return out;
   }
 
   /** Exit i: the stage's output pooled per channel (max, mean, grid means), the dense layers, softmax. */

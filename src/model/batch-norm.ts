@@ -89,7 +89,10 @@ export class BatchNorm extends tf.layers.Layer {
     const gamma = this.gamma.read() as tf.Tensor1D;
     const beta = this.beta.read() as tf.Tensor1D;
     if (!kwargs.training) {
-      return tf.tidy(() => tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.epsilon));
+      return tf.tidy(() => {
+        const { scale, shift } = this.inferenceAffine();
+        return tf.add(tf.mul(x, scale), shift);
+      });
     }
     const x4 = x.rank === 4 ? (x as tf.Tensor4D) : (x.reshape([x.shape[0], 1, 1, x.shape[x.rank - 1]]) as tf.Tensor4D);
     const { y, mean, variance } = normalizeInTraining(x4, gamma, beta, this.epsilon);
@@ -101,6 +104,20 @@ export class BatchNorm extends tf.layers.Layer {
     mean.dispose();
     variance.dispose();
     return x.rank === 4 ? y : y.reshape(x.shape);
+  }
+
+  /**
+   * The BatchNorm at inference as y = x * scale + shift per channel, scale = gamma / sqrt(moving
+   * variance + epsilon) and shift = beta - moving mean * scale: one float32 multiply, then one add,
+   * each rounded. This is what inference computes (not TensorFlow's fused kernel, whose oneDNN
+   * arithmetic is its own: an FMA at its end), so that the packed engines, which read these very
+   * tensors, compute the same bits with plain float32 operations.
+   */
+  inferenceAffine(): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+    return tf.tidy(() => {
+      const scale = tf.mul(this.gamma.read(), tf.rsqrt(tf.add(this.movingVariance.read(), this.epsilon))) as tf.Tensor1D;
+      return { scale, shift: tf.sub(this.beta.read(), tf.mul(this.movingMean.read(), scale)) as tf.Tensor1D };
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {

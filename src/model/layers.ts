@@ -8,6 +8,7 @@ import {
   quantizerSpec,
   type SerializedQuantizer,
   serializeQuantizer,
+  kernelFactors,
 } from './quantizers.js';
 
 type Kwargs = Record<string, unknown>;
@@ -76,11 +77,21 @@ abstract class QuantLayer extends tf.layers.Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [units], 'float32', tf.initializers.zeros());
   }
 
-  /** The input and the kernel as the layer computes with them (quantized where configured). */
-  protected quantized(inputs: tf.Tensor | tf.Tensor[]): [tf.Tensor, tf.Tensor] {
-    const x = one(inputs);
+  /**
+   * The input and the kernel as the layer computes with them (quantized where configured); a
+   * magnitude-aware kernel as its signs and its scale alpha, which `scaled` applies to the product.
+   */
+  protected quantized(inputs: tf.Tensor | tf.Tensor[]): { x: tf.Tensor; kernel: tf.Tensor; alpha: tf.Tensor | null } {
+    const input = one(inputs);
+    const x = this.inputQ ? this.inputQ(input) : input;
     const k = this.kernel.read();
-    return [this.inputQ ? this.inputQ(x) : x, this.kernelQ ? this.kernelQ(k) : k];
+    const factors = kernelFactors(this.kernelQuantizer, k);
+    if (factors) return { x, kernel: factors.signs, alpha: factors.alpha };
+    return { x, kernel: this.kernelQ ? this.kernelQ(k) : k, alpha: null };
+  }
+
+  protected scaled(y: tf.Tensor, alpha: tf.Tensor | null): tf.Tensor {
+    return alpha ? tf.mul(y, alpha) : y;
   }
 
   protected addBias(y: tf.Tensor): tf.Tensor {
@@ -108,7 +119,40 @@ abstract class QuantLayer extends tf.layers.Layer {
   }
 }
 
-/** A 2-D convolution (stride 1) with quantized input and kernel: Larq's QuantConv2D. */
+/**
+ * A (kh x kw) convolution (stride 1) of a one-channel input as a sum of shifted products: taps in
+ * row-major order, each product and each sum rounded in float32. TensorFlow's convolution fuses
+ * them (an FMA per tap); this order is the one the packed engines use on the real-valued log-mel.
+ */
+function tapConv(x: tf.Tensor4D, kernel: tf.Tensor4D, padding: 'same' | 'valid'): tf.Tensor4D {
+  const [kh, kw, , filters] = kernel.shape;
+  const before = (k: number) => (k - 1) >> 1;
+  const padded =
+    padding === 'same'
+      ? tf.pad(x, [
+          [0, 0],
+          [before(kh), kh - 1 - before(kh)],
+          [before(kw), kw - 1 - before(kw)],
+          [0, 0],
+        ])
+      : x;
+  const [n, height, width] = [padded.shape[0], padded.shape[1] - kh + 1, padded.shape[2] - kw + 1];
+  let sum: tf.Tensor4D | null = null;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const tap = tf.reshape(tf.slice(kernel, [i, j, 0, 0], [1, 1, 1, filters]), [filters]);
+      const product = tf.mul(tf.slice(padded, [0, i, j, 0], [n, height, width, 1]), tap) as tf.Tensor4D;
+      sum = sum ? (tf.add(sum, product) as tf.Tensor4D) : product;
+    }
+  }
+  return sum!;
+}
+
+/**
+ * A 2-D convolution (stride 1) with quantized input and kernel: Larq's QuantConv2D. At inference
+ * a one-channel input (the log-mel) is convolved tap by tap (tapConv), in the order the packed
+ * engines reproduce; training uses TensorFlow's convolution, the same sum to within float32 ulps.
+ */
 export class QuantConv2D extends QuantLayer {
   static readonly className = 'QuantConv2D';
   readonly filters: number;
@@ -134,10 +178,13 @@ export class QuantConv2D extends QuantLayer {
     return [n, h! - this.kernelSize[0] + 1, w! - this.kernelSize[1] + 1, this.filters];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const [x, k] = this.quantized(inputs);
-      return this.addBias(tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, this.padding));
+      const { x, kernel, alpha } = this.quantized(inputs);
+      if (!kwargs.training && x.shape[3] === 1) {
+        return this.addBias(tapConv(x as tf.Tensor4D, this.scaled(kernel, alpha) as tf.Tensor4D, this.padding));
+      }
+      return this.addBias(this.scaled(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, 1, this.padding), alpha));
     });
   }
 
@@ -169,8 +216,8 @@ export class QuantDense extends QuantLayer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const [x, k] = this.quantized(inputs);
-      return this.addBias(tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D));
+      const { x, kernel, alpha } = this.quantized(inputs);
+      return this.addBias(this.scaled(tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D), alpha));
     });
   }
 

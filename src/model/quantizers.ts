@@ -86,6 +86,24 @@ export const magnitudeAwareSignWith = (clipValue: number): Quantizer =>
     return { value: tf.mul(signOf(x), alpha), gradFunc: (dy, [saved, a]) => tf.mul(tf.mul(dy, a), clipMask(saved, clipValue, dy.dtype)) };
   }) as Quantizer;
 
+/** channelScale held constant: its value, and no gradient (Larq's stop_gradient). */
+const constantScale = tf.customGrad((input) => {
+  const x = input as tf.Tensor;
+  return { value: channelScale(x), gradFunc: () => tf.zeros(x.shape) };
+}) as Quantizer;
+
+/**
+ * magnitude_aware_sign as its two factors, for a layer that scales after its ±1 product: sign(w)
+ * with ste_sign's gradient, and alpha_c, constant. alpha_c * conv(x, sign(w)) is
+ * conv(x, alpha_c * sign(w)) with the same gradients, but in float32 it rounds once: a ±1
+ * convolution is exact, where TensorFlow would sum ±alpha_c with a rounding at every step in an
+ * order of its own. The packed engines compute round(alpha_c * dot) too. Null for other quantizers.
+ */
+export function kernelFactors(spec: QuantizerSpec | null, kernel: tf.Tensor): { signs: tf.Tensor; alpha: tf.Tensor } | null {
+  if (spec?.name !== 'magnitude_aware_sign') return null;
+  return { signs: steSignWith(spec.clipValue)(kernel), alpha: constantScale(kernel) };
+}
+
 export const steSign = steSignWith(1);
 export const magnitudeAwareSign = magnitudeAwareSignWith(1);
 export const swishSign = swishSignWith(5);
