@@ -2,7 +2,8 @@ import { BeeError } from '../errors.js';
 import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
-import { type DenseLayer, exitOutputs, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, tableBytes } from './wasm-kernels.js';
+import { ExitEngine } from './exit-engine.js';
+import { type DenseLayer, exitOutputs, fillDense, fillTable, Layout, planDense, tableBytes } from './wasm-kernels.js';
 
 /** A layer's folded BatchNorm + sign in the engine's memory: per channel, thresholds (float) or mismatch limits (i16), and flip masks. */
 interface SignLayer {
@@ -62,15 +63,7 @@ const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) 
  * block by block with the same early-exit rules as `bee eval`. Everything is laid out once at
  * load; running a clip allocates nothing: it writes each exit's softmax into `probabilities`.
  */
-export class PackedEngine {
-  readonly labels: string[];
-  readonly exits: number;
-  /** softmax temperature of each exit (from the file; `bee sweep --calibrate` fits them) */
-  temperatures: number[];
-  /** logits and softmax of each exit that ran in the last run, reused from run to run */
-  readonly logits: Float64Array[];
-  readonly probabilities: Float32Array[];
-  private readonly kernels: Kernels;
+export class PackedEngine extends ExitEngine {
   private readonly blocks: Block[];
   private readonly inputFloats: Float32Array;
   /** all of the engine's memory as u16 and u32, for the exit heads' statistics */
@@ -84,18 +77,13 @@ export class PackedEngine {
   /** scratch: the table rows a position selects */
   private readonly rows: number;
 
-  constructor(readonly model: PackedModel) {
+  constructor(model: PackedModel) {
+    super(model);
     const { header, tensors } = model;
     const { filters, classes, inputShape, exitHead } = header.network;
     if (residualOf(header.network))
       throw new BeeError(`a ${header.network.arch} network runs on ResidualEngine`, { hint: 'open packed models with engineFor(model)' });
     const tensor = <T>(name: string) => tensors.get(name) as T;
-    this.labels = header.labels;
-    this.exits = filters.length;
-    this.temperatures = header.temperatures;
-    this.logits = filters.map(() => new Float64Array(classes));
-    this.probabilities = filters.map(() => new Float32Array(classes));
-    this.kernels = instantiateKernels();
     this.headFeatures = headFeatures(exitHead);
 
     // Lay out every buffer as 16-byte aligned offsets, reserve them at once, then fill them.

@@ -3,7 +3,8 @@ import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { bodyFilters } from '../model/architectures/families.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
-import { type DenseLayer, exitOutputs, fillDense, fillTable, instantiateKernels, type Kernels, Layout, planDense, tableBytes } from './wasm-kernels.js';
+import { ExitEngine } from './exit-engine.js';
+import { type DenseLayer, exitOutputs, fillDense, fillTable, Layout, planDense, tableBytes } from './wasm-kernels.js';
 
 /** A binary convolution in engine memory: its sign's thresholds, mismatch table, kernel scale, BatchNorm and RPReLU (addresses). */
 interface BinaryConv {
@@ -65,30 +66,19 @@ interface Stage {
  * bit and so is every sign; the exit heads' pooling and dense layers sum in float64, within
  * float32 ulps of TensorFlow's logits.
  */
-export class ResidualEngine {
-  readonly labels: string[];
-  readonly exits: number;
-  temperatures: number[];
-  readonly logits: Float64Array[];
-  readonly probabilities: Float32Array[];
-  private readonly kernels: Kernels;
+export class ResidualEngine extends ExitEngine {
   private readonly stages: Stage[];
   private readonly inputFloats: Float32Array;
   private readonly stem: { kernel: number; scale: number; shift: number };
   private readonly scratch: { features: number; hidden: number; logits: number; avg: number; rows: number };
   private readonly features: Float64Array;
 
-  constructor(readonly model: PackedModel) {
+  constructor(model: PackedModel) {
+    super(model);
     const { header, tensors } = model;
     const network = header.network;
     const { filters, classes, inputShape, exitHead } = network;
     const tensor = <T>(name: string) => tensors.get(name) as T;
-    this.labels = header.labels;
-    this.exits = filters.length;
-    this.temperatures = header.temperatures;
-    this.logits = filters.map(() => new Float64Array(classes));
-    this.probabilities = filters.map(() => new Float32Array(classes));
-    this.kernels = instantiateKernels();
     const { rprelu, shortcut } = residualOf(network)!;
     const perFeature = headFeatures(exitHead);
     const hidden = hiddenUnits(exitHead);
