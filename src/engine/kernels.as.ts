@@ -9,9 +9,11 @@
 // Mismatch counts come from tables, not popcounts (WebAssembly's i8x16.popcnt is eight x86
 // instructions): a binary layer's weights are fixed, so for every 4-bit chunk (nibble) of its input
 // run and each of its 16 values, the table row holds the mismatches of that nibble with every
-// output channel's weights, one byte per channel. A position's counts are the sum of one row per
-// nibble: 32 channels x 4 input bits per two byte-vector adds. Tables: [chunk][16][channels padded
-// to 32] bytes; outputs go 32 channels (one word, four i16x8 of counts) at a time.
+// output channel's weights, half a byte per channel (a count is at most 4). A position's counts are
+// the sum of one row per nibble: 32 channels x 4 input bits per byte-vector add, three rows added
+// packed before they are split into low and high nibbles. Tables: [chunk][16][channels padded to
+// 32, two a byte], each chunk padded by a cache line (chunkStride); outputs go 32 channels (one
+// word, four i16x8 of counts) at a time.
 // The JS side owns the memory layout and passes byte offsets.
 
 /** The engine's one allocation: everything it needs, reserved once at load. */
@@ -19,7 +21,13 @@ export function reserve(bytes: usize): usize {
   return heap.alloc(bytes);
 }
 
-// A row's byte is at most 4 (a nibble's mismatches): 63 rows fit a byte before it must be widened.
+/** Bytes from one nibble's 16 rows to the next's: padded by a cache line, so that the same value's rows of successive nibbles do not all fall in one cache set. */
+@inline
+function chunkStride(rowBytes: usize): usize {
+  return (rowBytes << 4) + 64;
+}
+
+// A nibble is at most 4 (a nibble's mismatches): 63 rows fit a byte before it must be widened.
 const ROWS_PER_BYTE_SUM: i32 = 63;
 
 /**
@@ -30,7 +38,7 @@ const ROWS_PER_BYTE_SUM: i32 = 63;
  */
 @inline
 function selectRows(x: usize, words: i32, table: usize, rowBytes: usize, rows: usize): void {
-  const chunkBytes = <i32>(rowBytes << 4);
+  const chunkBytes = <i32>chunkStride(rowBytes);
   const scale = i32x4.splat(<i32>rowBytes);
   const step = i32x4.splat(chunkBytes << 2);
   let base = i32x4.add(i32x4.splat(<i32>table), i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(chunkBytes)));
@@ -62,24 +70,31 @@ function selectRows(x: usize, words: i32, table: usize, rowBytes: usize, rows: u
 // Mismatch counts of the block of 32 channels being worked on (sumRows; poolCounts: the pooled ones): channels 0-7, 8-15, 16-23, 24-31.
 let c0: v128, c1: v128, c2: v128, c3: v128;
 
-/** c0..c3 = the sums over `count` selected rows of the 32 bytes at `at` in each row. */
+/**
+ * c0..c3 = the sums over `count` selected rows of the 16 bytes at `at` in each row: 32 channels'
+ * counts as nibbles, channel i in the low nibble of byte i and channel 16 + i in its high one. A
+ * nibble holds at most 4, so three rows add as packed bytes (at most 12) before they are split.
+ */
 @inline
 function sumRows(rows: usize, count: i32, at: usize): void {
   c0 = c1 = c2 = c3 = i16x8.splat(0);
+  const low = i8x16.splat(15);
   for (let k0 = 0; k0 < count; k0 += ROWS_PER_BYTE_SUM) {
     let a = i8x16.splat(0), b = i8x16.splat(0);
     const end = min(count, k0 + ROWS_PER_BYTE_SUM);
     let k = k0;
-    for (; k + 1 < end; k += 2) {
-      const r0 = <usize>load<u32>(rows + (<usize>k << 2)) + at;
-      const r1 = <usize>load<u32>(rows + (<usize>k << 2), 4) + at;
-      a = i8x16.add(a, i8x16.add(v128.load(r0), v128.load(r1)));
-      b = i8x16.add(b, i8x16.add(v128.load(r0, 16), v128.load(r1, 16)));
+    for (; k + 2 < end; k += 3) {
+      const at0 = rows + (<usize>k << 2);
+      const r = i8x16.add(i8x16.add(v128.load(<usize>load<u32>(at0) + at), v128.load(<usize>load<u32>(at0, 4) + at)), v128.load(<usize>load<u32>(at0, 8) + at));
+      a = i8x16.add(a, v128.and(r, low));
+      b = i8x16.add(b, v128.and(i16x8.shr_u(r, 4), low));
     }
     if (k < end) {
-      const r = <usize>load<u32>(rows + (<usize>k << 2)) + at;
-      a = i8x16.add(a, v128.load(r));
-      b = i8x16.add(b, v128.load(r, 16));
+      const at0 = rows + (<usize>k << 2);
+      let r = v128.load(<usize>load<u32>(at0) + at);
+      if (k + 1 < end) r = i8x16.add(r, v128.load(<usize>load<u32>(at0, 4) + at));
+      a = i8x16.add(a, v128.and(r, low));
+      b = i8x16.add(b, v128.and(i16x8.shr_u(r, 4), low));
     }
     c0 = i16x8.add(c0, i16x8.extend_low_i8x16_u(a));
     c1 = i16x8.add(c1, i16x8.extend_high_i8x16_u(a));
@@ -96,7 +111,7 @@ function sumRows(rows: usize, count: i32, at: usize): void {
 function selectTapRows(x: usize, a: i32, b: i32, inner: i32, inWords: i32, table: usize, rowBytes: usize, rows: usize): i32 {
   const first = b > 0 ? 0 : 1;
   const taps = (b < inner - 1 ? 3 : 2) - first;
-  const tapTable = (<usize>inWords << 3) * (rowBytes << 4);
+  const tapTable = (<usize>inWords << 3) * chunkStride(rowBytes);
   selectRows(x + (<usize>((a * inner + b + first - 1) * inWords) << 2), taps * inWords, table + <usize>first * tapTable, rowBytes, rows);
   return taps;
 }
@@ -212,16 +227,16 @@ export function binConvSign(
   x: usize, outer: i32, inner: i32, inWords: i32, along: i32, table: usize, blocks: i32,
   limits: usize, flips: usize, out: usize, outStride: i32, outOffset: i32, rows: usize,
 ): void {
-  const rowBytes = <usize>blocks << 5;
+  const rowBytes = <usize>blocks << 4;
   for (let a = 0; a < outer; a++) {
     for (let b = 0; b < inner; b++) {
       const taps = selectTapRows(x, a, b, inner, inWords, table, rowBytes, rows);
       const count = (taps * inWords) << 3;
-      const tapLimits = limits + (<usize>(3 - taps) * rowBytes << 1);
+      const tapLimits = limits + <usize>(3 - taps) * (<usize>blocks << 6);
       const pos = along == 0 ? a * inner + b : b * outer + a;
       const o = out + (<usize>(pos * outStride + outOffset) << 2);
       for (let j = 0; j < blocks; j++) {
-        sumRows(rows, count, <usize>j << 5);
+        sumRows(rows, count, <usize>j << 4);
         store<u32>(o + (<usize>j << 2), wordBits(c0, c1, c2, c3, tapLimits + (<usize>j << 6), flips + (<usize>j << 6)));
       }
     }
@@ -245,13 +260,14 @@ export function pointConvPoolSign(
 ): void {
   const pooledHeight = height >> 1;
   const pooledWidth = width >> 1;
-  const rowBytes = <usize>blocks << 5;
-  const maxStats = stats + (rowBytes << 1);
-  for (let k: usize = 0; k < rowBytes << 1; k += 16) {
+  const rowBytes = <usize>blocks << 4;
+  const channels = <usize>blocks << 5;
+  const maxStats = stats + (channels << 1);
+  for (let k: usize = 0; k < channels << 1; k += 16) {
     v128.store(stats + k, i16x8.splat(-1));
     v128.store(maxStats + k, i16x8.splat(0));
   }
-  const cellBytes = rowBytes << 2;
+  const cellBytes = channels << 2;
   for (let k: usize = 0; k < <usize>cellCount * cellBytes; k += 16) v128.store(cells + k, i32x4.splat(0));
   const count = inWords << 3;
   const windowRows = <usize>count << 2;
@@ -263,7 +279,7 @@ export function pointConvPoolSign(
       const cell = cellCount > 0 ? cells + <usize>(load<i32>(cellRows + (<usize>i << 2)) * gridColumns + load<i32>(cellColumns + (<usize>j << 2))) * cellBytes : 0;
       for (let jb = 0; jb < blocks; jb++) {
         const at = <usize>jb << 5;
-        poolCounts(rows, windowRows, count, at);
+        poolCounts(rows, windowRows, count, <usize>jb << 4);
         const s = at << 1;
         trackStats(stats + s, maxStats + s, c0, c1, c2, c3);
         if (cell) {
@@ -401,7 +417,7 @@ export function binConvResidual(
   channels: i32, alpha: usize, scale: usize, shift: usize, h: usize, rows: usize,
   rp: i32, gamma: usize, slope: usize, zeta: usize, nextThresholds: usize, next: usize,
 ): void {
-  const rowBytes = <usize>blocks << 5;
+  const rowBytes = <usize>blocks << 4;
   for (let a = 0; a < outer; a++) {
     for (let b = 0; b < inner; b++) {
       const taps = selectTapRows(x, a, b, inner, inWords, table, rowBytes, rows);
@@ -411,7 +427,7 @@ export function binConvResidual(
       const o = h + (<usize>(pos * blocks) << 7);
       const nextWords = next + (<usize>((b * outer + a) * blocks) << 2);
       for (let j = 0; j < blocks; j++) {
-        sumRows(rows, count, <usize>j << 5);
+        sumRows(rows, count, <usize>j << 4);
         const at = <usize>j << 7;
         addDots(o + at, c0, n, alpha + at, scale + at, shift + at);
         addDots(o + at + 32, c1, n, alpha + at + 32, scale + at + 32, shift + at + 32);
@@ -436,7 +452,7 @@ export function pointConvPoolResidual(
 ): void {
   const pooledHeight = height >> 1;
   const pooledWidth = width >> 1;
-  const rowBytes = <usize>blocks << 5;
+  const rowBytes = <usize>blocks << 4;
   const count = inWords << 3;
   const windowRows = <usize>count << 2;
   const n = i16x8.splat(<i16>channels);
@@ -446,7 +462,7 @@ export function pointConvPoolResidual(
       const o = out + (<usize>((i * pooledWidth + j) * blocks) << 7);
       for (let jb = 0; jb < blocks; jb++) {
         const at = <usize>jb << 5;
-        poolCounts(rows, windowRows, count, at);
+        poolCounts(rows, windowRows, count, <usize>jb << 4);
         const ob = o + (at << 2);
         const sb = at << 2;
         for (let k: usize = 0; k < 128; k += 16) v128.store(ob + k, f32x4.splat(0));
