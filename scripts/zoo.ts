@@ -1,7 +1,8 @@
 // The architecture comparison (issue "four binary architectures"): trains every family of
 // src/model/architectures/ in both precisions with one recipe, epoch budget and seed, then
 // measures each: exits 1-4 test accuracy, MACs, parameters, packed size, packed latency (full
-// network and at the threshold picked on validation), training s/step; writes a table (Markdown,
+// network and at the threshold picked on validation; and the binary models' full-network latency
+// round-robin, against the bee block's), training s/step; writes a table (Markdown,
 // JSON) and one plot, accuracy against relative compute, one curve per binary architecture.
 //
 //   node --import tsx scripts/zoo.ts --data DIR --noise-dir DIR [--split-salt bee] [--epochs 8] [--out runs/zoo] [--only bee-binary,...]
@@ -109,14 +110,26 @@ for (const r of chosen) {
 }
 if (values['train-only']) process.exit(0);
 
+// Latency ratios from single bench:engine runs move with the machine's neighbours; round-robin
+// rounds in one process (scripts/latency-rounds.ts) expose every model to the same conditions.
+const packedRuns = results.filter((r) => r.packed).sort((a, b) => +(b.arch === 'bee') - +(a.arch === 'bee'));
+const rounds = new Map<string, { msMedian: number; ratioToFirst: number }>();
+if (packedRuns.length > 1) {
+  const args = packedRuns.flatMap((r) => ['--model', path.join(values.out!, r.name, 'model.bee')]);
+  const { models } = runJson([...args, '--rounds', '10', '--json'], path.resolve('scripts/latency-rounds.ts')) as {
+    models: { msMedian: number; ratioToFirst: number }[];
+  };
+  packedRuns.forEach((r, i) => rounds.set(r.name, models[i]));
+}
+
 const pct = (x: number) => (100 * x).toFixed(1);
 const ms = (t: Timing) => `${t.mean.toFixed(2)} / ${t.p95.toFixed(2)}`;
-const head =
-  '| architecture | exits 1-4 test accuracy (%) | binary / float MMACs | binary / float params | packed KiB | packed ms, full: mean / p95 | picked on validation: threshold -> test accuracy, compute; packed ms mean / p95 | agree | train s/step |';
+const head = `| architecture | exits 1-4 test accuracy (%) | binary / float MMACs | binary / float params | packed KiB | packed ms, full: mean / p95 | packed ms, full, round-robin: median (x ${packedRuns[0]?.name ?? '-'}) | picked on validation: threshold -> test accuracy, compute; packed ms mean / p95 | agree | train s/step |`;
 const lines = results.map((r) => {
   const p = r.picked ? `${r.picked.threshold} -> ${pct(r.picked.test.accuracy)}%, ${pct(r.picked.test.relativeCompute)}%` : '-';
   const k = r.packed;
-  return `| ${r.name} | ${r.exits.map(pct).join(' / ')} | ${(r.macs.binary / 1e6).toFixed(1)} / ${(r.macs.float / 1e6).toFixed(1)} | ${r.params.binary} / ${r.params.float} | ${k ? (k.sizes.packedBytes / 1024).toFixed(0) : '-'} | ${k ? ms(k.fullNetwork.packed) : '-'} | ${p}${k ? `; ${ms(k.earlyExit.packed)}` : ''} | ${k ? `${pct(Math.min(k.fullNetwork.agreement, k.earlyExit.agreement))}%` : '-'} | ${r.secondsPerStep.toFixed(2)} |`;
+  const rr = rounds.get(r.name);
+  return `| ${r.name} | ${r.exits.map(pct).join(' / ')} | ${(r.macs.binary / 1e6).toFixed(1)} / ${(r.macs.float / 1e6).toFixed(1)} | ${r.params.binary} / ${r.params.float} | ${k ? (k.sizes.packedBytes / 1024).toFixed(0) : '-'} | ${k ? ms(k.fullNetwork.packed) : '-'} | ${rr ? `${rr.msMedian.toFixed(2)} (${rr.ratioToFirst.toFixed(2)}x)` : '-'} | ${p}${k ? `; ${ms(k.earlyExit.packed)}` : ''} | ${k ? `${pct(Math.min(k.fullNetwork.agreement, k.earlyExit.agreement))}%` : '-'} | ${r.secondsPerStep.toFixed(2)} |`;
 });
 const table = [
   head,
@@ -129,7 +142,14 @@ const table = [
 ].join('\n');
 fs.mkdirSync(values.out!, { recursive: true });
 fs.writeFileSync(path.join(values.out!, 'zoo.md'), table + '\n');
-fs.writeFileSync(path.join(values.out!, 'zoo.json'), JSON.stringify(results, null, 2) + '\n');
+fs.writeFileSync(
+  path.join(values.out!, 'zoo.json'),
+  JSON.stringify(
+    results.map((r) => ({ ...r, roundRobin: rounds.get(r.name) ?? null })),
+    null,
+    2,
+  ) + '\n',
+);
 const binary = results.filter((r) => r.precision === 'binary');
 fs.writeFileSync(
   path.join(values.out!, 'zoo.svg'),

@@ -453,8 +453,9 @@ export function pointConvPoolResidual(
   const pooledHeight = height >> 1;
   const pooledWidth = width >> 1;
   const rowBytes = <usize>blocks << 4;
-  const count = inWords << 3;
-  const windowRows = <usize>count << 2;
+  // the nibbles that hold input channels: a padding nibble's row is all 0 (0 bits against 0 bits)
+  const count = (channels + 3) >> 2;
+  const windowRows = <usize>(inWords << 3) << 2;
   const n = i16x8.splat(<i16>channels);
   for (let i = 0; i < pooledHeight; i++) {
     for (let j = 0; j < pooledWidth; j++) {
