@@ -94,3 +94,40 @@ test('layers save their quantizers with parameters and load them, and configs of
   const fromOld = await tf.loadLayersModel(tf.io.fromMemory({ ...saved, modelTopology: old }));
   assert.deepEqual((fromOld.getLayer('c') as QuantConv2D).kernelQuantizer, { name: 'approx_sign' });
 });
+
+test('a magnitude-aware QuantConv2D scales after its ±1 convolution: the output and every gradient of conv(x, magnitude_aware_sign(w)), and a one-channel input at inference summed tap by tap', () => {
+  const x4 = tf.randomNormal([2, 5, 6, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+  const layer = new QuantConv2D({ filters: 4, kernelSize: [1, 3], kernelQuantizer: { name: 'magnitude_aware_sign', clipValue: 1 }, seed: 2 });
+  layer.apply(tf.input({ shape: [5, 6, 3] }));
+  const w = layer.getWeights()[0];
+  const mas = quantizer('magnitude_aware_sign')!;
+  const reference = (xs: tf.Tensor, ws: tf.Tensor) => tf.conv2d(xs as tf.Tensor4D, mas(ws) as tf.Tensor4D, 1, 'same');
+  close(values(layer.apply(x4, { training: true }) as tf.Tensor), values(reference(x4, w)), 1e-5, 'forward');
+  // gradients: the layer's (through its kernel variable) against the quantizer's, for a weighted sum of the output
+  const dy4 = tf.randomNormal([2, 5, 6, 4], 0, 1, 'float32', 5);
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x4, { training: true }) as tf.Tensor, dy4)) as tf.Scalar);
+  const [viaLayer] = Object.values(grads);
+  const viaQuantizer = tf.grad((ws: tf.Tensor) => tf.sum(tf.mul(reference(x4, ws), dy4)))(w);
+  close(values(viaLayer), values(viaQuantizer), 1e-4, 'kernel gradient (the scale held constant, as Larq stops it)');
+  const dx = tf.grad((xs: tf.Tensor) => tf.sum(tf.mul(layer.apply(xs, { training: true }) as tf.Tensor, dy4)))(x4);
+  close(values(dx), values(tf.grad((xs: tf.Tensor) => tf.sum(tf.mul(reference(xs, w), dy4)))(x4)), 1e-4, 'input gradient');
+  // one input channel, at inference: nine products and eight sums, each rounded, taps row by row
+  const stem = new QuantConv2D({ filters: 2, kernelSize: [3, 3], seed: 3 });
+  const x1 = tf.randomNormal([1, 4, 5, 1], 0, 3, 'float32', 6);
+  const y = values(stem.apply(x1) as tf.Tensor);
+  const [k, input] = [values(stem.getWeights()[0]), values(x1)];
+  const f = Math.fround;
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 5; j++) {
+      for (let c = 0; c < 2; c++) {
+        let s: number | null = null;
+        for (let t = 0; t < 9; t++) {
+          const [a, b] = [i + Math.floor(t / 3) - 1, j + (t % 3) - 1];
+          const p = f((a >= 0 && a < 4 && b >= 0 && b < 5 ? input[a * 5 + b] : 0) * k[t * 2 + c]);
+          s = s === null ? p : f(s + p);
+        }
+        assert.equal(y[(i * 5 + j) * 2 + c], s, `position ${i},${j} channel ${c}`);
+      }
+    }
+  }
+});

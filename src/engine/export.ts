@@ -249,7 +249,8 @@ function putExit(tensors: Map<string, PackedArray>, model: tf.LayersModel, netwo
 
 /**
  * Packs a residual network (bireal, reactnet): sign bits of every binary kernel, each sign's
- * threshold (RSign's shift), every binary kernel's scale, every BatchNorm as scale and shift, RPReLU's weights, the stem's and the shortcuts' real kernels, the exit heads.
+ * threshold (RSign's shift), every binary kernel's scale, every BatchNorm as scale and shift,
+ * RPReLU's weights, the stem's and the shortcuts' real kernels, the exit heads.
  * Real activations stay real: nothing to fold into integer thresholds.
  */
 function packResidual(model: tf.LayersModel, network: ModelMeta['network']): Map<string, PackedArray> {
