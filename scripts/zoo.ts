@@ -119,7 +119,7 @@ if (packedRuns.length > 1) {
   const { models } = runJson([...args, '--rounds', '10', '--json'], path.resolve('scripts/latency-rounds.ts')) as {
     models: { msMedian: number; ratioToFirst: number }[];
   };
-  packedRuns.forEach((r, i) => rounds.set(r.name, models[i]));
+  for (const [i, r] of packedRuns.entries()) rounds.set(r.name, models[i]);
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
