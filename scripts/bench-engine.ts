@@ -33,7 +33,7 @@ function timing(ms: number[]): Timing {
 
 async function run(): Promise<void> {
   const { initBackend } = await import('../src/backend/backend.js');
-  const { loadDataset } = await import('../src/data/dataset.js');
+  const { loadRecordedDataset } = await import('../src/data/dataset.js');
   const { splitExamples } = await import('../src/data/examples.js');
   const { loadFeatures } = await import('../src/data/feature-cache.js');
   const { engineFor } = await import('../src/engine/engine-for.js');
@@ -58,12 +58,7 @@ async function run(): Promise<void> {
   const info = await initBackend();
   const { model, meta, dir } = await loadModelDir(values.model);
   if (!meta.data) throw new Error(`${dir}: bee.json does not say what data the model was trained on`);
-  const { root, split, classSet } = meta.data;
-  const dataset = loadDataset(root, {
-    split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent },
-    classSet,
-    hashSplit: split.method === 'hash',
-  });
+  const dataset = loadRecordedDataset(meta.data);
   const table = await loadFeatures(dataset, { params: meta.features });
   const rows = splitExamples(table, meta.labels, values.split as 'test').rows.slice(
     0,

@@ -6,7 +6,7 @@
 //   node --import tsx scripts/latency-rounds.ts --model A.bee --model B.bee [--rounds 10] [--split test] [--json]
 // The first model's header names the data and split (as bench:engine reads bee.json).
 import { parseArgs } from 'node:util';
-import { loadDataset } from '../src/data/dataset.ts';
+import { loadRecordedDataset } from '../src/data/dataset.ts';
 import { splitExamples } from '../src/data/examples.ts';
 import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
@@ -29,11 +29,7 @@ const rounds = numberOption(values.rounds, '--rounds', 'latency-rounds');
 const packed = files.map((file) => readPackedFile(file));
 const { data, features: params } = packed[0].header;
 if (!data) throw new Error(`${files[0]}: the header does not say what data the model was trained on`);
-const dataset = loadDataset(data.root, {
-  split: { salt: data.split.salt, validationPercent: data.split.validationPercent, testPercent: data.split.testPercent },
-  classSet: data.classSet,
-  hashSplit: data.split.method === 'hash',
-});
+const dataset = loadRecordedDataset(data);
 const table = await loadFeatures(dataset, { params });
 const clips = splitExamples(table, packed[0].header.labels, values.split as 'test').rows.map((row) => featuresOf(table, row).slice());
 const engines = packed.map((p) => engineFor(p));

@@ -1,5 +1,5 @@
 import { initBackend } from '../backend/backend.js';
-import { loadDataset, type Dataset } from '../data/dataset.js';
+import { type Dataset, loadRecordedDataset } from '../data/dataset.js';
 import type { FeatureTable } from '../data/feature-cache.js';
 import type { SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
@@ -30,14 +30,8 @@ export async function loadEvaluationInput(flags: EvaluationFlags): Promise<Evalu
   const model = await openModel(flags.model, flags.engine);
   let dataset: Dataset;
   if (flags.data) dataset = datasetFromFlags({ ...flags, data: flags.data });
-  else if (model.data) {
-    const { root, split, classSet } = model.data;
-    dataset = loadDataset(root, {
-      split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent },
-      classSet,
-      hashSplit: split.method === 'hash',
-    });
-  } else throw new BeeError('the model does not say what data it was trained on', { file: model.source, hint: 'pass --data DIR' });
+  else if (model.data) dataset = loadRecordedDataset(model.data);
+  else throw new BeeError('the model does not say what data it was trained on', { file: model.source, hint: 'pass --data DIR' });
   const table = await loadFeaturesWithNotices(dataset, model.features, flags);
   const examples = splitExamples(table, model.labels, flags.split);
   if (examples.rows.length === 0)

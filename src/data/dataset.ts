@@ -35,6 +35,13 @@ export interface Dataset {
   split: { method: 'lists' | 'hash'; salt?: string; validationPercent: number; testPercent: number };
 }
 
+/** What a model records of the data it was trained on (bee.json's and a .bee header's `data`). */
+export interface DatasetRecord {
+  root: string;
+  split: Dataset['split'];
+  classSet: ClassSet;
+}
+
 export interface LoadOptions {
   split?: Partial<SplitOptions>;
   classSet?: ClassSet;
@@ -172,6 +179,16 @@ export function loadDataset(root: string, options: LoadOptions = {}): Dataset {
 }
 
 /** Speakers that appear in more than one split (must be none for an honest evaluation). */
+/** The dataset a model was trained on, split as it was. */
+export function loadRecordedDataset(record: DatasetRecord): Dataset {
+  const { root, split, classSet } = record;
+  return loadDataset(root, {
+    split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent },
+    classSet,
+    hashSplit: split.method === 'hash',
+  });
+}
+
 export function sharedSpeakers(clips: Clip[]): string[] {
   const seen = new Map<string, SplitName>();
   const shared = new Set<string>();

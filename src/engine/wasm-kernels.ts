@@ -170,23 +170,27 @@ export class Layout {
 
 const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
 
+/** Bytes of one input nibble's 16 rows of half a byte per channel, padded by a cache line (the kernels' chunkStride). */
+const chunkBytes = (padded: number) => 8 * padded + 64;
+
 /** Bytes of a binary conv's mismatch table over a run of `runWords` input words, for `padded` output channels. */
-export const tableBytes = (runWords: number, padded: number) => runWords * 8 * (8 * padded + 64);
+export const tableBytes = (runWords: number, padded: number) => runWords * 8 * chunkBytes(padded);
 
 /**
  * A binary conv's mismatch table from its sign bits [channel][run word] (a run is the taps'
- * input words in a row): for nibble k of the run and value v, byte c of the row is the number of
- * bits where v differs from channel c's weights there. Channels past the last stay 0.
+ * input words in a row): for nibble k of the run and value v, channel c's half byte of the row
+ * is the number of bits where v differs from channel c's weights there. Channels past the last
+ * stay 0.
  */
 export function fillTable(memory: WebAssembly.Memory, at: number, signs: Uint32Array, f: number, padded: number, runWords: number): void {
   const table = new Uint8Array(memory.buffer, at, tableBytes(runWords, padded)).fill(0);
-  const [rowBytes, chunkBytes] = [padded >> 1, 8 * padded + 64];
+  const [rowBytes, chunk] = [padded >> 1, chunkBytes(padded)];
   for (let c = 0; c < f; c++) {
     // channel c of a block of 32: byte c % 16 of the block's 16, high nibble for c % 32 >= 16
     const [byte, shift] = [(c >> 5) * 16 + (c & 15), c & 16 ? 4 : 0];
     for (let k = 0; k < runWords * 8; k++) {
       const w = (signs[c * runWords + (k >> 3)] >>> ((k & 7) * 4)) & 15;
-      for (let v = 0; v < 16; v++) table[k * chunkBytes + v * rowBytes + byte] |= NIBBLE_BITS[v ^ w] << shift;
+      for (let v = 0; v < 16; v++) table[k * chunk + v * rowBytes + byte] |= NIBBLE_BITS[v ^ w] << shift;
     }
   }
 }

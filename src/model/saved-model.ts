@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import type { ClassSet, Dataset } from '../data/dataset.js';
+import type { DatasetRecord } from '../data/dataset.js';
 import type { FeatureParams } from '../features/params.js';
 import { removeStaleTemps, writeFileAtomic, writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
@@ -24,7 +24,7 @@ export interface ModelMeta {
   features: FeatureParams;
   network: NetworkConfig;
   /** What the model was trained on, so evaluation and --resume default to the same data and split. */
-  data?: { root: string; split: Dataset['split']; classSet: ClassSet };
+  data?: DatasetRecord;
   training?: Record<string, unknown>;
   /** Softmax temperature per exit, fitted on the validation split by `bee sweep --calibrate`. */
   calibration?: { temperatures: number[]; split: string; date: string };
