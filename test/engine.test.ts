@@ -10,6 +10,7 @@ import { splitExamples } from '../src/data/examples.ts';
 import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
 import { PackedEngine } from '../src/engine/engine.ts';
 import { packModel } from '../src/engine/export.ts';
+import { floatBelow, floatKey, keyFloat } from '../src/engine/float-order.ts';
 import { crc32 } from '../src/engine/crc32.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { outcomesFromProbabilities } from '../src/exits/evaluate.ts';
@@ -116,6 +117,16 @@ for (const [what, filters, options] of VARIANTS) {
     model.dispose();
   });
 }
+
+test('floatBelow: y >= t is y > floatBelow(t) for the float32s around t, zeros, denormals and infinities', () => {
+  const denormal = keyFloat(1);
+  for (const t of [1, -1, 0.1, -3.75, 0, -0, denormal, -denormal, 3.4028234663852886e38, -3.4028234663852886e38, Infinity, -Infinity]) {
+    const below = floatBelow(t);
+    assert.equal(Math.fround(below), below, `${t}: a float32`);
+    const around = [-3, -2, -1, 0, 1, 2, 3].map((d) => keyFloat(floatKey(t) + d)).filter((y) => Number.isFinite(y));
+    for (const y of [...around, 0, -0]) assert.equal(y > below, y >= t, `t = ${t}, y = ${y}`);
+  }
+});
 
 test('packed files: deterministic, checked on read (magic, version, length, checksum)', () => {
   const { model, meta } = randomBinaryNetwork([8, 16, 32, 64], 2);

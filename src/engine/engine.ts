@@ -3,12 +3,16 @@ import { shouldExit, type ExitRule } from '../exits/rules.js';
 import { cellOf, cellSizes } from '../model/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
 import { ExitEngine } from './exit-engine.js';
+import { floatBelow } from './float-order.js';
 import { type DenseLayer, exitOutputs, fillDense, fillTable, Layout, planDense, tableBytes } from './wasm-kernels.js';
 
-/** A layer's folded BatchNorm + sign in the engine's memory: per channel, thresholds (float) or mismatch limits (i16), and flip masks. */
+/**
+ * A layer's folded BatchNorm + sign in the engine's memory: per channel, float thresholds (the
+ * first block, whose kernels carry the flips) or mismatch limits (i16) and flip masks.
+ */
 interface SignLayer {
   thresholds: number;
-  flips: number;
+  flips?: number;
 }
 
 interface Block {
@@ -128,7 +132,7 @@ export class PackedEngine extends ExitEngine {
       const padded = words(f) * 32;
       const inWords = i === 0 ? 1 : words(filters[i - 1]);
       const conv = () => (i === 0 ? take(padded * 3 * 4) : table(3 * inWords, padded));
-      const sign = (limitSets: number) => ({ thresholds: take(limitSets * padded * (i === 0 ? 4 : 2)), flips: take(padded * (i === 0 ? 4 : 2)) });
+      const sign = (limitSets: number) => (i === 0 ? { thresholds: take(padded * 4) } : { thresholds: take(limitSets * padded * 2), flips: take(padded * 2) });
       const block: Block = {
         filters: f,
         words: words(f),
@@ -190,7 +194,7 @@ export class PackedEngine extends ExitEngine {
       }
       for (const s of [block.sign1x3, block.sign3x1, block.signOut]) {
         s.thresholds += base;
-        s.flips += base;
+        if (s.flips !== undefined) s.flips += base;
       }
       const { filters: f, inWords } = block;
       const padded = block.words * 32;
@@ -201,8 +205,7 @@ export class PackedEngine extends ExitEngine {
         const thresholds = tensor<Int16Array | Float32Array>(`block${b}.${conv}.thresholds`);
         const flips = tensor<Uint32Array>(`block${b}.${conv}.flips`);
         if (b === 1) {
-          this.fillRealKernel(at, tensor(`block1.${conv}.kernel`), f);
-          this.fillFloatSign(sign, thresholds as Float32Array, flips, padded);
+          this.fillRealSign(at, sign, tensor(`block1.${conv}.kernel`), thresholds as Float32Array, flips, padded);
         } else {
           fillTable(this.kernels.memory, at, tensor(`block${b}.${conv}.signs`), f, padded, 3 * inWords);
           for (let taps = 3; taps >= 1; taps--) this.fillLimits(sign, 3 - taps, thresholds as Int16Array, flips, taps * filters[i - 1], padded);
@@ -213,19 +216,19 @@ export class PackedEngine extends ExitEngine {
     });
   }
 
-  /** [group of 4 channels][tap] f32x4 of the kernel [channel][tap] (0 in the lanes past the last channel). */
-  private fillRealKernel(at: number, kernel: Float32Array, f: number): void {
-    const out = new Float32Array(this.kernels.memory.buffer, at, words(f) * 32 * 3);
-    for (let c = 0; c < f; c++) for (let t = 0; t < 3; t++) out[((c >> 2) * 3 + t) * 4 + (c & 3)] = kernel[c * 3 + t];
-  }
-
-  /** bit = (y >= threshold) XOR flip; a channel past the last has threshold +inf, no flip: always 0. */
-  private fillFloatSign(at: SignLayer, thresholds: Float32Array, flips: Uint32Array, padded: number): void {
-    const t = new Float32Array(this.kernels.memory.buffer, at.thresholds, padded).fill(Infinity);
-    const flip = new Int32Array(this.kernels.memory.buffer, at.flips, padded).fill(0);
+  /**
+   * The kernel [channel][tap] as [group of 4 channels][tap] f32x4 and thresholds such that bit =
+   * y > threshold: (y >= T) XOR flip is y > (the float below T), or for a flipped channel
+   * -y > -T with the kernel negated. A channel past the last has kernel 0, threshold +inf: always 0.
+   */
+  private fillRealSign(kernelAt: number, at: SignLayer, kernel: Float32Array, thresholds: Float32Array, flips: Uint32Array, padded: number): void {
+    const { buffer } = this.kernels.memory;
+    const out = new Float32Array(buffer, kernelAt, padded * 3);
+    const t = new Float32Array(buffer, at.thresholds, padded).fill(Infinity);
     thresholds.forEach((threshold, c) => {
-      t[c] = threshold;
-      flip[c] = flipBit(flips, c) ? -1 : 0;
+      const sign = flipBit(flips, c) ? -1 : 1;
+      for (let tap = 0; tap < 3; tap++) out[((c >> 2) * 3 + tap) * 4 + (c & 3)] = sign * kernel[c * 3 + tap];
+      t[c] = sign < 0 ? -threshold : floatBelow(threshold);
     });
   }
 
@@ -256,11 +259,10 @@ export class PackedEngine extends ExitEngine {
       const b = this.blocks[i];
       const [s13, s31, out] = [b.sign1x3, b.sign3x1, b.signOut];
       if (i === 0) {
-        k.realConvSign(b.input, b.height, b.width, 0, b.conv1x3, b.words * 8, s13.thresholds, s13.flips, b.concat, 2 * b.words, 0);
-        k.realConvSign(b.input, b.height, b.width, 1, b.conv3x1, b.words * 8, s31.thresholds, s31.flips, b.concat, 2 * b.words, b.words);
+        k.realConvsSign(b.input, b.height, b.width, b.conv1x3, b.conv3x1, b.words * 8, s13.thresholds, s31.thresholds, b.concat, 2 * b.words);
       } else {
-        k.binConvSign(b.input, b.height, b.width, b.inWords, 0, b.conv1x3, b.words, s13.thresholds, s13.flips, b.concat, 2 * b.words, 0, this.rows);
-        k.binConvSign(b.inputT, b.width, b.height, b.inWords, 1, b.conv3x1, b.words, s31.thresholds, s31.flips, b.concat, 2 * b.words, b.words, this.rows);
+        k.binConvSign(b.input, b.height, b.width, b.inWords, 0, b.conv1x3, b.words, s13.thresholds, s13.flips!, b.concat, 2 * b.words, 0, this.rows);
+        k.binConvSign(b.inputT, b.width, b.height, b.inWords, 1, b.conv3x1, b.words, s31.thresholds, s31.flips!, b.concat, 2 * b.words, b.words, this.rows);
       }
       const g = b.grid;
       k.pointConvPoolSign(
@@ -271,7 +273,7 @@ export class PackedEngine extends ExitEngine {
         b.conv1x1,
         b.words,
         out.thresholds,
-        out.flips,
+        out.flips!,
         b.output,
         b.outputT,
         b.stats,

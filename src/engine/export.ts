@@ -7,6 +7,7 @@ import { layerName } from '../model/network.js';
 import { channelScale, quantizer } from '../model/quantizers.js';
 import type { ModelMeta } from '../model/saved-model.js';
 import { BEE_VERSION } from '../version.js';
+import { floatKey, keyFloat } from './float-order.js';
 import { hiddenUnits, type PackedArray, type PackedHeader, type PackedModel, words } from './format.js';
 
 /** What packing found. */
@@ -95,18 +96,6 @@ function foldIntegerSign(name: string, signOf: SignInput, channels: number, n: n
     setSign(fold, c, bottom, at, -32768); // x >= -32768 always holds: the flip alone sets the bit
   }
   return fold;
-}
-
-/** A float32's position in the order of float32s, as an integer (and back). */
-const bits = new Float32Array(1);
-const bitsAsInt = new Int32Array(bits.buffer);
-function floatKey(x: number): number {
-  bits[0] = x;
-  return bitsAsInt[0] >= 0 ? bitsAsInt[0] : bitsAsInt[0] ^ 0x7fffffff;
-}
-function keyFloat(key: number): number {
-  bitsAsInt[0] = key >= 0 ? key : key ^ 0x7fffffff;
-  return bits[0];
 }
 
 /**

@@ -167,50 +167,65 @@ function quadBits(m0: v128, m1: v128, m2: v128, m3: v128): u32 {
 
 /**
  * A group's bits in the first block: y = w0 * before + w1 * centre + w2 * after, each product and
- * sum rounded in this order, the model's at inference (QuantConv2D's tapConv), then
- * (y >= threshold) XOR flip.
+ * sum rounded in this order, the model's at inference (QuantConv2D's tapConv), then y > threshold.
+ * The JS side folds BatchNorm's sign into it: (y >= T) is y > the float below T, and a flipped
+ * channel's NOT (y >= T) is -y > -T, with the kernel negated (negation commutes with rounding).
  */
 @inline
-function realSign(before: v128, centre: v128, after: v128, w: usize, threshold: usize, flip: usize): v128 {
+function realSign(before: v128, centre: v128, after: v128, w: usize, threshold: usize): v128 {
   let y = f32x4.mul(before, v128.load(w));
   y = f32x4.add(y, f32x4.mul(centre, v128.load(w, 16)));
   y = f32x4.add(y, f32x4.mul(after, v128.load(w, 32)));
-  return v128.xor(f32x4.ge(y, v128.load(threshold)), v128.load(flip));
+  return f32x4.gt(y, v128.load(threshold));
+}
+
+/** Bits of `groups` groups of four channels from one position's three taps, a u16 per four groups at `out`. */
+@inline
+function realSignWords(before: v128, centre: v128, after: v128, weights: usize, thresholds: usize, groups: i32, out: usize): void {
+  for (let g = 0; g < groups; g += 4) {
+    const wg = weights + <usize>g * 48;
+    const t = thresholds + (<usize>g << 4);
+    const bits = quadBits(
+      realSign(before, centre, after, wg, t),
+      realSign(before, centre, after, wg + 48, t + 16),
+      realSign(before, centre, after, wg + 96, t + 32),
+      realSign(before, centre, after, wg + 144, t + 48),
+    );
+    store<u16>(out + (<usize>g >> 1), <u16>bits); // 4 channels a group: group g's bits start at byte g / 2
+  }
 }
 
 /**
- * The first block's (1x3) (along = 0: taps along the width) or (3x1) (along = 1: along the height)
- * convolution, 'same' zero padding, of the one-channel real-valued input with float kernels (±1,
- * scaled ±1 or real weights), then BatchNorm + sign as a float threshold. Four channels to a
- * group: weights [group][tap] f32x4, thresholds and flips (all-ones for a flip) one f32x4 per group; groups a multiple of 8.
+ * The first block's (1x3) (taps along the width) and (3x1) (along the height) convolutions, 'same'
+ * zero padding, of the one-channel real-valued input with float kernels (±1, scaled ±1 or real
+ * weights), then BatchNorm + sign as a float threshold, in one pass over the input. Four channels
+ * to a group: weights [group][tap] f32x4, thresholds one f32x4 per group; groups a multiple of 8.
+ * Output [position][outStride] words: the (1x3) conv's groups / 8 words, then the (3x1) conv's.
  */
-export function realConvSign(
-  x: usize, height: i32, width: i32, along: i32, weights: usize, groups: i32,
-  thresholds: usize, flips: usize, out: usize, outStride: i32, outOffset: i32,
+export function realConvsSign(
+  x: usize, height: i32, width: i32, weights1x3: usize, weights3x1: usize, groups: i32,
+  thresholds1x3: usize, thresholds3x1: usize, out: usize, outStride: i32,
 ): void {
-  const step = along == 0 ? 1 : width;
+  const rowBytes = <usize>width << 2;
+  const secondHalf = <usize>groups >> 1;
   for (let h = 0; h < height; h++) {
     for (let w = 0; w < width; w++) {
       const pos = h * width + w;
       const here = x + (<usize>pos << 2);
-      const hasBefore = along == 0 ? w > 0 : h > 0;
-      const hasAfter = along == 0 ? w < width - 1 : h < height - 1;
-      const before = f32x4.splat(hasBefore ? load<f32>(here - (<usize>step << 2)) : 0);
       const centre = f32x4.splat(load<f32>(here));
-      const after = f32x4.splat(hasAfter ? load<f32>(here + (<usize>step << 2)) : 0);
-      const o = out + (<usize>(pos * outStride + outOffset) << 2);
-      for (let g = 0; g < groups; g += 4) {
-        const wg = weights + <usize>g * 48;
-        const t = thresholds + (<usize>g << 4);
-        const f = flips + (<usize>g << 4);
-        const bits = quadBits(
-          realSign(before, centre, after, wg, t, f),
-          realSign(before, centre, after, wg + 48, t + 16, f + 16),
-          realSign(before, centre, after, wg + 96, t + 32, f + 32),
-          realSign(before, centre, after, wg + 144, t + 48, f + 48),
-        );
-        store<u16>(o + (<usize>g >> 1), <u16>bits); // 4 channels a group: group g's bits start at byte g / 2
-      }
+      const o = out + (<usize>(pos * outStride) << 2);
+      realSignWords(
+        f32x4.splat(w > 0 ? load<f32>(here - 4) : 0),
+        centre,
+        f32x4.splat(w < width - 1 ? load<f32>(here + 4) : 0),
+        weights1x3, thresholds1x3, groups, o,
+      );
+      realSignWords(
+        f32x4.splat(h > 0 ? load<f32>(here - rowBytes) : 0),
+        centre,
+        f32x4.splat(h < height - 1 ? load<f32>(here + rowBytes) : 0),
+        weights3x1, thresholds3x1, groups, o + secondHalf,
+      );
     }
   }
 }

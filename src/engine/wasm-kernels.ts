@@ -6,18 +6,17 @@ import { BeeError } from '../errors.js';
 export interface Kernels {
   memory: WebAssembly.Memory;
   reserve(bytes: number): number;
-  realConvSign(
+  realConvsSign(
     x: number,
     height: number,
     width: number,
-    along: number,
-    weights: number,
+    weights1x3: number,
+    weights3x1: number,
     groups: number,
-    thresholds: number,
-    flips: number,
+    thresholds1x3: number,
+    thresholds3x1: number,
     out: number,
     outStride: number,
-    outOffset: number,
   ): void;
   binConvSign(
     x: number,
