@@ -11,6 +11,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { alreadyTuned, relaunch } from '../bin/native-env.js';
+import { median } from './median.ts';
 import { numberOption } from './number-option.ts';
 
 if (!alreadyTuned()) {
@@ -23,10 +24,6 @@ interface Timing {
   mean: number;
   median: number;
   p95: number;
-}
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
 }
 
 function timing(ms: number[]): Timing {

@@ -12,6 +12,7 @@ import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
 import { neverEarly } from '../src/exits/rules.ts';
+import { median } from './median.ts';
 import { numberOption } from './number-option.ts';
 
 const { values } = parseArgs({
@@ -44,7 +45,6 @@ for (let r = 0; r < rounds; r++) {
     means[m].push((performance.now() - started) / clips.length);
   });
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const result = files.map((file, m) => ({
   model: file,
   msMedian: median(means[m]),

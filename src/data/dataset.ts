@@ -178,7 +178,6 @@ export function loadDataset(root: string, options: LoadOptions = {}): Dataset {
   return { root: abs, layout: isArchive ? 'speech-commands' : 'folders', classSet, classes, clips, noiseFiles, skipped, split };
 }
 
-/** Speakers that appear in more than one split (must be none for an honest evaluation). */
 /** The dataset a model was trained on, split as it was. */
 export function loadRecordedDataset(record: DatasetRecord): Dataset {
   const { root, split, classSet } = record;
@@ -189,6 +188,7 @@ export function loadRecordedDataset(record: DatasetRecord): Dataset {
   });
 }
 
+/** Speakers that appear in more than one split (must be none for an honest evaluation). */
 export function sharedSpeakers(clips: Clip[]): string[] {
   const seen = new Map<string, SplitName>();
   const shared = new Set<string>();
