@@ -11,6 +11,7 @@ import { buildReport, expectedCalibrationError } from '../src/exits/report.ts';
 import { exitFor, normalizedEntropy, parseThresholds, shouldExit } from '../src/exits/rules.ts';
 import { StagedModel } from '../src/exits/staged-model.ts';
 import { cheapestWithin, sweep } from '../src/exits/sweep.ts';
+import { cheapestPerExit } from '../src/exits/per-exit-search.ts';
 import { windowStarts } from '../src/exits/predict.ts';
 import { fitTemperature } from '../src/exits/calibrate.ts';
 import { mulberry32 } from '../src/train/rng.ts';
@@ -162,6 +163,12 @@ test('bee eval and bee sweep on the command line', () => {
   assert.deepEqual(fs.readdirSync(out).sort(), ['sweep.csv', 'sweep.json', 'sweep.svg']);
   assert.match(fs.readFileSync(path.join(out, 'sweep.svg'), 'utf8'), /<svg[\s\S]*<polyline[\s\S]*exit 4/);
   assert.match(fs.readFileSync(path.join(out, 'sweep.csv'), 'utf8'), /^criterion,threshold,accuracy,mean_exit,relative_compute/);
+  // The per-exit search's rule, applied by bee eval, gives what the search said.
+  const perExit = JSON.parse(sw.stdout).cheapestPerExitWithin1Point;
+  const ev3 = bee('eval', '--model', run, '--threshold', perExit.thresholds.join(','), '--json');
+  assert.equal(ev3.status, 0, ev3.stderr);
+  const r3 = JSON.parse(ev3.stdout);
+  assert.deepEqual([r3.accuracy, r3.relativeCompute, r3.exitHistogram], [perExit.accuracy, perExit.relativeCompute, perExit.exitHistogram]);
 });
 
 test('bad input to bee eval: one-line errors, non-zero exit codes', () => {
@@ -193,6 +200,60 @@ test('bee predict: label, confidence, exit and time per file; long clips in wind
   assert.equal(yes.windows, 1);
   assert.equal(long.windows, 3);
   assert.match(bad.error, /junk\.wav: not a WAV file/);
+});
+
+test('one threshold per exit: the cheapest rule within tolerance, by hand', () => {
+  // Three exits, MACs 0.2 / 0.6 / 1, the last exit right on all three clips (tolerance 0):
+  // A is sure and right at exit 1; B is surer at exit 1 (0.71, wrong) than at exit 2 (0.55, right);
+  // C is unsure and wrong until exit 3. One threshold must exceed 0.71 to keep B from exit 1, so B
+  // runs to exit 3 (compute (0.2 + 1 + 1) / 3); exit 2 at 0.52 lets it leave there: (0.2 + 0.6 + 1) / 3.
+  const exits = [
+    [0.9, 0.1, 0.29, 0.71, 0.5, 0.5],
+    [0.9, 0.1, 0.55, 0.45, 0.5, 0.5],
+    [0.9, 0.1, 0.9, 0.1, 0.2, 0.8],
+  ].map((p) => Float32Array.from(p));
+  const labels = Int32Array.from([0, 0, 1]);
+  const macs = [0.2, 0.6, 1];
+  const best = cheapestPerExit(exits, labels, 2, macs, 0)!;
+  assert.deepEqual(best.thresholds, [0.72, 0.52], 'the first grid values that work, exit 1 first');
+  assert.deepEqual(best.exitHistogram, [1, 1, 1]);
+  assert.equal(best.accuracy, 1);
+  assert.ok(Math.abs(best.relativeCompute - 0.6) < 1e-12 && best.meanExit === 2);
+  const single = cheapestWithin(sweep(exits, labels, ['a', 'b'], macs), 'max-softmax', 0)!;
+  assert.ok(Math.abs(single.relativeCompute - 2.2 / 3) < 1e-9, `one threshold: ${single.relativeCompute}`);
+});
+
+test('one threshold per exit: the rule found is the rule applied, and never dearer than one threshold', () => {
+  const rng = mulberry32(4);
+  const [n, classes] = [300, 5];
+  const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * classes));
+  // Later exits see more of the label: exit k's logit for the true class gains k.
+  const exits = [1, 2, 3, 4].map((k) => {
+    const p = new Float32Array(n * classes);
+    for (let i = 0; i < n; i++) {
+      const z = Array.from({ length: classes }, (_, c) => 2 * rng() + (c === labels[i] ? k * rng() : 0));
+      const sum = z.reduce((a, v) => a + Math.exp(v), 0);
+      z.forEach((v, c) => (p[i * classes + c] = Math.exp(v) / sum));
+    }
+    return p;
+  });
+  const macs = [0.13, 0.42, 0.71, 1];
+  const best = cheapestPerExit(exits, labels, classes, macs)!;
+  const applied = buildReport(
+    outcomesFromProbabilities(exits, labels, classes, { criterion: 'max-softmax', thresholds: best.thresholds }),
+    exits,
+    ['a', 'b', 'c', 'd', 'e'],
+    macs,
+  );
+  assert.deepEqual([applied.accuracy, applied.meanExit, applied.exitHistogram], [best.accuracy, best.meanExit, best.exitHistogram]);
+  assert.ok(Math.abs(applied.relativeCompute - best.relativeCompute) < 1e-12);
+  assert.ok(best.accuracy >= applied.perExit[3].accuracyAll - 0.01 - 1e-12);
+  // Every single threshold on the per-exit grid is one of the rules searched.
+  const onGrid = sweep(exits, labels, ['a', 'b', 'c', 'd', 'e'], macs);
+  onGrid.rows = onGrid.rows.filter((r) => Number.isInteger(Math.round(r.threshold * 1e6) / 2e4));
+  const single = cheapestWithin(onGrid, 'max-softmax')!;
+  assert.ok(best.relativeCompute <= single.relativeCompute + 1e-12, `${best.relativeCompute} > ${single.relativeCompute}`);
+  assert.ok(best.relativeCompute < 1, 'the test data must leave room to exit early');
 });
 
 test('temperature scaling recovers the temperature of overconfident logits', () => {

@@ -3,6 +3,7 @@ import { fitTemperature } from '../../exits/calibrate.js';
 import { splitExamples } from '../../data/examples.js';
 import { BeeError } from '../../errors.js';
 import { isPackedFile } from '../../engine/packed-file.js';
+import { cheapestPerExit } from '../../exits/per-exit-search.js';
 import { cheapestWithin, sweep, type SweepRow } from '../../exits/sweep.js';
 import { writeModelMeta } from '../../model/saved-model.js';
 import { writeSweepFiles } from '../../report/sweep-files.js';
@@ -21,10 +22,13 @@ export const sweepCommand = addEvaluationOptions(
     'after',
     `
 Every exit's softmax is computed once per clip; the metrics of each threshold (max-softmax 0-1,
-normalized entropy 0-1) follow from those, by the same rule bee eval applies clip by clip.
+normalized entropy 0-1) follow from those, by the same rule bee eval applies clip by clip. It
+also searches one max-softmax threshold per exit (0-1 by 0.02 each) for the cheapest rule within
+1 point of the full network: search it on the validation split, report it on the test split.
 
 Examples:
   $ bee sweep --model runs/sc --out runs/sc/sweep
+  $ bee sweep --model runs/sc --split validation  # then bee eval --threshold T1,T2,T3 on test
   $ bee sweep --model runs/sc --calibrate          # then bee eval/predict use the temperatures
   $ bee sweep --model runs/sc --split validation --json | jq '.rows[] | select(.criterion == "entropy")'`,
   )
@@ -38,7 +42,8 @@ Examples:
     const { model, table, examples } = await loadEvaluationInput(flags);
     const { classifier, labels } = model;
     const macs = model.cost.exits.map((e) => e.relativeMacs);
-    const run = () => sweep(classifier.exitOutputs(table, examples.rows), examples.labels, labels, macs);
+    const outputs = () => classifier.exitOutputs(table, examples.rows);
+    const run = () => sweep(outputs(), examples.labels, labels, macs);
     let calibration: { temperatures: number[]; before: SweepRow[] } | undefined;
     if (flags.calibrate) {
       if (!model.meta) throw readOnly();
@@ -53,9 +58,11 @@ Examples:
       calibration = { temperatures, before };
       writeModelMeta(model.source, { ...model.meta, calibration: { temperatures, split: 'validation', date: new Date().toISOString() } });
     }
-    const result = run();
+    const probs = outputs();
+    const result = sweep(probs, examples.labels, labels, macs);
     classifier.dispose();
     const cheapest = { 'max-softmax': cheapestWithin(result, 'max-softmax'), entropy: cheapestWithin(result, 'entropy') };
+    const perExit = cheapestPerExit(probs, examples.labels, labels.length, macs);
     const json = {
       model: model.source,
       engine: model.engine,
@@ -64,6 +71,7 @@ Examples:
       temperatures: classifier.temperatures,
       ...result,
       cheapestWithin1Point: cheapest,
+      cheapestPerExitWithin1Point: perExit,
       ...(calibration ? { calibration } : {}),
     };
     const files = writeSweepFiles(flags.out, json, result, `${model.source} (${model.precision}), ${flags.split} split, ${json.samples} clips`);
@@ -93,6 +101,12 @@ Examples:
         console.log(
           `\ncheapest ${criterion} threshold within 1 point of the full network: ${row.threshold} (accuracy ${(100 * row.accuracy).toFixed(1)}%, compute ${(100 * row.relativeCompute).toFixed(1)}%, mean exit ${row.meanExit.toFixed(2)})`,
         );
+    }
+    if (perExit) {
+      const t = perExit.thresholds.join(',');
+      console.log(
+        `\ncheapest max-softmax threshold per exit within 1 point: ${t} (accuracy ${(100 * perExit.accuracy).toFixed(1)}%, compute ${(100 * perExit.relativeCompute).toFixed(1)}%, mean exit ${perExit.meanExit.toFixed(2)}): bee eval --threshold ${t}`,
+      );
     }
     console.log(`\nwrote ${files.join(', ')}`);
   });
