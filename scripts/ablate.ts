@@ -2,23 +2,30 @@
 // off, or an optional one on) with one seed and one epoch budget, then sweeps each model's exit
 // thresholds and writes a table (Markdown and JSON).
 //
-//   node --import tsx scripts/ablate.ts --data DIR --noise-dir DIR [--split-salt bee] [--epochs 10] [--out runs/ablate] [--only a,b]
-//   (README's table: --epochs 8)
+//   node --import tsx scripts/ablate.ts --data DIR --noise-dir DIR [--split-salt bee] [--epochs 10] [--arch reactnet]
+//     [--out runs/ablate] [--only a,b]
+//   (README's tables: --epochs 8, one per --arch)
 //
 // Choices are made on the validation split: its exit accuracies are in the table, and the
 // early-exit operating point is picked there (the cheapest max-softmax threshold within 1 point of
 // the full network) and then measured on the test split, so no figure is tuned on the test clips.
 // A finished variant (its ablation.json is there) is not trained again; "s" is its wall time
-// (training, the test pass at its end, two sweeps).
+// (training, the test pass at its end, two sweeps). Every variant is trained with --arch (default:
+// bee train's); a variant that turns on what the architecture fixes (reactnet's real stem, say)
+// is left out.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ARCH_NAMES, ARCHITECTURES, type ArchName } from '../src/model/architectures/index.ts';
+import { DEFAULT_NETWORK, type NetworkOptions } from '../src/model/network.ts';
 import { atThreshold, runJson, type SweepJson, sweepOf } from './run-bee.ts';
 
 interface Variant {
   name: string;
   what: string;
   flags: string[];
+  /** the network option it changes, where an architecture may fix it */
+  sets?: keyof NetworkOptions;
 }
 
 const VARIANTS: Variant[] = [
@@ -26,13 +33,13 @@ const VARIANTS: Variant[] = [
   { name: 'paper-head', what: "exit head: the paper's (global max-pool)", flags: ['--exit-head', 'paper'] },
   { name: 'distill', what: '+ self-distillation', flags: ['--distill', '1'] },
   { name: 'constant-lr', what: 'constant learning rate (no warmup, no cosine decay)', flags: ['--schedule', 'constant', '--warmup-epochs', '0'] },
-  { name: 'binary-first-block', what: "binary weights in the first block's convolutions", flags: ['--first-block', 'binary'] },
+  { name: 'binary-first-block', what: "binary weights in the first block's convolutions", flags: ['--first-block', 'binary'], sets: 'realFirstBlock' },
   { name: 'bn-momentum-0.99', what: 'BatchNorm momentum 0.99 (Keras)', flags: ['--bn-momentum', '0.99'] },
   { name: 'spec-augment', what: '+ SpecAugment masks', flags: ['--spec-augment'] },
   { name: 'batch-128', what: 'batch 128 (29 steps an epoch instead of 57)', flags: ['--batch-size', '128'] },
   { name: 'exit-ramp', what: '+ early-exit loss weights ramped up over 5 epochs', flags: ['--exit-ramp', '5'] },
-  { name: 'scaled-kernels', what: '+ per-channel kernel scales (XNOR-Net)', flags: ['--scaled-kernels'] },
-  { name: 'sign-shift', what: '+ learnable sign thresholds (RSign)', flags: ['--sign-shift'] },
+  { name: 'scaled-kernels', what: '+ per-channel kernel scales (XNOR-Net)', flags: ['--scaled-kernels'], sets: 'scaledKernels' },
+  { name: 'sign-shift', what: '+ learnable sign thresholds (RSign)', flags: ['--sign-shift'], sets: 'signShift' },
   { name: 'early-weights', what: '+ early exits weighted 2, 2, 1, 1', flags: ['--exit-weights', '2,2,1,1'] },
   { name: 'exit-hidden-64', what: '+ a hidden layer of 64 ReLU units in every exit head', flags: ['--exit-hidden', '64'] },
   { name: 'grid-6x2', what: '+ a 6x2 grid in the pooled head (finer in time)', flags: ['--exit-grid', '6x2'] },
@@ -57,6 +64,7 @@ const VARIANTS: Variant[] = [
       '--selection',
       'last-exit',
     ],
+    sets: 'realFirstBlock',
   },
 ];
 
@@ -67,16 +75,23 @@ const { values } = parseArgs({
     'split-salt': { type: 'string', default: 'bee' },
     epochs: { type: 'string', default: '10' },
     seed: { type: 'string', default: '1' },
+    arch: { type: 'string', default: DEFAULT_NETWORK.arch },
     out: { type: 'string', default: 'runs/ablate' },
     only: { type: 'string' },
   },
 });
 if (!values.data) {
   console.error(
-    'usage: node --import tsx scripts/ablate.ts --data DIR [--noise-dir DIR] [--split-salt bee] [--epochs 10] [--out runs/ablate] [--only default,paper-head]',
+    'usage: node --import tsx scripts/ablate.ts --data DIR [--noise-dir DIR] [--split-salt bee] [--epochs 10] [--arch reactnet] [--out runs/ablate] [--only default,paper-head]',
   );
   process.exit(2);
 }
+if (!ARCH_NAMES.includes(values.arch as ArchName)) {
+  console.error(`unknown --arch ${values.arch}; known: ${ARCH_NAMES.join(', ')}`);
+  process.exit(2);
+}
+const fixed = ARCHITECTURES[values.arch as ArchName].fixed;
+const applies = (v: Variant) => v.sets === undefined || !(v.sets in fixed);
 
 function unknownVariant(name: string): never {
   console.error(`unknown variant ${name}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
@@ -85,7 +100,7 @@ function unknownVariant(name: string): never {
 
 const data = ['--data', values.data, '--split-salt', values['split-salt']!];
 // --only runs the named variants in the order given (the table follows it).
-const chosen = values.only ? values.only.split(',').map((name) => VARIANTS.find((v) => v.name === name) ?? unknownVariant(name)) : VARIANTS;
+const chosen = (values.only ? values.only.split(',').map((name) => VARIANTS.find((v) => v.name === name) ?? unknownVariant(name)) : VARIANTS).filter(applies);
 const results = [];
 const started = performance.now();
 for (const v of chosen) {
@@ -96,7 +111,21 @@ for (const v of chosen) {
     fs.rmSync(dir, { recursive: true, force: true });
     console.error(`\n== ${v.name}: ${v.what}`);
     const noise = values['noise-dir'] ? ['--noise-dir', values['noise-dir']] : [];
-    const trained = runJson(['train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, '--json', ...v.flags]) as {
+    const trained = runJson([
+      'train',
+      ...data,
+      ...noise,
+      '--epochs',
+      values.epochs!,
+      '--seed',
+      values.seed!,
+      '--arch',
+      values.arch!,
+      '--out',
+      dir,
+      '--json',
+      ...v.flags,
+    ]) as {
       test: { accuracy: number[] };
       best: { epoch: number };
     };
@@ -137,5 +166,5 @@ fs.writeFileSync(path.join(values.out!, 'ablation.md'), table + '\n');
 fs.writeFileSync(path.join(values.out!, 'ablation.json'), JSON.stringify(results, null, 2) + '\n');
 console.log(table);
 console.log(
-  `\n${values.epochs} epochs, seed ${values.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min for what ran now; ${path.join(values.out!, 'ablation.md')}`,
+  `\n--arch ${values.arch}, ${values.epochs} epochs, seed ${values.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min for what ran now; ${path.join(values.out!, 'ablation.md')}`,
 );

@@ -51,7 +51,7 @@ test('the paper network: 107.9 M binary MACs, the first pair and the heads in fl
 
 test('the pooled head and real first-block weights: counted as float, a small share of each block', () => {
   const cost = modelCost(
-    buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: true })),
+    buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, arch: 'bee', exitHead: { type: 'pooled', grid: [4, 2] }, realFirstBlock: true })),
   );
   const pooled = [
     [49, 32, 32],
@@ -79,7 +79,7 @@ test('the float network has no binary parameters or MACs', () => {
 });
 
 test('bee summary --json on a saved model', async () => {
-  const network = networkConfig({ inputShape: [98, 64, 1], classes: 3, width: 0.25 });
+  const network = networkConfig({ inputShape: [98, 64, 1], classes: 3, width: 0.25, arch: 'bee' });
   const dir = path.join(tempDir(), 'model');
   await writeModelDir(dir, buildNetwork(network), {
     format: 'bee-model',

@@ -9,6 +9,7 @@ import { loadDataset } from '../src/data/dataset.ts';
 import { splitExamples } from '../src/data/examples.ts';
 import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
 import { PackedEngine } from '../src/engine/engine.ts';
+import { engineFor } from '../src/engine/engine-for.ts';
 import { packModel } from '../src/engine/export.ts';
 import { floatBelow, floatKey, keyFloat } from '../src/engine/float-order.ts';
 import { crc32 } from '../src/engine/crc32.ts';
@@ -55,7 +56,7 @@ before(async () => {
 function randomBinaryNetwork(filters: number[], seed: number, options: Partial<NetworkConfig> = {}): { model: tf.LayersModel; meta: ModelMeta } {
   const rng = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  const config = { ...networkConfig({ inputShape: [98, 64, 1], classes: 5, seed, ...options }), filters };
+  const config = { ...networkConfig({ inputShape: [98, 64, 1], classes: 5, seed, arch: 'bee', ...options }), filters };
   const model = buildNetwork(config);
   // Hidden exit layers' biases away from 0, so that some units are cut by the ReLU and some not.
   for (const layer of model.layers)
@@ -179,8 +180,8 @@ test('the engine alone (bee/engine) loads and runs a packed file without loading
   const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
   const engineModule = path.join(import.meta.dirname, '..', 'dist', 'engine', 'index.js');
   const script = `
-    const { PackedEngine, readPackedFile, readWav, LogMel, neverEarly } = await import(${JSON.stringify(engineModule)});
-    const engine = new PackedEngine(readPackedFile(${JSON.stringify(file)}));
+    const { engineFor, readPackedFile, readWav, LogMel, neverEarly } = await import(${JSON.stringify(engineModule)});
+    const engine = engineFor(readPackedFile(${JSON.stringify(file)}));
     const { data } = new LogMel(engine.model.header.features).fromAudio(readWav(${JSON.stringify(path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'))}));
     console.log(JSON.stringify({ exit: engine.run(data, neverEarly(4)), p: Array.from(engine.probabilities[3]) }));`;
   const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', script], {
@@ -310,7 +311,7 @@ test('packed engine and tfjs agree on the shared Speech Commands test split (a m
   });
   const tfjs = await openModel(out, 'tfjs');
   const { model, meta } = await loadModelDir(out);
-  const engine = new PackedEngine(packModel(model, meta).packed);
+  const engine = engineFor(packModel(model, meta).packed);
   model.dispose();
   const examples = splitExamples(table, meta.labels, 'test');
   const probs = tfjs.classifier.exitOutputs(table, examples.rows);

@@ -122,7 +122,7 @@ let packed: Uint8Array;
 before(async () => {
   await initBackend();
   const network = {
-    ...networkConfig({ inputShape: [98, 64, 1], classes: 3, seed: 1, exitHead: { type: 'pooled', grid: [2, 2], hidden: 4 } }),
+    ...networkConfig({ inputShape: [98, 64, 1], classes: 3, seed: 1, arch: 'bee', exitHead: { type: 'pooled', grid: [2, 2], hidden: 4 } }),
     filters: [4, 8, 8, 16],
   };
   const model = buildNetwork(network);

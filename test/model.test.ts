@@ -143,7 +143,7 @@ test('a saved and reloaded network gives identical outputs at every exit', async
 });
 
 test("binary network: every conv kernel binary but the first pair's (real by default), activations are the STE sign", () => {
-  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1 }));
+  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1, arch: 'bee' }));
   const convs = model.layers.filter((l) => l instanceof QuantConv2D) as QuantConv2D[];
   assert.equal(convs.length, 12);
   assert.deepEqual(
@@ -153,7 +153,7 @@ test("binary network: every conv kernel binary but the first pair's (real by def
       .sort(),
     [layerName.conv13(1), layerName.conv31(1)],
   );
-  const allBinary = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1, realFirstBlock: false }));
+  const allBinary = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1, arch: 'bee', realFirstBlock: false }));
   assert.ok(allBinary.layers.filter((l) => l instanceof QuantConv2D).every((c) => (c as QuantConv2D).binaryKernel));
   assert.deepEqual(
     [1, 2, 3, 4].map((b) => (model.getLayer(layerName.conv11(b)) as QuantConv2D).filters),
@@ -170,7 +170,7 @@ test('binary activations entering blocks 2-4 are not degenerate on real clips', 
   const featurizer = new ClipFeaturizer(PAPER_FEATURES);
   const clips = ds.clips.filter((_, i) => i % 150 === 0);
   const x = tf.tensor4d(Float32Array.from(clips.flatMap((c) => Array.from(featurizer.featurize(c)))), [clips.length, 98, 64, 1]);
-  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1 }));
+  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1, arch: 'bee' }));
   const probe = tf.model({ inputs: model.inputs, outputs: [1, 2, 3].map((b) => model.getLayer(layerName.act(b)).output as tf.SymbolicTensor) });
   const acts = probe.apply(x, { training: true }) as tf.Tensor[];
   acts.forEach((a, i) => {

@@ -79,7 +79,7 @@ test('training learns, writes checkpoints and metrics, and the saved model loads
   const { meta } = await loadModelDir(out);
   assert.deepEqual(meta.labels, ['high', 'low', 'mid']);
   assert.equal(meta.network.precision, 'binary');
-  assert.deepEqual(meta.network.filters, [8, 16, 32, 64]);
+  assert.deepEqual(meta.network.filters, [8, 24, 48, 96]); // the default (reactnet) stages, 32 / 96 / 192 / 384, at width 0.25
   await assert.rejects(train({ dataset, table, out, options }), /already holds a training run/);
 });
 

@@ -56,7 +56,7 @@ export const LEGACY_NETWORK: NetworkOptions = {
 
 /** The network bee builds unless told otherwise: the ablation in README says what each part buys. */
 export const DEFAULT_NETWORK: NetworkOptions = {
-  arch: 'bee',
+  arch: 'reactnet',
   exitHead: { type: 'pooled', grid: [4, 2] },
   bnMomentum: 0.9,
   realFirstBlock: true,
