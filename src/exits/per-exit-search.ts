@@ -11,15 +11,15 @@ export interface PerExitPoint {
 }
 
 /** 0, 0.02, ..., 1 for each exit: 51^3 rules for four exits. */
-export const PER_EXIT_GRID = Array.from({ length: 51 }, (_, i) => Math.round(i * 2) / 100);
+export const PER_EXIT_GRID = Array.from({ length: 51 }, (_, i) => (2 * i) / 100);
 
 /**
  * The cheapest rule with one max-softmax threshold per exit whose accuracy is within `tolerance`
  * of the full network's (the last exit's), by exhaustive search over `grid` for every exit but
  * the last; null if none is (threshold 1 everywhere always is, so only with a tolerance < 0).
  * The rule is the one `bee eval` applies (stop at exit k if its max softmax >= t_k, t_k = 1 never
- * stops). Searched on the split it is then reported on, this is a bound on what any max-softmax
- * rule can do with these exits; searched on validation, it is an operating point to test.
+ * stops). Searched on the split it is then reported on, it bounds what any such rule on the grid
+ * can do with these exits there; searched on validation, it is an operating point to test.
  */
 export function cheapestPerExit(
   allProbs: Float32Array[],

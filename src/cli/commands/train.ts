@@ -173,7 +173,7 @@ Examples:
   $ bee train --data DIR --width 0.25 --epochs 3 --no-augment --out runs/quick
   $ bee train --data DIR --precision float --out runs/float && bee train --data DIR --teacher runs/float
   $ bee train --data DIR --arch bee --exit-head paper --first-block binary --bn-momentum 0.99 \\
-      --schedule constant --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's
+      --schedule constant --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
   $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment
   $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (README compares the families)`,
   )
