@@ -41,7 +41,7 @@ const VARIANTS: Variant[] = [
   { name: 'scaled-kernels', what: '+ per-channel kernel scales (XNOR-Net)', flags: ['--scaled-kernels'], sets: 'scaledKernels' },
   { name: 'sign-shift', what: '+ learnable sign thresholds (RSign)', flags: ['--sign-shift'], sets: 'signShift' },
   { name: 'early-weights', what: '+ early exits weighted 2, 2, 1, 1', flags: ['--exit-weights', '2,2,1,1'] },
-  { name: 'exit-hidden-64', what: '+ a hidden layer of 64 ReLU units in every exit head', flags: ['--exit-hidden', '64'] },
+  { name: 'exit-hidden-64', what: '+ a hidden layer of 64 ReLU units, after a BatchNorm, in every exit head', flags: ['--exit-hidden', '64'] },
   { name: 'grid-6x2', what: '+ a 6x2 grid in the pooled head (finer in time)', flags: ['--exit-grid', '6x2'] },
   {
     name: 'paper-recipe',

@@ -107,6 +107,10 @@ const PACKED: [string, Parameters<typeof randomNetwork>[0]][] = [
     'reactnet, channels not a multiple of 32, a hidden exit layer',
     { arch: 'reactnet', filters: [20, 36, 64, 100], exitHead: { type: 'pooled', grid: [3, 2], hidden: 12 } },
   ],
+  [
+    'reactnet, a BatchNorm before a hidden exit layer',
+    { arch: 'reactnet', filters: [32, 64, 128, 256], exitHead: { type: 'pooled', grid: [4, 2], hidden: 16, norm: true } },
+  ],
   ['bireal with RSign shifts', { arch: 'bireal', filters: [24, 48, 96, 192], signShift: true }],
 ];
 
@@ -115,8 +119,7 @@ for (const [what, options] of PACKED) {
     const n = 6;
     const x = logMelLike(n, 11);
     const model = randomNetwork(options, 5, x);
-    const base = networkConfig({ inputShape: [98, 64, 1], classes: 5, seed: 5, ...options });
-    const network = { ...base, ...(options.filters ? { filters: options.filters } : {}) };
+    const network = networkConfig({ inputShape: [98, 64, 1], classes: 5, seed: 5, ...options });
     const bytes = encodePacked(packModel(model, metaOf(network)).packed);
     const residual = network.arch === 'bireal' || network.arch === 'reactnet';
     assert.equal(new DataView(bytes.buffer).getUint32(4, true), residual ? 5 : 2, 'the oldest version that holds it');

@@ -142,6 +142,22 @@ test('a saved and reloaded network gives identical outputs at every exit', async
   }
 });
 
+test("the stages' widths: the architecture's or the ones asked for, times the width; a wrong list is refused", () => {
+  const of = (args: Partial<Parameters<typeof networkConfig>[0]>) => networkConfig({ inputShape: [98, 64, 1], classes: 3, ...args }).filters;
+  assert.deepEqual(of({ arch: 'reactnet' }), [32, 96, 192, 384]);
+  assert.deepEqual(of({ arch: 'reactnet', filters: [32, 64, 128, 256] }), [32, 64, 128, 256]);
+  assert.deepEqual(of({ arch: 'bee', filters: [8, 8, 16, 16], width: 0.5 }), [4, 4, 8, 8]);
+  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 3, arch: 'reactnet', filters: [32, 64, 128, 256] }));
+  assert.equal((model.getLayer(layerName.conv31(4)).getWeights()[0] as tf.Tensor).shape[3], 256);
+  model.dispose();
+  for (const filters of [
+    [32, 64, 128],
+    [32, 64, 0, 256],
+    [32, 64, 1.5, 256],
+  ])
+    assert.throws(() => of({ filters }), /the stages' widths must be 4 whole numbers in 1\.\.4096/);
+});
+
 test("binary network: every conv kernel binary but the first pair's (real by default), activations are the STE sign", () => {
   const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, seed: 1, arch: 'bee' }));
   const convs = model.layers.filter((l) => l instanceof QuantConv2D) as QuantConv2D[];

@@ -281,3 +281,27 @@ test('Ctrl-C stops after the current step, keeps the last complete epoch, and sa
   assert.ok(epochs >= 1 && epochs < 50);
   await loadModelDir(path.join(out, 'last'));
 });
+
+test('bee train --filters sets the stages, --exit-hidden puts a BatchNorm before the hidden layer, and the packed engine runs it', async () => {
+  const out = path.join(tempDir(), 'shaped');
+  const bee = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
+  const env = { ...process.env, BEE_CACHE_DIR: tempDir('bee-cache-') };
+  const data = ['--data', small.root, '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20', '--no-augment'];
+  const run = (...args: string[]) => spawnSync(process.execPath, [bee, ...args], { env, encoding: 'utf8' });
+  const trained = run('train', ...data, '--filters', '8,8,16,16', '--exit-hidden', '4', '--epochs', '1', '--batch-size', '16', '--out', out);
+  assert.equal(trained.status, 0, trained.stderr);
+  const { model, meta } = await loadModelDir(path.join(out, 'best'));
+  assert.deepEqual(meta.network.filters, [8, 8, 16, 16]);
+  assert.deepEqual(meta.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 4, norm: true });
+  assert.ok(model.getLayer('exit4_hidden_bn'));
+  model.dispose();
+  // The BatchNorm folded into the hidden layer: the packed engine answers as tfjs does, clip by clip.
+  const tfjs = JSON.parse(run('eval', '--model', out, '--split', 'test', '--engine', 'tfjs', '--json').stdout);
+  const packed = JSON.parse(run('eval', '--model', out, '--split', 'test', '--engine', 'packed', '--json').stdout);
+  const answers = (r: { exitHistogram: number[]; perExit: { accuracyAll: number }[] }) => ({
+    exits: r.exitHistogram,
+    accuracy: r.perExit.map((e) => e.accuracyAll),
+  });
+  assert.ok(tfjs.samples > 0);
+  assert.deepEqual(answers(packed), answers(tfjs));
+});

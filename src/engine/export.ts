@@ -225,9 +225,25 @@ function putAffine(tensors: Map<string, PackedArray>, name: string, affine: { sc
   tensors.set(`${name}.shift`, affine.shift);
 }
 
+/**
+ * A BatchNorm y = x * scale + shift on a dense layer's inputs, folded into it: W'[i][o] =
+ * scale[i] W[i][o], b'[o] = b[o] + sum_i shift[i] W[i][o] (in float64), so that the packed
+ * format and engines run it as the one dense layer they know.
+ */
+function foldInputAffine(kernel: Float32Array, bias: Float32Array, affine: { scale: Float32Array; shift: Float32Array }): Float32Array[] {
+  const units = bias.length;
+  const folded = new Float64Array(bias);
+  affine.shift.forEach((t, i) => {
+    for (let o = 0; o < units; o++) folded[o] += t * kernel[i * units + o];
+  });
+  return [kernel.map((w, k) => w * affine.scale[Math.floor(k / units)]), Float32Array.from(folded)];
+}
+
 function putExit(tensors: Map<string, PackedArray>, model: tf.LayersModel, network: ModelMeta['network'], b: number): void {
   if (hiddenUnits(network.exitHead)) {
-    const [hiddenKernel, hiddenBias] = weightsOf(model, layerName.exitHidden(b));
+    let [hiddenKernel, hiddenBias] = weightsOf(model, layerName.exitHidden(b));
+    if (network.exitHead.type === 'pooled' && network.exitHead.norm)
+      [hiddenKernel, hiddenBias] = foldInputAffine(hiddenKernel, hiddenBias, batchNormAffine(model, layerName.exitHiddenBn(b)));
     tensors.set(`exit${b}.hidden.kernel`, hiddenKernel);
     tensors.set(`exit${b}.hidden.bias`, hiddenBias);
   }

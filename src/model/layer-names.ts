@@ -13,6 +13,7 @@ export const layerName = {
   bn: (block: number) => `block${block}_bn`,
   act: (block: number) => `block${block}_act`,
   exitPool: (block: number) => `exit${block}_pool`,
+  exitHiddenBn: (block: number) => `exit${block}_hidden_bn`,
   exitHidden: (block: number) => `exit${block}_hidden`,
   exitHiddenAct: (block: number) => `exit${block}_hidden_act`,
   exit: (block: number) => `exit${block}`,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { ARCH_NAMES, ARCHITECTURES, type ArchName } from './architectures/index.js';
+import { BatchNorm } from './batch-norm.js';
 import { ExitPooling } from './exit-pooling.js';
 import { layerName } from './layer-names.js';
 import { QuantDense } from './layers.js';
@@ -12,9 +13,12 @@ export type Precision = 'binary' | 'float';
 
 /**
  * paper: GlobalMaxPool -> Dense; pooled: max, mean and a time x frequency grid of means
- * (ExitPooling) -> Dense, or with `hidden` > 0 -> Dense(hidden) -> ReLU -> Dense.
+ * (ExitPooling) -> Dense, or with `hidden` > 0 -> [BatchNorm] -> Dense(hidden) -> ReLU -> Dense.
+ * The BatchNorm (`norm`; models saved before it have none) puts the pooled statistics on one
+ * scale: a residual stage's real outputs grow with depth, and on reactnet's stage 4 all but 2 of
+ * 64 hidden units died without it. At inference it folds into the hidden layer's weights.
  */
-export type ExitHead = { type: 'paper' } | { type: 'pooled'; grid: [number, number]; hidden?: number };
+export type ExitHead = { type: 'paper' } | { type: 'pooled'; grid: [number, number]; hidden?: number; norm?: boolean };
 
 /** Everything needed to rebuild the network; saved with a model. */
 export interface NetworkConfig {
@@ -22,7 +26,7 @@ export interface NetworkConfig {
   inputShape: [number, number, number];
   classes: number;
   precision: Precision;
-  /** Output channels of the four blocks: the architecture's (the paper's 32, 64, 128, 256 for bee) times the width multiplier. */
+  /** Output channels of the four blocks: the architecture's (the paper's 32, 64, 128, 256 for bee) or the ones asked for, times the width multiplier. */
   filters: number[];
   /** Seed of the initial weights. */
   seed: number;
@@ -43,6 +47,9 @@ export interface NetworkConfig {
 export const PAPER_FILTERS = ARCHITECTURES.bee.filters;
 
 export type NetworkOptions = Pick<NetworkConfig, 'arch' | 'exitHead' | 'bnMomentum' | 'realFirstBlock' | 'scaledKernels' | 'signShift'>;
+
+/** What a run asks of its network beyond precision and width: any of the options, and the stages' widths before the multiplier (default: the architecture's). */
+export type NetworkChoice = Partial<NetworkOptions> & { filters?: number[] };
 
 /** What a saved config without a field meant: the network as bee 0.1 first built it (the paper's). */
 export const LEGACY_NETWORK: NetworkOptions = {
@@ -65,7 +72,7 @@ export const DEFAULT_NETWORK: NetworkOptions = {
 };
 
 export function networkConfig(
-  args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & Partial<NetworkOptions>,
+  args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & NetworkChoice,
 ): NetworkConfig {
   const width = args.width ?? 1;
   if (!(width > 0 && width <= 8)) throw new BeeError(`width multiplier must be in (0, 8], got ${width}`, { hint: 'try --width 0.25 for a quick model' });
@@ -74,11 +81,17 @@ export function networkConfig(
   const arch = args.arch ?? DEFAULT_NETWORK.arch;
   if (!ARCH_NAMES.includes(arch)) throw new BeeError(`unknown architecture ${JSON.stringify(arch)}`, { hint: `one of ${ARCH_NAMES.join(', ')}` });
   const { fixed } = ARCHITECTURES[arch];
+  const stages = args.filters ?? ARCHITECTURES[arch].filters;
+  if (!(stages.length === ARCHITECTURES[arch].filters.length && stages.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096))) {
+    throw new BeeError(`the stages' widths must be ${ARCHITECTURES[arch].filters.length} whole numbers in 1..4096, got ${stages.join(',')}`, {
+      hint: `e.g. --filters ${PAPER_FILTERS.join(',')}`,
+    });
+  }
   const config: NetworkConfig = {
     inputShape: args.inputShape,
     classes: args.classes,
     precision,
-    filters: ARCHITECTURES[arch].filters.map((f) => Math.max(1, Math.round(f * width))),
+    filters: stages.map((f) => Math.max(1, Math.round(f * width))),
     seed: args.seed ?? 0,
     arch,
     exitHead: args.exitHead ?? DEFAULT_NETWORK.exitHead,
@@ -109,6 +122,10 @@ export function checkNetwork(config: NetworkConfig): void {
     const hidden = config.exitHead.hidden ?? 0;
     if (!(Number.isInteger(hidden) && hidden >= 0 && hidden <= 4096))
       throw new BeeError(`the exit head's hidden layer must have 0-4096 units, got ${hidden}`, { hint: 'e.g. --exit-hidden 64, or 0 for none' });
+    if (![undefined, true, false].includes(config.exitHead.norm))
+      throw new BeeError(`the exit head's norm must be true or false, got ${JSON.stringify(config.exitHead.norm)}`);
+    if (config.exitHead.norm && !hidden)
+      throw new BeeError("the exit head's BatchNorm comes before its hidden layer, and it has none", { hint: 'e.g. --exit-hidden 64' });
   }
 }
 
@@ -139,6 +156,7 @@ export function wireBlock(
   };
   const { features, next } = ARCHITECTURES[arch].wireStage(apply, b, x, last);
   let pooled = apply(layerName.exitPool(b), features);
+  if (layer(layerName.exitHiddenBn(b))) pooled = apply(layerName.exitHiddenBn(b), pooled);
   if (layer(layerName.exitHidden(b))) pooled = apply(layerName.exitHiddenAct(b), apply(layerName.exitHidden(b), pooled));
   const logits = apply(layerName.exit(b), pooled);
   return last ? { logits } : { logits, next };
@@ -169,6 +187,7 @@ export function buildNetwork(config: NetworkConfig): tf.LayersModel {
         : tf.layers.globalMaxPooling2d({ name: layerName.exitPool(b) }),
     );
     if (head.type === 'pooled' && head.hidden) {
+      if (head.norm) add(new BatchNorm({ momentum: config.bnMomentum, name: layerName.exitHiddenBn(b) }));
       add(new QuantDense({ units: head.hidden, useBias: true, seed: nextSeed(), name: layerName.exitHidden(b) }));
       add(tf.layers.reLU({ name: layerName.exitHiddenAct(b) }));
     }

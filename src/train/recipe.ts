@@ -1,5 +1,5 @@
 import { BeeError } from '../errors.js';
-import { DEFAULT_NETWORK, LEGACY_NETWORK, type NetworkOptions } from '../model/network.js';
+import { DEFAULT_NETWORK, LEGACY_NETWORK, type NetworkChoice } from '../model/network.js';
 
 /**
  * The training recipe: how the learning rate and the exits' loss weights move over a run, and the
@@ -26,7 +26,7 @@ export interface RecipeOptions extends ScheduleOptions {
   /** a saved bee model (directory) whose last exit teaches every exit */
   teacher?: string;
   /** the network's parts beyond precision and width */
-  network: Partial<NetworkOptions>;
+  network: NetworkChoice;
   /** which checkpoint is `best`: the highest mean of the exits' validation accuracies, or the last exit's */
   selection: 'mean-exit' | 'last-exit';
 }

@@ -20,15 +20,10 @@ export function logMelLike(count: number, seed: number): Float32Array {
  * deviation, gamma sometimes negative or 0), so that signs fall on both sides everywhere as in a
  * trained network, and random RSign shifts and RPReLU weights.
  */
-export function randomNetwork(
-  options: Partial<Parameters<typeof networkConfig>[0]> & { filters?: number[] },
-  seed: number,
-  inputs: Float32Array,
-): tf.LayersModel {
+export function randomNetwork(options: Partial<Parameters<typeof networkConfig>[0]>, seed: number, inputs: Float32Array): tf.LayersModel {
   const rng = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  const base = networkConfig({ inputShape: [98, 64, 1], classes: 5, seed, ...options });
-  const model = buildNetwork({ ...base, ...(options.filters ? { filters: options.filters } : {}) });
+  const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 5, seed, ...options }));
   const n = inputs.length / (98 * 64);
   const x = tf.tensor4d(inputs, [n, 98, 64, 1]);
   const vector = (c: number, f: () => number) => tf.tensor1d(Array.from({ length: c }, f));
@@ -40,7 +35,8 @@ export function randomNetwork(
     if (!(layer instanceof BatchNorm)) continue;
     const probe = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
     const { mean, variance } = tf.tidy(() => {
-      const m = tf.moments(probe.predict(x) as tf.Tensor, [0, 1, 2]);
+      const seen = probe.predict(x) as tf.Tensor;
+      const m = tf.moments(seen, [...Array(seen.rank - 1).keys()]); // every axis but the channels'
       return { mean: m.mean.dataSync(), variance: m.variance.dataSync() };
     });
     const sd = Array.from(variance, (v) => Math.sqrt(v) || 1);

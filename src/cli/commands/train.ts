@@ -44,6 +44,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   resume?: boolean;
   precision: 'binary' | 'float';
   width: number;
+  filters?: number[];
   augment: boolean;
   noiseDir?: string;
   cache?: string;
@@ -55,6 +56,13 @@ const weightList = (value: string) => {
   const w = value.split(',').map(decimal);
   if (w.length !== 4 || w.some((x) => !(x >= 0))) throw new InvalidArgumentError('expected 4 comma-separated finite numbers >= 0, e.g. 1,1,1,1');
   return w;
+};
+
+const stageWidths = (value: string) => {
+  const f = value.split(',').map(decimal);
+  if (f.length !== 4 || f.some((x) => !(Number.isInteger(x) && x >= 1 && x <= 4096)))
+    throw new InvalidArgumentError('expected 4 comma-separated whole numbers in 1..4096, e.g. 32,64,128,256');
+  return f;
 };
 
 const momentum = (value: string) => {
@@ -71,6 +79,10 @@ const grid = (value: string): [number, number] => {
 
 const DEFAULT_GRID: [number, number] = DEFAULT_NETWORK.exitHead.type === 'pooled' ? DEFAULT_NETWORK.exitHead.grid : [4, 2];
 const DEFAULT_HIDDEN = DEFAULT_NETWORK.exitHead.type === 'pooled' ? (DEFAULT_NETWORK.exitHead.hidden ?? 0) : 0;
+
+/** The pooled head bee train builds: a hidden layer comes after a BatchNorm (ExitHead says why). */
+const pooledHead = (grid: [number, number], hidden: number): ExitHead =>
+  hidden ? { type: 'pooled', grid, hidden, norm: true } : { type: 'pooled', grid, hidden };
 
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
 function checkCombinations(flags: TrainFlags): void {
@@ -133,7 +145,11 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
       .default(DEFAULT_NETWORK.exitHead.type),
   )
   .option('--exit-grid <RxC>', `the pooled head's grid: cells along time x frequency (default ${DEFAULT_GRID.join('x')})`, grid)
-  .option('--exit-hidden <units>', `a hidden ReLU layer of that many units in every pooled exit head (0: none; default ${DEFAULT_HIDDEN})`, wholeNumber(0))
+  .option(
+    '--exit-hidden <units>',
+    `a hidden ReLU layer of that many units, after a BatchNorm, in every pooled exit head (0: none; default ${DEFAULT_HIDDEN})`,
+    wholeNumber(0),
+  )
   .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
   .addOption(
     new Option(
@@ -154,7 +170,12 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   .addOption(
     new Option('--precision <p>', 'binary: sign weights and activations; float: the notebook as written').choices(['binary', 'float']).default('binary'),
   )
-  .option('--width <x>', 'channel multiplier of the 32/64/128/256 blocks (e.g. 0.25 for a quick model)', positiveNumber, 1)
+  .option('--width <x>', "channel multiplier of the stages' widths (e.g. 0.25 for a quick model)", positiveNumber, 1)
+  .option(
+    '--filters <f1,f2,f3,f4>',
+    `the four stages' output channels before --width (default: the architecture's: ${ARCH_NAMES.map((a) => `${a} ${ARCHITECTURES[a].filters.join(',')}`).join('; ')})`,
+    stageWidths,
+  )
   .option('--no-augment', 'no random time shift and background noise')
   .option('--spec-augment', 'SpecAugment time and frequency masks on the log-mel features too')
   .option('--noise-dir <dir>', "background-noise WAVs to mix in (default: the dataset's _background_noise_)")
@@ -175,7 +196,8 @@ Examples:
   $ bee train --data DIR --arch bee --exit-head paper --first-block binary --bn-momentum 0.99 \\
       --schedule constant --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
   $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment
-  $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (README compares the families)`,
+  $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (README compares the families)
+  $ bee train --data DIR --filters 32,64,128,256    # reactnet at the paper's channels`,
   )
   .action(async (flags: TrainFlags) => {
     checkCombinations(flags);
@@ -233,11 +255,9 @@ Examples:
         precision: flags.precision,
         width: flags.width,
         network: {
-          exitHead:
-            flags.exitHead === 'pooled'
-              ? { type: 'pooled', grid: flags.exitGrid ?? DEFAULT_GRID, hidden: flags.exitHidden ?? DEFAULT_HIDDEN }
-              : { type: 'paper' },
+          exitHead: flags.exitHead === 'pooled' ? pooledHead(flags.exitGrid ?? DEFAULT_GRID, flags.exitHidden ?? DEFAULT_HIDDEN) : { type: 'paper' },
           arch: flags.arch,
+          ...(flags.filters ? { filters: flags.filters } : {}),
           bnMomentum: flags.bnMomentum,
           ...(flags.firstBlock ? { realFirstBlock: flags.firstBlock === 'real' } : {}),
           // unset: the architecture's own (xnor, bireal and reactnet scale their kernels; reactnet shifts its signs)
