@@ -295,7 +295,7 @@ test('bee train --filters sets the stages, --exit-hidden puts a BatchNorm before
   assert.deepEqual(meta.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 4, norm: true });
   assert.ok(model.getLayer('exit4_hidden_bn'));
   model.dispose();
-  // The BatchNorm folded into the hidden layer: the packed engine answers as tfjs does, clip by clip.
+  // The BatchNorm folded into the hidden layer: the packed engine exits where tfjs does, as accurately.
   const tfjs = JSON.parse(run('eval', '--model', out, '--split', 'test', '--engine', 'tfjs', '--json').stdout);
   const packed = JSON.parse(run('eval', '--model', out, '--split', 'test', '--engine', 'packed', '--json').stdout);
   const answers = (r: { exitHistogram: number[]; perExit: { accuracyAll: number }[] }) => ({
