@@ -71,6 +71,10 @@ export const DEFAULT_NETWORK: NetworkOptions = {
   signShift: false,
 };
 
+/** Whether `filters` can be the widths of `stages` stages: that many whole numbers in 1..4096. */
+export const stageWidthsFit = (filters: number[], stages: number) =>
+  filters.length === stages && filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096);
+
 export function networkConfig(
   args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & NetworkChoice,
 ): NetworkConfig {
@@ -82,7 +86,7 @@ export function networkConfig(
   if (!ARCH_NAMES.includes(arch)) throw new BeeError(`unknown architecture ${JSON.stringify(arch)}`, { hint: `one of ${ARCH_NAMES.join(', ')}` });
   const { fixed } = ARCHITECTURES[arch];
   const stages = args.filters ?? ARCHITECTURES[arch].filters;
-  if (!(stages.length === ARCHITECTURES[arch].filters.length && stages.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096))) {
+  if (!stageWidthsFit(stages, ARCHITECTURES[arch].filters.length)) {
     throw new BeeError(`the stages' widths must be ${ARCHITECTURES[arch].filters.length} whole numbers in 1..4096, got ${stages.join(',')}`, {
       hint: `e.g. --filters ${PAPER_FILTERS.join(',')}`,
     });

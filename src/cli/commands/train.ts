@@ -7,7 +7,7 @@ import { BeeError } from '../../errors.js';
 import { PAPER_FEATURES } from '../../features/params.js';
 import { readModelMeta } from '../../model/saved-model.js';
 import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
-import { type ArchName, DEFAULT_NETWORK, type ExitHead } from '../../model/network.js';
+import { type ArchName, DEFAULT_NETWORK, type ExitHead, PAPER_FILTERS, stageWidthsFit } from '../../model/network.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
 import { train, type EpochRecord } from '../../train/trainer.js';
@@ -60,8 +60,7 @@ const weightList = (value: string) => {
 
 const stageWidths = (value: string) => {
   const f = value.split(',').map(decimal);
-  if (f.length !== 4 || f.some((x) => !(Number.isInteger(x) && x >= 1 && x <= 4096)))
-    throw new InvalidArgumentError('expected 4 comma-separated whole numbers in 1..4096, e.g. 32,64,128,256');
+  if (!stageWidthsFit(f, PAPER_FILTERS.length)) throw new InvalidArgumentError('expected 4 comma-separated whole numbers in 1..4096, e.g. 32,64,128,256');
   return f;
 };
 
