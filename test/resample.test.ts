@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resample } from '../src/audio/resample.ts';
+import { resample, StreamingResampler } from '../src/audio/resample.ts';
 import { sine } from './helpers/wav.ts';
 
 /** Amplitude of the component at `frequency` (Hz), by correlation over the middle of the signal. */
@@ -54,4 +54,32 @@ test('same rate is the identity; bad rates are refused', () => {
   assert.equal(resample(x, 16000, 16000), x);
   assert.throws(() => resample(x, 0, 16000), RangeError);
   assert.throws(() => resample(x, 16000.5, 16000), RangeError);
+});
+
+test('resampling a block at a time gives the samples of resampling the whole signal', () => {
+  const signal = Float32Array.from({ length: 7919 }, (_, i) => Math.sin(i / 5) * Math.cos(i / 77) + 0.1 * Math.sin(i * 1.3));
+  for (const [from, to] of [
+    [44100, 16000],
+    [8000, 16000],
+    [48000, 16000],
+    [22050, 16000],
+  ]) {
+    const whole = resample(signal, from, to);
+    const streaming = new StreamingResampler(from, to);
+    const parts: number[] = [];
+    for (let at = 0, k = 0; at < signal.length; k++) {
+      const n = 1 + ((k * 733) % 1601); // blocks of 1-1601 samples
+      parts.push(...streaming.push(signal.subarray(at, at + n)));
+      at += n;
+    }
+    parts.push(...streaming.end());
+    assert.equal(parts.length, whole.length, `${from} -> ${to}: length`);
+    assert.ok(
+      parts.every((x, i) => x === whole[i]),
+      `${from} -> ${to}: every sample bit-exact`,
+    );
+  }
+  const same = new StreamingResampler(16000, 16000);
+  assert.equal(same.push(signal), signal);
+  assert.equal(same.end().length, 0);
 });

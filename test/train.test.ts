@@ -8,7 +8,8 @@ import { loadDataset, type Dataset } from '../src/data/dataset.ts';
 import { loadFeatures, type FeatureTable } from '../src/data/feature-cache.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
-import { applyAugmentation, applyMasks, DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
+import { type AugmentOptions, applyAugmentation, applyMasks, DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
+import { gainForSnr } from '../src/audio/level.ts';
 import { rngFor } from '../src/train/rng.ts';
 import { train, type RunInput } from '../src/train/trainer.ts';
 import { AugmentFeeder } from '../src/train/augment-feeder.ts';
@@ -149,7 +150,7 @@ test('augmentation: draws are seeded; shifts move samples, noise adds scaled noi
   const augs = draw(5);
   assert.ok(augs.every((a) => Math.abs(a.shift) <= 1600));
   assert.ok(
-    augs.every((a) => !a.noise || (a.noise.index === 0 && a.noise.offset <= 32000 && a.noise.gain <= 0.1)),
+    augs.every((a) => !a.noise || (a.noise.index === 0 && a.noise.offset <= 32000 && 'gain' in a.noise && a.noise.gain <= 0.1)),
     'noise only from recordings long enough',
   );
   const clip = Float32Array.from({ length: 10 }, (_, i) => i + 1);
@@ -160,6 +161,40 @@ test('augmentation: draws are seeded; shifts move samples, noise adds scaled noi
     Array.from(applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 5, gain: 0.5 } }, [noise])),
     Array.from(clip, (v) => v + 1),
   );
+});
+
+test('augmentation at an SNR: the noise lands that many dB under the clip', () => {
+  const clip = Float32Array.from({ length: 1000 }, (_, i) => 0.5 * Math.sin(i / 3));
+  const noise = Float32Array.from({ length: 2000 }, (_, i) => ((i * 7919) % 13) / 13 - 0.5);
+  for (const snrDb of [-5, 0, 10, 20]) {
+    const mixed = applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 100, snrDb } }, [noise]);
+    const added = mixed.map((v, i) => v - clip[i]);
+    const db = 10 * Math.log10(clip.reduce((a, v) => a + v * v, 0) / added.reduce((a, v) => a + v * v, 0));
+    assert.ok(Math.abs(db - snrDb) < 1e-3, `${snrDb} dB asked, ${db} measured`);
+  }
+  assert.equal(gainForSnr(new Float32Array(10), noise, 0), 0, 'a silent clip gets no noise');
+  const rng = rngFor(1, 1, 2);
+  const augs = Array.from({ length: 200 }, () => drawAugmentation(rng, { ...DEFAULT_AUGMENT, snrDb: [-5, 20] }, CLIP, [48000]));
+  const snrs = augs.flatMap((a) => (a.noise && 'snrDb' in a.noise ? [a.noise.snrDb] : []));
+  assert.ok(snrs.length > 120 && snrs.every((d) => d >= -5 && d <= 20), 'SNRs drawn in the range, for the noisy share');
+});
+
+test('cut words: only clips that may be cut, shifted 0.5-0.8 s, and the rest of the draw unchanged', () => {
+  const options: AugmentOptions = { ...DEFAULT_AUGMENT, cutWords: 0.5 };
+  const draws = (cuttable: boolean, o = options) => {
+    const rng = rngFor(2, 1, 2);
+    return Array.from({ length: 200 }, () => drawAugmentation(rng, o, CLIP, [48000], cuttable));
+  };
+  assert.ok(
+    draws(false).every((a) => !a.cut && Math.abs(a.shift) <= 1600),
+    'silence and _unknown_ are never cut',
+  );
+  const cut = draws(true).filter((a) => a.cut);
+  assert.ok(cut.length > 70 && cut.length < 130, `about half cut, got ${cut.length}`);
+  assert.ok(cut.every((a) => Math.abs(a.shift) >= 0.5 * 16000 && Math.abs(a.shift) <= 0.8 * 16000));
+  assert.ok(cut.some((a) => a.shift < 0) && cut.some((a) => a.shift > 0), 'both ways');
+  // the noise is drawn before the cut, so a run's first clip gets the noise it got without cuts
+  assert.deepEqual(draws(true)[0].noise, draws(true, DEFAULT_AUGMENT)[0].noise);
 });
 
 test('the augmentation worker featurizes exactly the augmented clips, in order', async () => {
@@ -185,8 +220,9 @@ test('the augmentation worker featurizes exactly the augmented clips, in order',
       return features;
     });
     const size = 98 * 64;
-    assert.deepEqual(first, Float32Array.from([...expected[0], ...expected[1]]));
-    assert.deepEqual(second.subarray(0, size), expected[2]);
+    assert.deepEqual(first.features, Float32Array.from([...expected[0], ...expected[1]]));
+    assert.deepEqual(second.features.subarray(0, size), expected[2]);
+    assert.deepEqual([...first.cut, ...second.cut], [false, false, false]);
   } finally {
     await feeder.stop();
   }

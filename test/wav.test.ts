@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { decodeWav, probeWav, probeWavFile, readWav } from '../src/audio/wav.ts';
+import { decodeWav, probeWav, probeWavFile, readWav, WavFileReader, WavFileWriter } from '../src/audio/wav.ts';
 import { readRegularFile } from '../src/util/read-file.ts';
 import { BeeError } from '../src/errors.ts';
 import { encodeWav } from './helpers/wav.ts';
@@ -189,4 +189,54 @@ test('devices, FIFOs and directories are refused before a read; the read is boun
   assert.throws(() => readRegularFile(path.join(dir, 'big.bin'), 1024, 'test file'), /big\.bin: 0\.0 MiB is more than/);
   assert.equal(readRegularFile(path.join(dir, 'big.bin'), 2048).length, 2048);
   fs.rmSync(dir, { recursive: true });
+});
+
+test('a WAV read a block at a time gives the samples of reading it whole, in every encoding', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bee-wavstream-'));
+  const left = Float32Array.from({ length: 10007 }, (_, i) => 0.8 * Math.sin(i / 9));
+  const right = Float32Array.from({ length: 10007 }, (_, i) => 0.5 * Math.cos(i / 31));
+  const specs = [
+    { bits: 16 as const, channels: [left] },
+    { bits: 8 as const, channels: [left, right] },
+    { bits: 24 as const, channels: [left] },
+    { bits: 32 as const, channels: [left, right], float: true },
+    { bits: 32 as const, channels: [right], extensible: true },
+  ];
+  specs.forEach((spec, k) => {
+    const file = path.join(dir, `${k}.wav`);
+    fs.writeFileSync(file, encodeWav({ sampleRate: 22050, ...spec }));
+    const whole = readWav(file);
+    const reader = WavFileReader.open(file);
+    assert.equal(reader.info.frames, 10007);
+    const got: number[] = [];
+    for (let block = reader.read(999); block; block = reader.read(999)) got.push(...block);
+    reader.close();
+    assert.equal(got.length, whole.samples.length);
+    assert.ok(
+      got.every((x, i) => x === whole.samples[i]),
+      `encoding ${k}: the same samples`,
+    );
+  });
+  assert.throws(() => WavFileReader.open(path.join(dir, 'nothing.wav')), /nothing\.wav: cannot read/);
+  fs.writeFileSync(path.join(dir, 'junk.wav'), 'RIFF0000WAVEjunk');
+  assert.throws(() => WavFileReader.open(path.join(dir, 'junk.wav')), /junk\.wav: truncated/);
+});
+
+test('a WAV written a block at a time: what encodeWav writes, in place only when committed', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bee-wavwrite-'));
+  const file = path.join(dir, 'out.wav');
+  fs.writeFileSync(file, 'old');
+  const samples = Float32Array.from({ length: 5000 }, (_, i) => 1.2 * Math.sin(i / 7));
+  const writer = new WavFileWriter(file, 16000);
+  writer.write(samples.subarray(0, 1234));
+  writer.write(samples.subarray(1234));
+  writer.finish();
+  assert.equal(fs.readFileSync(file, 'utf8'), 'old', 'the target is untouched until commit');
+  writer.commit();
+  assert.deepEqual(fs.readFileSync(file), encodeWav({ sampleRate: 16000, bits: 16, channels: [samples] }));
+  assert.equal(writer.seconds, 5000 / 16000);
+  const dropped = new WavFileWriter(path.join(dir, 'dropped.wav'), 16000);
+  dropped.write(samples);
+  dropped.abort();
+  assert.deepEqual(fs.readdirSync(dir), ['out.wav'], 'an aborted write leaves nothing behind');
 });

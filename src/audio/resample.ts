@@ -95,3 +95,70 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   }
   return out;
 }
+
+/**
+ * resample() a block at a time: pushed blocks in, the output samples they complete out, the
+ * same values as resampling the whole signal at once (the same taps, summed in the same order).
+ */
+export class StreamingResampler {
+  private readonly filter: Polyphase;
+  /** input samples from `start` on that outputs still need */
+  private held = new Float32Array(0);
+  private start = 0;
+  private received = 0;
+  private produced = 0;
+
+  constructor(
+    readonly fromRate: number,
+    readonly toRate: number,
+  ) {
+    if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
+      throw new RangeError(`sample rates must be positive integers, got ${fromRate} -> ${toRate}`);
+    }
+    this.filter = polyphase(fromRate, toRate);
+  }
+
+  push(samples: Float32Array): Float32Array {
+    if (this.fromRate === this.toRate) return samples;
+    const joined = new Float32Array(this.held.length + samples.length);
+    joined.set(this.held);
+    joined.set(samples, this.held.length);
+    this.held = joined;
+    this.received += samples.length;
+    return this.emit(false);
+  }
+
+  /** The last outputs, with zeros past the end of the input (as resample()). */
+  end(): Float32Array {
+    if (this.fromRate === this.toRate) return new Float32Array(0);
+    return this.emit(true);
+  }
+
+  private emit(atEnd: boolean): Float32Array {
+    const { up, down, halfTaps, taps } = this.filter;
+    const width = 2 * halfTaps;
+    const total = Math.round((this.received * this.toRate) / this.fromRate);
+    const out: number[] = [];
+    for (let k = this.produced; k < total; k++) {
+      const pos = k * down;
+      const base = Math.floor(pos / up);
+      const first = base - halfTaps + 1;
+      if (!atEnd && first + width > this.received) break;
+      const row = (pos - base * up) * width;
+      let acc = 0;
+      const jStart = Math.max(0, -first);
+      const jEnd = Math.min(width, this.received - first);
+      for (let j = jStart; j < jEnd; j++) acc += this.held[first + j - this.start] * taps[row + j];
+      out.push(acc);
+      this.produced = k + 1;
+    }
+    // keep what the next output's window starts at
+    const nextFirst = Math.floor((this.produced * down) / up) - halfTaps + 1;
+    const drop = Math.max(0, Math.min(this.held.length, nextFirst - this.start));
+    if (drop > 0) {
+      this.held = this.held.slice(drop);
+      this.start += drop;
+    }
+    return Float32Array.from(out);
+  }
+}

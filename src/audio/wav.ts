@@ -1,6 +1,9 @@
 import wavDecoder from 'wav-decoder';
 import { BeeError } from '../errors.js';
-import { readRegularFile } from '../util/read-file.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { removeStaleTemps } from '../util/atomic.js';
+import { openRegularFile, readRegularFile } from '../util/read-file.js';
 
 export interface Audio {
   sampleRate: number;
@@ -30,47 +33,62 @@ interface Layout {
   frames: number;
 }
 
+/** Bytes read on demand: a whole file in memory, or a file on disk read where asked. */
+interface ByteSource {
+  length: number;
+  /** up to n bytes from `at` (fewer at the end) */
+  read(at: number, n: number): Uint8Array;
+}
+
+const inMemory = (bytes: Uint8Array): ByteSource => ({ length: bytes.length, read: (at, n) => bytes.subarray(at, at + n) });
+
+const tagAt = (source: ByteSource, at: number) => String.fromCharCode(...source.read(at, 4));
+const u32At = (source: ByteSource, at: number) => {
+  const b = source.read(at, 4);
+  return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+};
+
 /**
  * The one WAV reader: walks the RIFF chunks (odd-sized ones are padded to an even size, as RIFF
  * says; LIST, bext and any other chunk is skipped) and checks everything wav-decoder takes on
  * trust, so that a corrupt or truncated file is refused with a reason instead of read past its
- * end or decoded as garbage. Probe and decode both read the file through it.
+ * end or decoded as garbage. Probe, decode and the streamed reader all read the file through it.
  */
-function layout(bytes: Uint8Array): Layout {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') {
+function layout(source: ByteSource): Layout {
+  if (source.length < 12 || tagAt(source, 0) !== 'RIFF' || tagAt(source, 8) !== 'WAVE') {
     throw new BeeError('not a WAV file (no RIFF/WAVE header)');
   }
   let format: WavFormat | undefined;
   for (let at = 12; ; ) {
-    if (at + 8 > bytes.length) throw new BeeError(format ? 'truncated: no data chunk' : 'truncated: no fmt chunk');
-    const id = tag(at);
-    const size = view.getUint32(at + 4, true);
+    if (at + 8 > source.length) throw new BeeError(format ? 'truncated: no data chunk' : 'truncated: no fmt chunk');
+    const id = tagAt(source, at);
+    const size = u32At(source, at + 4);
     const body = at + 8;
     if (id === 'fmt ') {
-      if (size < 16 || body + size > bytes.length) throw new BeeError('corrupt fmt chunk');
+      if (size < 16 || body + size > source.length) throw new BeeError('corrupt fmt chunk');
+      const fmt = source.read(body, Math.min(size, 40));
+      const view = new DataView(fmt.buffer, fmt.byteOffset, fmt.byteLength);
       format = {
-        formatTag: view.getUint16(body, true),
-        channels: view.getUint16(body + 2, true),
-        sampleRate: view.getUint32(body + 4, true),
-        blockAlign: view.getUint16(body + 12, true),
-        bitsPerSample: view.getUint16(body + 14, true),
+        formatTag: view.getUint16(0, true),
+        channels: view.getUint16(2, true),
+        sampleRate: view.getUint32(4, true),
+        blockAlign: view.getUint16(12, true),
+        bitsPerSample: view.getUint16(14, true),
       };
       if (format.formatTag === EXTENSIBLE) {
         if (size < 40) throw new BeeError('corrupt WAVE_FORMAT_EXTENSIBLE header');
-        format.formatTag = view.getUint16(body + 24, true); // the sub-format GUID starts with the tag
+        format.formatTag = view.getUint16(24, true); // the sub-format GUID starts with the tag
       }
       check(format);
     } else if (id === 'data') {
       if (!format) throw new BeeError('corrupt: data chunk before fmt chunk');
       // Writers that stream set the size to 0 or 0xFFFFFFFF: the samples run to the end of the file.
       // (A 0 followed by well-formed chunks to the end is a truly empty data chunk.)
-      const streamed = size === 0xffffffff || (size === 0 && !chunksToEnd(bytes, view, body));
-      if (!streamed && body + size > bytes.length) {
-        throw new BeeError(`truncated: data chunk declares ${size} bytes, file holds ${bytes.length - body}`);
+      const streamed = size === 0xffffffff || (size === 0 && !chunksToEnd(source, body));
+      if (!streamed && body + size > source.length) {
+        throw new BeeError(`truncated: data chunk declares ${size} bytes, file holds ${source.length - body}`);
       }
-      const dataBytes = streamed ? bytes.length - body : size;
+      const dataBytes = streamed ? source.length - body : size;
       return { format, dataOffset: body, frames: Math.floor(dataBytes / format.blockAlign) };
     }
     at = body + size + (size & 1);
@@ -78,14 +96,14 @@ function layout(bytes: Uint8Array): Layout {
 }
 
 /** Whether well-formed chunks (a printable id, a size that fits, padded) run from `at` to the end. */
-function chunksToEnd(bytes: Uint8Array, view: DataView, at: number): boolean {
-  if (at >= bytes.length) return false;
-  while (at < bytes.length) {
-    if (at + 8 > bytes.length || !bytes.subarray(at, at + 4).every((c) => c >= 0x20 && c < 0x7f)) return false;
-    const size = view.getUint32(at + 4, true);
+function chunksToEnd(source: ByteSource, at: number): boolean {
+  if (at >= source.length) return false;
+  while (at < source.length) {
+    if (at + 8 > source.length || !source.read(at, 4).every((c) => c >= 0x20 && c < 0x7f)) return false;
+    const size = u32At(source, at + 4);
     at += 8 + size + (size & 1);
   }
-  return at === bytes.length || at === bytes.length + 1; // a last odd chunk may lack its pad byte
+  return at === source.length || at === source.length + 1; // a last odd chunk may lack its pad byte
 }
 
 function check(format: WavFormat): void {
@@ -124,20 +142,22 @@ export interface WavInfo {
   seconds: number;
 }
 
-/** A float file's NaN or infinite sample, refused by probe and decode alike. */
-function refuseNonFinite({ format, dataOffset, frames }: Layout, bytes: Uint8Array): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * format.blockAlign);
-  for (let at = 0; at < view.byteLength; at += 4) {
+/** A float file's NaN or infinite sample, refused by probe and decode alike; `first`: the index of data's first sample in the file. */
+function refuseNonFinite(data: Uint8Array, first = 0): void {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = 0; at + 4 <= view.byteLength; at += 4) {
     const x = view.getFloat32(at, true);
-    if (!Number.isFinite(x)) throw new BeeError(`sample ${at / 4} is ${x} (a float WAV must hold finite values)`);
+    if (!Number.isFinite(x)) throw new BeeError(`sample ${first + at / 4} is ${x} (a float WAV must hold finite values)`);
   }
 }
 
+const dataOf = ({ format, dataOffset, frames }: Layout, bytes: Uint8Array) => bytes.subarray(dataOffset, dataOffset + frames * format.blockAlign);
+
 /** Validates a WAV file's bytes and describes them without decoding the samples. */
 export function probeWav(bytes: Uint8Array): WavInfo {
-  const found = layout(bytes);
+  const found = layout(inMemory(bytes));
   const { format, frames } = found;
-  if (format.formatTag === FLOAT) refuseNonFinite(found, bytes);
+  if (format.formatTag === FLOAT) refuseNonFinite(dataOf(found, bytes));
   return {
     sampleRate: format.sampleRate,
     channels: format.channels,
@@ -148,9 +168,9 @@ export function probeWav(bytes: Uint8Array): WavInfo {
   };
 }
 
-/** A plain 44-byte-header WAV of the located samples: what wav-decoder reads without surprises. */
-function canonical({ format, dataOffset, frames }: Layout, bytes: Uint8Array): ArrayBuffer {
-  const dataBytes = frames * format.blockAlign;
+/** A plain 44-byte-header WAV of these sample frames: what wav-decoder reads without surprises. */
+function canonical(format: WavFormat, data: Uint8Array): ArrayBuffer {
+  const dataBytes = data.length;
   const out = new Uint8Array(44 + dataBytes);
   const view = new DataView(out.buffer);
   out.set(
@@ -174,7 +194,7 @@ function canonical({ format, dataOffset, frames }: Layout, bytes: Uint8Array): A
     36,
   );
   view.setUint32(40, dataBytes, true);
-  out.set(bytes.subarray(dataOffset, dataOffset + dataBytes), 44);
+  out.set(data, 44);
   return out.buffer;
 }
 
@@ -185,32 +205,110 @@ function canonical({ format, dataOffset, frames }: Layout, bytes: Uint8Array): A
  * file's most negative value stays the paper's -32768 / 32767).
  */
 export function decodeWav(bytes: Uint8Array): Audio {
-  const found = layout(bytes);
-  const { format } = found;
-  const decoded = wavDecoder.decode.sync(canonical(found, bytes), { symmetric: true });
+  const found = layout(inMemory(bytes));
+  return { sampleRate: found.format.sampleRate, samples: decodeFrames(found.format, dataOf(found, bytes)) };
+}
+
+/** Whole sample frames of a data chunk to mono; `first`: the index of their first sample in the file (for errors). */
+function decodeFrames(format: WavFormat, data: Uint8Array, first = 0): Float32Array {
+  if (format.formatTag === FLOAT) refuseNonFinite(data, first);
+  const decoded = wavDecoder.decode.sync(canonical(format, data), { symmetric: true });
   const { channelData } = decoded;
   const n = decoded.length;
   const c = channelData.length;
   const samples = new Float32Array(n);
-  if (format.formatTag === FLOAT) refuseNonFinite(found, bytes);
   // divided before the sum: two channels near the float32 maximum must not add up to Infinity
   for (const channel of channelData) {
     for (let i = 0; i < n; i++) samples[i] += channel[i] / c;
   }
   if (format.formatTag === FLOAT) for (let i = 0; i < n; i++) samples[i] = Math.max(-1, Math.min(1, samples[i]));
   else for (let i = 0; i < n; i++) samples[i] = intScale(samples[i], format);
-  return { sampleRate: format.sampleRate, samples };
+  return samples;
 }
 
-/** Reads a WAV file and applies `parse`; every failure is a BeeError naming the file. */
-function withWavFile<T>(file: string, parse: (bytes: Uint8Array) => T): T {
-  const bytes = readRegularFile(file, MAX_WAV_BYTES, 'WAV file');
+/**
+ * A WAV file read a block at a time, in bounded memory whatever its length: the same checks and
+ * the same samples as readWav, for `bee listen` on hours of audio.
+ */
+export class WavFileReader {
+  readonly info: WavInfo;
+  private readonly format: WavFormat;
+  private readonly dataOffset: number;
+  private next = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly fd: number,
+    found: Layout,
+  ) {
+    this.format = found.format;
+    this.dataOffset = found.dataOffset;
+    const { format, frames } = found;
+    this.info = {
+      sampleRate: format.sampleRate,
+      channels: format.channels,
+      bitsPerSample: format.bitsPerSample,
+      encoding: format.formatTag === FLOAT ? 'float' : 'pcm',
+      frames,
+      seconds: frames / format.sampleRate,
+    };
+  }
+
+  static open(file: string): WavFileReader {
+    const fd = openRegularFile(file, 'WAV file');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const source: ByteSource = {
+        length: size,
+        read(at, n) {
+          const out = Buffer.alloc(Math.max(0, Math.min(n, size - at)));
+          fs.readSync(fd, out, 0, out.length, at);
+          return out;
+        },
+      };
+      return new WavFileReader(
+        file,
+        fd,
+        wavError(file, () => layout(source)),
+      );
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** The next up to `frames` frames as mono samples at the file's rate; null at the end. */
+  read(frames: number): Float32Array | null {
+    const count = Math.min(frames, this.info.frames - this.next);
+    if (count <= 0) return null;
+    const bytes = Buffer.alloc(count * this.format.blockAlign);
+    const got = fs.readSync(this.fd, bytes, 0, bytes.length, this.dataOffset + this.next * this.format.blockAlign);
+    const whole = Math.floor(got / this.format.blockAlign);
+    if (whole === 0) return null; // it shrank meanwhile: what was there is what there was
+    const first = this.next * this.format.channels;
+    this.next += whole;
+    return wavError(this.file, () => decodeFrames(this.format, bytes.subarray(0, whole * this.format.blockAlign), first));
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+/** Runs `parse`; every failure is a BeeError naming the file. */
+function wavError<T>(file: string, parse: () => T): T {
   try {
-    return parse(bytes);
+    return parse();
   } catch (err) {
     const reason = err instanceof BeeError ? err.reason : `cannot decode: ${(err as Error).message}`;
     throw new BeeError(reason, { file, hint: 'expected a PCM or float WAV file' });
   }
+}
+
+/** Reads a WAV file whole and applies `parse`. */
+function withWavFile<T>(file: string, parse: (bytes: Uint8Array) => T): T {
+  const bytes = readRegularFile(file, MAX_WAV_BYTES, 'WAV file');
+  return wavError(file, () => parse(bytes));
 }
 
 /** Reads and decodes a WAV file to mono. */
@@ -275,4 +373,61 @@ export function encodeWav({ sampleRate, channels, bits, float = false, extensibl
     }
   }
   return buf;
+}
+
+/**
+ * A 16-bit mono WAV written a block at a time (hours of audio in bounded memory), beside its
+ * target as a temp file that `finish` renames into place: readers see the old file or the whole
+ * new one, never a part. Samples are clipped and quantized as encodeWav does.
+ */
+export class WavFileWriter {
+  private readonly fd: number;
+  private readonly tmp: string;
+  private frames = 0;
+
+  constructor(
+    readonly file: string,
+    readonly sampleRate: number,
+  ) {
+    removeStaleTemps(file);
+    this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+    this.fd = fs.openSync(this.tmp, 'w');
+    fs.writeSync(this.fd, Buffer.alloc(44)); // the header, written by finish() once the size is known
+  }
+
+  write(samples: Float32Array): void {
+    const out = Buffer.alloc(samples.length * 2);
+    for (let i = 0; i < samples.length; i++) out.writeInt16LE(Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), 2 * i);
+    if (44 + (this.frames + samples.length) * 2 > 0xffffffff) throw new BeeError('more than a WAV file holds (4 GiB)', { file: this.file });
+    fs.writeSync(this.fd, out, 0, out.length, 44 + this.frames * 2);
+    this.frames += samples.length;
+  }
+
+  /** Writes the header and flushes the temp file to disk; commit() puts it in place. */
+  finish(): void {
+    const header = encodeWav({ sampleRate: this.sampleRate, channels: [new Float32Array(0)], bits: 16 });
+    header.writeUInt32LE(36 + this.frames * 2, 4);
+    header.writeUInt32LE(this.frames * 2, 40);
+    fs.writeSync(this.fd, header, 0, 44, 0);
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+  }
+
+  commit(): void {
+    fs.renameSync(this.tmp, this.file);
+  }
+
+  get seconds(): number {
+    return this.frames / this.sampleRate;
+  }
+
+  /** Drops the temp file (after a failure). */
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // closed already by finish()
+    }
+    fs.rmSync(this.tmp, { force: true });
+  }
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { BeeError } from '../errors.js';
 import { BEE_VERSION } from '../version.js';
 import { stopProgressBars } from './io.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
 import { dataStreamCommand } from './commands/data-stream.js';
@@ -36,6 +37,7 @@ const program = new Command('bee')
   .addCommand(trainCommand)
   .addCommand(evalCommand)
   .addCommand(sweepCommand)
+  .addCommand(calibrateCommand)
   .addCommand(predictCommand)
   .addCommand(listenCommand)
   .addCommand(summaryCommand)

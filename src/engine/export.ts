@@ -327,6 +327,7 @@ export function packedHeader(meta: ModelMeta): PackedHeader {
     },
     temperatures: meta.calibration?.temperatures ?? network.filters.map(() => 1),
     ...(meta.data ? { data: meta.data } : {}),
+    ...(meta.stream ? { stream: meta.stream } : {}),
     beeVersion: BEE_VERSION,
   };
 }

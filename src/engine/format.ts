@@ -3,6 +3,7 @@ import { featureParamsProblem, frameCount, type FeatureParams } from '../feature
 import { ARCH_NAMES, bodyFilters, RESIDUAL_FAMILIES, stemFilters } from '../model/architectures/families.js';
 import { pooledFeatures } from '../model/exit-grid.js';
 import type { ExitHead, NetworkConfig } from '../model/network.js';
+import { type StreamRule, streamRuleProblem } from '../stream/stream-rule.js';
 import type { ModelMeta } from '../model/saved-model.js';
 import { crc32 } from './crc32.js';
 
@@ -43,6 +44,8 @@ export interface PackedHeader {
   temperatures: number[];
   /** what the model was trained on, as in its bee.json, so evaluation can default to it */
   data?: ModelMeta['data'];
+  /** how it listens to streams (bee listen --calibrate); absent: the default rule */
+  stream?: StreamRule;
   beeVersion: string;
 }
 
@@ -225,7 +228,7 @@ const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.leng
 /** What is wrong with a parsed header of a file of that version, if anything: every field the engine and the CLI read. */
 function headerProblem(header: unknown, version: number): string | undefined {
   if (!isObject(header)) return 'not a JSON object';
-  const { labels, features, network, temperatures, data } = header;
+  const { labels, features, network, temperatures, data, stream } = header;
   if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length)
     return 'labels must be two or more different strings';
   const featuresWrong = featureParamsProblem(features);
@@ -255,6 +258,7 @@ function headerProblem(header: unknown, version: number): string | undefined {
     return 'temperatures must be one number > 0 per exit';
   if (data !== undefined && !(isObject(data) && typeof data.root === 'string' && isObject(data.split) && typeof data.classSet === 'string'))
     return 'data must hold root, split and classSet';
+  if (stream !== undefined) return streamRuleProblem(stream, (network.filters as number[]).length);
   return undefined;
 }
 

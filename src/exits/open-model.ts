@@ -8,6 +8,7 @@ import { modelCost, type ModelCost } from '../model/costs.js';
 import { buildNetwork, completeNetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
 import type { EarlyExitClassifier } from './classifier.js';
+import type { StreamRule } from '../stream/stream-rule.js';
 import { StagedModel } from './staged-model.js';
 
 export type EngineName = 'tfjs' | 'packed';
@@ -27,6 +28,8 @@ export interface OpenedModel {
   /** bee.json, when the source is a model directory */
   meta?: ModelMeta;
   cost: ModelCost;
+  /** how it listens to streams, where it was calibrated (bee listen --calibrate) */
+  stream?: StreamRule;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
       precision: 'binary',
       data: header.data,
       cost,
+      ...(header.stream ? { stream: header.stream } : {}),
     };
   }
   const { model, meta, dir } = await loadModelDir(modelPath);
@@ -63,6 +67,7 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
     data: meta.data,
     meta,
     cost: modelCost(model),
+    ...(meta.stream ? { stream: meta.stream } : {}),
   };
   if (engine === 'packed') {
     const { packed } = packModel(model, meta, dir);

@@ -11,6 +11,22 @@ export type Criterion = 'max-softmax' | 'entropy';
 export interface ExitRule {
   criterion: Criterion;
   thresholds: number[];
+  /** class-aware exits, for streams (absent: every class alike) */
+  quiet?: QuietExits;
+}
+
+/**
+ * Class-aware exits: before `keywordExit`, a window stops only when the probability of the quiet
+ * classes (silence, unknown) together reaches that exit's threshold, never on a keyword; from
+ * `keywordExit` on, the rule's criterion as usual. In a stream most windows hold no keyword: the
+ * cheap exits settle "nothing here", and a keyword is confirmed where the network is surest (the
+ * first exits are the most overconfident on noise).
+ */
+export interface QuietExits {
+  /** class indices of the quiet labels */
+  classes: number[];
+  /** the first exit that may answer with a keyword (2..exits) */
+  keywordExit: number;
 }
 
 /** The rule that runs every block: the full network. */
@@ -47,6 +63,11 @@ export function normalizedEntropy(p: ArrayLike<number>): number {
 export function shouldExit(p: ArrayLike<number>, exit: number, exits: number, rule: ExitRule): boolean {
   if (exit >= exits) return true;
   const t = rule.thresholds[exit - 1];
+  if (rule.quiet && exit < rule.quiet.keywordExit) {
+    let quiet = 0;
+    for (const c of rule.quiet.classes) quiet += p[c];
+    return t < 1 && quiet >= t;
+  }
   if (rule.criterion === 'entropy') return normalizedEntropy(p) <= t;
   // A saturated float32 softmax can be exactly 1: threshold 1 must mean "never early".
   return t < 1 && maxProbability(p) >= t;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
 import type { BeeError } from '../errors.js';
+import { streamRuleProblem } from '../stream/stream-rule.js';
 import { ARCHITECTURES } from './architectures/index.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
 
@@ -10,8 +11,8 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
  * What is wrong with a model directory's bee.json (its network config completed), if anything:
  * labels, feature parameters, a network those features can feed, calibration.
  */
-export function metaProblem(meta: { labels?: unknown; features?: unknown; network?: unknown; calibration?: unknown }): string | undefined {
-  const { labels, features, network, calibration } = meta;
+export function metaProblem(meta: { labels?: unknown; features?: unknown; network?: unknown; calibration?: unknown; stream?: unknown }): string | undefined {
+  const { labels, features, network, calibration, stream } = meta;
   if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length) {
     return 'labels must be two or more different strings';
   }
@@ -45,6 +46,7 @@ export function metaProblem(meta: { labels?: unknown; features?: unknown; networ
     if (!(Array.isArray(t) && t.length === n.filters.length && t.every((x) => Number.isFinite(x) && x > 0)))
       return 'calibration.temperatures must be one number > 0 per exit';
   }
+  if (stream !== undefined) return streamRuleProblem(stream, n.filters.length);
   return undefined;
 }
 

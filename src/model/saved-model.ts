@@ -13,6 +13,7 @@ import './batch-norm.js';
 import './constraints.js';
 import { makeDir } from '../util/make-dir.js';
 import { describeError, readJsonFile, readRegularFile } from '../util/read-file.js';
+import type { StreamRule } from '../stream/stream-rule.js';
 import { metaProblem, modelProblem } from './model-check.js';
 
 /** bee's own metadata, beside tfjs's model.json and weights.bin. */
@@ -28,6 +29,8 @@ export interface ModelMeta {
   training?: Record<string, unknown>;
   /** Softmax temperature per exit, fitted on the validation split by `bee sweep --calibrate`. */
   calibration?: { temperatures: number[]; split: string; date: string };
+  /** How it listens to streams, chosen by `bee listen --calibrate` on the validation split. */
+  stream?: StreamRule;
   versions: Record<string, string>;
 }
 

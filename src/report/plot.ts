@@ -1,5 +1,6 @@
 import type { SweepResult } from '../exits/sweep.js';
 import type { RocPoint } from '../stream/roc.js';
+import { decimal } from '../util/decimal.js';
 
 interface Panel {
   title: string;
@@ -107,7 +108,7 @@ ${out.join('\n')}
 }
 
 /** bee listen's ROC: hit rate (y) against false alarms per hour (x), a point per --min-confidence (its value on hover). */
-export function rocSvg(points: RocPoint[], title: string): string {
+export function rocSvg(points: RocPoint[], title: string, atFixedRates?: Record<string, number | null>): string {
   const xMax = Math.max(1, ...points.map((p) => p.falseAlarmsPerHour));
   const sx = (v: number) => M.left + (v / xMax) * (W - M.left - M.right);
   const sy = (v: number) => M.top + (1 - v) * (H - M.top - M.bottom);
@@ -126,6 +127,18 @@ export function rocSvg(points: RocPoint[], title: string): string {
     out.push(
       `<circle cx="${sx(p.falseAlarmsPerHour).toFixed(1)}" cy="${sy(p.hitRate).toFixed(1)}" r="3" fill="${PALETTE[0]}"><title>min confidence ${p.minConfidence}</title></circle>`,
     );
+  // the field's figures: the hit rate at fixed false-alarm rates, marked and listed
+  const fixed = Object.entries(atFixedRates ?? {}).sort(([a], [b]) => decimal(a) - decimal(b));
+  for (const [rate, hit] of fixed) {
+    if (hit === null) continue;
+    out.push(
+      `<rect x="${(sx(decimal(rate)) - 4).toFixed(1)}" y="${(sy(hit) - 4).toFixed(1)}" width="8" height="8" fill="none" stroke="${PALETTE[1]}" stroke-width="1.5"/>`,
+    );
+  }
+  if (fixed.length) {
+    const text = fixed.map(([rate, hit]) => `${hit === null ? 'not reached' : `${(100 * hit).toFixed(1)}%`} at ${rate}/h`).join(', ');
+    out.push(`<text x="${W - M.right - 6}" y="${sy(0) - 8}" text-anchor="end" font-size="11" fill="${PALETTE[1]}">hit rate ${esc(text)}</text>`);
+  }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${W / 2}" y="20" text-anchor="middle" font-size="13">${esc(title)}</text>

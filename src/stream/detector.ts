@@ -30,6 +30,46 @@ export interface Detection {
 
 export const QUIET_LABELS = ['_silence_', '_unknown_'];
 
+/** The mean of the last `windows` windows' probabilities: the label on top and its probability. */
+export class Smoother {
+  private readonly recent: Float32Array[] = [];
+  private readonly mean: Float32Array;
+
+  constructor(
+    classes: number,
+    readonly windows: number,
+  ) {
+    this.mean = new Float32Array(classes);
+  }
+
+  push(probabilities: Float32Array): { top: number; confidence: number } {
+    this.recent.push(probabilities.slice());
+    if (this.recent.length > this.windows) this.recent.shift();
+    this.mean.fill(0);
+    for (const p of this.recent) for (let j = 0; j < p.length; j++) this.mean[j] += p[j] / this.recent.length;
+    const top = argmax(this.mean);
+    return { top, confidence: this.mean[top] };
+  }
+}
+
+/** When a smoothed answer is a detection: a label that may be reported, at minConfidence, suppressMs after the last detection. */
+export class Trigger {
+  private last = -Infinity;
+
+  constructor(
+    private readonly rule: Pick<DetectionRule, 'minConfidence' | 'suppressMs'>,
+    /** per class: never reported */
+    private readonly ignored: boolean[],
+  ) {}
+
+  fire(time: number, top: number, confidence: number): boolean {
+    if (this.ignored[top] || confidence < this.rule.minConfidence) return false;
+    if ((time - this.last) * 1000 < this.rule.suppressMs) return false;
+    this.last = time;
+    return true;
+  }
+}
+
 /**
  * The detection rule: the mean of the last `smoothWindows` windows' probabilities (windows that
  * exited early included, with their exit's softmax); its top label is detected when it may be
@@ -37,28 +77,24 @@ export const QUIET_LABELS = ['_silence_', '_unknown_'];
  * (tfjs speech-commands' listen(): probabilityThreshold and suppressionTimeMillis, plus smoothing).
  */
 export class Detector {
-  private readonly recent: Float32Array[] = [];
-  private readonly mean: Float32Array;
-  private last = -Infinity;
+  private readonly smoother: Smoother;
+  private readonly trigger: Trigger;
 
   constructor(
     readonly labels: string[],
     readonly rule: DetectionRule,
   ) {
-    this.mean = new Float32Array(labels.length);
+    this.smoother = new Smoother(labels.length, rule.smoothWindows);
+    this.trigger = new Trigger(
+      rule,
+      labels.map((l) => rule.ignore.has(l)),
+    );
   }
 
   push(answer: WindowAnswer): Detection | null {
-    this.recent.push(answer.probabilities.slice());
-    if (this.recent.length > this.rule.smoothWindows) this.recent.shift();
-    this.mean.fill(0);
-    for (const p of this.recent) for (let j = 0; j < p.length; j++) this.mean[j] += p[j] / this.recent.length;
-    const top = argmax(this.mean);
-    const label = this.labels[top];
-    if (this.rule.ignore.has(label) || this.mean[top] < this.rule.minConfidence) return null;
-    if ((answer.time - this.last) * 1000 < this.rule.suppressMs) return null;
-    this.last = answer.time;
-    return { time: answer.time, label, confidence: this.mean[top], exit: answer.exit };
+    const { top, confidence } = this.smoother.push(answer.probabilities);
+    if (!this.trigger.fire(answer.time, top, confidence)) return null;
+    return { time: answer.time, label: this.labels[top], confidence, exit: answer.exit };
   }
 }
 

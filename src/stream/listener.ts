@@ -1,8 +1,8 @@
 import type { EarlyExitClassifier } from '../exits/classifier.js';
 import type { ExitRule } from '../exits/rules.js';
 import type { FeatureParams } from '../features/params.js';
-import { StreamingLogMel } from '../features/streaming-logmel.js';
 import { type Detection, Detector, type DetectionRule, type WindowAnswer } from './detector.js';
+import { StreamWindows } from './windows.js';
 
 export interface ListenSummary {
   durationSeconds: number;
@@ -25,10 +25,8 @@ export class Listener {
   readonly answers: WindowAnswer[] = [];
   readonly detections: Detection[] = [];
   private windows = 0;
-  private readonly features: StreamingLogMel;
+  private readonly windowStream: StreamWindows;
   private readonly detector: Detector;
-  private readonly window: Float32Array;
-  private readonly hopFrames: number;
   private readonly windowsPerExit: number[];
   private samples = 0;
   private busyMs = 0;
@@ -50,23 +48,15 @@ export class Listener {
       onDetection?: (d: Detection) => void;
     },
   ) {
-    this.features = new StreamingLogMel(params);
+    this.windowStream = new StreamWindows(params, options.hopMs);
     this.detector = new Detector(labels, options.detection);
-    this.window = new Float32Array(this.features.frames * params.melBins);
-    this.hopFrames = (options.hopMs * params.sampleRate) / 1000 / params.frameStep;
     this.windowsPerExit = new Array(options.exits).fill(0);
   }
 
   push(samples: Float32Array): void {
     const started = performance.now();
-    const { frames } = this.features;
-    const { frameStep, sampleRate, clipSamples } = this.features.params;
-    this.features.push(samples, (done) => {
-      if (done < frames || (done - frames) % this.hopFrames !== 0) return;
-      this.features.window(this.window);
-      const { exit, probs } = this.classifier.classify(this.window, this.options.rule);
-      // the end of the window's clip (its last frame ends a few samples before)
-      const time = ((done - frames) * frameStep + clipSamples) / sampleRate;
+    this.windowStream.push(samples, (window, time) => {
+      const { exit, probs } = this.classifier.classify(window, this.options.rule);
       const answer = { time, exit, probabilities: probs[exit - 1] };
       if (this.options.keepAnswers) this.answers.push(answer);
       this.windows++;
@@ -84,7 +74,7 @@ export class Listener {
   }
 
   summary(): ListenSummary {
-    const durationSeconds = this.samples / this.features.params.sampleRate;
+    const durationSeconds = this.samples / this.windowStream.params.sampleRate;
     return {
       durationSeconds,
       windows: this.windows,

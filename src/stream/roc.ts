@@ -5,12 +5,56 @@ export interface RocPoint extends StreamScore {
   minConfidence: number;
 }
 
-/** Hit rate against false alarms per hour over a grid of --min-confidence values, from one pass of the model (tfjs speech-commands' evaluate()). */
+/** --min-confidence values an ROC visits: coarse below 0.95, fine above (where few false alarms an hour live). */
+export const ROC_CONFIDENCES = [
+  ...Array.from({ length: 19 }, (_, i) => Math.round(100 * (0.05 + 0.05 * i)) / 100),
+  0.96,
+  0.97,
+  0.98,
+  0.99,
+  0.995,
+  0.998,
+  0.999,
+  0.9995,
+  0.9999,
+];
+
+/** Hit rate against false alarms per hour over ROC_CONFIDENCES, from one pass of the model (tfjs speech-commands' evaluate()). */
 export function streamRoc(labels: string[], rule: DetectionRule, answers: WindowAnswer[], truth: TruthEvent[], durationSeconds: number): RocPoint[] {
   const reportable = (label: string) => !rule.ignore.has(label);
-  return Array.from({ length: 19 }, (_, i) => {
-    const minConfidence = Math.round(100 * (0.05 + 0.05 * i)) / 100;
+  return ROC_CONFIDENCES.map((minConfidence) => {
     const detections = detectAll(labels, { ...rule, minConfidence }, answers);
     return { minConfidence, ...scoreStream(detections, truth, durationSeconds, reportable) };
   });
+}
+
+/** The false-alarm rates (an hour) the field reports hit rates at. */
+export const FIXED_FALSE_ALARM_RATES = [0.5, 1, 5, 20];
+
+/**
+ * The hit rate at each false-alarm rate, read off the ROC as the field reads it: the upper
+ * envelope of (false alarms an hour, hit rate) (a rule that allows more false alarms can always
+ * do as well as one that allows fewer), linear between its points; null ("not reached") where
+ * even the strictest point raises more false alarms than the rate. Beyond the last point, its hit
+ * rate.
+ */
+export function hitRateAtFalseAlarms(
+  points: Pick<StreamScore, 'hitRate' | 'falseAlarmsPerHour'>[],
+  rates = FIXED_FALSE_ALARM_RATES,
+): Record<string, number | null> {
+  const sorted = [...points].sort((a, b) => a.falseAlarmsPerHour - b.falseAlarmsPerHour || a.hitRate - b.hitRate);
+  const envelope: { fa: number; hit: number }[] = [];
+  for (const p of sorted) {
+    const best = Math.max(p.hitRate, envelope.at(-1)?.hit ?? 0);
+    if (envelope.at(-1)?.fa === p.falseAlarmsPerHour) envelope[envelope.length - 1].hit = best;
+    else envelope.push({ fa: p.falseAlarmsPerHour, hit: best });
+  }
+  const at = (rate: number): number | null => {
+    if (!envelope.length || envelope[0].fa > rate) return null;
+    const above = envelope.findIndex((e) => e.fa > rate);
+    if (above < 0) return envelope[envelope.length - 1].hit;
+    const [a, b] = [envelope[above - 1], envelope[above]];
+    return a.hit + ((b.hit - a.hit) * (rate - a.fa)) / (b.fa - a.fa);
+  };
+  return Object.fromEntries(rates.map((r) => [String(r), at(r)]));
 }

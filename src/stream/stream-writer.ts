@@ -1,8 +1,9 @@
 import { MAX_WAV_BYTES, readWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
-import type { Dataset } from '../data/dataset.js';
+import { type Dataset, SILENCE } from '../data/dataset.js';
 import type { SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
+import { gainForSnr } from '../audio/level.js';
 import { mulberry32 } from '../train/rng.js';
 import type { TruthEvent } from './score.js';
 
@@ -12,6 +13,8 @@ export interface StreamOptions {
   noiseFiles: string[];
   /** the noise recordings' level: 1 as recorded (Speech Commands': RMS 0.002-0.006), 0 none */
   noiseGain: number;
+  /** words (not _silence_ clips) scaled to this many dB above the noise under them (RMS over the clip); absent: as recorded */
+  snrDb?: number;
   /** silence between clips, uniform in [min, max] seconds */
   gap: [number, number];
   seed: number;
@@ -63,7 +66,10 @@ export function buildStream(
   at += Math.round(gapMin * rate);
   const out = new Float32Array(at);
   addNoise(out, options, rate);
-  for (const p of pieces) for (let k = 0; k < p.samples.length; k++) out[p.at + k] += p.samples[k];
+  for (const p of pieces) {
+    const gain = options.snrDb === undefined || p.label === SILENCE ? 1 : gainForSnr(out.subarray(p.at, p.at + p.samples.length), p.samples, -options.snrDb);
+    for (let k = 0; k < p.samples.length; k++) out[p.at + k] += gain * p.samples[k];
+  }
   for (let k = 0; k < out.length; k++) out[k] = Math.max(-1, Math.min(1, out[k]));
   const truth = pieces.map((p) => ({ start: p.at / rate, end: (p.at + p.samples.length) / rate, label: p.label }));
   return { samples: out, truth };

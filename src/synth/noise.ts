@@ -1,3 +1,4 @@
+import { rms } from '../audio/level.js';
 import type { Rng } from '../train/rng.js';
 
 export const NOISE_KINDS = ['white', 'pink', 'brown', 'hum'] as const;
@@ -41,12 +42,6 @@ export function makeNoise(kind: NoiseKind, length: number, sampleRate: number, r
     }
   }
   return scaleToRms(out, 1);
-}
-
-export function rms(x: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i] * x[i];
-  return Math.sqrt(sum / Math.max(1, x.length));
 }
 
 /** Scales x in place to the given RMS (a silent x stays silent). */

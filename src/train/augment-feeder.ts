@@ -22,6 +22,9 @@ export class AugmentFeeder {
     private readonly worker: Worker,
     private readonly table: FeatureTable,
     private readonly noiseLengths: number[],
+    /** the synthesized sentences' lengths (options.synthNegatives), clips rows.length on */
+    readonly sentenceLengths: number[],
+    private readonly rows: number,
     private readonly options: AugmentOptions,
   ) {
     worker.on('message', ({ id, features }: AugmentResult) => this.pending.get(id)?.resolve(features));
@@ -29,31 +32,42 @@ export class AugmentFeeder {
     worker.on('exit', (code) => this.fail(new Error(`augmentation worker exited with code ${code}`)));
   }
 
-  /** Starts the worker for the given feature-table rows (the training split); waits until it holds their waveforms. */
+  /**
+   * Starts the worker for the given feature-table rows (the training split); waits until it holds
+   * their waveforms (and has synthesized the sentences, with options.synthNegatives).
+   */
   static async start(table: FeatureTable, rows: number[], noiseFiles: string[], options: AugmentOptions): Promise<AugmentFeeder> {
     const data: AugmentWorkerData = {
       params: table.params,
       clips: rows.map((r) => ({ file: table.clips[r].file, window: table.clips[r].window })),
       noiseFiles,
+      sentences: Boolean(options.synthNegatives),
     };
     const worker = spawnWorker(siblingModule(import.meta.url, 'augment-worker'), data);
-    const noiseLengths = await new Promise<number[]>((resolve, reject) => {
-      worker.once('message', (m: { noiseLengths: number[] }) => resolve(m.noiseLengths));
+    const ready = await new Promise<{ noiseLengths: number[]; sentenceLengths: number[] }>((resolve, reject) => {
+      worker.once('message', resolve);
       worker.once('error', reject);
     });
-    return new AugmentFeeder(worker, table, noiseLengths, options);
+    return new AugmentFeeder(worker, table, ready.noiseLengths, ready.sentenceLengths, rows.length, options);
   }
 
   get noiseCount(): number {
     return this.noiseLengths.length;
   }
 
-  /** batches: indices into the training rows, in the order next() will be called. */
-  beginEpoch(batches: number[][], rng: Rng): void {
+  /**
+   * batches: indices into the training rows (from rows.length on: synthesized sentences), in the
+   * order next() will be called; cuttable: whether a row's word may be cut (AugmentOptions.cutWords).
+   */
+  beginEpoch(batches: number[][], rng: Rng, cuttable: (clip: number) => boolean = () => false): void {
     const params = { ...this.table.params, frames: this.table.frames, melBins: this.table.melBins };
     this.batches = batches.map((items, id) => ({
       id,
-      items: items.map((clip) => ({ clip, aug: drawAugmentation(rng, this.options, params, this.noiseLengths) })),
+      items: items.map((clip) => {
+        const aug = drawAugmentation(rng, this.options, params, this.noiseLengths, clip < this.rows && cuttable(clip));
+        if (clip >= this.rows) aug.crop = Math.floor(rng() * Math.max(1, this.sentenceLengths[clip - this.rows] - params.clipSamples + 1));
+        return { clip, aug };
+      }),
     }));
     this.nextToSend = 0;
     this.nextToTake = 0;
@@ -80,8 +94,8 @@ export class AugmentFeeder {
     for (const p of this.pending.values()) p.reject(err);
   }
 
-  /** The next batch's features (batch x frames x mel bins); keeps one more batch in flight. */
-  async next(): Promise<Float32Array> {
+  /** The next batch's features (batch x frames x mel bins) and which of its clips were cut; keeps one more batch in flight. */
+  async next(): Promise<{ features: Float32Array; cut: boolean[] }> {
     if (this.failure) throw this.failure;
     const id = this.nextToTake++;
     const entry = this.pending.get(id);
@@ -89,7 +103,7 @@ export class AugmentFeeder {
     this.send();
     const features = await entry.promise;
     this.pending.delete(id);
-    return features;
+    return { features, cut: this.batches[id].items.map((item) => item.aug.cut === true) };
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { gainForSnr } from '../audio/level.js';
 import type { Rng } from './rng.js';
 
 /** Waveform augmentation, as in the Speech Commands recipe. */
@@ -6,8 +7,26 @@ export interface AugmentOptions {
   maxShiftSeconds: number;
   /** Share of clips that get background noise mixed in. */
   noiseProbability: number;
-  /** Noise gain is uniform in [0, maxNoiseGain]. */
+  /** Noise gain is uniform in [0, maxNoiseGain] (without snrDb). */
   maxNoiseGain: number;
+  /**
+   * The noise at a signal-to-noise ratio uniform in [min, max] dB instead of a gain: the clip's RMS
+   * over its window against the noise segment's (absent in runs saved before it existed: gains).
+   */
+  snrDb?: [number, number];
+  /**
+   * Share of word clips shifted mostly out of the window (by 0.5-0.8 s, either way) and labelled
+   * _unknown_: a stream's window sees every word partly, on its way in and out, and must not name
+   * it from a fragment (absent: none).
+   */
+  cutWords?: number;
+  /**
+   * Examples added to each epoch, as a share of the training clips: 1 s windows at random offsets
+   * of sentences with no keyword, spoken by the offline synthesizer (TRAINING_SENTENCES), labelled
+   * _unknown_: the speech between commands that a stream hears and a word-clip dataset lacks
+   * (absent: none).
+   */
+  synthNegatives?: number;
   /** SpecAugment's masks on the log-mel features (absent in runs saved before they existed: none). */
   specAugment?: SpecAugmentOptions;
 }
@@ -33,7 +52,12 @@ export const DEFAULT_AUGMENT: AugmentOptions = { maxShiftSeconds: 0.1, noiseProb
 export interface ClipAugmentation {
   /** Samples to move the audio later (negative: earlier); vacated samples are zero. */
   shift: number;
-  noise?: { index: number; offset: number; gain: number };
+  /** a noise segment, at a gain or at an SNR (dB, against the shifted clip) */
+  noise?: { index: number; offset: number; gain: number } | { index: number; offset: number; snrDb: number };
+  /** the clip is cut (cutWords): its label becomes _unknown_ */
+  cut?: true;
+  /** a synthesized sentence's example (synthNegatives): the sample its 1 s window starts at */
+  crop?: number;
   /** [first, count] bands of frames and of mel bins to mask */
   masks?: { time: [number, number][]; freq: [number, number][] };
 }
@@ -61,21 +85,41 @@ export function applyMasks(features: Float32Array, masks: NonNullable<ClipAugmen
   }
 }
 
+/** The synthesized negatives' voices: 8 speakers of a seed no negative stream uses (streams: seeds from 1). */
+export const SENTENCE_VOICES = 8;
+export const SENTENCE_SEED = 1_000_003;
+
+/** How far a cut word is shifted, in seconds either way: most of a Speech Commands word (0.3-0.7 s of its clip) leaves the window. */
+export const CUT_SHIFT_SECONDS: [number, number] = [0.5, 0.8];
+
+/**
+ * One clip's augmentation. `cuttable`: the clip holds a word that a cut turns into _unknown_
+ * (not _silence_, not already _unknown_).
+ */
 export function drawAugmentation(
   rng: Rng,
   options: AugmentOptions,
   params: { sampleRate: number; clipSamples: number; frames: number; melBins: number },
   noiseLengths: number[],
+  cuttable = false,
 ): ClipAugmentation {
   const maxShift = Math.round(options.maxShiftSeconds * params.sampleRate);
   const aug: ClipAugmentation = { shift: Math.round((rng() * 2 - 1) * maxShift) };
   const usable = noiseLengths.map((n, i) => [i, n] as const).filter(([, n]) => n >= params.clipSamples);
   if (usable.length > 0 && rng() < options.noiseProbability) {
     const [index, length] = usable[Math.floor(rng() * usable.length)];
-    aug.noise = { index, offset: Math.floor(rng() * (length - params.clipSamples + 1)), gain: rng() * options.maxNoiseGain };
+    const offset = Math.floor(rng() * (length - params.clipSamples + 1));
+    const [low, high] = options.snrDb ?? [0, 0];
+    aug.noise = options.snrDb ? { index, offset, snrDb: low + (high - low) * rng() } : { index, offset, gain: rng() * options.maxNoiseGain };
   }
-  // Drawn last, so runs without masks draw the same shifts and noise as before they existed.
+  // Drawn last, so runs without masks or cuts draw the same shifts and noise as before they existed.
   if (options.specAugment) aug.masks = drawMasks(rng, options.specAugment, params.frames, params.melBins);
+  if (options.cutWords && cuttable && rng() < options.cutWords) {
+    const [low, high] = CUT_SHIFT_SECONDS;
+    const seconds = low + (high - low) * rng();
+    aug.shift = Math.round((rng() < 0.5 ? -1 : 1) * seconds * params.sampleRate);
+    aug.cut = true;
+  }
   return aug;
 }
 
@@ -88,7 +132,8 @@ export function applyAugmentation(clip: Float32Array, aug: ClipAugmentation, noi
   out.set(clip.subarray(from - aug.shift, to - aug.shift), from);
   if (aug.noise) {
     const noise = noises[aug.noise.index].subarray(aug.noise.offset, aug.noise.offset + n);
-    for (let i = 0; i < n; i++) out[i] += aug.noise.gain * noise[i];
+    const gain = 'snrDb' in aug.noise ? gainForSnr(out, noise, aug.noise.snrDb) : aug.noise.gain;
+    for (let i = 0; i < n; i++) out[i] += gain * noise[i];
   }
   return out;
 }

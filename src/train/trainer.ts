@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { probeWavFile } from '../audio/wav.js';
-import type { Dataset } from '../data/dataset.js';
+import { type Dataset, SILENCE, UNKNOWN } from '../data/dataset.js';
 import { splitExamples, type SplitExamples } from '../data/examples.js';
 import type { FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
@@ -173,6 +173,11 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     scheduleEpochs: input.options.epochs,
   };
   checkOptions(given);
+  if (given.augment && (given.augment.cutWords || given.augment.synthNegatives) && !labels.includes(UNKNOWN))
+    throw new BeeError(`cut words and synthesized negatives are labelled ${UNKNOWN}, and the dataset has no such class`, {
+      file: dataset.root,
+      hint: 'drop --cut-words and --synth-negatives',
+    });
   const validation = splitExamples(table, labels, 'validation');
   if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
   if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
@@ -250,7 +255,11 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
     labels.length,
     options.distill > 0 ? { weight: options.distill, temperature: options.distillTemperature, teacher } : undefined,
   );
-  const stepsPerEpoch = Math.ceil(train.rows.length / options.batchSize);
+  // synthesized negatives (AugmentOptions.synthNegatives) are examples of each epoch too
+  const extraPerEpoch = options.augment ? Math.round((options.augment.synthNegatives ?? 0) * train.rows.length) : 0;
+  const stepsPerEpoch = Math.ceil((train.rows.length + extraPerEpoch) / options.batchSize);
+  // a cut word (AugmentOptions.cutWords) is _unknown_; silence and _unknown_ clips are not cut
+  const [unknown, silence] = [labels.indexOf(UNKNOWN), labels.indexOf(SILENCE)];
   let feeder: AugmentFeeder | undefined;
 
   const meta = (epoch: number): ModelMeta => ({
@@ -275,13 +284,15 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
       feeder = await AugmentFeeder.start(table, train.rows, noise, options.augment);
     }
     for (let epoch = state.epoch + 1; epoch <= options.epochs && !stopped; epoch++) {
-      const order = shuffle(
-        train.rows.map((_, i) => i),
-        rngFor(options.seed, epoch, 1),
-      );
+      // synthesized negatives: ids from train.rows.length on, one sentence each, labelled _unknown_
+      const sentences = feeder?.sentenceLengths.length ?? 0;
+      const extraRng = rngFor(options.seed, epoch, 3);
+      const extra = Array.from({ length: sentences ? extraPerEpoch : 0 }, () => train.rows.length + Math.floor(extraRng() * sentences));
+      const order = shuffle([...train.rows.map((_, i) => i), ...extra], rngFor(options.seed, epoch, 1));
       const steps = Math.ceil(order.length / options.batchSize);
       const batches = Array.from({ length: steps }, (_, s) => order.slice(s * options.batchSize, (s + 1) * options.batchSize));
-      feeder?.beginEpoch(batches, rngFor(options.seed, epoch, 2));
+      feeder?.beginEpoch(batches, rngFor(options.seed, epoch, 2), (i) => train.labels[i] !== unknown && train.labels[i] !== silence);
+      const labelOf = (i: number) => (i >= train.rows.length ? unknown : train.labels[i]);
       callbacks.onEpochStart?.(epoch, steps);
       const started = performance.now();
       let seen = 0;
@@ -292,9 +303,10 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
       for (let s = 0; s < steps; s++) {
         setLearningRate(optimizer, runLearningRate(options, (epoch - 1) * stepsPerEpoch + s, stepsPerEpoch));
         const batch = batches[s];
-        const batchLabels = Int32Array.from(batch, (i) => train.labels[i]);
-        const x = feeder
-          ? tf.tensor4d(await feeder.next(), [batch.length, ...shape] as [number, number, number, number])
+        const fed = await feeder?.next();
+        const batchLabels = Int32Array.from(batch, (i, k) => (fed?.cut[k] ? unknown : labelOf(i)));
+        const x = fed
+          ? tf.tensor4d(fed.features, [batch.length, ...shape] as [number, number, number, number])
           : tf.tidy(() =>
               tf.reshape(
                 tf.gather(

@@ -4,12 +4,10 @@ import { BeeError } from '../errors.js';
 const MiB = 1 << 20;
 
 /**
- * Reads a whole regular file of at most `maxBytes`, or throws a BeeError naming it. A device, a
- * FIFO or a directory is refused before any read (a FIFO would block the open, /dev/zero would
- * never end); the read is bounded by the size fstat gives, so a file that grows meanwhile cannot
- * make it allocate more.
+ * Opens a regular file for reading, or throws a BeeError naming it. A device, a FIFO or a
+ * directory is refused before any read (a FIFO would block the open, /dev/zero would never end).
  */
-export function readRegularFile(file: string, maxBytes: number, what = 'file'): Buffer {
+export function openRegularFile(file: string, what = 'file'): number {
   let fd: number;
   try {
     const stat = fs.statSync(file);
@@ -20,9 +18,23 @@ export function readRegularFile(file: string, maxBytes: number, what = 'file'): 
     if (err instanceof BeeError) throw err;
     throw new BeeError(`cannot read: ${describeError(err)}`, { file, hint: 'check the path' });
   }
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) {
+    fs.closeSync(fd);
+    throw new BeeError(`not a regular file (${kindOf(stat)})`, { file, hint: `expected a ${what}` });
+  }
+  return fd;
+}
+
+/**
+ * Reads a whole regular file of at most `maxBytes`, or throws a BeeError naming it (see
+ * openRegularFile); the read is bounded by the size fstat gives, so a file that grows meanwhile
+ * cannot make it allocate more.
+ */
+export function readRegularFile(file: string, maxBytes: number, what = 'file'): Buffer {
+  const fd = openRegularFile(file, what);
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new BeeError(`not a regular file (${kindOf(stat)})`, { file, hint: `expected a ${what}` });
     if (stat.size > maxBytes) {
       throw new BeeError(`${(stat.size / MiB).toFixed(1)} MiB is more than the ${(maxBytes / MiB).toFixed(0)} MiB bee reads as a ${what}`, {
         file,

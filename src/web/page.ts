@@ -6,6 +6,7 @@ import { decodePacked } from '../engine/format.js';
 import { useKernelModule } from '../engine/wasm-kernels.js';
 import { QUIET_LABELS, type Detection, type WindowAnswer } from '../stream/detector.js';
 import { Listener } from '../stream/listener.js';
+import { defaultStreamRule, detectionRuleOf, exitRuleOf } from '../stream/stream-rule.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -26,8 +27,10 @@ async function main(): Promise<void> {
       return { exit, probs: engine.probabilities.slice(0, exit).map((p) => p.slice()), ms: 0 };
     },
   };
-  const rule = { criterion: 'max-softmax' as const, thresholds: Array(engine.exits - 1).fill(0.85) };
-  const detection = { minConfidence: 0.7, suppressMs: 1000, smoothWindows: 3, ignore: new Set(QUIET_LABELS) };
+  // the model's stream rule, as bee listen runs it
+  const streamRule = model.header.stream ?? defaultStreamRule(engine.exits);
+  const rule = exitRuleOf(streamRule, model.header.labels);
+  const detection = detectionRuleOf(streamRule);
   const listener = () =>
     new Listener(classifier, model.header.labels, features, { exits: engine.exits, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show });
   status.textContent = `model: ${model.header.labels.length} classes (${model.header.labels.filter((l) => !QUIET_LABELS.includes(l)).join(', ')}), ${model.header.network.arch ?? 'bee'} network, ${engine.exits} exits`;

@@ -1,21 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readWav } from '../../audio/wav.js';
-import { resample } from '../../audio/resample.js';
+import { StreamingResampler } from '../../audio/resample.js';
+import { WavFileReader } from '../../audio/wav.js';
 import { initBackend } from '../../backend/backend.js';
 import { BeeError } from '../../errors.js';
 import { openModel, type EngineName } from '../../exits/open-model.js';
 import { modelOrPretrained } from '../../exits/pretrained.js';
 import { readRegularFile } from '../../util/read-file.js';
 import { type Detection, QUIET_LABELS } from '../../stream/detector.js';
+import { defaultStreamRule, detectionRuleOf, exitRuleOf, type StreamRule } from '../../stream/stream-rule.js';
 import { Listener } from '../../stream/listener.js';
 import { PcmDecoder, type PcmFormat } from '../../stream/pcm.js';
 import { rocSvg } from '../../report/plot.js';
-import { streamRoc } from '../../stream/roc.js';
+import { FIXED_FALSE_ALARM_RATES, hitRateAtFalseAlarms, streamRoc } from '../../stream/roc.js';
 import { parseTruthCsv, scoreStream } from '../../stream/score.js';
 import { makeDir } from '../../util/make-dir.js';
 import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
+import { parseThresholds } from '../../exits/rules.js';
 import { backendNotice } from '../io.js';
 import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
 
@@ -25,9 +27,10 @@ interface ListenFlags {
   threshold?: string;
   entropy?: string;
   hop: number;
-  minConfidence: number;
-  suppress: number;
-  smooth: number;
+  keywordExit?: number;
+  minConfidence?: number;
+  suppress?: number;
+  smooth?: number;
   reportAll?: boolean;
   format: PcmFormat;
   rate: number;
@@ -52,9 +55,18 @@ export const listenCommand = addRuleOptions(
   ),
 )
   .option('--hop <ms>', 'a 1 s window every this many ms (a multiple of 10)', wholeNumber(10, 1000), 100)
-  .option('--min-confidence <p>', 'a detection needs the smoothed probability of its label to reach p', probability, 0.7)
-  .option('--suppress <ms>', 'no detection within this many ms of the previous one', nonNegative, 1000)
-  .option('--smooth <windows>', 'average the probabilities of this many recent windows (1: none)', wholeNumber(1, 100), 3)
+  .option(
+    '--keyword-exit <k>',
+    "the first exit that may answer with a keyword; before it a window stops only on _silence_/_unknown_ (default: the model's stream rule, else 1)",
+    wholeNumber(1, 6),
+  )
+  .option(
+    '--min-confidence <p>',
+    "a detection needs the smoothed probability of its label to reach p (default: the model's stream rule, else 0.7)",
+    probability,
+  )
+  .option('--suppress <ms>', "no detection within this many ms of the previous one (default: the model's, else 1000)", nonNegative)
+  .option('--smooth <windows>', "average the probabilities of this many recent windows, 1: none (default: the model's, else 3)", wholeNumber(1, 100))
   .option('--report-all', `report ${QUIET_LABELS.join(' and ')} too`)
   .addOption(new Option('--format <f>', 'raw PCM on stdin: 16-bit or float32 little-endian').choices(['s16le', 'f32le']).default('s16le'))
   .option('--rate <hz>', "raw PCM on stdin: its sample rate (the model's, 16000)", wholeNumber(1), 16000)
@@ -65,20 +77,27 @@ export const listenCommand = addRuleOptions(
   .addHelpText(
     'after',
     `
-Each window is classified with the model's early exit (--threshold / --entropy, as bee eval). A
-detection: the mean of the last --smooth windows' probabilities names a label (not _silence_ or
-_unknown_ unless --report-all) with at least --min-confidence, and --suppress ms have passed since
-the last one. Its time is the end of the window. The summary gives the audio's duration, the
-real-time factor (seconds of audio per second of processing), windows per exit and the compute
-share (MACs spent / MACs of every window through the full network); with --truth, hits, misses,
-false alarms per hour and the mean delay from a word's start to its detection.
+Each window is classified with early exit, then the detection rule: the mean of the last --smooth
+windows' probabilities names a label (not _silence_ or _unknown_ unless --report-all) with at
+least --min-confidence, and --suppress ms have passed since the last one; its time is the end of
+the window. The rule is the model's stream rule (bee calibrate picks one for a false-alarm rate
+and stores it in the model; bee info says which the pretrained model has); each flag overrides
+its part. With --keyword-exit K, exits before K may stop a window only on _silence_/_unknown_
+(their probability together >= the exit's threshold): a keyword is confirmed by exit K or later.
+
+The summary gives the audio's duration, the real-time factor (seconds of audio per second of
+processing), windows per exit and the compute share (MACs spent / MACs of every window through
+the full network); with --truth, hits, misses, false alarms per hour, the mean delay from a
+word's start to its detection, and the hit rate at 0.5, 1, 5 and 20 false alarms an hour, read
+off the ROC over --min-confidence (hitRateAtFalseAlarmsPerHour; null: not reached).
 
 Examples:
   $ bee listen recording.wav                      # the pretrained model (bee info)
   $ bee listen recording.wav --model runs/sc.bee
   $ arecord -f S16_LE -r 16000 -c 1 -t raw | bee listen - --model runs/sc.bee
   $ bee data stream --data DIR --split test --noise-dir NOISE --out stream.wav
-  $ bee listen stream.wav --model runs/sc.bee --truth stream.csv --roc runs/roc --json | tail -1`,
+  $ bee listen stream.wav --model runs/sc.bee --truth stream.csv --roc runs/roc --json | tail -1
+  $ bee listen stream.wav --keyword-exit 4 --min-confidence 0.9 --truth stream.csv`,
   )
   .action(async (input: string, flags: ListenFlags) => {
     if (flags.roc && !flags.truth) throw new BeeError('--roc scores against the truth', { hint: 'pass --truth FILE.csv too' });
@@ -90,22 +109,24 @@ Examples:
       if (flags.engine === undefined && err instanceof BeeError && /nothing binary to pack/.test(err.reason ?? '')) return openModel(modelPath, 'tfjs');
       throw err;
     });
-    const rule = ruleFromFlags(flags, model.classifier.exits);
+    const exits = model.classifier.exits;
+    const streamRule = ruleOfFlags(model.stream ?? defaultStreamRule(exits), flags, exits, modelPath);
+    const rule = flags.entropy !== undefined ? ruleFromFlags(flags, exits) : exitRuleOf(streamRule, model.labels);
     const { sampleRate, frameStep } = model.features;
     if (((flags.hop * sampleRate) / 1000) % frameStep !== 0)
       throw new BeeError(`--hop ${flags.hop}: the model's frames are ${(1000 * frameStep) / sampleRate} ms apart, and a hop must be a whole number of them`, {
         file: modelPath,
       });
-    const ignore = new Set(flags.reportAll ? [] : QUIET_LABELS);
-    const detection = { minConfidence: flags.minConfidence, suppressMs: flags.suppress, smoothWindows: flags.smooth, ignore };
+    const detection = detectionRuleOf(streamRule, flags.reportAll);
+    const { ignore } = detection;
     const print = (d: Detection) => {
       if (flags.json) console.log(JSON.stringify({ type: 'detection', ...d }));
       else console.log(`${d.time.toFixed(2).padStart(8)} s  ${d.label.padEnd(10)} ${d.confidence.toFixed(3)}  exit ${d.exit}`);
     };
     const listener = new Listener(model.classifier, model.labels, model.features, {
       exitCosts: model.cost.exits.map((e) => e.relativeMacs),
-      exits: model.classifier.exits,
-      keepAnswers: Boolean(flags.roc),
+      exits,
+      keepAnswers: Boolean(truth),
       hopMs: flags.hop,
       rule,
       detection,
@@ -128,24 +149,41 @@ Examples:
       }
       stray = decoder.strayBytes;
     } else {
-      const audio = readWav(input);
-      const samples = resample(audio.samples, audio.sampleRate, sampleRate);
-      const step = (flags.hop * sampleRate) / 1000;
-      for (let at = 0; at < samples.length; at += step) listener.push(samples.subarray(at, at + step));
+      // A block at a time from disk: hours of audio in bounded memory.
+      const reader = WavFileReader.open(input);
+      try {
+        const resampler = new StreamingResampler(reader.info.sampleRate, sampleRate);
+        const step = (flags.hop * reader.info.sampleRate) / 1000;
+        for (let block = reader.read(step); block; block = reader.read(step)) listener.push(resampler.push(block));
+        listener.push(resampler.end());
+      } finally {
+        reader.close();
+      }
     }
     model.classifier.dispose();
-    const summary: Record<string, unknown> = { type: 'summary', ...listener.summary() };
+    const { calibration, ...used } = streamRule;
+    const summary: Record<string, unknown> = { type: 'summary', ...listener.summary(), streamRule: used };
     const duration = summary.durationSeconds as number;
     if (truth) {
+      const points = streamRoc(model.labels, detection, listener.answers, truth, duration);
       Object.assign(
         summary,
         scoreStream(listener.detections, truth, duration, (l) => !ignore.has(l)),
+        {
+          hitRateAtFalseAlarmsPerHour: hitRateAtFalseAlarms(points),
+        },
       );
       if (flags.roc) {
-        const points = streamRoc(model.labels, detection, listener.answers, truth, duration);
         makeDir(flags.roc);
         fs.writeFileSync(path.join(flags.roc, 'roc.json'), `${JSON.stringify(points, null, 2)}\n`);
-        fs.writeFileSync(path.join(flags.roc, 'roc.svg'), rocSvg(points, `${path.basename(input)}: ${points.length} thresholds of --min-confidence`));
+        fs.writeFileSync(
+          path.join(flags.roc, 'roc.svg'),
+          rocSvg(
+            points,
+            `${path.basename(input)}: ${points.length} thresholds of --min-confidence`,
+            summary.hitRateAtFalseAlarmsPerHour as Record<string, number | null>,
+          ),
+        );
       }
     }
     if (flags.json) console.log(JSON.stringify(summary));
@@ -156,6 +194,20 @@ Examples:
     }
   });
 
+/** The model's stream rule with what the flags override (--threshold: the exits' thresholds). */
+function ruleOfFlags(base: StreamRule, flags: ListenFlags, exits: number, modelPath: string): StreamRule {
+  if (flags.keywordExit !== undefined && flags.keywordExit > exits)
+    throw new BeeError(`--keyword-exit ${flags.keywordExit}: the model has ${exits} exits`, { file: modelPath, hint: `pass 1..${exits}` });
+  return {
+    ...base,
+    ...(flags.threshold !== undefined ? { thresholds: parseThresholds(flags.threshold, exits) } : {}),
+    ...(flags.keywordExit !== undefined ? { keywordExit: flags.keywordExit } : {}),
+    ...(flags.minConfidence !== undefined ? { minConfidence: flags.minConfidence } : {}),
+    ...(flags.smooth !== undefined ? { smoothWindows: flags.smooth } : {}),
+    ...(flags.suppress !== undefined ? { suppressMs: flags.suppress } : {}),
+  };
+}
+
 function printSummary(s: Record<string, unknown>): void {
   const n = (k: string, digits = 1) => (s[k] as number).toFixed(digits);
   console.log(
@@ -164,8 +216,17 @@ function printSummary(s: Record<string, unknown>): void {
   );
   if (s.words !== undefined) {
     const delay = s.meanDelayMs === null ? '-' : `${(s.meanDelayMs as number).toFixed(0)} ms`;
-    console.log(
-      `truth: ${s.hits} of ${s.words} words hit (${(100 * (s.hitRate as number)).toFixed(1)}%), ${s.misses} missed, ${s.falseAlarms} false alarms (${n('falseAlarmsPerHour')} an hour), mean delay ${delay}`,
-    );
+    const words = s.words
+      ? `${s.hits} of ${s.words} words hit (${(100 * (s.hitRate as number)).toFixed(1)}%), ${s.misses} missed, `
+      : 'no keyword in the truth: ';
+    console.log(`truth: ${words}${s.falseAlarms} false alarms (${n('falseAlarmsPerHour')} an hour), mean delay ${delay}`);
+    if (s.words) {
+      const at = s.hitRateAtFalseAlarmsPerHour as Record<string, number | null>;
+      const fixed = FIXED_FALSE_ALARM_RATES.map((rate) => {
+        const hit = at[String(rate)];
+        return `${hit === null ? 'not reached' : `${(100 * hit).toFixed(1)}%`} at ${rate}`;
+      }).join(', ');
+      console.log(`hit rate at false alarms an hour (along the ROC over --min-confidence): ${fixed}`);
+    }
   }
 }

@@ -38,6 +38,10 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   signShift?: boolean;
   selection: 'mean-exit' | 'last-exit';
   specAugment?: boolean;
+  timeShift: number;
+  noiseSnr?: [number, number];
+  cutWords: number;
+  synthNegatives: number;
   exitWeights: number[];
   seed: number;
   out: string;
@@ -87,8 +91,10 @@ const pooledHead = (grid: [number, number], hidden: number): ExitHead =>
 function checkCombinations(flags: TrainFlags): void {
   if ((flags.exitGrid || flags.exitHidden !== undefined) && flags.exitHead !== 'pooled')
     throw new BeeError('--exit-grid and --exit-hidden shape the pooled exit head', { hint: 'drop them, or pass --exit-head pooled' });
-  if (flags.specAugment && !flags.augment)
-    throw new BeeError('--spec-augment masks the augmented clips, and --no-augment turns augmentation off', { hint: 'drop one of them' });
+  if (!flags.augment && (flags.specAugment || flags.noiseSnr || flags.cutWords || flags.synthNegatives))
+    throw new BeeError('--spec-augment, --noise-snr, --cut-words and --synth-negatives shape the augmentation, and --no-augment turns it off', {
+      hint: 'drop one of them',
+    });
   if (flags.firstBlock === 'binary' && ARCHITECTURES[flags.arch].fixed.realFirstBlock)
     throw new BeeError(`--first-block binary: ${flags.arch}'s first stage is a real stem`, { hint: 'drop it, or train --arch bee or xnor' });
   if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift))
@@ -103,6 +109,25 @@ function checkCombinations(flags: TrainFlags): void {
     teacher: flags.teacher,
   });
 }
+
+const snrRange = (value: string): [number, number] => {
+  const [low, high, ...rest] = value.split(',').map(decimal);
+  if (rest.length || !(Number.isFinite(low) && Number.isFinite(high) && low <= high && high - low <= 100))
+    throw new InvalidArgumentError('expected MIN,MAX decibels, e.g. -5,20');
+  return [low, high];
+};
+
+const share = (value: string) => {
+  const n = decimal(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number in [0, 1], e.g. 0.1');
+  return n;
+};
+
+const seconds = (value: string) => {
+  const n = decimal(value);
+  if (!(n >= 0 && n <= 0.5)) throw new InvalidArgumentError('expected seconds in [0, 0.5], e.g. 0.1');
+  return n;
+};
 
 const batchSize = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
 
@@ -177,6 +202,15 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   )
   .option('--no-augment', 'no random time shift and background noise')
   .option('--spec-augment', 'SpecAugment time and frequency masks on the log-mel features too')
+  .option('--time-shift <s>', 'shift each clip by up to this many seconds either way', seconds, DEFAULT_AUGMENT.maxShiftSeconds)
+  .option('--noise-snr <min,max>', 'mix the noise at a signal-to-noise ratio uniform in [min, max] dB, not at a gain (e.g. -5,20)', snrRange)
+  .option('--cut-words <p>', 'this share of word clips shifted mostly out of the window and labelled _unknown_ (a stream sees words partly)', share, 0)
+  .option(
+    '--synth-negatives <x>',
+    'add x times the training clips to each epoch as 1 s windows of synthesized sentences with no keyword, labelled _unknown_',
+    share,
+    0,
+  )
   .option('--noise-dir <dir>', "background-noise WAVs to mix in (default: the dataset's _background_noise_)")
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--cache-verify', "reuse a clip's cached features only if the file's content is unchanged (hashes every file), not just its size and mtime")
@@ -264,7 +298,16 @@ Examples:
           signShift: flags.signShift,
         },
         selection: flags.selection,
-        augment: flags.augment ? { ...DEFAULT_AUGMENT, ...(flags.specAugment ? { specAugment: DEFAULT_SPEC_AUGMENT } : {}) } : false,
+        augment: flags.augment
+          ? {
+              ...DEFAULT_AUGMENT,
+              maxShiftSeconds: flags.timeShift,
+              ...(flags.noiseSnr ? { snrDb: flags.noiseSnr } : {}),
+              ...(flags.cutWords ? { cutWords: flags.cutWords } : {}),
+              ...(flags.synthNegatives ? { synthNegatives: flags.synthNegatives } : {}),
+              ...(flags.specAugment ? { specAugment: DEFAULT_SPEC_AUGMENT } : {}),
+            }
+          : false,
       },
       callbacks: {
         onStatus: notice,

@@ -1,0 +1,143 @@
+import type { EarlyExitClassifier } from '../exits/classifier.js';
+import { exitFor, neverEarly } from '../exits/rules.js';
+import type { FeatureParams } from '../features/params.js';
+import { type Detection, QUIET_LABELS, Smoother, Trigger, type WindowAnswer } from './detector.js';
+import { scoreStream, type StreamScore, type TruthEvent } from './score.js';
+import { exitRuleOf, type StreamRule } from './stream-rule.js';
+import { StreamWindows } from './windows.js';
+
+/** Every exit's softmax for every window of a stream (the full network ran): any exit rule can be replayed on it. */
+export interface StreamPass {
+  times: number[];
+  /** [window][exit] softmax */
+  probs: Float32Array[][];
+  durationSeconds: number;
+  truth: TruthEvent[];
+}
+
+/** Records a StreamPass: samples in, block by block, as bee listen feeds them. */
+export class PassRecorder {
+  private readonly windows: StreamWindows;
+  private readonly times: number[] = [];
+  private readonly probs: Float32Array[][] = [];
+  private samples = 0;
+
+  constructor(
+    private readonly classifier: Pick<EarlyExitClassifier, 'classify' | 'exits'>,
+    params: FeatureParams,
+    hopMs: number,
+  ) {
+    this.windows = new StreamWindows(params, hopMs);
+  }
+
+  push(samples: Float32Array): void {
+    this.samples += samples.length;
+    this.windows.push(samples, (features, time) => {
+      this.times.push(time);
+      this.probs.push(this.classifier.classify(features, neverEarly(this.classifier.exits)).probs.map((p) => p.slice()));
+    });
+  }
+
+  pass(truth: TruthEvent[]): StreamPass {
+    return { times: this.times, probs: this.probs, durationSeconds: this.samples / this.windows.params.sampleRate, truth };
+  }
+}
+
+/** The answers a stream rule's exits give on a recorded pass (what bee listen would have computed), and their compute share. */
+export function replayExits(pass: StreamPass, rule: StreamRule, labels: string[], exitCosts: number[]): { answers: WindowAnswer[]; computeShare: number } {
+  const exitRule = exitRuleOf(rule, labels);
+  let compute = 0;
+  const answers = pass.probs.map((probs, w) => {
+    const exit = exitFor(probs, exitRule);
+    compute += exitCosts[exit - 1];
+    return { time: pass.times[w], exit, probabilities: probs[exit - 1] };
+  });
+  return { answers, computeShare: answers.length ? compute / answers.length : 0 };
+}
+
+/** What calibration searches: one exit threshold for every exit, the keyword exit, the smoothing and the detection threshold. */
+export const CALIBRATION_GRID = {
+  thresholds: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
+  smoothWindows: [1, 3, 5, 8],
+  minConfidence: [...Array.from({ length: 14 }, (_, i) => Math.round(100 * (0.3 + 0.05 * i)) / 100), 0.97, 0.98, 0.99, 0.995, 0.998, 0.999],
+  suppressMs: 1000,
+};
+
+export interface CalibrationResult {
+  rule: StreamRule;
+  dense: StreamScore;
+  negatives: StreamScore;
+  negativesComputeShare: number;
+  /** rules tried */
+  tried: number;
+}
+
+/**
+ * Picks the stream rule for a false-alarm rate: of the rules on CALIBRATION_GRID whose false
+ * alarms an hour on the negative stream stay at or under `target`, the one with the most hits on
+ * the dense stream (ties: fewer false alarms there, then less compute on the negatives). Each exit
+ * rule's answers are replayed once; each smoothing once per exit rule; each detection threshold is
+ * one pass of the trigger. Null when no rule on the grid meets the target.
+ */
+export function searchStreamRule(labels: string[], exitCosts: number[], dense: StreamPass, negatives: StreamPass, target: number): CalibrationResult | null {
+  const exits = exitCosts.length;
+  const ignored = labels.map((l) => QUIET_LABELS.includes(l));
+  const reportable = (l: string) => !QUIET_LABELS.includes(l);
+  const hasQuiet = ignored.some(Boolean);
+  let best: CalibrationResult | null = null;
+  let tried = 0;
+  for (let keywordExit = 1; keywordExit <= (hasQuiet ? exits : 1); keywordExit++) {
+    for (const t of CALIBRATION_GRID.thresholds) {
+      const base = { thresholds: Array(exits - 1).fill(t), keywordExit, suppressMs: CALIBRATION_GRID.suppressMs };
+      const replayed = [dense, negatives].map((p) => replayExits(p, { ...base, minConfidence: 1, smoothWindows: 1 }, labels, exitCosts));
+      for (const smoothWindows of CALIBRATION_GRID.smoothWindows) {
+        const smoothed = replayed.map(({ answers }) => smooth(answers, labels.length, smoothWindows));
+        for (const minConfidence of CALIBRATION_GRID.minConfidence) {
+          tried++;
+          const rule: StreamRule = { ...base, smoothWindows, minConfidence };
+          const detect = (k: number) => trigger(smoothed[k], replayed[k].answers, labels, rule, ignored);
+          const negativeScore = scoreStream(detect(1), negatives.truth, negatives.durationSeconds, reportable);
+          if (negativeScore.falseAlarmsPerHour > target) continue;
+          const denseScore = scoreStream(detect(0), dense.truth, dense.durationSeconds, reportable);
+          const candidate = { rule, dense: denseScore, negatives: negativeScore, negativesComputeShare: replayed[1].computeShare, tried: 0 };
+          if (!best || better(candidate, best)) best = candidate;
+        }
+      }
+    }
+  }
+  return best && { ...best, tried };
+}
+
+function better(a: CalibrationResult, b: CalibrationResult): boolean {
+  if (a.dense.hitRate !== b.dense.hitRate) return a.dense.hitRate > b.dense.hitRate;
+  if (a.dense.falseAlarmsPerHour !== b.dense.falseAlarmsPerHour) return a.dense.falseAlarmsPerHour < b.dense.falseAlarmsPerHour;
+  return a.negativesComputeShare < b.negativesComputeShare;
+}
+
+function smooth(answers: WindowAnswer[], classes: number, windows: number): { top: Int32Array; confidence: Float32Array } {
+  const smoother = new Smoother(classes, windows);
+  const top = new Int32Array(answers.length);
+  const confidence = new Float32Array(answers.length);
+  answers.forEach((a, i) => {
+    const s = smoother.push(a.probabilities);
+    top[i] = s.top;
+    confidence[i] = s.confidence;
+  });
+  return { top, confidence };
+}
+
+function trigger(
+  s: { top: Int32Array; confidence: Float32Array },
+  answers: WindowAnswer[],
+  labels: string[],
+  rule: StreamRule,
+  ignored: boolean[],
+): Detection[] {
+  const t = new Trigger(rule, ignored);
+  const out: Detection[] = [];
+  for (let i = 0; i < answers.length; i++) {
+    if (t.fire(answers[i].time, s.top[i], s.confidence[i]))
+      out.push({ time: answers[i].time, label: labels[s.top[i]], confidence: s.confidence[i], exit: answers[i].exit });
+  }
+  return out;
+}
