@@ -47,6 +47,18 @@ function filterStderr(stream) {
   stream.on('end', () => held && process.stderr.write(held));
 }
 
+/**
+ * A reader that goes away (`bee ... | head -1`) ends bee quietly, as Unix tools end on SIGPIPE:
+ * no stack trace of the failed write, exit code 0. `stop` ends what still writes.
+ */
+export function endQuietlyOnClosedStdout(stop = () => {}) {
+  process.stdout.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    stop();
+    process.exit(0);
+  });
+}
+
 /** Re-runs `node [nodeArgs...]` with NATIVE_ENV and mirrors its exit status. */
 export function relaunch(nodeArgs) {
   const env = { ...NATIVE_ENV, ...process.env, BEE_LAUNCHED: '1' };
@@ -55,6 +67,7 @@ export function relaunch(nodeArgs) {
   // stdout goes through the parent too, so that it stays in order with the filtered stderr.
   const child = spawn(process.execPath, nodeArgs, { stdio: ['inherit', 'pipe', 'pipe'], env });
   child.stdout.pipe(process.stdout);
+  endQuietlyOnClosedStdout(() => child.kill('SIGTERM'));
   filterStderr(child.stderr);
   // Signals are passed on. A terminal's Ctrl-C reaches the child directly too (same process group),
   // so it may see SIGINT twice within milliseconds; bee's handlers treat that as one.

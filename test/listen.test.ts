@@ -11,7 +11,7 @@ import { parseTruthCsv, scoreStream } from '../src/stream/score.ts';
 import { assertOneLineError, BEE, beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
-import { writeWav } from './helpers/wav.ts';
+import { encodeWav, writeWav } from './helpers/wav.ts';
 
 const answer = (time: number, p: number[], exit = 1): WindowAnswer => ({ time, exit, probabilities: Float32Array.from(p) });
 
@@ -224,3 +224,96 @@ const listen2 = (file: string) => {
   assert.equal(out.status, 0, out.stderr);
   return JSON.parse(out.stdout.trim().split('\n').at(-1)!);
 };
+
+test('a reader that goes away ends bee quietly: bee listen --json | head -1', () => {
+  // every window a detection: far more than a pipe holds, so the writes after head exits fail
+  const args = [BEE, 'listen', path.join(dir, 'stream.wav'), '--model', model, '--json', '--report-all', '--suppress', '0', '--min-confidence', '0.01'];
+  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" ${args.map((a) => `'${a}'`).join(' ')} | head -1`], { encoding: 'utf8' });
+  assert.equal(r.stderr, '', 'no stack trace');
+  assert.equal(r.status, 0);
+  assert.equal(JSON.parse(r.stdout).type, 'detection');
+});
+
+test('raw float PCM reads as a float WAV of the same samples does: clipped to [-1, 1], channels mixed alike', () => {
+  const left = Float32Array.from([2, -8, 1e38, 0.5, 0.1, -0.3]);
+  const right = Float32Array.from([0.25, 0.5, -1e38, 0.7, 0.2, 0.9]);
+  const interleaved = Buffer.alloc(4 * 12);
+  left.forEach((x, i) => {
+    interleaved.writeFloatLE(x, 8 * i);
+    interleaved.writeFloatLE(right[i], 8 * i + 4);
+  });
+  const file = path.join(dir, 'float.wav');
+  // the same bytes as a WAV's data (encodeWav would clip them first)
+  const wav = encodeWav({ sampleRate: 16000, bits: 32, float: true, channels: [left, right] });
+  interleaved.copy(wav, wav.length - interleaved.length);
+  fs.writeFileSync(file, wav);
+  const fromStdin = new PcmDecoder('f32le', 2).decode(interleaved);
+  assert.deepEqual([...fromStdin], [...readWav(file).samples]);
+  assert.deepEqual([...new PcmDecoder('f32le', 1).decode(interleaved.subarray(0, 16))], [1, 0.25, -1, 0.5]);
+});
+
+test('bee listen --truth scores only what the model can report and the audio holds, and says what it left out', () => {
+  const stream = path.join(dir, 'stream.wav');
+  const truth = parseTruthCsv(fs.readFileSync(path.join(dir, 'stream.csv'), 'utf8'), 'stream.csv');
+  const plain = listen2(model);
+  const scoredPlain = (() => {
+    const r = bee('listen', stream, '--model', model, '--truth', path.join(dir, 'stream.csv'), '--json');
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  })();
+  assert.equal(plain.detections, scoredPlain.detections);
+  // the same truth with foreign labels (another case, another word) and rows past the end of the audio
+  const extra = [`1,2,HIGH`, `3,4,banana`, `100000,100001,high`, `100002,100003,low`];
+  const file = path.join(dir, 'extra.csv');
+  fs.writeFileSync(file, `${fs.readFileSync(path.join(dir, 'stream.csv'), 'utf8')}${extra.join('\n')}\n`);
+  const r = bee('listen', stream, '--model', model, '--truth', file, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.equal(summary.words, scoredPlain.words, 'the extra rows are not counted as misses');
+  assert.equal(summary.misses, scoredPlain.misses);
+  assert.equal(summary.words, truth.filter((t) => t.label !== '_unknown_').length);
+  assert.match(r.stderr, /extra\.csv: 2 truth rows name labels the model has no class for \(HIGH, banana; labels are case-sensitive\): left out of the score/);
+  assert.match(r.stderr, /extra\.csv: 2 truth rows start after the audio ends/);
+});
+
+test('bee listen --roc: a bad target is refused before the work; empty and short input', () => {
+  const stream = path.join(dir, 'stream.wav');
+  const truth = path.join(dir, 'stream.csv');
+  const roc = path.join(dir, 'roc-bad');
+  fs.mkdirSync(path.join(roc, 'roc.json'), { recursive: true });
+  const r = bee('listen', stream, '--model', model, '--truth', truth, '--roc', roc, '--json');
+  assertOneLineError(r, /roc\.json: is not a file/);
+  assert.equal(r.stdout, '', 'refused before any window');
+  const file = path.join(dir, 'a-file');
+  fs.writeFileSync(file, 'x');
+  assertOneLineError(bee('listen', stream, '--model', model, '--truth', truth, '--roc', file), /a-file/);
+  // no audio: one line, not "Infinityx real time"
+  assertOneLineError(spawnSync(process.execPath, [BEE, 'listen', '-', '--model', model], { input: Buffer.alloc(0), encoding: 'utf8' }), /stdin held no audio/);
+  const empty = path.join(dir, 'empty.wav');
+  writeWav(empty, { sampleRate: 16000, bits: 16, channels: [new Float32Array(0)] });
+  assertOneLineError(bee('listen', empty, '--model', model), /empty\.wav: the WAV file holds no samples/);
+  // half a second: padded to one window, as bee predict pads a short clip
+  const short = path.join(dir, 'short.wav');
+  writeWav(short, { sampleRate: 16000, bits: 16, channels: [readWav(stream).samples.slice(0, 8000)] });
+  const s = bee('listen', short, '--model', model, '--json');
+  assert.equal(s.status, 0, s.stderr);
+  const summary = JSON.parse(s.stdout.trim().split('\n').at(-1)!);
+  assert.equal(summary.windows, 1);
+  assert.equal(summary.durationSeconds, 0.5);
+});
+
+test('Ctrl-C on bee listen -: the summary still comes, then exit code 130', async () => {
+  const { samples } = readWav(path.join(dir, 'stream.wav'));
+  const pcm = Buffer.alloc(2 * 16000 * 3);
+  for (let i = 0; i < pcm.length / 2; i++) pcm.writeInt16LE(Math.round(samples[i] * 32767), 2 * i);
+  const child = spawn(process.execPath, [BEE, 'listen', '-', '--model', model, '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stdin.write(pcm); // and the microphone stays open
+  await new Promise((r) => setTimeout(r, 3000));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.on('close', (c) => r(c)));
+  assert.equal(code, 130);
+  const summary = JSON.parse(out.trim().split('\n').at(-1)!);
+  assert.equal(summary.type, 'summary');
+  assert.equal(summary.durationSeconds, 3);
+});

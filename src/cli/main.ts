@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { BeeError } from '../errors.js';
 import { BEE_VERSION } from '../version.js';
 import { stopProgressBars } from './io.js';
+import { endQuietlyOnClosedStdout } from '../../bin/native-env.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
@@ -53,6 +54,9 @@ Examples:
   $ bee features clip.wav --json
   $ bee train --data data/speech_commands_v0.02 --epochs 50`,
   );
+
+// A closed stdout (bee ... | head) ends bee quietly, launched or not.
+endQuietlyOnClosedStdout();
 
 // Commander's own errors (unknown option, missing argument) go through the same exit path.
 for (const command of [program, data, ...program.commands, ...data.commands]) command.exitOverride();

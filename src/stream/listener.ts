@@ -54,6 +54,20 @@ export class Listener {
   }
 
   push(samples: Float32Array): void {
+    this.samples += samples.length;
+    this.process(samples);
+  }
+
+  /**
+   * The input ended. A stream shorter than a window is padded with silence to one window (as bee
+   * predict pads a short clip), so that it still gets an answer; the padding is not counted as audio.
+   */
+  finish(): void {
+    const { clipSamples } = this.windowStream.params;
+    if (this.windows === 0 && this.samples > 0 && this.samples < clipSamples) this.process(new Float32Array(clipSamples - this.samples));
+  }
+
+  private process(samples: Float32Array): void {
     const started = performance.now();
     this.windowStream.push(samples, (window, time) => {
       const { exit, probs } = this.classifier.classify(window, this.options.rule);
@@ -69,7 +83,6 @@ export class Listener {
         this.options.onDetection?.(detection);
       }
     });
-    this.samples += samples.length;
     this.busyMs += performance.now() - started;
   }
 
@@ -78,7 +91,7 @@ export class Listener {
     return {
       durationSeconds,
       windows: this.windows,
-      realTimeFactor: this.busyMs > 0 ? durationSeconds / (this.busyMs / 1000) : Infinity,
+      realTimeFactor: this.busyMs > 0 ? durationSeconds / (this.busyMs / 1000) : 0,
       windowsPerExit: this.windowsPerExit,
       computeShare: this.windows ? this.compute / this.windows : 0,
       detections: this.detections.length,

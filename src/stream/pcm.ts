@@ -28,13 +28,19 @@ export class PcmDecoder {
       let sum = 0;
       for (let c = 0; c < this.channels; c++) {
         const at = (f * this.channels + c) * size;
-        // int16 / 32767, as bee reads WAV files (and the paper's pipeline)
-        sum += this.format === 's16le' ? view.getInt16(at, true) / 32767 : view.getFloat32(at, true);
+        // int16 / 32767, as bee reads WAV files (and the paper's pipeline); floats as a float WAV's:
+        // divided before the sum, in float32
+        if (this.format === 's16le') sum += view.getInt16(at, true) / 32767;
+        else sum = Math.fround(sum + view.getFloat32(at, true) / this.channels);
       }
-      out[f] = sum / this.channels;
+      out[f] = this.format === 's16le' ? sum / this.channels : sum;
     }
-    if (this.format === 'f32le' && !out.every(Number.isFinite))
-      throw new BeeError('stdin holds NaN or infinite float samples', { hint: 'is --format right? (arecord -f S16_LE pipes s16le)' });
+    if (this.format === 'f32le') {
+      if (!out.every(Number.isFinite))
+        throw new BeeError('stdin holds NaN or infinite float samples', { hint: 'is --format right? (arecord -f S16_LE pipes s16le)' });
+      // as a float WAV: finite samples beyond +/-1 clipped to the range integer PCM holds
+      for (let f = 0; f < frames; f++) out[f] = Math.max(-1, Math.min(1, out[f]));
+    }
     return out;
   }
 

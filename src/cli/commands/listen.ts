@@ -1,24 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { StreamingResampler } from '../../audio/resample.js';
-import { WavFileReader } from '../../audio/wav.js';
 import { initBackend } from '../../backend/backend.js';
 import { BeeError } from '../../errors.js';
 import { openModel, type EngineName } from '../../exits/open-model.js';
 import { modelOrPretrained } from '../../exits/pretrained.js';
-import { readRegularFile } from '../../util/read-file.js';
+import { describeError, readRegularFile } from '../../util/read-file.js';
 import { type Detection, QUIET_LABELS } from '../../stream/detector.js';
 import { defaultStreamRule, detectionRuleOf, exitRuleOf, type StreamRule } from '../../stream/stream-rule.js';
 import { Listener } from '../../stream/listener.js';
-import { PcmDecoder, type PcmFormat } from '../../stream/pcm.js';
+import type { PcmFormat } from '../../stream/pcm.js';
+import { feedPcm, feedWavFile } from '../../stream/sources.js';
 import { rocSvg } from '../../report/plot.js';
 import { FIXED_FALSE_ALARM_RATES, hitRateAtFalseAlarms, streamRoc } from '../../stream/roc.js';
-import { parseTruthCsv, scoreStream } from '../../stream/score.js';
+import { parseTruthCsv, scoreStream, type TruthEvent } from '../../stream/score.js';
+import { writeFileAtomic } from '../../util/atomic.js';
 import { makeDir } from '../../util/make-dir.js';
 import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
 import { parseThresholds } from '../../exits/rules.js';
-import { backendNotice } from '../io.js';
+import { backendNotice, notice } from '../io.js';
 import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
 
 interface ListenFlags {
@@ -102,6 +102,8 @@ Examples:
   .action(async (input: string, flags: ListenFlags) => {
     if (flags.roc && !flags.truth) throw new BeeError('--roc scores against the truth', { hint: 'pass --truth FILE.csv too' });
     const truth = flags.truth ? parseTruthCsv(readRegularFile(flags.truth, 4 * 1024 * 1024).toString('utf8'), flags.truth) : null;
+    // side files are checked before the work, not after an hour of it
+    if (flags.roc) checkOutputDir(flags.roc);
     backendNotice(await initBackend());
     const modelPath = modelOrPretrained(flags.model);
     const model = await openModel(modelPath, flags.engine ?? 'packed').catch((err) => {
@@ -117,11 +119,16 @@ Examples:
       throw new BeeError(`--hop ${flags.hop}: the model's frames are ${(1000 * frameStep) / sampleRate} ms apart, and a hop must be a whole number of them`, {
         file: modelPath,
       });
+    if (input === '-' && flags.rate !== sampleRate)
+      throw new BeeError(`stdin at ${flags.rate} Hz: the model reads ${sampleRate} Hz`, {
+        hint: `resample it first, e.g. arecord -r ${sampleRate} or sox ... -r ${sampleRate}`,
+      });
     const detection = detectionRuleOf(streamRule, flags.reportAll);
-    const { ignore } = detection;
+    const reportable = (l: string) => !detection.ignore.has(l);
+    const scored = flags.truth && truth ? scorableTruth(truth, model.labels, reportable, flags.truth) : null;
     const print = (d: Detection) => {
       if (flags.json) console.log(JSON.stringify({ type: 'detection', ...d }));
-      else console.log(`${d.time.toFixed(2).padStart(8)} s  ${d.label.padEnd(10)} ${d.confidence.toFixed(3)}  exit ${d.exit}`);
+      else console.log(`${d.time.toFixed(2).padStart(8)} s  ${printable(d.label).padEnd(10)} ${d.confidence.toFixed(3)}  exit ${d.exit}`);
     };
     const listener = new Listener(model.classifier, model.labels, model.features, {
       exitCosts: model.cost.exits.map((e) => e.relativeMacs),
@@ -132,58 +139,45 @@ Examples:
       detection,
       onDetection: print,
     });
+    // Ctrl-C (or SIGTERM) ends the input; the summary and the score still come (exit code 130).
+    const stop = stopOnSignal(() => {
+      if (input === '-') process.stdin.destroy();
+    });
+    const sink = { push: (x: Float32Array) => listener.push(x), stopped: stop.requested };
     let stray = 0;
-    if (input === '-') {
-      if (flags.rate !== sampleRate)
-        throw new BeeError(`stdin at ${flags.rate} Hz: the model reads ${sampleRate} Hz`, {
-          hint: `resample it first, e.g. arecord -r ${sampleRate} or sox ... -r ${sampleRate}`,
-        });
-      const decoder = new PcmDecoder(flags.format, flags.channels);
-      // One chunk at a time: while a chunk is processed the pipe fills and the source waits, so nothing piles up.
-      let first = true;
-      for await (const chunk of process.stdin) {
-        if (first && (chunk as Buffer).subarray(0, 4).toString('latin1') === 'RIFF')
-          throw new BeeError('stdin holds a WAV file, not raw PCM', { hint: 'pass the file itself: bee listen FILE.wav (or arecord -t raw)' });
-        first = false;
-        listener.push(decoder.decode(chunk as Buffer));
-      }
-      stray = decoder.strayBytes;
-    } else {
-      // A block at a time from disk: hours of audio in bounded memory.
-      const reader = WavFileReader.open(input);
-      try {
-        const resampler = new StreamingResampler(reader.info.sampleRate, sampleRate);
-        const step = (flags.hop * reader.info.sampleRate) / 1000;
-        for (let block = reader.read(step); block; block = reader.read(step)) listener.push(resampler.push(block));
-        listener.push(resampler.end());
-      } finally {
-        reader.close();
-      }
+    try {
+      if (input === '-') stray = await feedPcm(process.stdin, flags.format, flags.channels, sink);
+      else await feedWavFile(input, sampleRate, sink, flags.hop / 1000);
+    } catch (err) {
+      // a destroyed stdin ends its iteration with an error: after a signal that is the end of the input
+      if (!stop.requested()) throw err;
     }
+    listener.finish();
     model.classifier.dispose();
     const { calibration, ...used } = streamRule;
     const summary: Record<string, unknown> = { type: 'summary', ...listener.summary(), streamRule: used };
     const duration = summary.durationSeconds as number;
-    if (truth) {
-      const points = streamRoc(model.labels, detection, listener.answers, truth, duration);
-      Object.assign(
-        summary,
-        scoreStream(listener.detections, truth, duration, (l) => !ignore.has(l)),
-        {
-          hitRateAtFalseAlarmsPerHour: hitRateAtFalseAlarms(points),
-        },
-      );
+    if (duration === 0 && !stop.requested())
+      throw new BeeError(input === '-' ? 'stdin held no audio' : 'the WAV file holds no samples', { file: input === '-' ? undefined : input });
+    let sideFileError: unknown;
+    if (scored) {
+      const kept = scored.within(duration);
+      const points = streamRoc(model.labels, detection, listener.answers, kept, duration);
+      Object.assign(summary, scoreStream(listener.detections, kept, duration, reportable), { hitRateAtFalseAlarmsPerHour: hitRateAtFalseAlarms(points) });
       if (flags.roc) {
-        makeDir(flags.roc);
-        fs.writeFileSync(path.join(flags.roc, 'roc.json'), `${JSON.stringify(points, null, 2)}\n`);
-        fs.writeFileSync(
-          path.join(flags.roc, 'roc.svg'),
-          rocSvg(
-            points,
-            `${path.basename(input)}: ${points.length} thresholds of --min-confidence`,
-            summary.hitRateAtFalseAlarmsPerHour as Record<string, number | null>,
-          ),
-        );
+        try {
+          writeFileAtomic(path.join(flags.roc, 'roc.json'), `${JSON.stringify(points, null, 2)}\n`);
+          writeFileAtomic(
+            path.join(flags.roc, 'roc.svg'),
+            rocSvg(
+              points,
+              `${path.basename(input)}: ${points.length} thresholds of --min-confidence`,
+              summary.hitRateAtFalseAlarmsPerHour as Record<string, number | null>,
+            ),
+          );
+        } catch (err) {
+          sideFileError = err;
+        }
       }
     }
     if (flags.json) console.log(JSON.stringify(summary));
@@ -192,7 +186,78 @@ Examples:
       process.exitCode = 1;
       process.stderr.write(`bee: stdin ended inside a sample frame (${stray} stray bytes): the stream was cut, or --format/--channels are wrong\n`);
     }
+    if (sideFileError) {
+      process.exitCode = 1;
+      const e = sideFileError as NodeJS.ErrnoException;
+      process.stderr.write(`bee: ${flags.roc}: cannot write the ROC: ${e.code ? describeError(e) : e.message} (check free disk space and permissions)\n`);
+    }
+    if (stop.requested()) process.exitCode = 130;
   });
+
+/** A directory for side files: one that exists or can be made, and can be written. */
+function checkOutputDir(dir: string): void {
+  makeDir(dir, '--roc directory');
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new BeeError(`cannot write: ${describeError(err)}`, { file: dir, hint: 'pick another --roc directory' });
+  }
+  for (const name of ['roc.json', 'roc.svg']) {
+    const file = path.join(dir, name);
+    if (fs.existsSync(file) && !fs.statSync(file).isFile()) throw new BeeError('is not a file', { file, hint: 'pick another --roc directory' });
+  }
+}
+
+/**
+ * The truth rows bee listen can score: a row whose label the model has no class for (or has in
+ * another case: `YES` for `yes`) can never be hit, and a row that starts after the audio ends can
+ * never be heard; each kind is left out with one line on stderr, instead of counting as misses.
+ */
+function scorableTruth(truth: TruthEvent[], labels: string[], reportable: (l: string) => boolean, file: string) {
+  const known = new Set(labels);
+  const foreign = truth.filter((t) => !known.has(t.label));
+  if (foreign.length) {
+    const names = [...new Set(foreign.map((t) => t.label))];
+    const cased = names.filter((n) => labels.some((l) => l.toLowerCase() === n.toLowerCase()));
+    notice(
+      `${file}: ${foreign.length} truth row${foreign.length > 1 ? 's' : ''} name${foreign.length > 1 ? '' : 's'} labels the model has no class for ` +
+        `(${names.slice(0, 5).map(printable).join(', ')}${names.length > 5 ? ', ...' : ''}${cased.length ? '; labels are case-sensitive' : ''}): left out of the score`,
+    );
+  }
+  const scorable = truth.filter((t) => known.has(t.label));
+  return {
+    within(duration: number): TruthEvent[] {
+      const late = scorable.filter((t) => t.start >= duration && reportable(t.label));
+      if (late.length)
+        notice(
+          `${file}: ${late.length} truth row${late.length > 1 ? 's start' : ' starts'} after the audio ends (${duration.toFixed(1)} s): left out of the score`,
+        );
+      return scorable.filter((t) => t.start < duration);
+    },
+  };
+}
+
+/** A label from a model file as the terminal shows it: control characters escaped. */
+function printable(label: string): string {
+  return JSON.stringify(label).slice(1, -1);
+}
+
+/**
+ * SIGINT or SIGTERM asks the input to end (`onStop`); a second one, after the first has had half a
+ * second (the launcher passes on the SIGINT a terminal also sent us), quits at once.
+ */
+function stopOnSignal(onStop: () => void): { requested: () => boolean } {
+  let at = 0;
+  const handler = () => {
+    if (at && Date.now() - at > 500) process.exit(130);
+    if (at) return;
+    at = Date.now();
+    onStop();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return { requested: () => at > 0 };
+}
 
 /** The model's stream rule with what the flags override (--threshold: the exits' thresholds). */
 function ruleOfFlags(base: StreamRule, flags: ListenFlags, exits: number, modelPath: string): StreamRule {
