@@ -266,7 +266,33 @@ test('bad packed models: one-line errors, non-zero exit codes, nothing overwritt
       '--model',
       crafted((h) => (h.temperatures = [1, 1, 1, -1])),
     ),
-    /bad header: temperatures must be one number > 0 per exit/,
+    /bad header: temperatures must be one number in \[0\.001, 1000\] per exit/,
+  );
+  assertOneLineError(
+    bee(
+      'eval',
+      '--model',
+      crafted((h) => (h.temperatures = [1, 1e-320, 1, 1])),
+    ),
+    /bad header: temperatures must be one number in \[0\.001, 1000\] per exit/, // a denormal one turns the softmax into NaN
+  );
+  for (const label of ['\u001b[31mred', 'two\nlines', 'bell\u0007']) {
+    const r = bee(
+      'predict',
+      path.join(import.meta.dirname, 'fixtures', 'yes-16k.wav'),
+      '--model',
+      crafted((h) => ((h.labels as string[])[2] = label)),
+    );
+    assertOneLineError(r, /bad header: labels must not hold control characters/);
+    assert.ok(!r.stdout.includes('\u001b') && !r.stderr.includes('\u001b'), 'no escape reaches the terminal');
+  }
+  assertOneLineError(
+    bee(
+      'eval',
+      '--model',
+      crafted((h) => (h.data = { root: '/x', classSet: 'tfds12', split: { method: 'hash', salt: 'bee' } })),
+    ),
+    /corrupt\.bee: bad header: data\.split must hold validationPercent and testPercent/, // the model file named, not a flag
   );
   assertOneLineError(
     bee(
@@ -295,6 +321,15 @@ test('bad packed models: one-line errors, non-zero exit codes, nothing overwritt
     [],
     'a failed write leaves no temporary file',
   );
+  // names of 245-255 bytes are valid; the temp file beside them must be too
+  for (const length of [245, 251, 255]) {
+    const long = path.join(dir, `${'m'.repeat(length - 4)}.bee`);
+    const r = bee('export', '--model', run, '--out', long);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(fs.existsSync(long));
+    fs.rmSync(long);
+  }
+  assertOneLineError(bee('export', '--model', run, '--out', path.join(dir, `${'m'.repeat(256)}.bee`)), /cannot write: ENAMETOOLONG \(name too long\)/);
   assertOneLineError(bee('export', '--model', path.join(dir, 'missing'), '--out', good), /missing: no such file or model directory/);
   assert.deepEqual(fs.readFileSync(good), bytes);
 });

@@ -201,6 +201,14 @@ test('bee predict: label, confidence, exit and time per file; long clips in wind
   assert.equal(yes.windows, 1);
   assert.equal(long.windows, 3);
   assert.match(bad.error, /junk\.wav: not a WAV file/);
+  assert.match(r.stderr, /^bee: .*junk\.wav: not a WAV file/m, 'the error on stderr too, with --json');
+  assert.equal(
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('bee:')).length,
+    1,
+  );
 });
 
 test('one threshold per exit: the cheapest rule within tolerance, by hand', () => {

@@ -1,8 +1,7 @@
 import wavDecoder from 'wav-decoder';
 import { BeeError } from '../errors.js';
 import fs from 'node:fs';
-import path from 'node:path';
-import { removeStaleTemps } from '../util/atomic.js';
+import { removeStaleTemps, tempFileFor } from '../util/atomic.js';
 import { openRegularFile, readRegularFile } from '../util/read-file.js';
 
 export interface Audio {
@@ -390,7 +389,7 @@ export class WavFileWriter {
     readonly sampleRate: number,
   ) {
     removeStaleTemps(file);
-    this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+    this.tmp = tempFileFor(file);
     this.fd = fs.openSync(this.tmp, 'w');
     fs.writeSync(this.fd, Buffer.alloc(44)); // the header, written by finish() once the size is known
   }

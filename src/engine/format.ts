@@ -1,5 +1,7 @@
 import { BeeError } from '../errors.js';
+import { dataRecordProblem } from '../data/record.js';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
+import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../model/labels.js';
 import { ARCH_NAMES, bodyFilters, RESIDUAL_FAMILIES, stemFilters } from '../model/architectures/families.js';
 import { pooledFeatures } from '../model/exit-grid.js';
 import type { ExitHead, NetworkConfig } from '../model/network.js';
@@ -229,11 +231,11 @@ const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.leng
 function headerProblem(header: unknown, version: number): string | undefined {
   if (!isObject(header)) return 'not a JSON object';
   const { labels, features, network, temperatures, data, stream } = header;
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length)
-    return 'labels must be two or more different strings';
+  const labelsWrong = labelsProblem(labels);
+  if (labelsWrong) return labelsWrong;
   const featuresWrong = featureParamsProblem(features);
   if (featuresWrong) return featuresWrong;
-  if (!isObject(network) || !positiveIntegers(network.filters, 4096) || network.classes !== labels.length)
+  if (!isObject(network) || !positiveIntegers(network.filters, 4096) || network.classes !== (labels as string[]).length)
     return 'network must hold filters (whole numbers > 0) and classes (the number of labels)';
   if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean'))
     return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
@@ -254,10 +256,12 @@ function headerProblem(header: unknown, version: number): string | undefined {
   if (!(isObject(head) && (head.type === 'paper' || (head.type === 'pooled' && gridFits(head.grid) && hiddenFits(head.hidden))))) {
     return `network.exitHead must be {"type":"paper"} or {"type":"pooled","grid":[rows,columns],"hidden":units} with a grid that fits the last block's ${frames >> last} x ${melBins >> last} positions and 0-4096 hidden units`;
   }
-  if (!Array.isArray(temperatures) || temperatures.length !== (network.filters as number[]).length || !temperatures.every((t) => Number.isFinite(t) && t > 0))
-    return 'temperatures must be one number > 0 per exit';
-  if (data !== undefined && !(isObject(data) && typeof data.root === 'string' && isObject(data.split) && typeof data.classSet === 'string'))
-    return 'data must hold root, split and classSet';
+  if (!Array.isArray(temperatures) || temperatures.length !== (network.filters as number[]).length || !temperatures.every(temperatureFits))
+    return `temperatures must be one number in [${TEMPERATURE_RANGE.join(', ')}] per exit`;
+  if (data !== undefined) {
+    const dataWrong = dataRecordProblem(data);
+    if (dataWrong) return dataWrong;
+  }
   if (stream !== undefined) return streamRuleProblem(stream, (network.filters as number[]).length);
   return undefined;
 }

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
 import type { BeeError } from '../errors.js';
+import { dataRecordProblem } from '../data/record.js';
 import { streamRuleProblem } from '../stream/stream-rule.js';
 import { ARCHITECTURES } from './architectures/index.js';
+import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from './labels.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -11,17 +13,24 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
  * What is wrong with a model directory's bee.json (its network config completed), if anything:
  * labels, feature parameters, a network those features can feed, calibration.
  */
-export function metaProblem(meta: { labels?: unknown; features?: unknown; network?: unknown; calibration?: unknown; stream?: unknown }): string | undefined {
-  const { labels, features, network, calibration, stream } = meta;
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string' && l !== '') || new Set(labels).size !== labels.length) {
-    return 'labels must be two or more different strings';
-  }
+export function metaProblem(meta: {
+  labels?: unknown;
+  features?: unknown;
+  network?: unknown;
+  calibration?: unknown;
+  stream?: unknown;
+  data?: unknown;
+}): string | undefined {
+  const { labels, features, network, calibration, stream, data } = meta;
+  const labelsWrong = labelsProblem(labels);
+  if (labelsWrong) return labelsWrong;
   const featuresWrong = featureParamsProblem(features);
   if (featuresWrong) return featuresWrong;
   if (!isObject(network)) return 'network must be an object';
   const n = network as unknown as NetworkConfig;
   const p = features as FeatureParams;
-  if (n.classes !== labels.length) return `network.classes is ${n.classes}, and there are ${labels.length} labels`;
+  const count = (labels as string[]).length;
+  if (n.classes !== count) return `network.classes is ${n.classes}, and there are ${count} labels`;
   const shape = n.inputShape as unknown;
   if (!(Array.isArray(shape) && shape.length === 3 && shape[0] === frameCount(p) && shape[1] === p.melBins && shape[2] === 1))
     return `network.inputShape must be [${frameCount(p)}, ${p.melBins}, 1], what the features give`;
@@ -43,8 +52,12 @@ export function metaProblem(meta: { labels?: unknown; features?: unknown; networ
   }
   if (calibration !== undefined) {
     const t = isObject(calibration) ? calibration.temperatures : undefined;
-    if (!(Array.isArray(t) && t.length === n.filters.length && t.every((x) => Number.isFinite(x) && x > 0)))
-      return 'calibration.temperatures must be one number > 0 per exit';
+    if (!(Array.isArray(t) && t.length === n.filters.length && t.every(temperatureFits)))
+      return `calibration.temperatures must be one number in [${TEMPERATURE_RANGE.join(', ')}] per exit`;
+  }
+  if (data !== undefined) {
+    const dataWrong = dataRecordProblem(data);
+    if (dataWrong) return dataWrong;
   }
   if (stream !== undefined) return streamRuleProblem(stream, n.filters.length);
   return undefined;

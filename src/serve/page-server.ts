@@ -16,6 +16,17 @@ const FILES: Record<string, string> = {
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', wasm: 'application/wasm' };
 
 /**
+ * On every answer: no sniffing of types, and a policy that lets the page run only its own script,
+ * worklet and WebAssembly (compiling it needs 'wasm-unsafe-eval'), fetch only from here, keep its
+ * one inline style sheet, and never be framed.
+ */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
+/**
  * Serves the web page and a packed model, from this machine only (127.0.0.1): nothing else is
  * reachable, and the page needs nothing from the network. Resolves once listening.
  */
@@ -30,17 +41,22 @@ export async function servePage(model: Uint8Array, port: number): Promise<{ serv
     // Only pages of this machine's own addresses (a rebinding DNS name pointing here is refused).
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     if (host !== '127.0.0.1' && host !== 'localhost') {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden\n');
+      res.writeHead(403, { 'content-type': 'text/plain', ...SECURITY_HEADERS }).end('forbidden\n');
       return;
     }
     const route = (req.url ?? '/').split('?')[0];
     const body = route === '/model.bee' ? model : files.get(route);
-    if (req.method !== 'GET' || !body) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    if (!body) {
+      res.writeHead(404, { 'content-type': 'text/plain', ...SECURITY_HEADERS }).end('not found\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD', ...SECURITY_HEADERS }).end('method not allowed\n');
       return;
     }
     const type = route === '/model.bee' ? 'application/octet-stream' : TYPES[(FILES[route] ?? '').split('.').pop()!];
-    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store', ...SECURITY_HEADERS });
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

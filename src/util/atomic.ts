@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -22,13 +23,32 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The longest file name most file systems take, in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * What a temp file beside `target` starts with: `.NAME.`, or for a name too long to take the
+ * dot, the PID and the suffix, `.HASH.` (a 12-digit hash of the name).
+ */
+function tempStem(target: string): string {
+  const name = path.basename(target);
+  const stem = `.${name}.`;
+  if (Buffer.byteLength(stem) + `${2 ** 22}.tmp`.length <= NAME_MAX) return stem;
+  return `.${createHash('sha1').update(name).digest('hex').slice(0, 12)}.`;
+}
+
+/** A temp file beside `target` for this process: `.NAME.PID.tmp` (see tempStem for long names). */
+export function tempFileFor(target: string): string {
+  return path.join(path.dirname(target), `${tempStem(target)}${process.pid}.tmp`);
+}
+
 /**
  * Removes what killed writes of `target` left beside it: `.NAME.PID.tmp` files and
  * `.NAME.tmp-PID` directories whose process is gone (a live writer's are left alone).
  */
 export function removeStaleTemps(target: string): void {
   const dir = path.dirname(target);
-  const prefix = `.${path.basename(target)}.`;
+  const prefix = tempStem(target);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -50,7 +70,7 @@ export function removeStaleTemps(target: string): void {
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   removeStaleTemps(file);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = tempFileFor(file);
   try {
     writeFileSynced(tmp, data);
     fs.renameSync(tmp, file);

@@ -45,7 +45,7 @@ Examples:
         // One bad file must not lose the answers for the others.
         const line = err instanceof BeeError ? err.oneLine() : `${file}: internal error: ${(err as Error).message}`;
         results.push({ file, error: line });
-        if (!flags.json) process.stderr.write(`bee: ${line}\n`);
+        process.stderr.write(`bee: ${line}\n`); // with --json too: a script reads stdout, a person stderr
       }
     }
     model.classifier.dispose();
