@@ -240,3 +240,19 @@ test('a WAV written a block at a time: what encodeWav writes, in place only when
   dropped.abort();
   assert.deepEqual(fs.readdirSync(dir), ['out.wav'], 'an aborted write leaves nothing behind');
 });
+
+test('a WAV read whole is bounded by its decoded samples, not only its bytes; streamed, it is not', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bee-wavlong-'));
+  const file = path.join(dir, 'long-8bit-1khz.wav');
+  // 17 MB of 8-bit samples at 1 kHz: 4.7 hours, 272 M floats once at 16 kHz
+  const header = encodeWav({ sampleRate: 1000, bits: 8, channels: [new Float32Array(0)] });
+  const frames = 17_000_000;
+  header.writeUInt32LE(36 + frames, 4);
+  header.writeUInt32LE(frames, 40);
+  fs.writeFileSync(file, Buffer.concat([header, Buffer.alloc(frames, 128)]));
+  assert.throws(() => readWav(file), /long-8bit-1khz\.wav: 283 min of 1000 Hz audio is more than bee reads whole \(280 min/);
+  const reader = WavFileReader.open(file);
+  assert.equal(reader.info.frames, frames);
+  assert.equal(reader.read(1000)?.length, 1000);
+  reader.close();
+});

@@ -13,9 +13,18 @@ interface Polyphase {
   up: number; // L
   down: number; // M
   halfTaps: number;
-  /** phase p's taps for input offsets -halfTaps+1 .. halfTaps, p = 0..L-1 */
+  /** rows of taps: L, or fewer where L rows would not fit in MAX_TAPS (then output positions are rounded to the nearest row) */
+  phases: number;
+  /** phase p's taps for input offsets -halfTaps+1 .. halfTaps, p = 0..phases-1 */
   taps: Float64Array;
 }
+
+/**
+ * The most taps a filter table holds (16 MiB of float64). An awkward rate pair (767,999 Hz to
+ * 16 kHz: L = 16,000 phases of 2,452 taps, 300 MB) gets fewer rows instead, and each output sample
+ * the row nearest its position: a timing error under 1/(2 x 800) of an input sample.
+ */
+const MAX_TAPS = 1 << 21;
 
 const cache = new Map<string, Polyphase>();
 
@@ -47,10 +56,11 @@ function polyphase(fromRate: number, toRate: number): Polyphase {
   const cutoff = 0.5 * ROLLOFF * Math.min(1, toRate / fromRate);
   const halfTaps = Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
   const width = 2 * halfTaps;
-  const taps = new Float64Array(up * width);
+  const phases = Math.min(up, Math.max(1, Math.floor(MAX_TAPS / width)));
+  const taps = new Float64Array(phases * width);
   const i0Beta = besselI0(KAISER_BETA);
-  for (let p = 0; p < up; p++) {
-    const frac = p / up; // output position lies frac input samples after the base sample
+  for (let p = 0; p < phases; p++) {
+    const frac = p / phases; // output position lies frac input samples after the base sample
     let sum = 0;
     for (let j = 0; j < width; j++) {
       const t = j - halfTaps + 1 - frac; // distance (input samples) from the output position
@@ -65,10 +75,22 @@ function polyphase(fromRate: number, toRate: number): Polyphase {
     // Unity gain at DC for every phase, so a constant signal stays constant.
     for (let j = 0; j < width; j++) taps[p * width + j] /= sum;
   }
-  const result = { up, down, halfTaps, taps };
+  const result = { up, down, halfTaps, phases, taps };
   if (cache.size > 16) cache.clear();
   cache.set(key, result);
   return result;
+}
+
+/** Where output k's taps start in the input, and its row of taps. */
+function locate({ up, down, halfTaps, phases }: Polyphase, k: number): { first: number; row: number } {
+  const pos = k * down; // output k sits at input position pos / up
+  let base = Math.floor(pos / up);
+  let phase = pos - base * up;
+  if (phases < up) {
+    phase = Math.round((phase * phases) / up);
+    if (phase === phases) [base, phase] = [base + 1, 0];
+  }
+  return { first: base - halfTaps + 1, row: phase * 2 * halfTaps };
 }
 
 /** Resamples a mono signal; output length is round(n * toRate / fromRate). */
@@ -77,16 +99,13 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
     throw new RangeError(`sample rates must be positive integers, got ${fromRate} -> ${toRate}`);
   }
   if (fromRate === toRate) return samples;
-  const { up, down, halfTaps, taps } = polyphase(fromRate, toRate);
-  const width = 2 * halfTaps;
+  const filter = polyphase(fromRate, toRate);
+  const { taps } = filter;
+  const width = 2 * filter.halfTaps;
   const n = samples.length;
   const out = new Float32Array(Math.round((n * toRate) / fromRate));
   for (let k = 0; k < out.length; k++) {
-    const pos = k * down; // output k sits at input position pos / up
-    const base = Math.floor(pos / up);
-    const phase = pos - base * up;
-    const row = phase * width;
-    const first = base - halfTaps + 1;
+    const { first, row } = locate(filter, k);
     let acc = 0;
     const jStart = Math.max(0, -first);
     const jEnd = Math.min(width, n - first);
@@ -135,16 +154,13 @@ export class StreamingResampler {
   }
 
   private emit(atEnd: boolean): Float32Array {
-    const { up, down, halfTaps, taps } = this.filter;
-    const width = 2 * halfTaps;
+    const { taps } = this.filter;
+    const width = 2 * this.filter.halfTaps;
     const total = Math.round((this.received * this.toRate) / this.fromRate);
     const out: number[] = [];
     for (let k = this.produced; k < total; k++) {
-      const pos = k * down;
-      const base = Math.floor(pos / up);
-      const first = base - halfTaps + 1;
+      const { first, row } = locate(this.filter, k);
       if (!atEnd && first + width > this.received) break;
-      const row = (pos - base * up) * width;
       let acc = 0;
       const jStart = Math.max(0, -first);
       const jEnd = Math.min(width, this.received - first);
@@ -153,7 +169,7 @@ export class StreamingResampler {
       this.produced = k + 1;
     }
     // keep what the next output's window starts at
-    const nextFirst = Math.floor((this.produced * down) / up) - halfTaps + 1;
+    const nextFirst = locate(this.filter, this.produced).first;
     const drop = Math.max(0, Math.min(this.held.length, nextFirst - this.start));
     if (drop > 0) {
       this.held = this.held.slice(drop);

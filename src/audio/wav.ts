@@ -205,8 +205,19 @@ function canonical(format: WavFormat, data: Uint8Array): ArrayBuffer {
  */
 export function decodeWav(bytes: Uint8Array): Audio {
   const found = layout(inMemory(bytes));
-  return { sampleRate: found.format.sampleRate, samples: decodeFrames(found.format, dataOf(found, bytes)) };
+  const { frames, format } = found;
+  // Bytes are bounded by the caller; samples are bounded here: an 8-bit 1 kHz file holds 16x the
+  // seconds of a 16-bit 16 kHz one of its size, and every second becomes 16,000 floats.
+  if (frames > MAX_WHOLE_FRAMES || frames / format.sampleRate > MAX_WHOLE_SECONDS)
+    throw new BeeError(
+      `${(frames / format.sampleRate / 60).toFixed(0)} min of ${format.sampleRate} Hz audio is more than bee reads whole (${(MAX_WHOLE_SECONDS / 60).toFixed(0)} min, ${MAX_WHOLE_FRAMES / 2 ** 20} Mi samples; bee listen streams any length)`,
+    );
+  return { sampleRate: format.sampleRate, samples: decodeFrames(format, dataOf(found, bytes)) };
 }
+
+/** What a WAV read whole may decode to: the samples and the seconds of MAX_WAV_BYTES of 16-bit mono at 16 kHz (bee listen streams any length). */
+export const MAX_WHOLE_FRAMES = MAX_WAV_BYTES / 2;
+export const MAX_WHOLE_SECONDS = MAX_WHOLE_FRAMES / 16000;
 
 /** Whole sample frames of a data chunk to mono; `first`: the index of their first sample in the file (for errors). */
 function decodeFrames(format: WavFormat, data: Uint8Array, first = 0): Float32Array {
