@@ -1,4 +1,5 @@
-// Fuzzing the readers: random and mutated WAV files, packed models and model metadata. Each reader
+// Fuzzing the readers: random and mutated WAV files, packed models, model metadata, raw PCM
+// chunkings and truth files. Each reader
 // must return a valid result or throw bee's one-line error: no other exception, no hang, no
 // allocation beyond what the input's own size allows. Every property is bounded in time.
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import fc from 'fast-check';
 import { initBackend } from '../src/backend/backend.ts';
 import { decodeWav, probeWav } from '../src/audio/wav.ts';
 import { crc32 } from '../src/engine/crc32.ts';
+import { PackedClassifier } from '../src/engine/classifier.ts';
 import { PackedEngine } from '../src/engine/engine.ts';
 import { packModel } from '../src/engine/export.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
@@ -18,6 +20,9 @@ import { PAPER_FEATURES } from '../src/features/params.ts';
 import { metaProblem } from '../src/model/model-check.ts';
 import { buildNetwork, networkConfig } from '../src/model/network.ts';
 import { readModelMeta, type ModelMeta } from '../src/model/saved-model.ts';
+import { Listener } from '../src/stream/listener.ts';
+import { parseTruthCsv, scoreStream } from '../src/stream/score.ts';
+import { feedPcm, feedWavFile } from '../src/stream/sources.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { encodeWav } from './helpers/wav.ts';
 
@@ -224,5 +229,90 @@ test('fuzz: random model metadata: bee.json is refused in one line, or described
       assert.equal(read.network.classes, read.labels.length);
     }),
     { ...LIMITS, numRuns: 300 },
+  );
+});
+
+/** A Listener over the fuzz network that keeps every answer; labels a, b, c all reportable. */
+function listenerOf(engine: PackedEngine): Listener {
+  const classifier = new PackedClassifier(engine);
+  const detection = { minConfidence: 0.34, suppressMs: 300, smoothWindows: 2, ignore: new Set<string>() };
+  return new Listener(classifier, ['a', 'b', 'c'], PAPER_FEATURES, {
+    exits: engine.exits,
+    hopMs: 100,
+    rule: { criterion: 'max-softmax', thresholds: [0.4, 0.4, 0.4] },
+    detection,
+    keepAnswers: true,
+  });
+}
+
+test('fuzz: raw PCM on stdin in any chunking gives the windows, answers and detections of the same audio from a WAV', async () => {
+  const seconds = 2.35;
+  const samples = Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => 0.3 * Math.sin(i / (3 + i / 4000)) + 0.05 * Math.sin(i * 1.7));
+  const wav = path.join(tempDir(), 'stream.wav');
+  fs.writeFileSync(wav, encodeWav({ sampleRate: 16000, bits: 16, channels: [samples] }));
+  const pcm = Buffer.alloc(2 * samples.length);
+  samples.forEach((x, i) => pcm.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x)) * 32767), 2 * i));
+  const reference = listenerOf(new PackedEngine(decodePacked(packed)));
+  await feedWavFile(wav, 16000, reference, 0.1);
+  reference.finish();
+  assert.equal(reference.answers.length, Math.floor((samples.length - 16000) / 1600) + 1);
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 7000 }), { minLength: 1, maxLength: 40 }), async (sizes) => {
+      const chunks: Uint8Array[] = [];
+      for (let at = 0, k = 0; at < pcm.length; k++) {
+        const n = sizes[k % sizes.length];
+        chunks.push(pcm.subarray(at, at + n));
+        at += n;
+      }
+      const listener = listenerOf(new PackedEngine(decodePacked(packed)));
+      const stray = await feedPcm(
+        (async function* () {
+          yield* chunks;
+        })(),
+        's16le',
+        1,
+        listener,
+      );
+      listener.finish();
+      assert.equal(stray, 0);
+      assert.deepEqual(listener.answers, reference.answers);
+      assert.deepEqual(listener.detections, reference.detections);
+    }),
+    { ...LIMITS, numRuns: 60 },
+  );
+});
+
+test('fuzz: random truth files are refused in one line, or scored within bounds', () => {
+  const row = fc.oneof(
+    fc
+      .tuple(fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), fc.constantFrom('yes', 'no', '_unknown_', 'YES', 'x'))
+      .map(([s, d, l]) => `${s},${s + d},${l}`),
+    fc.string({ maxLength: 30 }),
+    fc.constantFrom('', ' ', '\r', '1,2', '1,2,3,4', 'nan,1,yes', '-1,2,yes', '2,1,yes', '1e400,1e401,yes', '0x1,2,yes', '\ufeffstart,end,label'),
+  );
+  const detection = fc.record({
+    time: fc.double({ min: -5, max: 120, noNaN: true }),
+    label: fc.constantFrom('yes', 'no', 'x'),
+    confidence: fc.double({ min: 0, max: 1, noNaN: true }),
+    exit: fc.integer({ min: 1, max: 4 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.boolean(),
+      fc.array(row, { maxLength: 20 }),
+      fc.array(detection, { maxLength: 20 }),
+      fc.oneof(fc.constant(0), fc.double({ min: 1 / 16000, max: 1e6, noNaN: true })), // the durations a stream has
+      (header, rows, detections, duration) => {
+        const text = `${header ? 'start,end,label\n' : ''}${rows.join(rows.length % 2 ? '\r\n' : '\n')}`;
+        const truth = refusesOrReads(() => parseTruthCsv(text, 'truth.csv'));
+        if (truth instanceof BeeError) return;
+        const sorted = [...detections].sort((a, b) => a.time - b.time);
+        const s = scoreStream(sorted, truth, duration, (l) => l !== '_unknown_');
+        assert.ok(s.hits >= 0 && s.hits <= s.words && s.misses === s.words - s.hits);
+        assert.ok(s.falseAlarms >= 0 && s.falseAlarms + s.hits === sorted.length);
+        assert.ok(Number.isFinite(s.falseAlarmsPerHour) && s.hitRate >= 0 && s.hitRate <= 1);
+      },
+    ),
+    LIMITS,
   );
 });

@@ -164,6 +164,12 @@ test('bee export never writes over the model it reads, nor over a file that is n
   assert.equal(bee('export', '--model', run, '--out', packed).status, 0);
   assert.equal(bee('export', '--model', run, '--out', packed).status, 0, 'replacing a .bee file is what export is for');
   assertOneLineError(bee('sweep', '--model', run, '--out', notes), /notes\.txt: cannot create the sweep directory: .*notes\.txt is not a directory/);
+  const blocked = path.join(path.dirname(notes), 'blocked-sweep');
+  fs.mkdirSync(path.join(blocked, 'sweep.json'), { recursive: true }); // a write there fails, as on a full or read-only disk
+  assertOneLineError(
+    bee('sweep', '--model', run, '--out', blocked),
+    /sweep\.json: cannot write: EISDIR \(is a directory\) \(check free disk space and permissions/,
+  );
   assertOneLineError(bee('summary', '--model', packed), /m\.bee: is a file; this needs a model directory/);
 });
 
