@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import { readWav } from '../src/audio/wav.ts';
 import { Detector, type WindowAnswer } from '../src/stream/detector.ts';
 import { PcmDecoder } from '../src/stream/pcm.ts';
-import { hitRateAtFalseAlarms, ROC_CONFIDENCES } from '../src/stream/roc.ts';
+import { hitRateAtFalseAlarms, movedTo, ROC_CONFIDENCES } from '../src/stream/roc.ts';
 import { parseTruthCsv, scoreStream } from '../src/stream/score.ts';
 import { assertOneLineError, BEE, beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
@@ -208,7 +208,7 @@ test('bee calibrate picks a stream rule on the validation split and stores it in
   };
   const { calibration, ...rule } = result.rule;
   assert.deepEqual(listen().streamRule, rule, 'the stored rule');
-  assert.deepEqual(listen('--min-confidence', '0.93', '--keyword-exit', '1').streamRule, { ...rule, minConfidence: 0.93, keywordExit: 1 });
+  assert.deepEqual(listen('--min-confidence', '0.93', '--keyword-exit', '1').streamRule, { ...movedTo(rule, 0.93), keywordExit: 1 });
   const dry = bee('calibrate', '--model', model, ...split, '--noise-dir', noise, '--hours', '0.01', '--false-alarms', '2000', '--dry-run', '--json');
   assert.equal(dry.status, 0, dry.stderr);
   assert.equal(JSON.parse(dry.stdout).saved, false);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hitRateAtFalseAlarms, ROC_CONFIDENCES, streamRoc } from '../src/stream/roc.ts';
+import { hitRateAtFalseAlarms, movedTo, ROC_CONFIDENCES, streamRoc } from '../src/stream/roc.ts';
 
 const point = (falseAlarmsPerHour: number, hitRate: number) => ({ falseAlarmsPerHour, hitRate });
 
@@ -46,4 +46,18 @@ test('the ROC visits fine thresholds near 1, where few false alarms an hour live
   assert.deepEqual([at(0.55).hits, at(0.55).falseAlarms], [1, 2]);
   assert.deepEqual([at(0.95).hits, at(0.95).falseAlarms], [0, 1]);
   assert.deepEqual([at(0.999).hits, at(0.999).falseAlarms], [0, 0]);
+});
+
+test('keywords with thresholds of their own move with --min-confidence, in logit space; the own point of the rule is on the ROC', () => {
+  const rule = { minConfidence: 0.9, labelConfidence: { yes: 0.99, no: 1 }, suppressMs: 0, smoothWindows: 1, ignore: new Set<string>() };
+  assert.deepEqual(movedTo(rule, 0.9), rule, 'the rule itself, not a recomputation');
+  const moved = movedTo(rule, 0.5);
+  // logit(0.9) = ln 9, logit(0.5) = 0: yes moves from logit(0.99) = ln 99 to ln 11
+  assert.ok(Math.abs((moved.labelConfidence?.yes ?? 0) - 11 / 12) < 1e-12);
+  assert.equal(moved.labelConfidence?.no, 1, 'never stays never');
+  assert.equal(movedTo({ minConfidence: 0.7 }, 0.2).minConfidence, 0.2);
+  // the trigger: yes needs 0.99 where others need 0.9
+  const answers = [0.95, 0.995].map((p, i) => ({ time: 10 * i + 1, exit: 1, probabilities: Float32Array.from([1 - p, p]) }));
+  const roc = streamRoc(['go', 'yes'], rule, answers, [], 3600);
+  assert.equal(roc.find((p) => p.minConfidence === 0.9)?.falseAlarms, 1, 'only the 0.995 window fires yes at the rule itself');
 });

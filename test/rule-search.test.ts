@@ -116,3 +116,38 @@ test('calibration on the validation split reads no test-split clip', () => {
   assert.ok(calibrated.result, 'a rule is found where any number of false alarms is allowed');
   assert.equal(calibrated.dense.probs[0].length, 4, 'every exit of every window');
 });
+
+test('the rule search gives a keyword a threshold of its own where one threshold for all cannot both hear and stay quiet', () => {
+  const labels = ['_silence_', '_unknown_', 'yes', 'left'];
+  const quiet: [number[], number[]] = [
+    [0.9, 0.1, 0, 0],
+    [0.9, 0.1, 0, 0],
+  ];
+  const yes: [number[], number[]] = [
+    [0.02, 0.02, 0.96, 0],
+    [0.02, 0.02, 0.96, 0],
+  ];
+  const left: [number[], number[]] = [
+    [0, 0, 0.001, 0.999],
+    [0, 0, 0.001, 0.999],
+  ];
+  // "learn" in the negatives: left at 0.975, surer than any yes
+  const learn: [number[], number[]] = [
+    [0.01, 0.015, 0, 0.975],
+    [0.01, 0.015, 0, 0.975],
+  ];
+  const dense = pass(
+    [quiet, yes, quiet, quiet, left, quiet],
+    [
+      { start: 1.5, end: 2, label: 'yes' },
+      { start: 4.5, end: 5, label: 'left' },
+    ],
+  );
+  const negatives = pass([quiet, learn, quiet, quiet, learn, quiet], []);
+  const found = searchStreamRule(labels, [0.5, 1], dense, negatives, 0);
+  assert.ok(found);
+  assert.equal(found.dense.hits, 2, 'both words');
+  assert.equal(found.negatives.falseAlarms, 0);
+  const own = found.rule.labelConfidence ?? {};
+  assert.ok((own.left ?? found.rule.minConfidence) > 0.975 && (own.yes ?? found.rule.minConfidence) <= 0.96, JSON.stringify(found.rule));
+});

@@ -4,6 +4,8 @@ import { argmax } from '../exits/report.js';
 export interface DetectionRule {
   /** the smoothed probability of the top label must reach this */
   minConfidence: number;
+  /** labels with a threshold of their own, instead of minConfidence (bee calibrate sets them) */
+  labelConfidence?: Readonly<Record<string, number>>;
   /** no detection within this many ms after the previous one (one word is seen by many windows) */
   suppressMs: number;
   /** the probabilities averaged over the last this many windows (1: none) */
@@ -52,18 +54,21 @@ export class Smoother {
   }
 }
 
-/** When a smoothed answer is a detection: a label that may be reported, at minConfidence, suppressMs after the last detection. */
+/** When a smoothed answer is a detection: a label that may be reported, at its threshold, suppressMs after the last detection. */
 export class Trigger {
   private last = -Infinity;
+  /** per class: the threshold (Infinity: never reported) */
+  private readonly thresholds: number[];
 
   constructor(
-    private readonly rule: Pick<DetectionRule, 'minConfidence' | 'suppressMs'>,
-    /** per class: never reported */
-    private readonly ignored: boolean[],
-  ) {}
+    private readonly rule: Pick<DetectionRule, 'minConfidence' | 'labelConfidence' | 'suppressMs' | 'ignore'>,
+    labels: string[],
+  ) {
+    this.thresholds = labels.map((l) => (rule.ignore.has(l) ? Infinity : (rule.labelConfidence?.[l] ?? rule.minConfidence)));
+  }
 
   fire(time: number, top: number, confidence: number): boolean {
-    if (this.ignored[top] || confidence < this.rule.minConfidence) return false;
+    if (!(confidence >= this.thresholds[top])) return false;
     if ((time - this.last) * 1000 < this.rule.suppressMs) return false;
     this.last = time;
     return true;
@@ -73,7 +78,7 @@ export class Trigger {
 /**
  * The detection rule: the mean of the last `smoothWindows` windows' probabilities (windows that
  * exited early included, with their exit's softmax); its top label is detected when it may be
- * reported, reaches `minConfidence`, and `suppressMs` have passed since the last detection
+ * reported, reaches its threshold (`labelConfidence`, else `minConfidence`), and `suppressMs` have passed since the last detection
  * (tfjs speech-commands' listen(): probabilityThreshold and suppressionTimeMillis, plus smoothing).
  */
 export class Detector {
@@ -85,10 +90,7 @@ export class Detector {
     readonly rule: DetectionRule,
   ) {
     this.smoother = new Smoother(labels.length, rule.smoothWindows);
-    this.trigger = new Trigger(
-      rule,
-      labels.map((l) => rule.ignore.has(l)),
-    );
+    this.trigger = new Trigger(rule, labels);
   }
 
   push(answer: WindowAnswer): Detection | null {

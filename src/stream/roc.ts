@@ -19,13 +19,28 @@ export const ROC_CONFIDENCES = [
   0.9999,
 ];
 
-/** Hit rate against false alarms per hour over ROC_CONFIDENCES, from one pass of the model (tfjs speech-commands' evaluate()). */
+/**
+ * Hit rate against false alarms per hour over ROC_CONFIDENCES of --min-confidence, from one pass
+ * of the model (tfjs speech-commands' evaluate()). Labels with thresholds of their own move with
+ * it, by the same step in logit space, so that the rule's own point is on the curve.
+ */
 export function streamRoc(labels: string[], rule: DetectionRule, answers: WindowAnswer[], truth: TruthEvent[], durationSeconds: number): RocPoint[] {
   const reportable = (label: string) => !rule.ignore.has(label);
   return ROC_CONFIDENCES.map((minConfidence) => {
-    const detections = detectAll(labels, { ...rule, minConfidence }, answers);
+    const detections = detectAll(labels, movedTo(rule, minConfidence), answers);
     return { minConfidence, ...scoreStream(detections, truth, durationSeconds, reportable) };
   });
+}
+
+const logit = (p: number) => Math.log(p / (1 - p));
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** The rule with minConfidence at `to`, and each label's own threshold moved by as much in logit space (1 stays 1). */
+export function movedTo<R extends Pick<DetectionRule, 'minConfidence' | 'labelConfidence'>>(rule: R, to: number): R {
+  if (!rule.labelConfidence || to === rule.minConfidence) return { ...rule, minConfidence: to };
+  const step = logit(Math.min(to, 1 - 1e-9)) - logit(Math.min(rule.minConfidence, 1 - 1e-9));
+  const own = Object.fromEntries(Object.entries(rule.labelConfidence).map(([l, t]) => [l, t >= 1 ? 1 : sigmoid(logit(t) + step)]));
+  return { ...rule, minConfidence: to, labelConfidence: own };
 }
 
 /** The false-alarm rates (an hour) the field reports hit rates at. */

@@ -11,8 +11,9 @@ export interface StreamRule {
   thresholds: number[];
   /** the first exit that may answer with a keyword (1: any, every class alike) */
   keywordExit: number;
-  /** the detection rule (DetectionRule) */
+  /** the detection rule (DetectionRule): one threshold, and keywords with one of their own */
   minConfidence: number;
+  labelConfidence?: Record<string, number>;
   smoothWindows: number;
   suppressMs: number;
   /** how it was chosen, where bee listen --calibrate chose it */
@@ -61,6 +62,7 @@ export function exitRuleOf(rule: StreamRule, labels: string[]): ExitRule {
 export function detectionRuleOf(rule: StreamRule, reportAll = false): DetectionRule {
   return {
     minConfidence: rule.minConfidence,
+    ...(rule.labelConfidence ? { labelConfidence: rule.labelConfidence } : {}),
     smoothWindows: rule.smoothWindows,
     suppressMs: rule.suppressMs,
     ignore: new Set(reportAll ? [] : QUIET_LABELS),
@@ -76,7 +78,11 @@ export function streamRuleProblem(rule: unknown, exits: number): string | undefi
     return `stream.thresholds must be ${exits - 1} numbers in [0, 1]`;
   const whole = (x: unknown, low: number, high: number) => typeof x === 'number' && Number.isInteger(x) && x >= low && x <= high;
   if (!whole(r.keywordExit, 1, exits)) return `stream.keywordExit must be a whole number in 1..${exits}`;
-  if (!(typeof r.minConfidence === 'number' && r.minConfidence > 0 && r.minConfidence <= 1)) return 'stream.minConfidence must be in (0, 1]';
+  const confidence = (x: unknown) => typeof x === 'number' && x > 0 && x <= 1;
+  if (!confidence(r.minConfidence)) return 'stream.minConfidence must be in (0, 1]';
+  const own = r.labelConfidence;
+  if (own !== undefined && !(typeof own === 'object' && own !== null && !Array.isArray(own) && Object.values(own).every(confidence)))
+    return 'stream.labelConfidence must map labels to numbers in (0, 1]';
   if (!whole(r.smoothWindows, 1, 100)) return 'stream.smoothWindows must be a whole number in 1..100';
   if (!(typeof r.suppressMs === 'number' && r.suppressMs >= 0 && Number.isFinite(r.suppressMs))) return 'stream.suppressMs must be a number >= 0';
   return undefined;

@@ -12,7 +12,7 @@ import { Listener } from '../../stream/listener.js';
 import type { PcmFormat } from '../../stream/pcm.js';
 import { feedPcm, feedWavFile } from '../../stream/sources.js';
 import { rocSvg } from '../../report/plot.js';
-import { FIXED_FALSE_ALARM_RATES, hitRateAtFalseAlarms, streamRoc } from '../../stream/roc.js';
+import { FIXED_FALSE_ALARM_RATES, hitRateAtFalseAlarms, movedTo, streamRoc } from '../../stream/roc.js';
 import { parseTruthCsv, scoreStream, type TruthEvent } from '../../stream/score.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { makeDir } from '../../util/make-dir.js';
@@ -264,10 +264,10 @@ function ruleOfFlags(base: StreamRule, flags: ListenFlags, exits: number, modelP
   if (flags.keywordExit !== undefined && flags.keywordExit > exits)
     throw new BeeError(`--keyword-exit ${flags.keywordExit}: the model has ${exits} exits`, { file: modelPath, hint: `pass 1..${exits}` });
   return {
-    ...base,
+    // --min-confidence moves the keywords' own thresholds with it (as the ROC does)
+    ...(flags.minConfidence !== undefined ? movedTo(base, flags.minConfidence) : base),
     ...(flags.threshold !== undefined ? { thresholds: parseThresholds(flags.threshold, exits) } : {}),
     ...(flags.keywordExit !== undefined ? { keywordExit: flags.keywordExit } : {}),
-    ...(flags.minConfidence !== undefined ? { minConfidence: flags.minConfidence } : {}),
     ...(flags.smooth !== undefined ? { smoothWindows: flags.smooth } : {}),
     ...(flags.suppress !== undefined ? { suppressMs: flags.suppress } : {}),
   };
