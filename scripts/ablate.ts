@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARCH_NAMES, ARCHITECTURES, type ArchName } from '../src/model/architectures/index.ts';
 import { DEFAULT_NETWORK, type NetworkOptions } from '../src/model/network.ts';
-import { atThreshold, runJson, type SweepJson, sweepOf } from './run-bee.ts';
+import { atThreshold, runJson, type SweepJson, sweepOf, trainingScriptOptions } from './run-bee.ts';
 
 interface Variant {
   name: string;
@@ -69,16 +69,7 @@ const VARIANTS: Variant[] = [
 ];
 
 const { values } = parseArgs({
-  options: {
-    data: { type: 'string' },
-    'noise-dir': { type: 'string' },
-    'split-salt': { type: 'string', default: 'bee' },
-    epochs: { type: 'string', default: '10' },
-    seed: { type: 'string', default: '1' },
-    arch: { type: 'string', default: DEFAULT_NETWORK.arch },
-    out: { type: 'string', default: 'runs/ablate' },
-    only: { type: 'string' },
-  },
+  options: { ...trainingScriptOptions({ epochs: '10', out: 'runs/ablate' }), arch: { type: 'string', default: DEFAULT_NETWORK.arch } },
 });
 if (!values.data) {
   console.error(

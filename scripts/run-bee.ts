@@ -34,3 +34,16 @@ export function sweepOf(dir: string, data: string[], split: string): SweepJson {
 
 /** The sweep row of a max-softmax threshold. */
 export const atThreshold = (rows: SweepRow[], threshold: number) => rows.find((r) => r.criterion === 'max-softmax' && r.threshold === threshold)!;
+
+/** The options every training script takes (parseArgs): data, noise, split, budget, seed, where, which variants. */
+export function trainingScriptOptions(defaults: { epochs: string; out: string }) {
+  return {
+    data: { type: 'string' },
+    'noise-dir': { type: 'string' },
+    'split-salt': { type: 'string', default: 'bee' },
+    epochs: { type: 'string', default: defaults.epochs },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string', default: defaults.out },
+    only: { type: 'string' },
+  } as const;
+}

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decimal } from '../src/util/decimal.ts';
-import { runJson } from './run-bee.ts';
+import { runJson, trainingScriptOptions } from './run-bee.ts';
 
 interface Variant {
   name: string;
@@ -38,16 +38,7 @@ const VARIANTS: Variant[] = [
 ];
 
 const { values } = parseArgs({
-  options: {
-    data: { type: 'string' },
-    'noise-dir': { type: 'string' },
-    'split-salt': { type: 'string', default: 'bee' },
-    epochs: { type: 'string', default: '8' },
-    hours: { type: 'string', default: '1' },
-    seed: { type: 'string', default: '1' },
-    out: { type: 'string', default: 'runs/stream-ablate' },
-    only: { type: 'string' },
-  },
+  options: { ...trainingScriptOptions({ epochs: '8', out: 'runs/stream-ablate' }), hours: { type: 'string', default: '1' } },
 });
 if (!values.data || !values['noise-dir']) {
   console.error(

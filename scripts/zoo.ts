@@ -15,19 +15,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARCH_NAMES } from '../src/model/architectures/index.ts';
 import { curvesSvg } from '../src/report/plot.ts';
-import { atThreshold, runJson, sweepOf } from './run-bee.ts';
+import { atThreshold, runJson, sweepOf, trainingScriptOptions } from './run-bee.ts';
 
 const { values } = parseArgs({
-  options: {
-    data: { type: 'string' },
-    'noise-dir': { type: 'string' },
-    'split-salt': { type: 'string', default: 'bee' },
-    epochs: { type: 'string', default: '8' },
-    seed: { type: 'string', default: '1' },
-    out: { type: 'string', default: 'runs/zoo' },
-    only: { type: 'string' },
-    'train-only': { type: 'boolean', default: false },
-  },
+  options: { ...trainingScriptOptions({ epochs: '8', out: 'runs/zoo' }), 'train-only': { type: 'boolean', default: false } },
 });
 if (!values.data) {
   console.error(

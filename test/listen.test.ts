@@ -10,7 +10,7 @@ import { hitRateAtFalseAlarms, movedTo, ROC_CONFIDENCES } from '../src/stream/ro
 import { parseTruthCsv, scoreStream } from '../src/stream/score.ts';
 import { assertOneLineError, BEE, beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
-import { makeToneDataset } from './helpers/tones.ts';
+import { makeToneDataset, writeHum } from './helpers/tones.ts';
 import { encodeWav, writeWav } from './helpers/wav.ts';
 
 const answer = (time: number, p: number[], exit = 1): WindowAnswer => ({ time, exit, probabilities: Float32Array.from(p) });
@@ -172,8 +172,7 @@ test('bee data stream: never over a file without --force, never inside --data; -
   assert.equal(fs.existsSync(out), false);
   assert.equal(fs.readFileSync(path.join(dir, 'again.csv'), 'utf8'), 'start,end,label\n');
   const noise = path.join(dir, 'noise');
-  fs.mkdirSync(noise, { recursive: true });
-  writeWav(path.join(noise, 'hum.wav'), { sampleRate: 16000, bits: 16, channels: [Float32Array.from({ length: 32000 }, (_, i) => 0.02 * Math.sin(i / 4))] });
+  writeHum(path.join(noise, 'hum.wav'), 2, 0.02);
   const forced = bee('data', 'stream', ...split, '--noise-dir', noise, '--snr', '10', '--out', out, '--force', '--json');
   assert.equal(forced.status, 0, forced.stderr);
   assert.ok(JSON.parse(forced.stdout).clips > 0);
@@ -193,8 +192,7 @@ test('bee calibrate picks a stream rule on the validation split and stores it in
   const calibrated = path.join(dir, 'calibrated.bee');
   fs.copyFileSync(model, calibrated);
   const noise = path.join(dir, 'noise-c');
-  fs.mkdirSync(noise, { recursive: true });
-  writeWav(path.join(noise, 'hum.wav'), { sampleRate: 16000, bits: 16, channels: [Float32Array.from({ length: 32000 }, (_, i) => 0.01 * Math.sin(i / 4))] });
+  writeHum(path.join(noise, 'hum.wav'), 2);
   const r = bee('calibrate', '--model', calibrated, ...split, '--noise-dir', noise, '--hours', '0.01', '--false-alarms', '2000', '--json');
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);

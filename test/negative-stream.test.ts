@@ -5,17 +5,11 @@ import { test } from 'node:test';
 import { loadDataset, UNKNOWN } from '../src/data/dataset.ts';
 import { DEFAULT_NEGATIVE_STREAM, writeNegativeStream } from '../src/stream/negative-stream.ts';
 import { tempDir } from './helpers/datasets.ts';
-import { makeToneDataset } from './helpers/tones.ts';
-import { writeWav } from './helpers/wav.ts';
+import { makeToneDataset, writeHum } from './helpers/tones.ts';
 
 const root = tempDir('bee-negatives-');
 makeToneDataset(root, [UNKNOWN, 'high', 'low'], 12, 2);
-const noise = path.join(root, 'noise.wav');
-writeWav(noise, {
-  sampleRate: 16000,
-  bits: 16,
-  channels: [Float32Array.from({ length: 3 * 16000 }, (_, i) => 0.01 * Math.sin(i / 3) + 0.005 * Math.sin(i / 17))],
-});
+const noise = writeHum(path.join(root, 'noise.wav'), 3);
 const dataset = loadDataset(root, { split: { salt: 'bee', validationPercent: 25, testPercent: 25 } });
 const options = { ...DEFAULT_NEGATIVE_STREAM, split: 'test' as const, noiseFiles: [noise], hours: 0.01, voices: 1 };
 

@@ -15,8 +15,7 @@ import { exitRuleOf, streamRuleProblem } from '../src/stream/stream-rule.ts';
 import { calibrateOnValidation } from '../src/stream/validation-calibration.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { logMelLike, randomNetwork } from './helpers/random-network.ts';
-import { makeToneDataset } from './helpers/tones.ts';
-import { writeWav } from './helpers/wav.ts';
+import { makeToneDataset, writeHum } from './helpers/tones.ts';
 
 const LABELS = ['_silence_', '_unknown_', 'yes'];
 
@@ -91,8 +90,7 @@ test('the rule search: exit 1 is overconfident on noise, so keywords are confirm
 test('calibration on the validation split reads no test-split clip', () => {
   const root = tempDir('bee-calibrate-');
   makeToneDataset(root, [UNKNOWN, 'high', 'low'], 12, 2);
-  const noise = path.join(root, 'noise.wav');
-  writeWav(noise, { sampleRate: 16000, bits: 16, channels: [Float32Array.from({ length: 3 * 16000 }, (_, i) => 0.01 * Math.sin(i / 3))] });
+  const noise = writeHum(path.join(root, 'noise.wav'), 3);
   const dataset = loadDataset(root, { split: { salt: 'bee', validationPercent: 25, testPercent: 25 } });
   const test = dataset.clips.filter((c) => c.split === 'test');
   assert.ok(test.length > 0);

@@ -5,18 +5,12 @@ import { rms } from '../src/audio/level.ts';
 import { loadDataset } from '../src/data/dataset.ts';
 import { buildStream, DEFAULT_STREAM } from '../src/stream/stream-writer.ts';
 import { tempDir } from './helpers/datasets.ts';
-import { makeToneDataset } from './helpers/tones.ts';
-import { writeWav } from './helpers/wav.ts';
+import { makeToneDataset, writeHum } from './helpers/tones.ts';
 
 test('a dense stream at --snr: each word that many dB above the noise under it', () => {
   const root = tempDir('bee-snr-');
   makeToneDataset(root, ['high', 'low'], 8, 1);
-  const noise = path.join(root, 'noise.wav');
-  writeWav(noise, {
-    sampleRate: 16000,
-    bits: 16,
-    channels: [Float32Array.from({ length: 5 * 16000 }, (_, i) => 0.01 * Math.sin(i / 3) + 0.02 * Math.sin(i / 41))],
-  });
+  const noise = writeHum(path.join(root, 'noise.wav'), 5, 0.02);
   const dataset = loadDataset(root, { split: { salt: 'bee', validationPercent: 25, testPercent: 25 } });
   const base = { ...DEFAULT_STREAM, split: 'train' as const, noiseFiles: [noise] };
   const plain = buildStream(dataset, base);

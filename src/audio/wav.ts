@@ -155,8 +155,11 @@ const dataOf = ({ format, dataOffset, frames }: Layout, bytes: Uint8Array) => by
 /** Validates a WAV file's bytes and describes them without decoding the samples. */
 export function probeWav(bytes: Uint8Array): WavInfo {
   const found = layout(inMemory(bytes));
-  const { format, frames } = found;
-  if (format.formatTag === FLOAT) refuseNonFinite(dataOf(found, bytes));
+  if (found.format.formatTag === FLOAT) refuseNonFinite(dataOf(found, bytes));
+  return infoOf(found);
+}
+
+function infoOf({ format, frames }: Layout): WavInfo {
   return {
     sampleRate: format.sampleRate,
     channels: format.channels,
@@ -253,15 +256,7 @@ export class WavFileReader {
   ) {
     this.format = found.format;
     this.dataOffset = found.dataOffset;
-    const { format, frames } = found;
-    this.info = {
-      sampleRate: format.sampleRate,
-      channels: format.channels,
-      bitsPerSample: format.bitsPerSample,
-      encoding: format.formatTag === FLOAT ? 'float' : 'pcm',
-      frames,
-      seconds: frames / format.sampleRate,
-    };
+    this.info = infoOf(found);
   }
 
   static open(file: string): WavFileReader {

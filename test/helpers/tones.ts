@@ -25,3 +25,11 @@ export function makeToneDataset(root: string, classes = ['high', 'low', 'mid'], 
     }
   });
 }
+
+/** A background-noise recording for streams: two hums, `seconds` long, at about `level`. */
+export function writeHum(file: string, seconds: number, level = 0.01): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const samples = Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => level * (Math.sin(i / 3) + 0.5 * Math.sin(i / 17)));
+  writeWav(file, { sampleRate: 16000, bits: 16, channels: [samples] });
+  return file;
+}

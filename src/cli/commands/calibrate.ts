@@ -46,9 +46,10 @@ keyword, as bee data stream --negatives --split validation. The full network cla
 window of both once; then every rule on a grid is replayed on them (one exit threshold for all
 exits: ${CALIBRATION_GRID.thresholds.join(', ')}; the keyword exit; smoothing over
 ${CALIBRATION_GRID.smoothWindows.join(', ')} windows; the detection threshold): of the rules with at
-most --false-alarms an hour on the negative stream, the one with the most hits on the dense stream
-is stored as the model's stream rule (bee.json, or the .bee header). bee listen, stdin and bee web
-use it; bee listen's flags override its parts.
+most --false-alarms an hour on the negative stream, the one with the most hits on the dense stream;
+then keywords get thresholds of their own where that adds hits within the target. It is stored as
+the model's stream rule (bee.json, or the .bee header): bee listen, stdin and bee web use it, and
+bee listen's flags override its parts (docs/streams.md).
 
 Examples:
   $ bee calibrate --model runs/sc --noise-dir ../shared/data/speech-commands-background-noise
@@ -105,9 +106,14 @@ Examples:
     const out = { model: model.source, saved: !flags.dryRun, rule, dense: result.dense, negatives: result.negatives, rulesTried: result.tried };
     if (flags.json) return printJson(out);
     const r = result.rule;
+    const own = r.labelConfidence
+      ? `; keywords' own: ${Object.entries(r.labelConfidence)
+          .map(([l, t]) => `${l} ${t}`)
+          .join(', ')}`
+      : '';
     console.log(
       `stream rule: exit thresholds ${r.thresholds[0]}, keywords from exit ${r.keywordExit}, smoothing ${r.smoothWindows} windows, ` +
-        `min confidence ${r.minConfidence}, suppression ${r.suppressMs} ms (${result.tried} rules tried)`,
+        `min confidence ${r.minConfidence}${own}, suppression ${r.suppressMs} ms (${result.tried} rules tried)`,
     );
     console.log(
       `validation streams: ${(100 * result.dense.hitRate).toFixed(1)}% hits at ${result.dense.falseAlarmsPerHour.toFixed(1)} false alarms an hour on the dense stream; ` +
