@@ -57,7 +57,7 @@ export function replayExits(pass: StreamPass, rule: StreamRule, labels: string[]
 
 /** What calibration searches: one exit threshold for every exit, the keyword exit, the smoothing and the detection threshold. */
 export const CALIBRATION_GRID = {
-  thresholds: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
+  thresholds: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
   smoothWindows: [1, 3, 5, 8],
   minConfidence: [...Array.from({ length: 14 }, (_, i) => Math.round(100 * (0.3 + 0.05 * i)) / 100), 0.97, 0.98, 0.99, 0.995, 0.998, 0.999],
   suppressMs: 1000,
@@ -72,21 +72,37 @@ export interface CalibrationResult {
   tried: number;
 }
 
+/** The trade calibration reports: the most dense hits within the false-alarm target at each compute share on the negatives (one threshold for all keywords). */
+export const COMPUTE_CAPS = [0.2, 0.3, 0.5, 0.75, 1];
+
+export interface SearchResult extends CalibrationResult {
+  byCompute: { maxCompute: number; hitRate: number | null; denseFalseAlarmsPerHour: number | null }[];
+}
+
 /** Per-keyword thresholds the refinement visits (and 1: never). */
 const OWN_THRESHOLDS = [0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 1];
 
 /**
  * Picks the stream rule for a false-alarm rate: of the rules on CALIBRATION_GRID whose false
- * alarms an hour on the negative stream stay at or under `target`, the one with the most hits on
- * the dense stream (ties: fewer false alarms there, then less compute on the negatives). Each exit
- * rule's answers are replayed once; each smoothing once per exit rule; each detection threshold is
- * one pass of the trigger. Then each keyword may get a threshold of its own (refineKeywords).
- * Null when no rule on the grid meets the target.
+ * alarms an hour on the negative stream stay at or under `target` (and whose compute share there
+ * stays at or under `maxCompute`), the one with the most hits on the dense stream (ties: fewer
+ * false alarms there, then less compute on the negatives). Each exit rule's answers are replayed
+ * once; each smoothing once per exit rule; each detection threshold is one pass of the trigger.
+ * Then each keyword may get a threshold of its own (refineKeywords). Null when no rule on the grid
+ * meets the target.
  */
-export function searchStreamRule(labels: string[], exitCosts: number[], dense: StreamPass, negatives: StreamPass, target: number): CalibrationResult | null {
+export function searchStreamRule(
+  labels: string[],
+  exitCosts: number[],
+  dense: StreamPass,
+  negatives: StreamPass,
+  target: number,
+  maxCompute = 1,
+): SearchResult | null {
   const exits = exitCosts.length;
   const hasQuiet = labels.some((l) => QUIET_LABELS.includes(l));
   let best: (CalibrationResult & { smoothed: Smoothed[]; replayed: Replayed[] }) | null = null;
+  const capped = COMPUTE_CAPS.map(() => null as CalibrationResult | null);
   let tried = 0;
   for (let keywordExit = 1; keywordExit <= (hasQuiet ? exits : 1); keywordExit++) {
     for (const t of CALIBRATION_GRID.thresholds) {
@@ -98,6 +114,10 @@ export function searchStreamRule(labels: string[], exitCosts: number[], dense: S
           tried++;
           const scored = scoreRule({ ...base, smoothWindows, minConfidence }, labels, smoothed, replayed, dense, negatives);
           if (scored.negatives.falseAlarmsPerHour > target) continue;
+          COMPUTE_CAPS.forEach((cap, i) => {
+            if (scored.negativesComputeShare <= cap && (!capped[i] || better(scored, capped[i]))) capped[i] = scored;
+          });
+          if (scored.negativesComputeShare > maxCompute) continue;
           if (!best || better(scored, best)) best = { ...scored, smoothed, replayed };
         }
       }
@@ -105,7 +125,12 @@ export function searchStreamRule(labels: string[], exitCosts: number[], dense: S
   }
   if (!best) return null;
   const refined = refineKeywords(best, labels, best.smoothed, best.replayed, dense, negatives, target);
-  return { ...refined.result, tried: tried + refined.tried };
+  const byCompute = COMPUTE_CAPS.map((cap, i) => ({
+    maxCompute: cap,
+    hitRate: capped[i]?.dense.hitRate ?? null,
+    denseFalseAlarmsPerHour: capped[i]?.dense.falseAlarmsPerHour ?? null,
+  }));
+  return { ...refined.result, tried: tried + refined.tried, byCompute };
 }
 
 type Replayed = ReturnType<typeof replayExits>;

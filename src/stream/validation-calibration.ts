@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { EarlyExitClassifier } from '../exits/classifier.js';
 import type { FeatureParams } from '../features/params.js';
-import { type CalibrationResult, PassRecorder, searchStreamRule, type StreamPass } from './rule-search.js';
+import { PassRecorder, type SearchResult, searchStreamRule, type StreamPass } from './rule-search.js';
 import { DEFAULT_NEGATIVE_STREAM, writeNegativeStream } from './negative-stream.js';
 import { buildStream, DEFAULT_STREAM } from './stream-writer.js';
 
@@ -11,6 +11,8 @@ export interface ValidationCalibrationOptions {
   hours: number;
   /** false alarms an hour allowed on the negative stream */
   target: number;
+  /** the most compute (a share of the full network's MACs) the rule may spend on the negative stream */
+  maxCompute?: number;
   hopMs: number;
   seed: number;
   /** the negative stream's synthesized voices (default: its own) */
@@ -18,7 +20,7 @@ export interface ValidationCalibrationOptions {
 }
 
 export interface ValidationCalibration {
-  result: CalibrationResult | null;
+  result: SearchResult | null;
   dense: StreamPass;
   negatives: StreamPass;
 }
@@ -62,5 +64,5 @@ export function calibrateOnValidation(
     (done, total) => onProgress?.('negatives', done, total),
   );
   const negatives = negativeRecorder.pass(truth);
-  return { result: searchStreamRule(model.labels, model.exitCosts, dense, negatives, options.target), dense, negatives };
+  return { result: searchStreamRule(model.labels, model.exitCosts, dense, negatives, options.target, options.maxCompute), dense, negatives };
 }

@@ -12,18 +12,27 @@ import { calibrateOnValidation } from '../../stream/validation-calibration.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { backendNotice, printJson, type Progress, progressBar } from '../io.js';
 import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
+import { decimal } from '../../util/decimal.js';
+import { InvalidArgumentError } from 'commander';
 
 interface CalibrateFlags extends Omit<DatasetFlags, 'data'> {
   model: string;
   data?: string;
   noiseDir?: string;
   falseAlarms: number;
+  maxCompute: number;
   hours: number;
   hop: number;
   seed: number;
   dryRun?: boolean;
   json?: boolean;
 }
+
+const share = (value: string) => {
+  const n = decimal(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('expected a share in (0, 1], e.g. 0.3');
+  return n;
+};
 
 export const calibrateCommand = addDatasetOptions(
   new Command('calibrate').description("pick a model's stream rule for a false-alarm rate on the validation split, and store it in the model"),
@@ -32,6 +41,7 @@ export const calibrateCommand = addDatasetOptions(
   .requiredOption('--model <path>', 'a model directory or a packed .bee file (rewritten in place, atomically)')
   .option('--noise-dir <dir>', "background-noise WAVs under both streams (default: the dataset's _background_noise_)")
   .option('--false-alarms <n>', 'false alarms an hour allowed on the negative stream', nonNegative, 0.5)
+  .option('--max-compute <share>', "the most compute the rule may spend on the negative stream, as a share of the full network's", share, 1)
   .option('--hours <h>', 'the negative stream: hours of noise, _unknown_ words and synthesized sentences', positiveNumber, 5)
   .option('--hop <ms>', 'a 1 s window every this many ms, as bee listen', wholeNumber(10, 1000), 100)
   .option('--seed <n>', 'the streams', wholeNumber(0, 2 ** 32 - 1), 1)
@@ -69,7 +79,7 @@ Examples:
     const { result, dense, negatives } = calibrateOnValidation(
       { classifier: model.classifier, labels: model.labels, features: model.features, exitCosts: model.cost.exits.map((e) => e.relativeMacs) },
       dataset,
-      { noiseFiles, hours: flags.hours, target: flags.falseAlarms, hopMs: flags.hop, seed: flags.seed },
+      { noiseFiles, hours: flags.hours, target: flags.falseAlarms, maxCompute: flags.maxCompute, hopMs: flags.hop, seed: flags.seed },
       (stage, done, total) => {
         if (stage === 'negatives') bars.dense?.stop();
         bars[stage] ??= progressBar(stage === 'dense' ? 'dense stream' : 'negative stream', Math.round(total));
@@ -80,10 +90,13 @@ Examples:
     bars.negatives?.stop();
     model.classifier.dispose();
     if (!result)
-      throw new BeeError(`no rule on the grid keeps the negative stream at ${flags.falseAlarms} false alarms an hour`, {
-        file: model.source,
-        hint: 'allow more --false-alarms, or train the model with more negatives',
-      });
+      throw new BeeError(
+        `no rule on the grid keeps the negative stream at ${flags.falseAlarms} false alarms an hour within ${flags.maxCompute} of the compute`,
+        {
+          file: model.source,
+          hint: 'allow more --false-alarms or --max-compute, or train the model with more negatives',
+        },
+      );
     const rule: StreamRule = {
       ...result.rule,
       calibration: {
@@ -103,7 +116,15 @@ Examples:
         writePackedFile(model.source, { ...packed, header: { ...packed.header, stream: rule } });
       } else if (model.meta) writeModelMeta(model.source, { ...model.meta, stream: rule });
     }
-    const out = { model: model.source, saved: !flags.dryRun, rule, dense: result.dense, negatives: result.negatives, rulesTried: result.tried };
+    const out = {
+      model: model.source,
+      saved: !flags.dryRun,
+      rule,
+      dense: result.dense,
+      negatives: result.negatives,
+      byCompute: result.byCompute,
+      rulesTried: result.tried,
+    };
     if (flags.json) return printJson(out);
     const r = result.rule;
     const own = r.labelConfidence
@@ -118,6 +139,11 @@ Examples:
     console.log(
       `validation streams: ${(100 * result.dense.hitRate).toFixed(1)}% hits at ${result.dense.falseAlarmsPerHour.toFixed(1)} false alarms an hour on the dense stream; ` +
         `${result.negatives.falseAlarmsPerHour.toFixed(2)} an hour and ${(100 * result.negativesComputeShare).toFixed(1)}% of the compute on ${(negatives.durationSeconds / 3600).toFixed(2)} h of negatives`,
+    );
+    console.log(
+      `the trade (one threshold for all keywords): ${result.byCompute
+        .map((c) => `${c.hitRate === null ? 'none' : `${(100 * c.hitRate).toFixed(1)}%`} within ${c.maxCompute}`)
+        .join(', ')} of the compute on the negatives`,
     );
     console.log(flags.dryRun ? 'not saved (--dry-run)' : `saved in ${model.source}`);
   });
