@@ -307,7 +307,7 @@ test('bee sweep --calibrate saves a temperature per exit, which bee eval then us
   fs.writeFileSync(broken, JSON.stringify({ ...meta, calibration: { ...meta.calibration, temperatures: [1, 2, 3] } }));
   const bad = bee('eval', '--model', copy);
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /bad bee\.json: calibration\.temperatures must be one number > 0 per exit/);
+  assert.match(bad.stderr, /bad bee\.json: calibration\.temperatures must be one number in \[0\.001, 1000\] per exit/);
 });
 
 test('the cheapest threshold within 1 point of the full network', () => {

@@ -81,7 +81,7 @@ Each window is classified with early exit, then the detection rule: the mean of 
 windows' probabilities names a label (not _silence_ or _unknown_ unless --report-all) with at
 least --min-confidence, and --suppress ms have passed since the last one; its time is the end of
 the window. The rule is the model's stream rule (bee calibrate picks one for a false-alarm rate
-and stores it in the model; bee info says which the pretrained model has); each flag overrides
+and stores it in the model; --json's summary holds the one that ran); each flag overrides
 its part. With --keyword-exit K, exits before K may stop a window only on _silence_/_unknown_
 (their probability together >= the exit's threshold): a keyword is confirmed by exit K or later.
 
