@@ -81,3 +81,15 @@ export {
   type SynthOptions,
 } from './synth/keywords.js';
 export { DEFAULT_DEMO, runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
+export { WavFileReader, WavFileWriter } from './audio/wav.js';
+export { StreamingResampler } from './audio/resample.js';
+export { Detector, QUIET_LABELS, type Detection, type DetectionRule, type WindowAnswer } from './stream/detector.js';
+export { Listener, type ListenSummary } from './stream/listener.js';
+export { feedPcm, feedWavFile, type StreamSink } from './stream/sources.js';
+export { buildStream, DEFAULT_STREAM, truthCsv, type StreamOptions } from './stream/stream-writer.js';
+export { DEFAULT_NEGATIVE_STREAM, writeNegativeStream, type NegativeStreamOptions } from './stream/negative-stream.js';
+export { parseTruthCsv, scoreStream, type StreamScore, type TruthEvent } from './stream/score.js';
+export { FIXED_FALSE_ALARM_RATES, hitRateAtFalseAlarms, streamRoc, type RocPoint } from './stream/roc.js';
+export { defaultStreamRule, detectionRuleOf, exitRuleOf, type StreamRule } from './stream/stream-rule.js';
+export { PassRecorder, searchStreamRule, type CalibrationResult, type StreamPass } from './stream/rule-search.js';
+export { calibrateOnValidation, type ValidationCalibrationOptions } from './stream/validation-calibration.js';
