@@ -70,18 +70,21 @@ export function progressBar(label: string, total: number, extra = '', initial: R
 const active = new Set<Progress>();
 
 /**
- * From now on, Ctrl-C asks the long work to stop at its next safe point (the returned function
- * says whether it was asked) and a second Ctrl-C quits at once. The launcher passes on the SIGINT
- * the terminal also sent us, so one Ctrl-C may arrive twice within milliseconds: that counts once.
+ * From now on, Ctrl-C (and the other `signals`) asks the long work to stop at its next safe point
+ * (the returned function says whether it was asked; `onStop` is told at once, `message` printed)
+ * and a second one quits at once. The launcher passes on the SIGINT the terminal also sent us, so
+ * one Ctrl-C may arrive twice within milliseconds: that counts once.
  */
-export function stopOnInterrupt(message: string): () => boolean {
+export function stopOnInterrupt(message?: string, onStop?: () => void, signals: NodeJS.Signals[] = ['SIGINT']): () => boolean {
   let requested = 0;
-  process.on('SIGINT', () => {
+  const handler = () => {
     if (requested && Date.now() - requested > 500) process.exit(130);
     if (requested) return;
     requested = Date.now();
-    notice(message);
-  });
+    if (message) notice(message);
+    onStop?.();
+  };
+  for (const signal of signals) process.on(signal, handler);
   return () => requested > 0;
 }
 

@@ -22,3 +22,16 @@ export const nonNegative = (value: string) => {
   if (!(n >= 0)) throw new InvalidArgumentError('expected a finite number >= 0');
   return n;
 };
+
+export const probability = (value: string) => {
+  const n = positiveNumber(value);
+  if (n > 1) throw new InvalidArgumentError('expected a number in (0, 1]');
+  return n;
+};
+
+/** Hours of stream audio: a 16-bit WAV of 10 h is 1.1 GiB, and calibration keeps every window of them. */
+export const streamHours = (value: string) => {
+  const n = positiveNumber(value);
+  if (n > 10) throw new InvalidArgumentError('expected at most 10 hours');
+  return n;
+};

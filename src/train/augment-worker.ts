@@ -34,7 +34,7 @@ const noises = noiseFiles.map((file) => {
   return resample(audio.samples, audio.sampleRate, params.sampleRate);
 });
 const spoken = sentences ? speakSentences(TRAINING_SENTENCES, SENTENCE_VOICES, SENTENCE_SEED, params.sampleRate) : [];
-parentPort!.postMessage({ ready: true, noiseLengths: noises.map((n) => n.length), sentenceLengths: spoken.length ? spoken.map((x) => x.length) : [] });
+parentPort!.postMessage({ ready: true, noiseLengths: noises.map((n) => n.length), sentenceLengths: spoken.map((x) => x.length) });
 
 /** A clip's waveform: a training clip, or a 1 s window of a synthesized sentence (zero-padded where it is shorter). */
 function waveformOf(clip: number, aug: ClipAugmentation): Float32Array {

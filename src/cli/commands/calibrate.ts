@@ -11,9 +11,7 @@ import type { StreamRule } from '../../stream/stream-rule.js';
 import { calibrateOnValidation } from '../../stream/validation-calibration.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { backendNotice, printJson, type Progress, progressBar } from '../io.js';
-import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
-import { decimal } from '../../util/decimal.js';
-import { InvalidArgumentError } from 'commander';
+import { nonNegative, probability, streamHours, wholeNumber } from '../parsers.js';
 
 interface CalibrateFlags extends Omit<DatasetFlags, 'data'> {
   model: string;
@@ -28,19 +26,6 @@ interface CalibrateFlags extends Omit<DatasetFlags, 'data'> {
   json?: boolean;
 }
 
-const share = (value: string) => {
-  const n = decimal(value);
-  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('expected a share in (0, 1], e.g. 0.3');
-  return n;
-};
-
-/** Every exit's softmax of every window is kept in memory while the rules are replayed: tens of MB an hour. */
-const hoursUpTo10 = (value: string) => {
-  const n = positiveNumber(value);
-  if (n > 10) throw new InvalidArgumentError('expected at most 10 hours');
-  return n;
-};
-
 export const calibrateCommand = addDatasetOptions(
   new Command('calibrate').description("pick a model's stream rule for a false-alarm rate on the validation split, and store it in the model"),
   false,
@@ -48,8 +33,8 @@ export const calibrateCommand = addDatasetOptions(
   .requiredOption('--model <path>', 'a model directory or a packed .bee file (rewritten in place, atomically)')
   .option('--noise-dir <dir>', "background-noise WAVs under both streams (default: the dataset's _background_noise_)")
   .option('--false-alarms <n>', 'false alarms an hour allowed on the negative stream', nonNegative, 0.5)
-  .option('--max-compute <share>', "the most compute the rule may spend on the negative stream, as a share of the full network's", share, 1)
-  .option('--hours <h>', 'the negative stream: hours of noise, _unknown_ words and synthesized sentences (at most 10)', hoursUpTo10, 5)
+  .option('--max-compute <share>', "the most compute the rule may spend on the negative stream, as a share of the full network's", probability, 1)
+  .option('--hours <h>', 'the negative stream: hours of noise, _unknown_ words and synthesized sentences (at most 10)', streamHours, 5)
   .option('--hop <ms>', 'a 1 s window every this many ms, as bee listen', wholeNumber(10, 1000), 100)
   .option('--seed <n>', 'the streams', wholeNumber(0, 2 ** 32 - 1), 1)
   .option('--dry-run', 'search and print, but leave the model as it is')

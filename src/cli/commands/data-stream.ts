@@ -13,7 +13,7 @@ import { makeDir } from '../../util/make-dir.js';
 import { describeError } from '../../util/read-file.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { printJson, type Progress, progressBar } from '../io.js';
-import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
+import { nonNegative, streamHours, wholeNumber } from '../parsers.js';
 
 interface StreamFlags extends DatasetFlags {
   split: SplitName;
@@ -38,12 +38,6 @@ const gapRange = (value: string): [number, number] => {
 const decibels = (value: string) => {
   const n = decimal(value);
   if (!(Number.isFinite(n) && Math.abs(n) <= 60)) throw new InvalidArgumentError('expected decibels in [-60, 60], e.g. 10');
-  return n;
-};
-
-const hours = (value: string) => {
-  const n = positiveNumber(value);
-  if (n > 10) throw new InvalidArgumentError('expected at most 10 hours (a 16-bit WAV of 10 h is 1.1 GiB)');
   return n;
 };
 
@@ -78,7 +72,7 @@ export const dataStreamCommand = addDatasetOptions(
     gapRange,
   )
   .option('--negatives', "no keyword: the noise recordings (random segments, gains and mixes) under the split's _unknown_ words and synthesized sentences")
-  .option('--hours <h>', 'with --negatives: its length (at most 10)', hours)
+  .option('--hours <h>', 'with --negatives: its length (at most 10)', streamHours)
   .option('--seed <n>', 'the clips order, gaps, noise and voices', wholeNumber(0, 2 ** 32 - 1), DEFAULT_STREAM.seed)
   .requiredOption('--out <file.wav>', 'the recording (16 kHz, 16-bit mono); its truth goes beside it as FILE.csv')
   .option('--force', 'replace --out and its .csv if they exist')

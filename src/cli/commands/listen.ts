@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { BeeError } from '../../errors.js';
 import { openModel, type EngineName } from '../../exits/open-model.js';
@@ -18,8 +18,8 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { makeDir } from '../../util/make-dir.js';
 import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
 import { parseThresholds } from '../../exits/rules.js';
-import { backendNotice, notice } from '../io.js';
-import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
+import { backendNotice, notice, stopOnInterrupt } from '../io.js';
+import { nonNegative, probability, wholeNumber } from '../parsers.js';
 
 interface ListenFlags {
   model?: string;
@@ -40,12 +40,6 @@ interface ListenFlags {
   json?: boolean;
 }
 
-const probability = (value: string) => {
-  const n = positiveNumber(value);
-  if (n > 1) throw new InvalidArgumentError('expected a number in (0, 1]');
-  return n;
-};
-
 export const listenCommand = addRuleOptions(
   addModelOptions(
     new Command('listen')
@@ -62,7 +56,7 @@ export const listenCommand = addRuleOptions(
   )
   .option(
     '--min-confidence <p>',
-    "a detection needs the smoothed probability of its label to reach p (default: the model's stream rule, else 0.7)",
+    "a detection needs the smoothed probability of its label to reach p (default: the model's stream rule, else 0.7; keywords with thresholds of their own move with it)",
     probability,
   )
   .option('--suppress <ms>', "no detection within this many ms of the previous one (default: the model's, else 1000)", nonNegative)
@@ -140,24 +134,24 @@ Examples:
       onDetection: print,
     });
     // Ctrl-C (or SIGTERM) ends the input; the summary and the score still come (exit code 130).
-    const stop = stopOnSignal(() => {
+    const stopped = stopOnInterrupt(undefined, () => {
       if (input === '-') process.stdin.destroy();
-    });
-    const sink = { push: (x: Float32Array) => listener.push(x), stopped: stop.requested };
+    }, ['SIGINT', 'SIGTERM']);
+    const sink = { push: (x: Float32Array) => listener.push(x), stopped };
     let stray = 0;
     try {
       if (input === '-') stray = await feedPcm(process.stdin, flags.format, flags.channels, sink);
       else await feedWavFile(input, sampleRate, sink, flags.hop / 1000);
     } catch (err) {
       // a destroyed stdin ends its iteration with an error: after a signal that is the end of the input
-      if (!stop.requested()) throw err;
+      if (!stopped()) throw err;
     }
     listener.finish();
     model.classifier.dispose();
     const { calibration, ...used } = streamRule;
     const summary: Record<string, unknown> = { type: 'summary', ...listener.summary(), streamRule: used };
     const duration = summary.durationSeconds as number;
-    if (duration === 0 && !stop.requested())
+    if (duration === 0 && !stopped())
       throw new BeeError(input === '-' ? 'stdin held no audio' : 'the WAV file holds no samples', { file: input === '-' ? undefined : input });
     let sideFileError: unknown;
     if (scored) {
@@ -191,7 +185,7 @@ Examples:
       const e = sideFileError as NodeJS.ErrnoException;
       process.stderr.write(`bee: ${flags.roc}: cannot write the ROC: ${e.code ? describeError(e) : e.message} (check free disk space and permissions)\n`);
     }
-    if (stop.requested()) process.exitCode = 130;
+    if (stopped()) process.exitCode = 130;
   });
 
 /** A directory for side files: one that exists or can be made, and can be written. */
@@ -240,23 +234,6 @@ function scorableTruth(truth: TruthEvent[], labels: string[], reportable: (l: st
 /** A label from a model file as the terminal shows it: control characters escaped. */
 function printable(label: string): string {
   return JSON.stringify(label).slice(1, -1);
-}
-
-/**
- * SIGINT or SIGTERM asks the input to end (`onStop`); a second one, after the first has had half a
- * second (the launcher passes on the SIGINT a terminal also sent us), quits at once.
- */
-function stopOnSignal(onStop: () => void): { requested: () => boolean } {
-  let at = 0;
-  const handler = () => {
-    if (at && Date.now() - at > 500) process.exit(130);
-    if (at) return;
-    at = Date.now();
-    onStop();
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return { requested: () => at > 0 };
 }
 
 /** The model's stream rule with what the flags override (--threshold: the exits' thresholds). */
