@@ -9,9 +9,12 @@
 //   3. libtensorflow from the `tensorflow-cpu` wheel that pip resolves (its libtensorflow_cc.so.2 carries
 //      the C API), the addon compiled against it with node-pre-gyp;
 //   4. otherwise a one-line notice: bee runs on wasm.
+// With the wheel's libtensorflow it then compiles bee's fused training kernels (src/native/bee_ops.cc)
+// against the wheel's C++ headers, into deps/lib/bee-ops.node (without them bee trains ~1.5x slower).
 // It never fails the install. BEE_NATIVE=off skips it; BEE_NATIVE=pip skips step 2;
 // BEE_TF_WHEEL overrides the pip requirement. `npm run native` (--force) rebuilds.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -67,15 +70,33 @@ function nodeGypEnv() {
   return env;
 }
 
-function viaPipWheel(dir) {
+const FUSED_OPS_SOURCE = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'native', 'bee_ops.cc');
+const sourceHash = () => createHash('sha256').update(fs.readFileSync(FUSED_OPS_SOURCE)).digest('hex').slice(0, 16);
+
+function pythonWithPip() {
   const python = ['python3', 'python'].find((p) => spawnSync(p, ['-m', 'pip', '--version']).status === 0);
   if (!python) throw new Error('no python3 with pip on PATH');
+  return python;
+}
+
+/** Runs use(wheelPath, python) with `requirement`'s wheel downloaded into a temporary directory. */
+function withWheel(requirement, use) {
+  const python = pythonWithPip();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bee-tf-wheel-'));
   try {
-    log(`fetching ${TF_WHEEL} with pip (for its libtensorflow)`);
-    run(python, ['-m', 'pip', 'download', '--no-deps', '--retries', '1', '--timeout', '20', '-d', tmp, TF_WHEEL]);
+    log(`fetching ${requirement} with pip`);
+    run(python, ['-m', 'pip', 'download', '--no-deps', '--retries', '1', '--timeout', '20', '-d', tmp, requirement]);
     const wheel = fs.readdirSync(tmp).find((f) => f.endsWith('.whl'));
-    if (!wheel) throw new Error(`pip downloaded no wheel for ${TF_WHEEL}`);
+    if (!wheel) throw new Error(`pip downloaded no wheel for ${requirement}`);
+    return use(path.join(tmp, wheel), python, tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function viaPipWheel(dir) {
+  withWheel(TF_WHEEL, (wheelPath, python) => {
+    const wheel = path.basename(wheelPath);
     const deps = path.join(dir, 'deps');
     fs.rmSync(deps, { recursive: true, force: true });
     log(`extracting libtensorflow and the C API headers from ${wheel}`);
@@ -101,7 +122,7 @@ with zipfile.ZipFile(whl) as z:
             shutil.copyfileobj(src, out, 1 << 20)
 print(whl)
 `;
-    run(python, ['-c', extract, path.join(tmp, wheel), deps]);
+    run(python, ['-c', extract, wheelPath, deps]);
     const lib = path.join(deps, 'lib');
     if (!fs.existsSync(path.join(lib, 'libtensorflow_cc.so.2'))) throw new Error(`${wheel} has no libtensorflow_cc.so.2`);
     // binding.gyp links -ltensorflow -ltensorflow_framework; at run time the sonames (*.so.2) are loaded.
@@ -114,8 +135,78 @@ print(whl)
     run(process.execPath, [preGyp, 'install', '--build-from-source'], { cwd: dir, env: nodeGypEnv() });
     const version = wheel.split('-')[1];
     writeProvenance(dir, { source: 'pip wheel', package: `tensorflow-cpu ${version}`, wheel, builtAt: new Date().toISOString() });
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+}
+
+function nodeApiHeaders() {
+  const candidates = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
+  const found = candidates.find((d) => fs.existsSync(path.join(d, 'node_api.h')));
+  if (!found) throw new Error(`no node_api.h in ${candidates.join(', ')}`);
+  return found;
+}
+
+const fusedOpsFile = (dir) => path.join(dir, 'deps', 'lib', 'bee-ops.node');
+
+/** Whether deps/lib/bee-ops.node is the current source's build (bee-native.json records the source's hash). */
+function fusedOpsCurrent(dir) {
+  const file = path.join(dir, 'deps', 'bee-native.json');
+  if (!fs.existsSync(fusedOpsFile(dir)) || !fs.existsSync(file)) return false;
+  return JSON.parse(fs.readFileSync(file, 'utf8')).fusedOps?.source === sourceHash();
+}
+
+/**
+ * Compiles src/native/bee_ops.cc against the C++ headers of the wheel whose libtensorflow the addon
+ * uses (a custom op library must match its TensorFlow exactly), for this machine's CPU.
+ */
+function buildFusedOps(dir) {
+  const provenanceFile = path.join(dir, 'deps', 'bee-native.json');
+  const provenance = fs.existsSync(provenanceFile) ? JSON.parse(fs.readFileSync(provenanceFile, 'utf8')) : {};
+  if (provenance.source !== 'pip wheel') throw new Error(`they need the pip wheel's libtensorflow, and this one came from ${provenance.source ?? 'elsewhere'}`);
+  const nodeInclude = nodeApiHeaders();
+  withWheel(`tensorflow-cpu==${provenance.package.split(' ')[1]}`, (wheelPath, python, tmp) => {
+    log("extracting the C++ headers and compiling bee's fused training kernels (about 20 s)");
+    const extract = `
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith('tensorflow/include/')])
+`;
+    run(python, ['-c', extract, wheelPath, tmp]);
+    const headers = path.join(tmp, 'tensorflow', 'include');
+    const out = fusedOpsFile(dir);
+    const partial = `${out}.partial`;
+    run(process.env.CXX || 'g++', [
+      '-O3',
+      '-march=native',
+      '-ffp-contract=off',
+      '-shared',
+      '-fPIC',
+      '-std=c++17',
+      '-w',
+      '-D_GLIBCXX_USE_CXX11_ABI=1',
+      '-DEIGEN_MAX_ALIGN_BYTES=64',
+      '-DNODE_GYP_MODULE_NAME=bee_ops',
+      `-I${headers}`,
+      `-I${nodeInclude}`,
+      FUSED_OPS_SOURCE,
+      '-o',
+      partial,
+      `-L${path.join(dir, 'deps', 'lib')}`,
+      '-l:libtensorflow_framework.so.2',
+      '-Wl,-rpath,$ORIGIN',
+    ]);
+    fs.renameSync(partial, out);
+  });
+  writeProvenance(dir, { ...provenance, fusedOps: { source: sourceHash(), builtAt: new Date().toISOString() } });
+}
+
+function ensureFusedOps(dir) {
+  if (!force && fusedOpsCurrent(dir)) return;
+  try {
+    buildFusedOps(dir);
+    log("bee's fused training kernels are ready");
+  } catch (err) {
+    fs.rmSync(fusedOpsFile(dir), { force: true });
+    log(`no fused training kernels (${err.message}); bee trains with composite ops, about 1.5x slower`);
   }
 }
 
@@ -128,13 +219,19 @@ function main() {
         'bee will use wasm. For native speed: npm install --ignore-scripts && npm run native',
     );
   }
-  if (!force && addonLoads(dir)) return log('native TensorFlow addon is ready');
+  if (!force && addonLoads(dir)) {
+    log('native TensorFlow addon is ready');
+    return ensureFusedOps(dir);
+  }
   const attempts = mode === 'pip' ? [viaPipWheel] : [viaOfficialInstaller, viaPipWheel];
   const failures = [];
   for (const attempt of attempts) {
     try {
       attempt(dir);
-      if (addonLoads(dir)) return log('native TensorFlow addon is ready');
+      if (addonLoads(dir)) {
+        log('native TensorFlow addon is ready');
+        return ensureFusedOps(dir);
+      }
       failures.push(`${attempt.name}: built, but the addon does not load`);
     } catch (err) {
       failures.push(`${attempt.name}: ${err.message}`);

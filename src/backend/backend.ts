@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
+import { fusedOps } from './fused-ops.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -17,6 +18,8 @@ export interface BackendInfo {
   native?: Record<string, string>;
   /** Whether glibc malloc keeps big blocks on the heap (the launcher sets it; ~3x faster training). */
   mallocTuned: boolean;
+  /** Whether bee's fused training kernels run (native backend, built by scripts/install-native.mjs). */
+  fusedOps: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -105,6 +108,7 @@ export async function initBackend(preferred = process.env.BEE_BACKEND as Backend
     versions,
     ...(backend === 'tensorflow' ? { native: nativeProvenance() } : {}),
     mallocTuned: process.env.MALLOC_MMAP_MAX_ === '0',
+    fusedOps: fusedOps() !== undefined,
   };
   return current;
 }

@@ -52,11 +52,17 @@ export class ExitPooling extends tf.layers.Layer {
     return [shape[0], (shape[3] as number) * pooledFeatures(this.grid)];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const [n, h, w, c] = x.shape;
       const max = tf.max(x, [1, 2]);
+      if (kwargs.training) {
+        // [1, 1 + cells, h*w] x [n, h*w, c] -> [n, (1 + cells) * c]: no transposes (training's
+        // sums may round apart from inference's in the last bit; the packed engines follow inference)
+        const means = tf.matMul(tf.expandDims(this.averaging!, 0), tf.reshape(x, [n, h * w, c]));
+        return tf.concat([max, tf.reshape(means, [n, -1])], 1);
+      }
       // [n, h*w, c] -> [h*w, n*c], averaged -> [1 + cells, n*c] -> [n, (1 + cells) * c]
       const positions = tf.reshape(tf.transpose(tf.reshape(x, [n, h * w, c]), [1, 0, 2]), [h * w, n * c]);
       const means = tf.matMul(this.averaging!, positions);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedOps } from '../backend/fused-ops.js';
 import { WeightClip } from './constraints.js';
 import {
   type Quantizer,
@@ -181,7 +182,13 @@ export class QuantConv2D extends QuantLayer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const { x, kernel, alpha } = this.quantized(inputs);
-      if (!kwargs.training && x.shape[3] === 1) {
+      if (kwargs.training) {
+        // alpha on the kernel, not on the output: a few thousand products instead of a pass over the
+        // output forward and one backward. The sum then rounds at every step instead of once, a
+        // last-bit difference that the BatchNorm after it absorbs; inference keeps the exact order.
+        return this.addBias(tf.conv2d(x as tf.Tensor4D, this.scaled(kernel, alpha) as tf.Tensor4D, 1, this.padding));
+      }
+      if (x.shape[3] === 1) {
         return this.addBias(tapConv(x as tf.Tensor4D, this.scaled(kernel, alpha) as tf.Tensor4D, this.padding));
       }
       return this.addBias(this.scaled(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, 1, this.padding), alpha));
@@ -256,8 +263,15 @@ export class QuantActivation extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = one(inputs);
+      const fused = this.quantizer.name === 'ste_sign' && fusedOps();
+      if (fused) return fused.steSign(x, (this.shiftWeight?.read() as tf.Tensor1D) ?? this.zeroShift(x), this.quantizer.clipValue);
       return this.q(this.shiftWeight ? tf.sub(x, this.shiftWeight.read()) : x);
     });
+  }
+
+  /** The fused sign's shift where the layer has none. */
+  private zeroShift(x: tf.Tensor): tf.Tensor1D {
+    return tf.zeros([x.shape[x.rank - 1]]);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedOps } from '../backend/fused-ops.js';
 
 type Kwargs = Record<string, unknown>;
 
@@ -26,6 +27,8 @@ export class RPReLU extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const fused = fusedOps();
+      if (fused) return fused.rprelu(x, this.gamma.read() as tf.Tensor1D, this.slope.read() as tf.Tensor1D, this.zeta.read() as tf.Tensor1D);
       return tf.add(tf.prelu(tf.sub(x, this.gamma.read()), this.slope.read()), this.zeta.read());
     });
   }

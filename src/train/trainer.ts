@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { makeDir } from '../util/make-dir.js';
 import { lockDirectory } from '../util/run-lock.js';
 import { BEE_VERSION } from '../version.js';
+import { adamFor } from './adam.js';
 import { AugmentFeeder } from './augment-feeder.js';
 import type { AugmentOptions } from './augment.js';
 import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
@@ -199,7 +200,7 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
   let state: State;
   let model: tf.LayersModel;
   let network: NetworkConfig;
-  const optimizerFor = (o: RunOptions) => tf.train.adam(o.learningRate, 0.9, 0.999, 1e-7); // Keras's epsilon
+  const optimizerFor = (o: RunOptions) => adamFor(o.learningRate);
   let optimizer: tf.Optimizer;
 
   if (input.resume) {
