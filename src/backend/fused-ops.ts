@@ -14,12 +14,14 @@ export interface FusedOps {
   steSign(x: tf.Tensor, shift: tf.Tensor1D, clip: number): tf.Tensor;
   /** RPReLU: (x - gamma > 0 ? x - gamma : slope * (x - gamma)) + zeta, per channel of the last axis */
   rprelu(x: tf.Tensor, gamma: tf.Tensor1D, slope: tf.Tensor1D, zeta: tf.Tensor1D): tf.Tensor;
+  /** alpha_c * sign(w) with alpha_c = mean |w| over all axes but the last, held constant; gradient dy * alpha_c * (|w| <= clip) */
+  scaledSign(w: tf.Tensor, clip: number): tf.Tensor;
   /** One Adam step of a variable: [value, m, v] after it; `scalars` as src/train/adam.ts lays them out. */
   adam(value: tf.Tensor, m: tf.Tensor, v: tf.Tensor, grad: tf.Tensor, scalars: tf.Tensor1D): tf.Tensor[];
 }
 
 /** BEE_OPS_VERSION of the library this code calls: a stale build (`npm run native` rebuilds) is not used. */
-export const FUSED_OPS_VERSION = 2;
+export const FUSED_OPS_VERSION = 3;
 
 const require = createRequire(import.meta.url);
 let loaded: { ops: NativeOps; fused: FusedOps } | null | undefined;
@@ -52,13 +54,25 @@ function make(ops: NativeOps): FusedOps {
       gradFunc: (dy, [sx, sg, ss]) => ops.run('BeeRPReLUGrad', [], [dy as tf.Tensor, sx, sg, ss], 4),
     };
   });
+  const scaledSign = (clip: number) =>
+    tf.customGrad((wIn, save) => {
+      const w = wIn as tf.Tensor;
+      const [y, alpha] = ops.run('BeeScaledSign', [], [w], 2);
+      (save as tf.GradSaveFunc)([w, alpha]);
+      return { value: y, gradFunc: (dy, [sw, sa]) => ops.run('BeeScaledSignGrad', [ops.float('clip', clip)], [dy as tf.Tensor, sw, sa], 1)[0] };
+    });
   const signs = new Map<number, ReturnType<typeof steSign>>();
+  const scaled = new Map<number, ReturnType<typeof scaledSign>>();
   return {
     steSign: (x, shift, clip) => {
       if (!signs.has(clip)) signs.set(clip, steSign(clip));
       return signs.get(clip)!(x, shift);
     },
     rprelu: (x, gamma, slope, zeta) => rprelu(x, gamma, slope, zeta),
+    scaledSign: (w, clip) => {
+      if (!scaled.has(clip)) scaled.set(clip, scaledSign(clip));
+      return scaled.get(clip)!(w);
+    },
     adam: (value, m, v, grad, scalars) => ops.run('BeeAdam', [], [value, m, v, grad, scalars], 3),
   };
 }

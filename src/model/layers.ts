@@ -78,17 +78,41 @@ abstract class QuantLayer extends tf.layers.Layer {
     if (this.useBias) this.bias = this.addWeight('bias', [units], 'float32', tf.initializers.zeros());
   }
 
+  /** The input as the layer computes with it (quantized where configured). */
+  protected quantizedInput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const input = one(inputs);
+    return this.inputQ ? this.inputQ(input) : input;
+  }
+
   /**
-   * The input and the kernel as the layer computes with them (quantized where configured); a
-   * magnitude-aware kernel as its signs and its scale alpha, which `scaled` applies to the product.
+   * The input and the kernel as the layer computes with them at inference (quantized where
+   * configured); a magnitude-aware kernel as its signs and its scale alpha, which `scaled` applies
+   * to the product.
    */
   protected quantized(inputs: tf.Tensor | tf.Tensor[]): { x: tf.Tensor; kernel: tf.Tensor; alpha: tf.Tensor | null } {
-    const input = one(inputs);
-    const x = this.inputQ ? this.inputQ(input) : input;
+    const x = this.quantizedInput(inputs);
     const k = this.kernel.read();
     const factors = kernelFactors(this.kernelQuantizer, k);
     if (factors) return { x, kernel: factors.signs, alpha: factors.alpha };
     return { x, kernel: this.kernelQ ? this.kernelQ(k) : k, alpha: null };
+  }
+
+  /**
+   * The kernel as training convolves with it: alpha applied to the signs, not to the product (a
+   * few thousand products instead of a pass over the output forward and one backward; the sum then
+   * rounds at every step instead of once, a last-bit difference that the BatchNorm after it absorbs,
+   * while inference keeps the exact order). From bee's fused kernels where they run: two ops instead
+   * of some twenty tiny ones per layer and step.
+   */
+  protected trainingKernel(): tf.Tensor {
+    const fused = fusedOps();
+    const spec = this.kernelQuantizer;
+    const w = this.kernel.read();
+    if (fused && spec?.name === 'magnitude_aware_sign') return fused.scaledSign(w, spec.clipValue);
+    if (fused && spec?.name === 'ste_sign') return fused.steSign(w, tf.zeros([w.shape[w.rank - 1]]), spec.clipValue);
+    const factors = kernelFactors(spec, w);
+    if (factors) return this.scaled(factors.signs, factors.alpha);
+    return this.kernelQ ? this.kernelQ(w) : w;
   }
 
   protected scaled(y: tf.Tensor, alpha: tf.Tensor | null): tf.Tensor {
@@ -181,13 +205,10 @@ export class QuantConv2D extends QuantLayer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const { x, kernel, alpha } = this.quantized(inputs);
       if (kwargs.training) {
-        // alpha on the kernel, not on the output: a few thousand products instead of a pass over the
-        // output forward and one backward. The sum then rounds at every step instead of once, a
-        // last-bit difference that the BatchNorm after it absorbs; inference keeps the exact order.
-        return this.addBias(tf.conv2d(x as tf.Tensor4D, this.scaled(kernel, alpha) as tf.Tensor4D, 1, this.padding));
+        return this.addBias(tf.conv2d(this.quantizedInput(inputs) as tf.Tensor4D, this.trainingKernel() as tf.Tensor4D, 1, this.padding));
       }
+      const { x, kernel, alpha } = this.quantized(inputs);
       if (x.shape[3] === 1) {
         return this.addBias(tapConv(x as tf.Tensor4D, this.scaled(kernel, alpha) as tf.Tensor4D, this.padding));
       }

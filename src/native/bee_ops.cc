@@ -13,7 +13,7 @@
 #include <node_api.h>
 
 // What src/backend/fused-ops.ts expects (FUSED_OPS_VERSION): bumped with every change to the ops.
-#define BEE_OPS_VERSION 2
+#define BEE_OPS_VERSION 3
 
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -299,6 +299,57 @@ class MaxPool2Grad : public OpKernel {
   }
 };
 
+// A magnitude-aware binary kernel (XNOR-Net's, Larq's magnitude_aware_sign): alpha_c * sign(w),
+// sign(0) = +1, alpha_c = mean |w| over every axis but the last (output channels). Gradient: dy *
+// alpha_c where |w| <= clip, else 0; alpha_c held constant (Larq stops its gradient). A kernel is
+// small: these replace some twenty tiny ops per convolution (and their dispatch) with two.
+class ScaledSign : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& w = ctx->input(0);
+    OP_REQUIRES(ctx, w.dims() >= 1, InvalidArgument("kernel must have an output-channel axis"));
+    const int64_t c = w.dim_size(w.dims() - 1), rows = c == 0 ? 0 : w.NumElements() / c;
+    Tensor *y, *alpha;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, w.shape(), &y));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, tensorflow::TensorShape({c}), &alpha));
+    const float* ws = w.flat<float>().data();
+    float* a = alpha->flat<float>().data();
+    float* ys = y->flat<float>().data();
+    std::vector<double> sum(c, 0.0);
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t k = 0; k < c; k++) sum[k] += std::fabs(ws[r * c + k]);
+    for (int64_t k = 0; k < c; k++) a[k] = static_cast<float>(sum[k] / static_cast<double>(std::max<int64_t>(rows, 1)));
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t k = 0; k < c; k++) ys[r * c + k] = ws[r * c + k] >= 0.f ? a[k] : -a[k];
+  }
+};
+
+class ScaledSignGrad : public OpKernel {
+ public:
+  explicit ScaledSignGrad(OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, ctx->GetAttr("clip", &clip_)); }
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& dy = ctx->input(0);
+    const Tensor& w = ctx->input(1);
+    const Tensor& alpha = ctx->input(2);
+    int64_t c, rows;
+    if (!Channels(ctx, w, alpha, &c, &rows)) return;
+    OP_REQUIRES(ctx, dy.shape() == w.shape(), InvalidArgument("dy and w must have one shape"));
+    Tensor* dw;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, w.shape(), &dw));
+    const float *g = dy.flat<float>().data(), *ws = w.flat<float>().data(), *a = alpha.flat<float>().data();
+    float* out = dw->flat<float>().data();
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t k = 0; k < c; k++) {
+        const int64_t i = r * c + k;
+        out[i] = std::fabs(ws[i]) <= clip_ ? g[i] * a[k] : 0.f;
+      }
+  }
+
+ private:
+  float clip_;
+};
+
 // One Adam step of a variable, as tfjs's AdamOptimizer computes it op by op (each product, sum
 // and quotient rounded to float32; compiled without FMA contraction):
 //   m' = m * beta1 + g * (1 - beta1)         v' = v * beta2 + g^2 * (1 - beta2)
@@ -385,6 +436,15 @@ REGISTER_OP("BeeAdam")
       for (int i = 0; i < 3; i++) c->set_output(i, c->input(0));
       return tensorflow::Status();
     });
+REGISTER_OP("BeeScaledSign").Input("w: float").Output("y: float").Output("alpha: float").SetShapeFn([](InferenceContext* c) {
+  c->set_output(0, c->input(0));
+  c->set_output(1, c->Vector(c->Dim(c->input(0), -1)));
+  return tensorflow::Status();
+});
+REGISTER_OP("BeeScaledSignGrad").Input("dy: float").Input("w: float").Input("alpha: float").Attr("clip: float").Output("dw: float").SetShapeFn([](InferenceContext* c) {
+  c->set_output(0, c->input(1));
+  return tensorflow::Status();
+});
 REGISTER_OP("BeeMaxPool2Grad").Input("x: float").Input("dy: float").Output("dx: float").SetShapeFn(SameAsFirst);
 
 REGISTER_KERNEL_BUILDER(Name("BeeSteSign").Device(DEVICE_CPU), SteSign);
@@ -392,6 +452,8 @@ REGISTER_KERNEL_BUILDER(Name("BeeSteSignGrad").Device(DEVICE_CPU), SteSignGrad);
 REGISTER_KERNEL_BUILDER(Name("BeeRPReLU").Device(DEVICE_CPU), RPReLU);
 REGISTER_KERNEL_BUILDER(Name("BeeRPReLUGrad").Device(DEVICE_CPU), RPReLUGrad);
 REGISTER_KERNEL_BUILDER(Name("BeeAdam").Device(DEVICE_CPU), Adam);
+REGISTER_KERNEL_BUILDER(Name("BeeScaledSign").Device(DEVICE_CPU), ScaledSign);
+REGISTER_KERNEL_BUILDER(Name("BeeScaledSignGrad").Device(DEVICE_CPU), ScaledSignGrad);
 REGISTER_KERNEL_BUILDER(Name("BeeMaxPool2Grad").Device(DEVICE_CPU), MaxPool2Grad);
 }  // namespace bee
 
