@@ -4,7 +4,7 @@
 //
 //   node --import tsx scripts/ablate.ts --data DIR --noise-dir DIR [--split-salt bee] [--epochs 10] [--arch reactnet]
 //     [--out runs/ablate] [--only a,b]
-//   (README's tables: --epochs 8, one per --arch)
+//   (docs/recipe.md's tables: --epochs 8, one per --arch)
 //
 // Choices are made on the validation split: its exit accuracies are in the table, and the
 // early-exit operating point is picked there (the cheapest max-softmax threshold within 1 point of

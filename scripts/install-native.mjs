@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const TF_WHEEL = process.env.BEE_TF_WHEEL || 'tensorflow-cpu==2.21.*';
 const mode = process.env.BEE_NATIVE || 'auto';
@@ -70,7 +71,7 @@ function nodeGypEnv() {
   return env;
 }
 
-const FUSED_OPS_SOURCE = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'native', 'bee_ops.cc');
+const FUSED_OPS_SOURCE = fileURLToPath(new URL('../src/native/bee_ops.cc', import.meta.url));
 const sourceHash = () => createHash('sha256').update(fs.readFileSync(FUSED_OPS_SOURCE)).digest('hex').slice(0, 16);
 
 function pythonWithPip() {

@@ -33,10 +33,11 @@ test('bee info --json reports the backend, tuned malloc and versions', () => {
   assert.equal(info.mallocTuned, true, 'the launcher sets the malloc variables');
   assert.equal(info.versions['tfjs-core'], '4.22.0');
   assert.ok(info.threads >= 1);
-  // CI installs the native addon: there, anything but native TensorFlow is a failure.
+  // CI installs the native addon and bee's fused kernels: there, anything less is a failure.
   if (process.env.BEE_EXPECT_NATIVE === '1') {
     assert.equal(info.backend, 'tensorflow', info.fallbackReason);
     assert.ok(info.native?.source, 'where the native library came from');
+    assert.equal(info.fusedOps, true, "bee's fused training kernels (scripts/install-native.mjs builds them)");
   }
 });
 

@@ -14,8 +14,8 @@ export interface BackendInfo {
   fallbackReason?: string;
   threads: number;
   versions: Record<string, string>;
-  /** Where the native library came from (scripts/install-native.mjs records it). */
-  native?: Record<string, string>;
+  /** Where the native library came from, and when bee's fused kernels were built (scripts/install-native.mjs records it). */
+  native?: Record<string, unknown>;
   /** Whether glibc malloc keeps big blocks on the heap (the launcher sets it; ~3x faster training). */
   mallocTuned: boolean;
   /** Whether bee's fused training kernels run (native backend, built by scripts/install-native.mjs). */
@@ -29,7 +29,7 @@ function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0];
 }
 
-function nativeProvenance(): Record<string, string> | undefined {
+function nativeProvenance(): Record<string, unknown> | undefined {
   try {
     const dir = path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
     const file = path.join(dir, 'deps', 'bee-native.json');

@@ -36,7 +36,7 @@ export interface DemoOptions {
 
 export const DEFAULT_DEMO: Omit<DemoOptions, 'out'> = {
   synth: { seed: 1, speakers: 40, takes: 2 },
-  // Binary networks learn slowly: 60 epochs of 21 steps (README: measured figures).
+  // Binary networks learn slowly: 60 epochs of 21 steps (docs/demo.md: measured figures).
   epochs: 60,
   width: 0.5,
   batchSize: 32,

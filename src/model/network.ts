@@ -61,7 +61,7 @@ export const LEGACY_NETWORK: NetworkOptions = {
   signShift: false,
 };
 
-/** The network bee builds unless told otherwise: the ablation in README says what each part buys. */
+/** The network bee builds unless told otherwise: the ablation in docs/recipe.md says what each part buys. */
 export const DEFAULT_NETWORK: NetworkOptions = {
   arch: 'reactnet',
   exitHead: { type: 'pooled', grid: [4, 2] },

@@ -45,7 +45,7 @@ export interface SpecAugmentOptions {
 
 export const DEFAULT_SPEC_AUGMENT: SpecAugmentOptions = { timeMasks: 2, maxTimeMask: 10, freqMasks: 2, maxFreqMask: 8 };
 
-/** SpecAugment is opt-in (--spec-augment): on 3,646 clips the network underfits in 50 epochs, and the masks cost accuracy (README's ablation). */
+/** SpecAugment is opt-in (--spec-augment): on 3,646 clips the network underfits in 50 epochs, and the masks cost accuracy (docs/recipe.md's ablation). */
 export const DEFAULT_AUGMENT: AugmentOptions = { maxShiftSeconds: 0.1, noiseProbability: 0.8, maxNoiseGain: 0.1 };
 
 /** What to do to one clip; drawn in the main thread from the epoch's generator, applied in a worker. */

@@ -31,7 +31,7 @@ export interface RecipeOptions extends ScheduleOptions {
   selection: 'mean-exit' | 'last-exit';
 }
 
-/** The recipe a run gets unless told otherwise; README's ablation measures each part. */
+/** The recipe a run gets unless told otherwise; docs/recipe.md's ablation measures each part. */
 export const DEFAULT_RECIPE: Omit<RecipeOptions, 'teacher'> = {
   learningRate: 3e-3,
   schedule: 'cosine',

@@ -229,7 +229,7 @@ Examples:
   $ bee train --data DIR --arch bee --exit-head paper --first-block binary --bn-momentum 0.99 \\
       --schedule constant --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
   $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment
-  $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (README compares the families)
+  $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (docs/recipe.md compares the families)
   $ bee train --data DIR --filters 32,64,128,256    # reactnet at the paper's channels`,
   )
   .action(async (flags: TrainFlags) => {

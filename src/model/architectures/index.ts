@@ -9,5 +9,5 @@ export type { Apply, Architecture } from './architecture.js';
 
 export { ARCH_NAMES, type ArchName } from './families.js';
 
-/** The families `bee train --arch` builds; README's comparison says which to pick for what. */
+/** The families `bee train --arch` builds; docs/recipe.md's comparison says which to pick for what. */
 export const ARCHITECTURES: Record<ArchName, Architecture> = { bee, xnor, bireal, reactnet };
