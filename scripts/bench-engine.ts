@@ -41,11 +41,11 @@ async function run(): Promise<void> {
   const { splitExamples } = await import('../src/data/examples.js');
   const { loadFeatures } = await import('../src/data/feature-cache.js');
   const { engineFor } = await import('../src/engine/engine-for.js');
-  const { packModel } = await import('../src/engine/export.js');
+  const { packModel } = await import('../src/convert/export.js');
   const { packedSize } = await import('../src/engine/format.js');
   const { featuresOf } = await import('../src/data/feature-cache.js');
-  const { argmax } = await import('../src/exits/report.js');
-  const { neverEarly } = await import('../src/exits/rules.js');
+  const { argmax } = await import('../src/spec/exit-rules.js');
+  const { neverEarly } = await import('../src/spec/exit-rules.js');
   const { StagedModel } = await import('../src/exits/staged-model.js');
   const { modelCost } = await import('../src/model/costs.js');
   const { floatWeightsBytes, loadModelDir } = await import('../src/model/saved-model.js');

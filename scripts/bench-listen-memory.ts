@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WavFileWriter } from '../src/audio/wav.ts';
-import { mulberry32 } from '../src/train/rng.ts';
+import { mulberry32 } from '../src/util/rng.ts';
 import { decimal } from '../src/util/decimal.ts';
 
 const { values } = parseArgs({ options: { hours: { type: 'string', default: '10' }, model: { type: 'string' }, keep: { type: 'boolean' } } });

@@ -11,7 +11,7 @@ import { splitExamples } from '../src/data/examples.ts';
 import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
-import { neverEarly } from '../src/exits/rules.ts';
+import { neverEarly } from '../src/spec/exit-rules.ts';
 import { median } from './median.ts';
 import { numberOption } from './number-option.ts';
 

@@ -12,12 +12,12 @@ if (!values.model) throw new Error('usage: node --import tsx scripts/profile-eng
 const runs = numberOption(values.runs, '--runs', 'profile-engine');
 const { engineFor } = await import('../src/engine/engine-for.ts');
 const { readPackedFile, isPackedFile } = await import('../src/engine/packed-file.ts');
-const { neverEarly } = await import('../src/exits/rules.ts');
+const { neverEarly } = await import('../src/spec/exit-rules.ts');
 async function packedOf(file: string): Promise<PackedModel> {
   if (isPackedFile(file)) return readPackedFile(file);
   const { initBackend } = await import('../src/backend/backend.ts');
   const { loadModelDir } = await import('../src/model/saved-model.ts');
-  const { packModel } = await import('../src/engine/export.ts');
+  const { packModel } = await import('../src/convert/export.ts');
   await initBackend();
   const { model, meta } = await loadModelDir(file);
   return packModel(model, meta).packed;

@@ -31,17 +31,8 @@ export { WeightClip } from './model/constraints.js';
 export { QuantActivation, QuantConv2D, QuantDense } from './model/layers.js';
 export { ExitPooling } from './model/exit-pooling.js';
 export { BatchNorm } from './model/batch-norm.js';
-export {
-  buildNetwork,
-  DEFAULT_NETWORK,
-  LEGACY_NETWORK,
-  layerName,
-  networkConfig,
-  PAPER_FILTERS,
-  type ExitHead,
-  type NetworkConfig,
-  type Precision,
-} from './model/network.js';
+export { buildNetwork, DEFAULT_NETWORK, layerName, networkConfig, PAPER_FILTERS } from './model/network.js';
+export { LEGACY_NETWORK, type ExitHead, type NetworkConfig, type Precision } from './spec/network.js';
 export { loadModelDir, readModelMeta, resolveModelDir, writeModelDir, type ModelMeta } from './model/saved-model.js';
 export { train, type EpochRecord, type RunInput, type RunOptions, type TrainInput, type TrainResult } from './train/trainer.js';
 export { trainStep, type DistillOptions } from './train/train-step.js';
@@ -50,13 +41,13 @@ export { DEFAULT_RECIPE, defaultBatchSize, exitWeightsAt, learningRateAt, runLea
 export { exitMetrics, type ExitMetrics } from './train/evaluate.js';
 export { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, type AugmentOptions, type SpecAugmentOptions } from './train/augment.js';
 export { modelCost, type ModelCost } from './model/costs.js';
-export { exitFor, neverEarly, parseThresholds, shouldExit, type Criterion, type ExitRule } from './exits/rules.js';
-export type { EarlyExitClassifier, EarlyExitResult } from './exits/classifier.js';
+export { exitFor, neverEarly, parseThresholds, shouldExit, type Criterion, type ExitRule } from './spec/exit-rules.js';
+export type { EarlyExitClassifier, EarlyExitResult } from './spec/classifier.js';
 export { StagedModel } from './exits/staged-model.js';
 export { evaluateEarlyExit, outcomesFromProbabilities } from './exits/evaluate.js';
 export { openModel, ENGINES, type EngineName, type OpenedModel } from './exits/open-model.js';
 export { decodePacked, encodePacked, packedSize, tensorSpecs, PACKED_VERSION, type PackedHeader, type PackedModel } from './engine/format.js';
-export { packedHeader, packModel, type PackReport } from './engine/export.js';
+export { packedHeader, packModel, type PackReport } from './convert/export.js';
 export { PackedEngine } from './engine/engine.js';
 export { ResidualEngine } from './engine/residual-engine.js';
 export { engineFor, type Engine } from './engine/engine-for.js';

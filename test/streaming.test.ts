@@ -7,7 +7,7 @@ import { resample } from '../src/audio/resample.ts';
 import { LogMel } from '../src/features/logmel.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { StreamingLogMel } from '../src/features/streaming-logmel.ts';
-import { mulberry32 } from '../src/train/rng.ts';
+import { mulberry32 } from '../src/util/rng.ts';
 import { SHARED_TEST_SET } from './helpers/datasets.ts';
 
 const NOISE = path.join(path.dirname(SHARED_TEST_SET), 'speech-commands-background-noise', 'doing_the_dishes.wav');

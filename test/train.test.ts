@@ -10,7 +10,7 @@ import { PAPER_FEATURES } from '../src/features/params.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
 import { type AugmentOptions, applyAugmentation, applyMasks, DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
 import { gainForSnr } from '../src/audio/level.ts';
-import { rngFor } from '../src/train/rng.ts';
+import { rngFor } from '../src/util/rng.ts';
 import { train, type RunInput } from '../src/train/trainer.ts';
 import { AugmentFeeder } from '../src/train/augment-feeder.ts';
 import { ClipFeaturizer } from '../src/features/featurize.ts';

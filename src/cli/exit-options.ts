@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { BeeError } from '../errors.js';
 import { ENGINES } from '../exits/open-model.js';
-import { parseThresholds, type ExitRule } from '../exits/rules.js';
+import { parseThresholds, type ExitRule } from '../spec/exit-rules.js';
 import { addDatasetOptions } from './dataset-options.js';
 
 /** --model and --engine: which model, run by what; with `pretrained`, --model defaults to the model bee ships. */

@@ -5,7 +5,7 @@ import { splitExamples } from '../data/examples.js';
 import { loadFeatures } from '../data/feature-cache.js';
 import { PackedClassifier } from '../engine/classifier.js';
 import { engineFor } from '../engine/engine-for.js';
-import { packModel } from '../engine/export.js';
+import { packModel } from '../convert/export.js';
 import { writePackedFile } from '../engine/packed-file.js';
 import { BeeError } from '../errors.js';
 import { evaluateEarlyExit } from '../exits/evaluate.js';

@@ -1,6 +1,6 @@
 import { BeeError } from '../errors.js';
-import { shouldExit, type ExitRule } from '../exits/rules.js';
-import { cellOf, cellSizes } from '../model/exit-grid.js';
+import { shouldExit, type ExitRule } from '../spec/exit-rules.js';
+import { cellOf, cellSizes } from '../spec/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
 import { ExitEngine } from './exit-engine.js';
 import { floatBelow } from './float-order.js';

@@ -1,4 +1,4 @@
-import type { ExitRule } from '../exits/rules.js';
+import type { ExitRule } from '../spec/exit-rules.js';
 import type { PackedModel } from './format.js';
 import { instantiateKernels, type Kernels } from './wasm-kernels.js';
 

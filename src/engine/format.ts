@@ -1,12 +1,12 @@
 import { BeeError } from '../errors.js';
 import { dataRecordProblem } from '../data/record.js';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
-import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../model/labels.js';
-import { ARCH_NAMES, bodyFilters, RESIDUAL_FAMILIES, stemFilters } from '../model/architectures/families.js';
-import { pooledFeatures } from '../model/exit-grid.js';
-import type { ExitHead, NetworkConfig } from '../model/network.js';
+import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../spec/labels.js';
+import { ARCH_NAMES, bodyFilters, RESIDUAL_FAMILIES, stemFilters } from '../spec/families.js';
+import { pooledFeatures } from '../spec/exit-grid.js';
+import type { ExitHead, NetworkConfig } from '../spec/network.js';
 import { type StreamRule, streamRuleProblem } from '../stream/stream-rule.js';
-import type { ModelMeta } from '../model/saved-model.js';
+import type { ModelMeta } from '../spec/model-meta.js';
 import { crc32 } from './crc32.js';
 
 /**

@@ -7,4 +7,4 @@ export { engineFor, type Engine } from './engine-for.js';
 export { LogMel, type Features } from '../features/logmel.js';
 export { readWav, decodeWav, type Audio } from '../audio/wav.js';
 export { resample } from '../audio/resample.js';
-export { neverEarly, type ExitRule } from '../exits/rules.js';
+export { neverEarly, type ExitRule } from '../spec/exit-rules.js';

@@ -1,7 +1,7 @@
 import { BeeError } from '../errors.js';
-import { shouldExit, type ExitRule } from '../exits/rules.js';
-import { bodyFilters } from '../model/architectures/families.js';
-import { cellOf, cellSizes } from '../model/exit-grid.js';
+import { shouldExit, type ExitRule } from '../spec/exit-rules.js';
+import { bodyFilters } from '../spec/families.js';
+import { cellOf, cellSizes } from '../spec/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
 import { ExitEngine } from './exit-engine.js';
 import { type DenseLayer, exitOutputs, fillDense, fillTable, Layout, planDense, tableBytes } from './wasm-kernels.js';

@@ -1,8 +1,9 @@
 import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
 import type { SplitExamples } from '../data/examples.js';
-import { buildReport, argmax, type EarlyExitReport, type Outcome } from './report.js';
-import type { EarlyExitClassifier } from './classifier.js';
-import { exitFor, maxProbability, neverEarly, type ExitRule } from './rules.js';
+import { argmax } from '../spec/exit-rules.js';
+import { buildReport, type EarlyExitReport, type Outcome } from './report.js';
+import type { EarlyExitClassifier } from '../spec/classifier.js';
+import { exitFor, maxProbability, neverEarly, type ExitRule } from '../spec/exit-rules.js';
 
 /** Outcomes decided from every exit's softmax (what a sweep evaluates for many rules at once). */
 export function outcomesFromProbabilities(allProbs: Float32Array[], labels: Int32Array, classes: number, rule: ExitRule): Outcome[] {

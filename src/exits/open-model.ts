@@ -1,13 +1,13 @@
 import { BeeError } from '../errors.js';
 import { PackedClassifier } from '../engine/classifier.js';
 import { engineFor } from '../engine/engine-for.js';
-import { packModel } from '../engine/export.js';
+import { packModel } from '../convert/export.js';
 import { isPackedFile, readPackedFile } from '../engine/packed-file.js';
 import type { FeatureParams } from '../features/params.js';
 import { modelCost, type ModelCost } from '../model/costs.js';
 import { buildNetwork, completeNetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
-import type { EarlyExitClassifier } from './classifier.js';
+import type { EarlyExitClassifier } from '../spec/classifier.js';
 import type { StreamRule } from '../stream/stream-rule.js';
 import { StagedModel } from './staged-model.js';
 

@@ -1,5 +1,5 @@
-import { argmax } from './report.js';
-import { maxProbability } from './rules.js';
+import { argmax } from '../spec/exit-rules.js';
+import { maxProbability } from '../spec/exit-rules.js';
 
 export interface PerExitPoint {
   /** max-softmax thresholds of exits 1..K-1 (`bee eval --threshold t1,t2,t3`) */

@@ -1,9 +1,10 @@
 import type { Audio } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import type { LogMel } from '../features/logmel.js';
-import { argmax, type Outcome } from './report.js';
-import { maxProbability, type ExitRule } from './rules.js';
-import type { EarlyExitClassifier } from './classifier.js';
+import { argmax } from '../spec/exit-rules.js';
+import type { Outcome } from './report.js';
+import { maxProbability, type ExitRule } from '../spec/exit-rules.js';
+import type { EarlyExitClassifier } from '../spec/classifier.js';
 
 export interface Prediction {
   label: string;

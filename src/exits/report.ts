@@ -1,4 +1,4 @@
-import { maxProbability } from './rules.js';
+import { argmax, maxProbability } from '../spec/exit-rules.js';
 
 /** How one example went through the early-exit network. */
 export interface Outcome {
@@ -48,12 +48,6 @@ export interface EarlyExitReport {
   perExit: ExitStats[];
   perClass: ClassStats[];
   confusion: { labels: string[]; matrix: number[][] };
-}
-
-export function argmax(p: ArrayLike<number>, offset = 0, n = p.length): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (p[offset + i] > p[offset + best]) best = i;
-  return best;
 }
 
 function percentile(sorted: number[], q: number): number {

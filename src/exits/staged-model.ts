@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { type ArchName, wireBlock } from '../model/network.js';
 import type { FeatureTable } from '../data/feature-cache.js';
-import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult } from './classifier.js';
-import { shouldExit, type ExitRule } from './rules.js';
+import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult } from '../spec/classifier.js';
+import { shouldExit, type ExitRule } from '../spec/exit-rules.js';
 
 /**
  * A trained early-exit network cut into its blocks: stage k maps block k's input to exit k's

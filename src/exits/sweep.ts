@@ -1,6 +1,6 @@
 import { outcomesFromProbabilities } from './evaluate.js';
 import { buildReport } from './report.js';
-import { neverEarly, type Criterion } from './rules.js';
+import { neverEarly, type Criterion } from '../spec/exit-rules.js';
 
 export interface SweepRow {
   criterion: Criterion;

@@ -1,10 +1,13 @@
 import { readWav, type Audio } from '../audio/wav.js';
-import type { Clip } from '../data/dataset.js';
 import { resample } from '../audio/resample.js';
 import { fitToLength, LogMel } from './logmel.js';
 import type { FeatureParams } from './params.js';
 
-export type ClipSource = Pick<Clip, 'file' | 'window'>;
+/** A clip to featurize: a file, or a window of it (in samples at the file's own rate). */
+export interface ClipSource {
+  file: string;
+  window?: { start: number; length: number };
+}
 
 /**
  * Featurizes clips one after another, keeping the last decoded file so that consecutive windows of

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { cellOf, cellSizes, pooledFeatures } from './exit-grid.js';
+import { cellOf, cellSizes, pooledFeatures } from '../spec/exit-grid.js';
 
 type Kwargs = Record<string, unknown>;
 

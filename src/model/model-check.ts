@@ -4,7 +4,7 @@ import type { BeeError } from '../errors.js';
 import { dataRecordProblem } from '../data/record.js';
 import { streamRuleProblem } from '../stream/stream-rule.js';
 import { ARCHITECTURES } from './architectures/index.js';
-import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from './labels.js';
+import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../spec/labels.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);

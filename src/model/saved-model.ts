@@ -2,37 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import type { DatasetRecord } from '../data/dataset.js';
-import type { FeatureParams } from '../features/params.js';
 import { removeStaleTemps, writeFileAtomic, writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
-import { completeNetworkConfig, type NetworkConfig } from './network.js';
+import { completeNetworkConfig } from './network.js';
 // Registers bee's layer classes with tfjs, which a loaded model.json names.
 import './layers.js';
 import './batch-norm.js';
 import './constraints.js';
 import { makeDir } from '../util/make-dir.js';
 import { describeError, readJsonFile, readRegularFile } from '../util/read-file.js';
-import type { StreamRule } from '../stream/stream-rule.js';
 import { metaProblem, modelProblem } from './model-check.js';
+import type { ModelMeta } from '../spec/model-meta.js';
 
 /** bee's own metadata, beside tfjs's model.json and weights.bin. */
-export interface ModelMeta {
-  format: 'bee-model';
-  formatVersion: number;
-  beeVersion: string;
-  labels: string[];
-  features: FeatureParams;
-  network: NetworkConfig;
-  /** What the model was trained on, so evaluation and --resume default to the same data and split. */
-  data?: DatasetRecord;
-  training?: Record<string, unknown>;
-  /** Softmax temperature per exit, fitted on the validation split by `bee sweep --calibrate`. */
-  calibration?: { temperatures: number[]; split: string; date: string };
-  /** How it listens to streams, chosen by `bee listen --calibrate` on the validation split. */
-  stream?: StreamRule;
-  versions: Record<string, string>;
-}
+export type { ModelMeta } from '../spec/model-meta.js';
 
 /**
  * 3: quantizers with their parameters in layer configs, the exit head's optional hidden layer;

@@ -1,4 +1,4 @@
-import { argmax } from '../exits/report.js';
+import { argmax } from '../spec/exit-rules.js';
 
 /** How windows become detections (`bee listen`'s --min-confidence, --suppress, --smooth, --report-all). */
 export interface DetectionRule {

@@ -1,5 +1,5 @@
-import type { EarlyExitClassifier } from '../exits/classifier.js';
-import type { ExitRule } from '../exits/rules.js';
+import type { EarlyExitClassifier } from '../spec/classifier.js';
+import type { ExitRule } from '../spec/exit-rules.js';
 import type { FeatureParams } from '../features/params.js';
 import { type Detection, Detector, type DetectionRule, type WindowAnswer } from './detector.js';
 import { StreamWindows } from './windows.js';

@@ -5,7 +5,7 @@ import type { SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
 import { rms } from '../audio/level.js';
 import { speakSentences, STREAM_SENTENCES } from '../synth/sentences.js';
-import { rngFor, type Rng } from '../train/rng.js';
+import { rngFor, type Rng } from '../util/rng.js';
 import type { TruthEvent } from './score.js';
 
 export interface NegativeStreamOptions {

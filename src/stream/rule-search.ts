@@ -1,5 +1,5 @@
-import type { EarlyExitClassifier } from '../exits/classifier.js';
-import { exitFor, neverEarly } from '../exits/rules.js';
+import type { EarlyExitClassifier } from '../spec/classifier.js';
+import { exitFor, neverEarly } from '../spec/exit-rules.js';
 import type { FeatureParams } from '../features/params.js';
 import { type Detection, type DetectionRule, QUIET_LABELS, Smoother, Trigger, type WindowAnswer } from './detector.js';
 import { scoreStream, type StreamScore, type TruthEvent } from './score.js';

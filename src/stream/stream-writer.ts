@@ -4,7 +4,7 @@ import { type Dataset, SILENCE } from '../data/dataset.js';
 import type { SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
 import { gainForSnr } from '../audio/level.js';
-import { mulberry32 } from '../train/rng.js';
+import { mulberry32 } from '../util/rng.js';
 import type { TruthEvent } from './score.js';
 
 export interface StreamOptions {

@@ -1,5 +1,5 @@
 import type { Dataset } from '../data/dataset.js';
-import type { EarlyExitClassifier } from '../exits/classifier.js';
+import type { EarlyExitClassifier } from '../spec/classifier.js';
 import type { FeatureParams } from '../features/params.js';
 import { PassRecorder, type SearchResult, searchStreamRule, type StreamPass } from './rule-search.js';
 import { DEFAULT_NEGATIVE_STREAM, writeNegativeStream } from './negative-stream.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { encodeWav } from '../audio/wav.js';
 import { DEFAULT_SPLIT } from '../data/split.js';
 import { BeeError } from '../errors.js';
-import { rngFor, type Rng } from '../train/rng.js';
+import { rngFor, type Rng } from '../util/rng.js';
 import { BEE_VERSION } from '../version.js';
 import { rms } from '../audio/level.js';
 import { makeNoise, NOISE_KINDS, scaleToRms } from './noise.js';

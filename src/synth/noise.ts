@@ -1,5 +1,5 @@
 import { rms } from '../audio/level.js';
-import type { Rng } from '../train/rng.js';
+import type { Rng } from '../util/rng.js';
 
 export const NOISE_KINDS = ['white', 'pink', 'brown', 'hum'] as const;
 export type NoiseKind = (typeof NOISE_KINDS)[number];

@@ -1,4 +1,4 @@
-import { rngFor } from '../train/rng.js';
+import { rngFor } from '../util/rng.js';
 import { makeSpeakers, speak } from './voices.js';
 
 /**

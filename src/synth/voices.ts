@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resample } from '../audio/resample.js';
 import { FLITE_VOICES, say, type FliteVoice } from '../audio/tts.js';
 import { splitOf, type SplitName, type SplitOptions } from '../data/split.js';
-import { rngFor, shuffle, type Rng } from '../train/rng.js';
+import { rngFor, shuffle, type Rng } from '../util/rng.js';
 
 /** A synthetic speaker: a flite voice with its own pitch, speaking rate and vocal tract length. */
 export interface Speaker {

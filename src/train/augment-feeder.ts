@@ -3,7 +3,7 @@ import type { FeatureTable } from '../data/feature-cache.js';
 import { siblingModule, spawnWorker } from '../util/worker.js';
 import { drawAugmentation, type AugmentOptions } from './augment.js';
 import type { AugmentRequest, AugmentResult, AugmentWorkerData } from './augment-worker.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 /**
  * Feeds augmented training batches: the worker holds the training waveforms and featurizes each

@@ -1,5 +1,5 @@
 import { gainForSnr } from '../audio/level.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 /** Waveform augmentation, as in the Speech Commands recipe. */
 export interface AugmentOptions {

@@ -19,7 +19,7 @@ import type { AugmentOptions } from './augment.js';
 import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
 import { checkRecipe, DEFAULT_RECIPE, defaultBatchSize, exitWeightsAt, LEGACY_RECIPE, runLearningRate, type RecipeOptions } from './recipe.js';
-import { rngFor, shuffle } from './rng.js';
+import { rngFor, shuffle } from '../util/rng.js';
 import { trainStep } from './train-step.js';
 
 /** What defines a run; saved in every checkpoint, so --resume continues the same run. */

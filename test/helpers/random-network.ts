@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../../src/engine/engine-for.ts';
-import { exitFor, neverEarly, type ExitRule } from '../../src/exits/rules.ts';
+import { exitFor, neverEarly, type ExitRule } from '../../src/spec/exit-rules.ts';
 import { BatchNorm } from '../../src/model/batch-norm.ts';
 import { QuantActivation } from '../../src/model/layers.ts';
 import { buildNetwork, networkConfig } from '../../src/model/network.ts';
 import { RPReLU } from '../../src/model/rprelu.ts';
-import { mulberry32 } from '../../src/train/rng.ts';
+import { mulberry32 } from '../../src/util/rng.ts';
 
 /** Log-mel-like clips: values around -2 with a spread of a few units, as real features have. */
 export function logMelLike(count: number, seed: number): Float32Array {

@@ -1,7 +1,7 @@
 // A small learnable dataset: each class is a tone with harmonics, each "speaker" a pitch and level.
 import fs from 'node:fs';
 import path from 'node:path';
-import { mulberry32 } from '../../src/train/rng.ts';
+import { mulberry32 } from '../../src/util/rng.ts';
 import { writeWav } from './wav.ts';
 
 export function makeToneDataset(root: string, classes = ['high', 'low', 'mid'], speakers = 12, perSpeaker = 2): void {

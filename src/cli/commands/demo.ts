@@ -5,7 +5,7 @@ import { BeeError } from '../../errors.js';
 import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
 import { positiveNumber, wholeNumber } from '../parsers.js';
 import { formatTable, kib } from '../table.js';
-import { epochLine } from './train.js';
+import { epochLine } from '../epoch-line.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 

@@ -17,7 +17,7 @@ import { parseTruthCsv, scoreStream, type TruthEvent } from '../../stream/score.
 import { writeFileAtomic } from '../../util/atomic.js';
 import { makeDir } from '../../util/make-dir.js';
 import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
-import { parseThresholds } from '../../exits/rules.js';
+import { parseThresholds } from '../../spec/exit-rules.js';
 import { backendNotice, notice, stopOnInterrupt } from '../io.js';
 import { nonNegative, probability, wholeNumber } from '../parsers.js';
 

@@ -10,12 +10,13 @@ import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
 import { type ArchName, DEFAULT_NETWORK, type ExitHead, PAPER_FILTERS, stageWidthsFit } from '../../model/network.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
-import { train, type EpochRecord } from '../../train/trainer.js';
+import { train } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { loadFeaturesWithNotices } from '../feature-input.js';
 import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
 import { decimal } from '../../util/decimal.js';
 import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
+import { accs, epochLine, pct } from '../epoch-line.js';
 
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
@@ -130,15 +131,6 @@ const seconds = (value: string) => {
 };
 
 const batchSize = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
-
-const pct = (x: number) => `${(100 * x).toFixed(1)}`;
-const accs = (a: number[]) => a.map(pct).join(' ');
-
-/** One line per epoch: loss, accuracy of each exit on train and validation, speed (also bee demo's). */
-export function epochLine(r: EpochRecord, epochs: number): string {
-  const v = r.validation ? `  val acc ${accs(r.validation.accuracy)}` : '';
-  return `epoch ${r.epoch}/${epochs}  loss ${r.train.loss.toFixed(3)}  train acc ${accs(r.train.accuracy)}${v}  ${r.examplesPerSecond.toFixed(0)} ex/s  ${r.seconds.toFixed(0)} s${r.best ? '  *best' : ''}`;
-}
 
 export const trainCommand = addDatasetOptions(new Command('train').description('train a binary early-exit network on every exit at once'), false)
   .option('--epochs <n>', "epochs to train (default 50; with --resume: the new total, default the run's own)", wholeNumber(1))

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { NetworkConfig, NetworkOptions } from '../network.js';
+import type { NetworkConfig, NetworkOptions } from '../../spec/network.js';
 
 /** Applies the layer of that name to an input; throws where the network has no such layer. */
 export type Apply = (name: string, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => tf.SymbolicTensor;

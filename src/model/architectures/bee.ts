@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { layerName } from '../layer-names.js';
+import { layerName } from '../../spec/layer-names.js';
 import type { Architecture } from './architecture.js';
 import { parts } from './parts.js';
 

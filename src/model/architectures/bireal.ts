@@ -1,4 +1,4 @@
-import { RESIDUAL_FAMILIES } from './families.js';
+import { RESIDUAL_FAMILIES } from '../../spec/families.js';
 import { residualArchitecture } from './residual.js';
 
 /**

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { layerName } from '../layer-names.js';
+import { layerName } from '../../spec/layer-names.js';
 import type { QuantizerName } from '../quantizers.js';
 import { RPReLU } from '../rprelu.js';
 import type { Architecture } from './architecture.js';
 import { ChannelTile } from '../channel-tile.js';
-import { bodyFilters, type ResidualFamily, stemFilters } from './families.js';
+import { bodyFilters, type ResidualFamily, stemFilters } from '../../spec/families.js';
 import { parts } from './parts.js';
 
 /**

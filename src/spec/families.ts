@@ -1,4 +1,5 @@
-import type { NetworkConfig } from '../network.js';
+/** What the widths below read of a network config (src/spec/network.ts). */
+type Widths = { filters: number[] };
 
 // What the packed engine and the .bee format need to know of the families, apart from their
 // TensorFlow layers (index.ts): so that the engine runs without TensorFlow.
@@ -22,7 +23,7 @@ export const RESIDUAL_FAMILIES: Partial<Record<ArchName, ResidualFamily>> = {
 };
 
 /** Channels of a residual network's real (3x3) stem: half the first stage's output. */
-export const stemFilters = (config: Pick<NetworkConfig, 'filters'>) => Math.max(1, Math.round(config.filters[0] / 2));
+export const stemFilters = (config: Widths) => Math.max(1, Math.round(config.filters[0] / 2));
 
 /** The channels a residual stage b reads: the stem's, then the previous stage's output. */
-export const bodyFilters = (config: Pick<NetworkConfig, 'filters'>, b: number) => (b === 1 ? stemFilters(config) : config.filters[b - 2]);
+export const bodyFilters = (config: Widths, b: number) => (b === 1 ? stemFilters(config) : config.filters[b - 2]);

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import type { BatchNorm } from '../model/batch-norm.js';
 import { QuantActivation, type QuantConv2D } from '../model/layers.js';
-import { bodyFilters, RESIDUAL_FAMILIES } from '../model/architectures/families.js';
-import { layerName } from '../model/network.js';
+import { bodyFilters, RESIDUAL_FAMILIES } from '../spec/families.js';
+import { layerName } from '../spec/layer-names.js';
 import { channelScale, quantizer } from '../model/quantizers.js';
-import type { ModelMeta } from '../model/saved-model.js';
+import type { ModelMeta } from '../spec/model-meta.js';
 import { BEE_VERSION } from '../version.js';
-import { floatKey, keyFloat } from './float-order.js';
-import { hiddenUnits, type PackedArray, type PackedHeader, type PackedModel, words } from './format.js';
+import { floatKey, keyFloat } from '../engine/float-order.js';
+import { hiddenUnits, type PackedArray, type PackedHeader, type PackedModel, words } from '../engine/format.js';
 
 /** What packing found. */
 export interface PackReport {

@@ -1,5 +1,5 @@
 import type { FeatureTable } from '../data/feature-cache.js';
-import type { ExitRule } from './rules.js';
+import type { ExitRule } from './exit-rules.js';
 
 export interface EarlyExitResult {
   /** 1-based exit that answered */

@@ -78,3 +78,10 @@ export function exitFor(probs: ArrayLike<number>[], rule: ExitRule): number {
   for (let k = 1; k <= probs.length; k++) if (shouldExit(probs[k - 1], k, probs.length, rule)) return k;
   return probs.length;
 }
+
+/** The index of the largest of n values of p from offset (the first, on ties). */
+export function argmax(p: ArrayLike<number>, offset = 0, n = p.length): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (p[offset + i] > p[offset + best]) best = i;
+  return best;
+}

@@ -1,0 +1,22 @@
+import type { DatasetRecord } from '../data/dataset.js';
+import type { FeatureParams } from '../features/params.js';
+import type { StreamRule } from './stream-rule.js';
+import type { NetworkConfig } from './network.js';
+
+/** A model's bee.json (and a .bee file's header): what it is, how it hears, what it was trained on. */
+export interface ModelMeta {
+  format: 'bee-model';
+  formatVersion: number;
+  beeVersion: string;
+  labels: string[];
+  features: FeatureParams;
+  network: NetworkConfig;
+  /** What the model was trained on, so evaluation and --resume default to the same data and split. */
+  data?: DatasetRecord;
+  training?: Record<string, unknown>;
+  /** Softmax temperature per exit, fitted on the validation split by `bee sweep --calibrate`. */
+  calibration?: { temperatures: number[]; split: string; date: string };
+  /** How it listens to streams, chosen by `bee listen --calibrate` on the validation split. */
+  stream?: StreamRule;
+  versions: Record<string, string>;
+}
