@@ -19,7 +19,7 @@ import { openModel } from '../src/exits/open-model.ts';
 import type { ExitRule } from '../src/spec/exit-rules.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { QuantActivation } from '../src/model/layers.ts';
-import { buildNetwork, layerName, networkConfig, PAPER_FILTERS, type NetworkConfig } from '../src/model/network.ts';
+import { buildNetwork, DEFAULT_NETWORK, layerName, networkConfig, PAPER_FILTERS, pooledExitHead, type NetworkConfig } from '../src/model/network.ts';
 import { LEGACY_NETWORK } from '../src/spec/network.ts';
 import { loadModelDir, type ModelMeta } from '../src/model/saved-model.ts';
 import { mulberry32 } from '../src/util/rng.ts';
@@ -173,11 +173,16 @@ test('bee export, then eval, predict and summary on the packed model: the same a
   assert.equal(summary.packed.bytes, exported.bytes);
 });
 
-test('the engine alone (bee/engine) loads and runs a packed file without loading TensorFlow', () => {
+test('the engine alone (bee/engine) loads and runs a packed file without loading TensorFlow or its side of bee', () => {
   const file = path.join(tempDir(), 'model.bee');
   assert.equal(bee('export', '--model', run, '--out', file).status, 0);
-  // A module hook that fails any import of a TensorFlow package.
-  const hooks = `export async function resolve(specifier, context, next) { if (specifier.startsWith('@tensorflow/')) throw new Error('imported ' + specifier); return next(specifier, context); }`;
+  // A module hook that fails any import of a TensorFlow package, or of bee's TensorFlow side.
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (specifier.startsWith('@tensorflow/')) throw new Error('imported ' + specifier);
+    const resolved = await next(specifier, context);
+    if (/\\/dist\\/(model|train|convert|exits|backend)\\//.test(resolved.url)) throw new Error('imported ' + resolved.url);
+    return resolved;
+  }`;
   const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
   const engineModule = path.join(import.meta.dirname, '..', 'dist', 'engine', 'index.js');
   const script = `
@@ -204,7 +209,7 @@ test('the engine alone (bee/engine) loads and runs a packed file without loading
     ],
     { encoding: 'utf8' },
   );
-  assert.match(whole.stderr, /imported @tensorflow\/tfjs/);
+  assert.match(whole.stderr, /imported (@tensorflow\/tfjs|file:.*\/dist\/(model|train|convert|exits|backend)\/)/);
 });
 
 test('bad packed models: one-line errors, non-zero exit codes, nothing overwritten by a failed export', () => {
@@ -335,32 +340,50 @@ test('bad packed models: one-line errors, non-zero exit codes, nothing overwritt
   assert.deepEqual(fs.readFileSync(good), bytes);
 });
 
-test('packed engine and tfjs agree on the shared Speech Commands test split (a model trained 1 epoch)', { skip: sharedSkip }, async () => {
-  const dataset = loadDataset(SHARED_TEST_SET, { split: { salt: 'bee' } });
-  const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
-  const out = path.join(tempDir(), 'sc');
-  await train({
-    dataset,
-    table,
-    out,
-    options: { epochs: 1, batchSize: 128, learningRate: 1e-3, exitWeights: [1, 1, 1, 1], seed: 1, precision: 'binary', width: 1, augment: false },
-  });
-  const tfjs = await openModel(out, 'tfjs');
-  const { model, meta } = await loadModelDir(out);
-  const engine = engineFor(packModel(model, meta).packed);
-  model.dispose();
-  const examples = splitExamples(table, meta.labels, 'test');
-  const probs = tfjs.classifier.exitOutputs(table, examples.rows);
-  for (const threshold of [0.3, 0.5, 1]) {
-    const rule: ExitRule = { criterion: 'max-softmax', thresholds: [threshold, threshold, threshold] };
-    const expected = outcomesFromProbabilities(probs, examples.labels, meta.labels.length, rule);
-    let agree = 0;
-    examples.rows.forEach((row, i) => {
-      const exit = engine.run(featuresOf(table, row), rule);
-      const p = engine.probabilities[exit - 1];
-      if (exit === expected[i].exit && p.indexOf(Math.max(...p)) === expected[i].prediction) agree++;
+for (const [what, filters] of [
+  ['the default network', undefined],
+  ['3 stages', [16, 32, 64]],
+  ['5 stages', [16, 32, 48, 64, 96]],
+] as const) {
+  test(`packed engine and tfjs agree on the shared Speech Commands test split: ${what}, trained 1 epoch`, { skip: sharedSkip }, async () => {
+    const dataset = loadDataset(SHARED_TEST_SET, { split: { salt: 'bee' } });
+    const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
+    const out = path.join(tempDir(), 'sc');
+    const exits = filters?.length ?? 4;
+    await train({
+      dataset,
+      table,
+      out,
+      options: {
+        epochs: 1,
+        batchSize: 128,
+        learningRate: 1e-3,
+        exitWeights: Array(exits).fill(1),
+        seed: 1,
+        precision: 'binary',
+        width: 1,
+        augment: false,
+        ...(filters ? { network: { ...DEFAULT_NETWORK, filters: [...filters], exitHead: pooledExitHead([98, 64, 1], exits) } } : {}),
+      },
     });
-    assert.ok(agree / examples.rows.length >= 0.999, `threshold ${threshold}: ${agree} of ${examples.rows.length} agree`);
-  }
-  tfjs.classifier.dispose();
-});
+    const tfjs = await openModel(out, 'tfjs');
+    const { model, meta } = await loadModelDir(out);
+    const engine = engineFor(packModel(model, meta).packed);
+    model.dispose();
+    const examples = splitExamples(table, meta.labels, 'test');
+    const probs = tfjs.classifier.exitOutputs(table, examples.rows);
+    for (const threshold of [0.3, 0.5, 1]) {
+      const rule: ExitRule = { criterion: 'max-softmax', thresholds: Array(exits - 1).fill(threshold) };
+      const expected = outcomesFromProbabilities(probs, examples.labels, meta.labels.length, rule);
+      let agree = 0;
+      examples.rows.forEach((row, i) => {
+        const exit = engine.run(featuresOf(table, row), rule);
+        const p = engine.probabilities[exit - 1];
+        if (exit === expected[i].exit && p.indexOf(Math.max(...p)) === expected[i].prediction) agree++;
+      });
+      assert.ok(agree / examples.rows.length >= 0.999, `threshold ${threshold}: ${agree} of ${examples.rows.length} agree`);
+    }
+    assert.equal(engine.exits, exits);
+    tfjs.classifier.dispose();
+  });
+}

@@ -31,7 +31,8 @@ export function addRuleOptions(command: Command): Command {
     .option('--entropy <t>', 'stop at the first exit whose normalized entropy H(p)/ln(classes) <= t; or t1,t2,t3');
 }
 
-export function ruleFromFlags(flags: { threshold?: string; entropy?: string }, exits: number): ExitRule {
+/** The exit rule of --threshold or --entropy for a model of `exits` exits; without it, the values checked alone (before reading the model). */
+export function ruleFromFlags(flags: { threshold?: string; entropy?: string }, exits?: number): ExitRule {
   if (flags.threshold !== undefined && flags.entropy !== undefined) {
     throw new BeeError('pass --threshold or --entropy, not both');
   }

@@ -5,7 +5,17 @@ import { BatchNorm } from './batch-norm.js';
 import { ExitPooling } from './exit-pooling.js';
 import { layerName } from '../spec/layer-names.js';
 import { QuantDense } from './layers.js';
-import { LEGACY_NETWORK, type NetworkChoice, type NetworkConfig, type NetworkOptions, type Precision } from '../spec/network.js';
+import {
+  LEGACY_NETWORK,
+  MAX_STAGES,
+  type NetworkChoice,
+  type NetworkConfig,
+  type NetworkOptions,
+  type Precision,
+  type ExitHead,
+  stageCountProblem,
+  stageWidthsFit,
+} from '../spec/network.js';
 
 export { layerName } from '../spec/layer-names.js';
 export type { ArchName } from './architectures/index.js';
@@ -23,9 +33,15 @@ export const DEFAULT_NETWORK: NetworkOptions = {
   signShift: false,
 };
 
-/** Whether `filters` can be the widths of `stages` stages: that many whole numbers in 1..4096. */
-export const stageWidthsFit = (filters: number[], stages: number) =>
-  filters.length === stages && filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096);
+/**
+ * The pooled exit head: the grid asked for, else 4 x 2 cut down to what the last stage's positions
+ * hold (a deep network's last stage has few); a hidden layer comes after a BatchNorm (ExitHead says why).
+ */
+export function pooledExitHead(inputShape: [number, number, number], stages: number, o: { grid?: [number, number]; hidden?: number } = {}): ExitHead {
+  const grid = o.grid ?? [Math.min(4, Math.max(1, inputShape[0] >> stages)), Math.min(2, Math.max(1, inputShape[1] >> stages))];
+  const hidden = o.hidden ?? 0;
+  return hidden ? { type: 'pooled', grid, hidden, norm: true } : { type: 'pooled', grid, hidden };
+}
 
 export function networkConfig(
   args: { inputShape: [number, number, number]; classes: number; precision?: Precision; width?: number; seed?: number } & NetworkChoice,
@@ -38,11 +54,13 @@ export function networkConfig(
   if (!ARCH_NAMES.includes(arch)) throw new BeeError(`unknown architecture ${JSON.stringify(arch)}`, { hint: `one of ${ARCH_NAMES.join(', ')}` });
   const { fixed } = ARCHITECTURES[arch];
   const stages = args.filters ?? ARCHITECTURES[arch].filters;
-  if (!stageWidthsFit(stages, ARCHITECTURES[arch].filters.length)) {
-    throw new BeeError(`the stages' widths must be ${ARCHITECTURES[arch].filters.length} whole numbers in 1..4096, got ${stages.join(',')}`, {
+  if (!stageWidthsFit(stages)) {
+    throw new BeeError(`the stages' widths must be 1-${MAX_STAGES} whole numbers in 1..4096, got ${stages.join(',')}`, {
       hint: `e.g. --filters ${PAPER_FILTERS.join(',')}`,
     });
   }
+  const tooMany = stageCountProblem(stages.length, args.inputShape[0], args.inputShape[1]);
+  if (tooMany) throw new BeeError(tooMany, { hint: `e.g. --filters ${PAPER_FILTERS.join(',')}` });
   const config: NetworkConfig = {
     inputShape: args.inputShape,
     classes: args.classes,
@@ -50,7 +68,7 @@ export function networkConfig(
     filters: stages.map((f) => Math.max(1, Math.round(f * width))),
     seed: args.seed ?? 0,
     arch,
-    exitHead: args.exitHead ?? DEFAULT_NETWORK.exitHead,
+    exitHead: args.exitHead ?? pooledExitHead(args.inputShape, stages.length),
     bnMomentum: args.bnMomentum ?? DEFAULT_NETWORK.bnMomentum,
     // What a float network is, whatever was asked: real everywhere, nothing to scale or shift before a sign.
     realFirstBlock: binary ? (fixed.realFirstBlock ?? args.realFirstBlock ?? DEFAULT_NETWORK.realFirstBlock) : true,

@@ -34,12 +34,16 @@ export function neverEarly(exits: number): ExitRule {
   return { criterion: 'max-softmax', thresholds: Array(exits - 1).fill(1) };
 }
 
-/** `--threshold` or `--entropy`: one value in [0, 1], or one per exit but the last. */
-export function parseThresholds(value: string, exits: number, flag: '--threshold' | '--entropy' = '--threshold'): number[] {
+/**
+ * `--threshold` or `--entropy`: one value in [0, 1], or one per exit but the last. Without `exits`
+ * (the model not read yet) only the values are checked, and returned as given.
+ */
+export function parseThresholds(value: string, exits?: number, flag: '--threshold' | '--entropy' = '--threshold'): number[] {
   const example =
     flag === '--threshold' ? '--threshold 0.85, or one per exit: --threshold 0.9,0.85,0.8' : '--entropy 0.3, or one per exit: --entropy 0.2,0.3,0.4';
   const thresholds = value.split(',').map(decimal);
   if (thresholds.some((t) => !(t >= 0 && t <= 1))) throw new BeeError(`${flag} '${value}' is not in [0, 1]`, { hint: `e.g. ${example}` });
+  if (exits === undefined) return thresholds;
   if (thresholds.length !== 1 && thresholds.length !== exits - 1) {
     throw new BeeError(`${flag}: expected 1 value or ${exits - 1} (one per exit but the last), got ${thresholds.length}`, { hint: `e.g. ${example}` });
   }

@@ -52,3 +52,18 @@ export const LEGACY_NETWORK: NetworkOptions = {
   scaledKernels: false,
   signShift: false,
 };
+
+/** Stages a network may have: each halves time and frequency, and 98 x 64 log-mel frames fit six. */
+export const MAX_STAGES = 6;
+
+/** Whether `filters` can be the stages' widths: 1..MAX_STAGES whole numbers in 1..4096. */
+export const stageWidthsFit = (filters: number[]) =>
+  filters.length >= 1 && filters.length <= MAX_STAGES && filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096);
+
+/** Why `stages` stages do not fit an input of `frames` x `melBins` (each halves both), or undefined. */
+export function stageCountProblem(stages: number, frames: number, melBins: number): string | undefined {
+  let fit = 0;
+  while (fit < MAX_STAGES && frames >> (fit + 1) >= 1 && melBins >> (fit + 1) >= 1) fit++;
+  if (stages > fit) return `${stages} stages halve the ${frames} x ${melBins} input to nothing: at most ${fit} fit`;
+  return undefined;
+}

@@ -113,8 +113,8 @@ function checkOptions(o: RunOptions): void {
   if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new BeeError(`epochs must be a whole number >= 1, got ${o.epochs}`);
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new BeeError(`batch size must be a whole number >= 1, got ${o.batchSize}`);
   if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new BeeError(`learning rate must be a finite number > 0, got ${o.learningRate}`);
-  if (o.exitWeights.length !== 4 || o.exitWeights.some((w) => !(w >= 0 && Number.isFinite(w))) || o.exitWeights.every((w) => w === 0)) {
-    throw new BeeError(`exit weights must be 4 numbers >= 0, not all 0, got ${o.exitWeights.join(',')}`, { hint: 'e.g. --exit-weights 1,1,1,1' });
+  if (o.exitWeights.length === 0 || o.exitWeights.some((w) => !(w >= 0 && Number.isFinite(w))) || o.exitWeights.every((w) => w === 0)) {
+    throw new BeeError(`exit weights must be numbers >= 0, one per exit, not all 0, got ${o.exitWeights.join(',')}`, { hint: 'e.g. --exit-weights 1,1,1,1' });
   }
   checkRecipe(o);
 }
@@ -232,6 +232,10 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
       seed: options.seed,
       ...options.network,
     });
+    if (options.exitWeights.length !== network.filters.length)
+      throw new BeeError(`${options.exitWeights.length} exit weights for a network of ${network.filters.length} exits`, {
+        hint: `one per exit, e.g. --exit-weights ${network.filters.map(() => 1).join(',')}`,
+      });
     model = buildNetwork(network);
     optimizer = optimizerFor(options);
     state = { epoch: 0, options, history: [], best: null, optimizer: [] };

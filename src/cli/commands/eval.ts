@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { evaluateEarlyExit } from '../../exits/evaluate.js';
-import { PAPER_FILTERS } from '../../model/network.js';
 import { addEvaluationOptions, addRuleOptions, describeRule, ruleFromFlags } from '../exit-options.js';
 import { type EvaluationFlags, loadEvaluationInput } from '../evaluation-input.js';
 import { printJson, progressBar } from '../io.js';
@@ -27,8 +26,9 @@ Examples:
   $ bee eval --model runs/sc --threshold 0.9,0.85,0.8 --json | jq .accuracy`,
   )
   .action(async (flags: EvaluationFlags & { threshold?: string; entropy?: string; json?: boolean }) => {
-    const rule = ruleFromFlags(flags, PAPER_FILTERS.length); // checked before any heavy work
+    ruleFromFlags(flags); // its values checked before any heavy work, their count once the model is read
     const { model, table, examples } = await loadEvaluationInput(flags);
+    const rule = ruleFromFlags(flags, model.cost.exits.length);
     const bar = progressBar('evaluating', examples.rows.length);
     const report = evaluateEarlyExit(
       model.classifier,

@@ -6,7 +6,6 @@ import { openModel, type EngineName } from '../../exits/open-model.js';
 import { predictAudio, type Prediction } from '../../exits/predict.js';
 import { modelOrPretrained } from '../../exits/pretrained.js';
 import { LogMel } from '../../features/logmel.js';
-import { PAPER_FILTERS } from '../../model/network.js';
 import { addModelOptions, addRuleOptions, ruleFromFlags } from '../exit-options.js';
 import { backendNotice, printJson } from '../io.js';
 import { formatTable } from '../table.js';
@@ -33,9 +32,10 @@ Examples:
   $ bee predict yes.wav --model runs/sc.bee          # the packed engine (bee export)`,
   )
   .action(async (files: string[], flags: { model?: string; engine?: EngineName; threshold?: string; entropy?: string; json?: boolean }) => {
-    const rule = ruleFromFlags(flags, PAPER_FILTERS.length);
+    ruleFromFlags(flags); // its values checked before anything is read, their count once the model is
     backendNotice(await initBackend());
     const model = await openModel(modelOrPretrained(flags.model), flags.engine);
+    const rule = ruleFromFlags(flags, model.cost.exits.length);
     const logMel = new LogMel(model.features);
     const results: ({ file: string } & (Prediction | { error: string }))[] = [];
     for (const file of files) {

@@ -4,10 +4,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { findWavs } from '../../data/dataset.js';
 import { BeeError } from '../../errors.js';
-import { PAPER_FEATURES } from '../../features/params.js';
+import { frameCount, PAPER_FEATURES } from '../../features/params.js';
 import { readModelMeta } from '../../model/saved-model.js';
 import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
-import { type ArchName, DEFAULT_NETWORK, type ExitHead, PAPER_FILTERS, stageWidthsFit } from '../../model/network.js';
+import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '../../model/network.js';
+import { MAX_STAGES, stageWidthsFit } from '../../spec/network.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
 import { train } from '../../train/trainer.js';
@@ -43,7 +44,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   noiseSnr?: [number, number];
   cutWords: number;
   synthNegatives: number;
-  exitWeights: number[];
+  exitWeights?: number[];
   seed: number;
   out: string;
   resume?: boolean;
@@ -59,13 +60,13 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
 
 const weightList = (value: string) => {
   const w = value.split(',').map(decimal);
-  if (w.length !== 4 || w.some((x) => !(x >= 0))) throw new InvalidArgumentError('expected 4 comma-separated finite numbers >= 0, e.g. 1,1,1,1');
+  if (w.some((x) => !(x >= 0 && Number.isFinite(x)))) throw new InvalidArgumentError('expected one finite number >= 0 per exit, e.g. 1,1,1,1');
   return w;
 };
 
 const stageWidths = (value: string) => {
   const f = value.split(',').map(decimal);
-  if (!stageWidthsFit(f, PAPER_FILTERS.length)) throw new InvalidArgumentError('expected 4 comma-separated whole numbers in 1..4096, e.g. 32,64,128,256');
+  if (!stageWidthsFit(f)) throw new InvalidArgumentError(`expected 1-${MAX_STAGES} comma-separated whole numbers in 1..4096, e.g. 32,64,128,256`);
   return f;
 };
 
@@ -80,13 +81,6 @@ const grid = (value: string): [number, number] => {
   if (!m) throw new InvalidArgumentError('expected ROWSxCOLUMNS, e.g. 4x2');
   return [Number.parseInt(m[1], 10), Number.parseInt(m[2], 10)];
 };
-
-const DEFAULT_GRID: [number, number] = DEFAULT_NETWORK.exitHead.type === 'pooled' ? DEFAULT_NETWORK.exitHead.grid : [4, 2];
-const DEFAULT_HIDDEN = DEFAULT_NETWORK.exitHead.type === 'pooled' ? (DEFAULT_NETWORK.exitHead.hidden ?? 0) : 0;
-
-/** The pooled head bee train builds: a hidden layer comes after a BatchNorm (ExitHead says why). */
-const pooledHead = (grid: [number, number], hidden: number): ExitHead =>
-  hidden ? { type: 'pooled', grid, hidden, norm: true } : { type: 'pooled', grid, hidden };
 
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
 function checkCombinations(flags: TrainFlags): void {
@@ -140,7 +134,7 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
     new Option('--schedule <s>', 'learning rate after warmup: cosine decay to 0, or constant').choices(['cosine', 'constant']).default(DEFAULT_RECIPE.schedule),
   )
   .option('--warmup-epochs <n>', 'epochs of linear learning-rate warmup', nonNegative, DEFAULT_RECIPE.warmupEpochs)
-  .option('--exit-weights <w1,w2,w3,w4>', "weights of the exits' losses", weightList, [1, 1, 1, 1])
+  .option('--exit-weights <w1,w2,...>', "weights of the exits' losses, one per exit (default 1 each)", weightList)
   .option('--exit-ramp <epochs>', "ramp the early exits' weights up over the first epochs (0: none)", nonNegative, DEFAULT_RECIPE.exitRampEpochs)
   .option(
     '--distill <weight>',
@@ -160,12 +154,8 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
       .choices(['paper', 'pooled'])
       .default(DEFAULT_NETWORK.exitHead.type),
   )
-  .option('--exit-grid <RxC>', `the pooled head's grid: cells along time x frequency (default ${DEFAULT_GRID.join('x')})`, grid)
-  .option(
-    '--exit-hidden <units>',
-    `a hidden ReLU layer of that many units, after a BatchNorm, in every pooled exit head (0: none; default ${DEFAULT_HIDDEN})`,
-    wholeNumber(0),
-  )
+  .option('--exit-grid <RxC>', "the pooled head's grid: cells along time x frequency (default 4x2, or what the last stage holds)", grid)
+  .option('--exit-hidden <units>', `a hidden ReLU layer of that many units, after a BatchNorm, in every pooled exit head (default 0: none)`, wholeNumber(0))
   .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
   .addOption(
     new Option(
@@ -188,8 +178,8 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   )
   .option('--width <x>', "channel multiplier of the stages' widths (e.g. 0.25 for a quick model)", positiveNumber, 1)
   .option(
-    '--filters <f1,f2,f3,f4>',
-    `the four stages' output channels before --width (default: the architecture's: ${ARCH_NAMES.map((a) => `${a} ${ARCHITECTURES[a].filters.join(',')}`).join('; ')})`,
+    '--filters <f1,f2,...>',
+    `the stages' output channels before --width, one per stage and exit (1-${MAX_STAGES}; default: the architecture's: ${ARCH_NAMES.map((a) => `${a} ${ARCHITECTURES[a].filters.join(',')}`).join('; ')})`,
     stageWidths,
   )
   .option('--no-augment', 'no random time shift and background noise')
@@ -256,6 +246,7 @@ Examples:
     const dataset = datasetFromFlags({ ...dataFlags, data });
     const noiseFiles = flags.noiseDir ? findWavs(path.resolve(flags.noiseDir)) : undefined;
     const table = await loadFeaturesWithNotices(dataset, PAPER_FEATURES, flags);
+    const stages = flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length;
 
     const stopRequested = stopOnInterrupt('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     let epochBar: Progress | undefined;
@@ -272,7 +263,7 @@ Examples:
         learningRate: flags.lr,
         schedule: flags.schedule,
         warmupEpochs: flags.warmupEpochs,
-        exitWeights: flags.exitWeights,
+        exitWeights: flags.exitWeights ?? Array(stages).fill(1),
         exitRampEpochs: flags.exitRamp,
         distill: flags.distill,
         distillTemperature: flags.distillTemperature,
@@ -280,7 +271,10 @@ Examples:
         precision: flags.precision,
         width: flags.width,
         network: {
-          exitHead: flags.exitHead === 'pooled' ? pooledHead(flags.exitGrid ?? DEFAULT_GRID, flags.exitHidden ?? DEFAULT_HIDDEN) : { type: 'paper' },
+          exitHead:
+            flags.exitHead === 'pooled'
+              ? pooledExitHead([frameCount(PAPER_FEATURES), PAPER_FEATURES.melBins, 1], stages, { grid: flags.exitGrid, hidden: flags.exitHidden })
+              : { type: 'paper' },
           arch: flags.arch,
           ...(flags.filters ? { filters: flags.filters } : {}),
           bnMomentum: flags.bnMomentum,
