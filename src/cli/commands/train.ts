@@ -66,7 +66,10 @@ const weightList = (value: string) => {
 
 const stageWidths = (value: string) => {
   const f = value.split(',').map(decimal);
-  if (!stageWidthsFit(f)) throw new InvalidArgumentError(`expected 1-${MAX_STAGES} comma-separated whole numbers in 1..4096, e.g. 32,64,128,256`);
+  if (!stageWidthsFit(f))
+    throw new InvalidArgumentError(
+      `expected 1-${MAX_STAGES} comma-separated whole numbers in 1..4096 (each stage halves the 98 x 64 log-mel: ${MAX_STAGES} fit), e.g. 32,64,128,256`,
+    );
   return f;
 };
 
