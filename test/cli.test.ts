@@ -72,7 +72,12 @@ test('bad input: one-line errors and non-zero exit codes, never a stack trace', 
 test('bee train: bad input gives one-line errors before any work', () => {
   const dir = tempDir();
   assertOneLineError(bee('train', '--out', path.join(dir, 'run')), 1, /no dataset \(pass --data DIR\)/);
-  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1,2'), 1, /expected 4 comma-separated finite numbers/);
+  assertOneLineError(
+    bee('train', '--data', dir, '--exit-weights', '1,2'),
+    1,
+    /2 exit weights for a network of 4 exits \(one per exit, e.g. --exit-weights 1,1,1,1\)/,
+  );
+  assertOneLineError(bee('train', '--data', dir, '--filters', '16,32,64', '--exit-weights', '1,1,1,1'), 1, /4 exit weights for a network of 3 exits/);
   assertOneLineError(bee('train', '--data', dir, '--epochs', '0'), 1, /expected a whole number >= 1/);
   assertOneLineError(
     bee('train', '--out', path.join(dir, 'none'), '--resume'),
@@ -81,7 +86,7 @@ test('bee train: bad input gives one-line errors before any work', () => {
   );
   assertOneLineError(bee('train', '--data', path.join(dir, 'missing')), 1, /missing: no such dataset directory/);
   assertOneLineError(bee('train', '--data', dir, '--lr', '1e400'), 1, /expected a finite number > 0/);
-  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1e400,1,1,1'), 1, /expected 4 comma-separated finite numbers/);
+  assertOneLineError(bee('train', '--data', dir, '--exit-weights', '1e400,1,1,1'), 1, /expected one finite number >= 0 per exit/);
   assertOneLineError(bee('train', '--data', dir, '--bn-momentum', '1'), 1, /expected a number in \[0, 1\)/);
   assertOneLineError(bee('train', '--data', dir, '--exit-head', 'paper', '--exit-grid', '2x2'), 1, /--exit-grid and --exit-hidden shape the pooled exit head/);
   assertOneLineError(bee('train', '--data', dir, '--exit-head', 'paper', '--exit-hidden', '8'), 1, /--exit-grid and --exit-hidden shape the pooled exit head/);

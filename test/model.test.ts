@@ -142,7 +142,7 @@ test('a saved and reloaded network gives identical outputs at every exit', async
   }
 });
 
-test("the stages' widths: the architecture's or the ones asked for, times the width; a wrong list is refused", () => {
+test("the stages' widths: the architecture's or the ones asked for (any number that fits), times the width; a wrong list is refused", () => {
   const of = (args: Partial<Parameters<typeof networkConfig>[0]>) => networkConfig({ inputShape: [98, 64, 1], classes: 3, ...args }).filters;
   assert.deepEqual(of({ arch: 'reactnet' }), [32, 96, 192, 384]);
   assert.deepEqual(of({ arch: 'reactnet', filters: [32, 64, 128, 256] }), [32, 64, 128, 256]);
@@ -150,12 +150,14 @@ test("the stages' widths: the architecture's or the ones asked for, times the wi
   const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 3, arch: 'reactnet', filters: [32, 64, 128, 256] }));
   assert.equal((model.getLayer(layerName.conv31(4)).getWeights()[0] as tf.Tensor).shape[3], 256);
   model.dispose();
-  for (const filters of [
-    [32, 64, 128],
-    [32, 64, 0, 256],
-    [32, 64, 1.5, 256],
-  ])
-    assert.throws(() => of({ filters }), /the stages' widths must be 4 whole numbers in 1\.\.4096/);
+  assert.deepEqual(of({ arch: 'reactnet', filters: [16, 32, 64] }), [16, 32, 64], 'any number of stages');
+  for (const filters of [[], [32, 64, 0, 256], [32, 64, 1.5, 256], [8, 8, 8, 8, 8, 8, 8]])
+    assert.throws(() => of({ filters }), /the stages' widths must be 1-6 whole numbers in 1\.\.4096/);
+  // each stage halves the input: 98 x 64 holds six, 20 x 16 four
+  assert.throws(
+    () => networkConfig({ inputShape: [20, 16, 1], classes: 3, filters: [8, 8, 8, 8, 8] }),
+    /5 stages halve the 20 x 16 input to nothing: at most 4 fit/,
+  );
 });
 
 test("binary network: every conv kernel binary but the first pair's (real by default), activations are the STE sign", () => {

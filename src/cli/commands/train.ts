@@ -87,6 +87,11 @@ const grid = (value: string): [number, number] => {
 
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
 function checkCombinations(flags: TrainFlags): void {
+  const stages = flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length;
+  if (flags.exitWeights && !flags.resume && flags.exitWeights.length !== stages)
+    throw new BeeError(`${flags.exitWeights.length} exit weights for a network of ${stages} exits`, {
+      hint: `one per exit, e.g. --exit-weights ${Array(stages).fill(1).join(',')}`,
+    });
   if ((flags.exitGrid || flags.exitHidden !== undefined) && flags.exitHead !== 'pooled')
     throw new BeeError('--exit-grid and --exit-hidden shape the pooled exit head', { hint: 'drop them, or pass --exit-head pooled' });
   if (!flags.augment && (flags.specAugment || flags.noiseSnr || flags.cutWords || flags.synthNegatives))
