@@ -48,9 +48,10 @@ export { evaluateEarlyExit, outcomesFromProbabilities } from './exits/evaluate.j
 export { openModel, ENGINES, type EngineName, type OpenedModel } from './exits/open-model.js';
 export { decodePacked, encodePacked, packedSize, tensorSpecs, PACKED_VERSION, type PackedHeader, type PackedModel } from './engine/format.js';
 export { packedHeader, packModel, type PackReport } from './convert/export.js';
-export { PackedEngine } from './engine/engine.js';
+export { BlockEngine } from './engine/block-engine.js';
 export { ResidualEngine } from './engine/residual-engine.js';
-export { engineFor, type Engine } from './engine/engine-for.js';
+export { engineFor } from './engine/engine-for.js';
+export { Engine } from './engine/engine.js';
 export { PackedClassifier } from './engine/classifier.js';
 export { readPackedFile, writePackedFile } from './engine/packed-file.js';
 export { splitExamples, type SplitExamples } from './data/examples.js';

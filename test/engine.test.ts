@@ -8,7 +8,7 @@ import { initBackend } from '../src/backend/backend.ts';
 import { loadDataset } from '../src/data/dataset.ts';
 import { splitExamples } from '../src/data/examples.ts';
 import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
-import { PackedEngine } from '../src/engine/engine.ts';
+import { BlockEngine } from '../src/engine/block-engine.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { packModel } from '../src/convert/export.ts';
 import { floatBelow, floatKey, keyFloat } from '../src/engine/float-order.ts';
@@ -112,7 +112,7 @@ for (const [what, filters, options] of VARIANTS) {
     const { model, meta } = randomBinaryNetwork([...filters], 5, options);
     const { packed, report } = packModel(model, meta);
     assert.ok(report.constantChannels > 0, 'gamma = 0 makes constant channels');
-    const engine = new PackedEngine(decodePacked(encodePacked(packed)));
+    const engine = new BlockEngine(decodePacked(encodePacked(packed)));
     const n = 6;
     const x = logMelLike(n, 11);
     assertEngineMatches(engine, model, x, n);

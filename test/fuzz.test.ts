@@ -11,7 +11,7 @@ import { initBackend } from '../src/backend/backend.ts';
 import { decodeWav, probeWav } from '../src/audio/wav.ts';
 import { crc32 } from '../src/engine/crc32.ts';
 import { PackedClassifier } from '../src/engine/classifier.ts';
-import { PackedEngine } from '../src/engine/engine.ts';
+import { BlockEngine } from '../src/engine/block-engine.ts';
 import { packModel } from '../src/convert/export.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { neverEarly } from '../src/spec/exit-rules.ts';
@@ -150,7 +150,7 @@ test('fuzz: mutated packed models are refused in one line, or run to a valid ans
       const bytes = mutate(packed, mutations);
       const model = refusesOrReads(() => decodePacked(reseal ? resealed(bytes) : bytes, 'x.bee'));
       if (model instanceof BeeError) return;
-      const engine = new PackedEngine(model);
+      const engine = new BlockEngine(model);
       const exit = engine.run(clip, neverEarly(engine.exits));
       assert.equal(exit, engine.exits);
       for (const p of engine.probabilities) assert.ok(p.every((x) => x >= 0 && x <= 1));
@@ -233,7 +233,7 @@ test('fuzz: random model metadata: bee.json is refused in one line, or described
 });
 
 /** A Listener over the fuzz network that keeps every answer; labels a, b, c all reportable. */
-function listenerOf(engine: PackedEngine): Listener {
+function listenerOf(engine: BlockEngine): Listener {
   const classifier = new PackedClassifier(engine);
   const detection = { minConfidence: 0.34, suppressMs: 300, smoothWindows: 2, ignore: new Set<string>() };
   return new Listener(classifier, ['a', 'b', 'c'], PAPER_FEATURES, {
@@ -252,7 +252,7 @@ test('fuzz: raw PCM on stdin in any chunking gives the windows, answers and dete
   fs.writeFileSync(wav, encodeWav({ sampleRate: 16000, bits: 16, channels: [samples] }));
   const pcm = Buffer.alloc(2 * samples.length);
   samples.forEach((x, i) => pcm.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x)) * 32767), 2 * i));
-  const reference = listenerOf(new PackedEngine(decodePacked(packed)));
+  const reference = listenerOf(new BlockEngine(decodePacked(packed)));
   await feedWavFile(wav, 16000, reference, 0.1);
   reference.finish();
   assert.equal(reference.answers.length, Math.floor((samples.length - 16000) / 1600) + 1);
@@ -264,7 +264,7 @@ test('fuzz: raw PCM on stdin in any chunking gives the windows, answers and dete
         chunks.push(pcm.subarray(at, at + n));
         at += n;
       }
-      const listener = listenerOf(new PackedEngine(decodePacked(packed)));
+      const listener = listenerOf(new BlockEngine(decodePacked(packed)));
       const stray = await feedPcm(
         (async function* () {
           yield* chunks;

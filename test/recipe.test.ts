@@ -3,7 +3,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.ts';
-import { PackedEngine } from '../src/engine/engine.ts';
+import { BlockEngine } from '../src/engine/block-engine.ts';
 import { packModel } from '../src/convert/export.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
 import { neverEarly } from '../src/spec/exit-rules.ts';
@@ -185,8 +185,8 @@ test('models saved by bee 0.1 (a model directory and a version 1 .bee file) stil
     LEGACY_NETWORK,
     'a config without the new fields means the old network',
   );
-  const old = new PackedEngine(readPackedFile(path.join(fixtures, 'model.bee')));
-  const repacked = new PackedEngine(packModel(model, meta).packed);
+  const old = new BlockEngine(readPackedFile(path.join(fixtures, 'model.bee')));
+  const repacked = new BlockEngine(packModel(model, meta).packed);
   const x = Float32Array.from({ length: 98 * 64 }, (_, i) => -6 + 4 * Math.sin(i / 7));
   const want = tf.tidy(() => (model.predict(tf.tensor4d(x, [1, 98, 64, 1])) as tf.Tensor[]).map((l) => values(tf.softmax(l))));
   for (const engine of [old, repacked]) {

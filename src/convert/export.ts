@@ -209,7 +209,7 @@ export function packModel(model: tf.LayersModel, meta: ModelMeta, dir?: string):
 
 /**
  * A BatchNorm as its layer computes it at inference, x * scale + shift (BatchNorm.inferenceAffine:
- * the same float32 tensors). The bee engine's exit heads fold a kernel scale alpha into scale
+ * the same float32 tensors). The block engine's exit heads fold a kernel scale alpha into scale
  * (there within float32 ulps of TensorFlow, whose round(alpha * dot) comes first); the residual
  * engine keeps alpha apart and matches it bit for bit.
  */

@@ -1,7 +1,7 @@
 import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
 import type { EarlyExitClassifier, EarlyExitResult } from '../spec/classifier.js';
 import { neverEarly, type ExitRule } from '../spec/exit-rules.js';
-import type { Engine } from './engine-for.js';
+import type { Engine } from './engine.js';
 
 /** The packed engine behind the interface `bee eval` and `bee predict` use; copies what the engine reuses. */
 export class PackedClassifier implements EarlyExitClassifier {

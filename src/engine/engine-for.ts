@@ -1,11 +1,9 @@
-import { PackedEngine } from './engine.js';
-import type { ExitEngine } from './exit-engine.js';
+import { BlockEngine } from './block-engine.js';
+import type { Engine } from './engine.js';
 import { type PackedModel, residualOf } from './format.js';
 import { ResidualEngine } from './residual-engine.js';
 
-/** A packed network ready to run: the bee engine (bee, xnor) or the residual one (bireal, reactnet), one interface. */
-export type Engine = ExitEngine;
-
+/** The engine that runs a packed network: the block engine (bee, xnor) or the residual one (bireal, reactnet). */
 export function engineFor(model: PackedModel): Engine {
-  return residualOf(model.header.network) ? new ResidualEngine(model) : new PackedEngine(model);
+  return residualOf(model.header.network) ? new ResidualEngine(model) : new BlockEngine(model);
 }

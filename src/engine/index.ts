@@ -1,9 +1,10 @@
 // The packed engine on its own (`bee/engine`): reading .bee files and running them needs no TensorFlow.
 export { decodePacked, encodePacked, tensorSpecs, PACKED_VERSION, type PackedHeader, type PackedModel } from './format.js';
 export { readPackedFile, writePackedFile } from './packed-file.js';
-export { PackedEngine } from './engine.js';
+export { BlockEngine } from './block-engine.js';
 export { ResidualEngine } from './residual-engine.js';
-export { engineFor, type Engine } from './engine-for.js';
+export { engineFor } from './engine-for.js';
+export { Engine } from './engine.js';
 export { LogMel, type Features } from '../features/logmel.js';
 export { readWav, decodeWav, type Audio } from '../audio/wav.js';
 export { resample } from '../audio/resample.js';

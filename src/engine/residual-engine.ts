@@ -3,7 +3,7 @@ import { shouldExit, type ExitRule } from '../spec/exit-rules.js';
 import { bodyFilters } from '../spec/families.js';
 import { cellOf, cellSizes } from '../spec/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedModel, residualOf, words } from './format.js';
-import { ExitEngine } from './exit-engine.js';
+import { Engine } from './engine.js';
 import { type DenseLayer, exitOutputs, fillDense, fillTable, Layout, planDense, tableBytes } from './wasm-kernels.js';
 
 /** A binary convolution in engine memory: its sign's thresholds, mismatch table, kernel scale, BatchNorm and RPReLU (addresses). */
@@ -59,14 +59,14 @@ interface Stage {
 /**
  * The packed engine for the residual families (bireal, reactnet): real activations stay real
  * (float32, as TensorFlow keeps them) and are signed again, to bits, before every binary
- * convolution; binary convolutions run on mismatch tables as the bee engine's, their scaled and
+ * convolution; binary convolutions run on mismatch tables as the block engine's, their scaled and
  * BatchNorm'd dot products added back into the activations; the stem, the shortcuts' (1x1)
  * convolutions and RPReLU in float32 SIMD. Every float32 operation is the model's at inference,
  * rounding for rounding (the shortcuts' FMAs emulated in float64), so h is TensorFlow's bit for
  * bit and so is every sign; the exit heads' pooling and dense layers sum in float64, within
  * float32 ulps of TensorFlow's logits.
  */
-export class ResidualEngine extends ExitEngine {
+export class ResidualEngine extends Engine {
   private readonly stages: Stage[];
   private readonly inputFloats: Float32Array;
   private readonly stem: { kernel: number; scale: number; shift: number };
@@ -161,7 +161,7 @@ export class ResidualEngine extends ExitEngine {
       hidden: take(Math.ceil(hidden / 4) * 4 * 8),
       logits: take(Math.ceil(classes / 4) * 4 * 8),
       avg: take(shortcut === 'conv' ? maxAverages * 4 : 0),
-      // four windows of selected rows, each up to three words' rows over (see the bee engine)
+      // four windows of selected rows, each up to three words' rows over (see the block engine)
       rows: take(4 * (maxRunWords * 8 + 24) * 4),
     };
     take(64); // the kernels read up to three words past a run of bits: still inside the reservation
@@ -232,7 +232,7 @@ export class ResidualEngine extends ExitEngine {
     });
   }
 
-  /** As PackedEngine.run: one clip's log-mel features, stage by stage until `rule` says stop; returns the exit (1-based). */
+  /** As BlockEngine.run: one clip's log-mel features, stage by stage until `rule` says stop; returns the exit (1-based). */
   run(features: Float32Array, rule: ExitRule): number {
     if (features.length !== this.inputFloats.length)
       throw new BeeError(`expected ${this.inputFloats.length} feature values (frames x mel bins), got ${features.length}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { Engine } from '../../src/engine/engine-for.ts';
+import type { Engine } from '../../src/engine/engine.ts';
 import { exitFor, neverEarly, type ExitRule } from '../../src/spec/exit-rules.ts';
 import { BatchNorm } from '../../src/model/batch-norm.ts';
 import { QuantActivation } from '../../src/model/layers.ts';

@@ -19,7 +19,7 @@ The packed file holds the sign bits of every binary kernel (32 to a word, along 
 channels), each BatchNorm + sign folded into a per-channel threshold and flip bit, and the first
 block's convolutions (real input) and the exit heads exactly; labels, feature parameters and
 calibration come along. docs/packed-format.md describes it. bee eval, sweep and predict run it
-with --model FILE.bee; so can any program, through the library's PackedEngine (no TensorFlow).
+with --model FILE.bee; so can any program, through the library's BlockEngine (no TensorFlow).
 
 Examples:
   $ bee export --model runs/sc --out sc.bee
