@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { initBackend } from '../src/backend/backend.ts';
-import { loadDataset, type Dataset } from '../src/data/dataset.ts';
+import { loadDataset, loadRecordedDataset, type Dataset } from '../src/data/dataset.ts';
 import { loadFeatures, type FeatureTable } from '../src/data/feature-cache.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
@@ -12,6 +12,7 @@ import { type AugmentOptions, applyAugmentation, applyMasks, DEFAULT_AUGMENT, DE
 import { gainForSnr } from '../src/audio/level.ts';
 import { rngFor } from '../src/util/rng.ts';
 import { train, type RunInput } from '../src/train/trainer.ts';
+import { resumePoint } from '../src/train/checkpoint.ts';
 import { AugmentFeeder } from '../src/train/augment-feeder.ts';
 import { ClipFeaturizer } from '../src/features/featurize.ts';
 import { writeWav } from './helpers/wav.ts';
@@ -93,6 +94,12 @@ test('resume is exact: 4 epochs stopped after 2 and resumed equal 4 epochs strai
   const stopped = await train({ dataset, table, out: outB, options, callbacks: { onEpochEnd: () => done++, shouldStop: () => done === 2 } });
   assert.equal(stopped.stopped, true);
   assert.equal(stopped.history.length, 2);
+  // what --resume reads back: the run's own epochs and its data, split as it was
+  const point = resumePoint(outB);
+  assert.equal(point.epochs, 4);
+  assert.equal(point.data.root, dataset.root);
+  assert.deepEqual(loadRecordedDataset(point.data).clips, dataset.clips);
+  assert.throws(() => resumePoint(path.join(tempDir(), 'none')), /no checkpoint to resume from/);
   const resumed = await train({ dataset, table, out: outB, options: { ...options, epochs: 4 }, resume: true });
   assert.equal(resumed.history.length, 4);
   const otherSplit = loadDataset(small.root, { split: { salt: 'other', validationPercent: 20, testPercent: 20 } });

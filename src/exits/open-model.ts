@@ -34,9 +34,10 @@ export interface OpenedModel {
 
 /**
  * Opens --model for an engine: a model directory runs on tfjs, or on the packed engine packed in
- * memory; a packed .bee file runs on the packed engine (the default for a file).
+ * memory; a packed .bee file runs on the packed engine (the default for a file). `fastest`: the
+ * packed engine wherever the model has a packed form (a float twin has none: tfjs).
  */
-export async function openModel(modelPath: string, engine?: EngineName): Promise<OpenedModel> {
+export async function openModel(modelPath: string, engine?: EngineName | 'fastest'): Promise<OpenedModel> {
   if (isPackedFile(modelPath)) {
     if (engine === 'tfjs')
       throw new BeeError('a packed model runs on the packed engine only', { file: modelPath, hint: 'drop --engine tfjs, or pass the model directory' });
@@ -69,7 +70,7 @@ export async function openModel(modelPath: string, engine?: EngineName): Promise
     cost: modelCost(model),
     ...(meta.stream ? { stream: meta.stream } : {}),
   };
-  if (engine === 'packed') {
+  if (engine === 'packed' || (engine === 'fastest' && meta.network.precision === 'binary')) {
     const { packed } = packModel(model, meta, dir);
     model.dispose();
     return { ...common, classifier: new PackedClassifier(engineFor(packed)), engine: 'packed' };

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import { loadModelDir, writeModelDir, type ModelMeta } from '../model/saved-model.js';
+import type { DatasetRecord } from '../data/dataset.js';
+import { loadModelDir, readModelMeta, writeModelDir, type ModelMeta } from '../model/saved-model.js';
 import { makeDir } from '../util/make-dir.js';
 
 /**
@@ -160,4 +161,19 @@ export async function loadLastCheckpoint<O, R>(out: string): Promise<LoadedCheck
   if (at !== floats.length)
     throw new BeeError('optimizer state does not match its description', { file: path.join(dir, OPTIMIZER_FILE), hint: 'the checkpoint is damaged' });
   return { model, meta, state, optimizerWeights };
+}
+
+/** What `--resume` continues: the run's own epoch count (so that it ends where it was going to) and its data. */
+export interface ResumePoint {
+  epochs?: number;
+  data: DatasetRecord;
+}
+
+/** The resume point of the run in `out`, from its last checkpoint; one-line errors where there is none or it lacks its data. */
+export function resumePoint(out: string): ResumePoint {
+  if (!fs.existsSync(path.join(out, 'last'))) throw new BeeError('no checkpoint to resume from', { file: out, hint: 'run without --resume to start training' });
+  const meta = readModelMeta(path.join(out, 'last'));
+  if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: out, hint: 'pass --data' });
+  const epochs = (meta.training as { options?: { epochs?: number } } | undefined)?.options?.epochs;
+  return { ...(epochs !== undefined ? { epochs } : {}), data: meta.data };
 }

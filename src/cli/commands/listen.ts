@@ -100,11 +100,7 @@ Examples:
     if (flags.roc) checkOutputDir(flags.roc);
     backendNotice(await initBackend());
     const modelPath = modelOrPretrained(flags.model);
-    const model = await openModel(modelPath, flags.engine ?? 'packed').catch((err) => {
-      // a float model has no packed form: run it on tfjs
-      if (flags.engine === undefined && err instanceof BeeError && /nothing binary to pack/.test(err.reason ?? '')) return openModel(modelPath, 'tfjs');
-      throw err;
-    });
+    const model = await openModel(modelPath, flags.engine ?? 'fastest');
     const exits = model.classifier.exits;
     const streamRule = ruleOfFlags(model.stream ?? defaultStreamRule(exits), flags, exits, modelPath);
     const rule = flags.entropy !== undefined ? ruleFromFlags(flags, exits) : exitRuleOf(streamRule, model.labels);

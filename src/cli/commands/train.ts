@@ -1,16 +1,15 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { initBackend } from '../../backend/backend.js';
-import { findWavs } from '../../data/dataset.js';
+import { findWavs, loadRecordedDataset } from '../../data/dataset.js';
 import { BeeError } from '../../errors.js';
 import { frameCount, PAPER_FEATURES } from '../../features/params.js';
-import { readModelMeta } from '../../model/saved-model.js';
 import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
 import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '../../model/network.js';
 import { MAX_STAGES, stageWidthsFit } from '../../spec/network.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
+import { resumePoint } from '../../train/checkpoint.js';
 import { train } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { loadFeaturesWithNotices } from '../feature-input.js';
@@ -226,32 +225,12 @@ Examples:
     checkCombinations(flags);
     const backend = await initBackend();
     backendNotice(backend);
-    let dataFlags = flags;
-    let epochs = flags.epochs ?? 50;
-    if (flags.resume) {
-      if (!fs.existsSync(path.join(flags.out, 'last')))
-        throw new BeeError('no checkpoint to resume from', { file: flags.out, hint: 'run without --resume to start training' });
-      const meta = readModelMeta(path.join(flags.out, 'last'));
-      // The run's own epochs, so that a resumed run ends where it was going to.
-      epochs = flags.epochs ?? (meta.training as { options?: { epochs?: number } } | undefined)?.options?.epochs ?? epochs;
-      if (!flags.data) {
-        // Resume on the data the run was trained on.
-        if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
-        const { root, split, classSet } = meta.data;
-        dataFlags = {
-          ...flags,
-          data: root,
-          splitSalt: split.salt,
-          validationPercent: split.validationPercent,
-          testPercent: split.testPercent,
-          hashSplit: split.method === 'hash',
-          classes: classSet,
-        };
-      }
-    }
-    const data = dataFlags.data;
-    if (!data) throw new BeeError('no dataset', { hint: 'pass --data DIR' });
-    const dataset = datasetFromFlags({ ...dataFlags, data });
+    const resumed = flags.resume ? resumePoint(flags.out) : undefined;
+    const epochs = flags.epochs ?? resumed?.epochs ?? 50;
+    const data = flags.data;
+    if (!data && !resumed) throw new BeeError('no dataset', { hint: 'pass --data DIR' });
+    // resumed without --data: on the data the run was trained on, split as it was
+    const dataset = data ? datasetFromFlags({ ...flags, data }) : loadRecordedDataset(resumed!.data);
     const noiseFiles = flags.noiseDir ? findWavs(path.resolve(flags.noiseDir)) : undefined;
     const table = await loadFeaturesWithNotices(dataset, PAPER_FEATURES, flags);
     const stages = flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length;
