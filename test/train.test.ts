@@ -97,8 +97,8 @@ test('resume is exact: 4 epochs stopped after 2 and resumed equal 4 epochs strai
   // what --resume reads back: the run's own epochs and its data, split as it was
   const point = resumePoint(outB);
   assert.equal(point.epochs, 4);
-  assert.equal(point.data.root, dataset.root);
-  assert.deepEqual(loadRecordedDataset(point.data).clips, dataset.clips);
+  assert.equal(point.data?.root, dataset.root);
+  assert.deepEqual(loadRecordedDataset(point.data!).clips, dataset.clips);
   assert.throws(() => resumePoint(path.join(tempDir(), 'none')), /no checkpoint to resume from/);
   const resumed = await train({ dataset, table, out: outB, options: { ...options, epochs: 4 }, resume: true });
   assert.equal(resumed.history.length, 4);

@@ -163,17 +163,16 @@ export async function loadLastCheckpoint<O, R>(out: string): Promise<LoadedCheck
   return { model, meta, state, optimizerWeights };
 }
 
-/** What `--resume` continues: the run's own epoch count (so that it ends where it was going to) and its data. */
+/** What `--resume` continues: the run's own epoch count (so that it ends where it was going to) and its data, where the checkpoint says. */
 export interface ResumePoint {
   epochs?: number;
-  data: DatasetRecord;
+  data?: DatasetRecord;
 }
 
-/** The resume point of the run in `out`, from its last checkpoint; one-line errors where there is none or it lacks its data. */
+/** The resume point of the run in `out`, from its last checkpoint; a one-line error where there is none. */
 export function resumePoint(out: string): ResumePoint {
   if (!fs.existsSync(path.join(out, 'last'))) throw new BeeError('no checkpoint to resume from', { file: out, hint: 'run without --resume to start training' });
   const meta = readModelMeta(path.join(out, 'last'));
-  if (!meta.data) throw new BeeError('the checkpoint does not say what data it was trained on', { file: out, hint: 'pass --data' });
   const epochs = (meta.training as { options?: { epochs?: number } } | undefined)?.options?.epochs;
-  return { ...(epochs !== undefined ? { epochs } : {}), data: meta.data };
+  return { ...(epochs !== undefined ? { epochs } : {}), ...(meta.data ? { data: meta.data } : {}) };
 }

@@ -9,7 +9,7 @@ import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '.
 import { MAX_STAGES, stageWidthsFit } from '../../spec/network.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
-import { resumePoint } from '../../train/checkpoint.js';
+import { type ResumePoint, resumePoint } from '../../train/checkpoint.js';
 import { train } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { loadFeaturesWithNotices } from '../feature-input.js';
@@ -83,6 +83,14 @@ const grid = (value: string): [number, number] => {
   if (!m) throw new InvalidArgumentError('expected ROWSxCOLUMNS, e.g. 4x2');
   return [Number.parseInt(m[1], 10), Number.parseInt(m[2], 10)];
 };
+
+/** --data's dataset; resumed without it, the data the run was trained on, split as it was. */
+function datasetOf(flags: TrainFlags, resumed: ResumePoint | undefined) {
+  if (flags.data) return datasetFromFlags({ ...flags, data: flags.data });
+  if (resumed?.data) return loadRecordedDataset(resumed.data);
+  if (resumed) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
+  throw new BeeError('no dataset', { hint: 'pass --data DIR' });
+}
 
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
 function checkCombinations(flags: TrainFlags): void {
@@ -227,10 +235,7 @@ Examples:
     backendNotice(backend);
     const resumed = flags.resume ? resumePoint(flags.out) : undefined;
     const epochs = flags.epochs ?? resumed?.epochs ?? 50;
-    const data = flags.data;
-    if (!data && !resumed) throw new BeeError('no dataset', { hint: 'pass --data DIR' });
-    // resumed without --data: on the data the run was trained on, split as it was
-    const dataset = data ? datasetFromFlags({ ...flags, data }) : loadRecordedDataset(resumed!.data);
+    const dataset = datasetOf(flags, resumed);
     const noiseFiles = flags.noiseDir ? findWavs(path.resolve(flags.noiseDir)) : undefined;
     const table = await loadFeaturesWithNotices(dataset, PAPER_FEATURES, flags);
     const stages = flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length;
