@@ -10,7 +10,7 @@
 //      the C API), the addon compiled against it with node-pre-gyp;
 //   4. otherwise a one-line notice: bee runs on wasm.
 // With the wheel's libtensorflow it then compiles bee's fused training kernels (src/native/bee_ops.cc)
-// against the wheel's C++ headers, into deps/lib/bee-ops.node (without them bee trains ~1.5x slower).
+// against the wheel's C++ headers, into deps/lib/bee-ops.node (without them training is about 1.6x slower).
 // It never fails the install. BEE_NATIVE=off skips it; BEE_NATIVE=pip skips step 2;
 // BEE_TF_WHEEL overrides the pip requirement. `npm run native` (--force) rebuilds.
 import { spawnSync } from 'node:child_process';
@@ -207,7 +207,7 @@ function ensureFusedOps(dir) {
     log("bee's fused training kernels are ready");
   } catch (err) {
     fs.rmSync(fusedOpsFile(dir), { force: true });
-    log(`no fused training kernels (${err.message}); bee trains with composite ops, about 1.5x slower`);
+    log(`no fused training kernels (${err.message}); bee trains with composite ops, about 1.6x slower`);
   }
 }
 
