@@ -96,7 +96,7 @@ function withWheel(requirement, use) {
 }
 
 function viaPipWheel(dir) {
-  withWheel(TF_WHEEL, (wheelPath, python) => {
+  withWheel(TF_WHEEL, (wheelPath, python, tmp) => {
     const wheel = path.basename(wheelPath);
     const deps = path.join(dir, 'deps');
     fs.rmSync(deps, { recursive: true, force: true });
@@ -136,6 +136,7 @@ print(whl)
     run(process.execPath, [preGyp, 'install', '--build-from-source'], { cwd: dir, env: nodeGypEnv() });
     const version = wheel.split('-')[1];
     writeProvenance(dir, { source: 'pip wheel', package: `tensorflow-cpu ${version}`, wheel, builtAt: new Date().toISOString() });
+    ensureFusedOps(dir, { rebuild: true, build: () => compileFusedOps(dir, wheelPath, python, tmp) });
   });
 }
 
@@ -155,55 +156,64 @@ function fusedOpsCurrent(dir) {
   return JSON.parse(fs.readFileSync(file, 'utf8')).fusedOps?.source === sourceHash();
 }
 
+const readProvenance = (dir) => {
+  const file = path.join(dir, 'deps', 'bee-native.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+};
+
 /**
- * Compiles src/native/bee_ops.cc against the C++ headers of the wheel whose libtensorflow the addon
- * uses (a custom op library must match its TensorFlow exactly), for this machine's CPU.
+ * Compiles src/native/bee_ops.cc against the C++ headers of `wheelPath`, the wheel whose
+ * libtensorflow the addon uses (a custom op library must match its TensorFlow exactly), for this
+ * machine's CPU.
  */
-function buildFusedOps(dir) {
-  const provenanceFile = path.join(dir, 'deps', 'bee-native.json');
-  const provenance = fs.existsSync(provenanceFile) ? JSON.parse(fs.readFileSync(provenanceFile, 'utf8')) : {};
-  if (provenance.source !== 'pip wheel') throw new Error(`they need the pip wheel's libtensorflow, and this one came from ${provenance.source ?? 'elsewhere'}`);
+function compileFusedOps(dir, wheelPath, python, tmp) {
   const nodeInclude = nodeApiHeaders();
-  withWheel(`tensorflow-cpu==${provenance.package.split(' ')[1]}`, (wheelPath, python, tmp) => {
-    log("extracting the C++ headers and compiling bee's fused training kernels (about 20 s)");
-    const extract = `
+  log("extracting the C++ headers and compiling bee's fused training kernels (about 20 s)");
+  const extract = `
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
     z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith('tensorflow/include/')])
 `;
-    run(python, ['-c', extract, wheelPath, tmp]);
-    const headers = path.join(tmp, 'tensorflow', 'include');
-    const out = fusedOpsFile(dir);
-    const partial = `${out}.partial`;
-    run(process.env.CXX || 'g++', [
-      '-O3',
-      '-march=native',
-      '-ffp-contract=off',
-      '-shared',
-      '-fPIC',
-      '-std=c++17',
-      '-w',
-      '-D_GLIBCXX_USE_CXX11_ABI=1',
-      '-DEIGEN_MAX_ALIGN_BYTES=64',
-      '-DNODE_GYP_MODULE_NAME=bee_ops',
-      `-I${headers}`,
-      `-I${nodeInclude}`,
-      FUSED_OPS_SOURCE,
-      '-o',
-      partial,
-      `-L${path.join(dir, 'deps', 'lib')}`,
-      '-l:libtensorflow_framework.so.2',
-      '-Wl,-rpath,$ORIGIN',
-    ]);
-    fs.renameSync(partial, out);
-  });
-  writeProvenance(dir, { ...provenance, fusedOps: { source: sourceHash(), builtAt: new Date().toISOString() } });
+  run(python, ['-c', extract, wheelPath, tmp]);
+  const headers = path.join(tmp, 'tensorflow', 'include');
+  const out = fusedOpsFile(dir);
+  const partial = `${out}.partial`;
+  run(process.env.CXX || 'g++', [
+    '-O3',
+    '-march=native',
+    '-ffp-contract=off',
+    '-shared',
+    '-fPIC',
+    '-std=c++17',
+    '-w',
+    '-D_GLIBCXX_USE_CXX11_ABI=1',
+    '-DEIGEN_MAX_ALIGN_BYTES=64',
+    '-DNODE_GYP_MODULE_NAME=bee_ops',
+    `-I${headers}`,
+    `-I${nodeInclude}`,
+    FUSED_OPS_SOURCE,
+    '-o',
+    partial,
+    `-L${path.join(dir, 'deps', 'lib')}`,
+    '-l:libtensorflow_framework.so.2',
+    '-Wl,-rpath,$ORIGIN',
+  ]);
+  fs.renameSync(partial, out);
+  writeProvenance(dir, { ...readProvenance(dir), fusedOps: { source: sourceHash(), builtAt: new Date().toISOString() } });
 }
 
-function ensureFusedOps(dir) {
-  if (!force && fusedOpsCurrent(dir)) return;
+/** compileFusedOps with the addon's wheel fetched again (the addon was built earlier). */
+function fetchAndCompileFusedOps(dir) {
+  const provenance = readProvenance(dir);
+  if (provenance.source !== 'pip wheel') throw new Error(`they need the pip wheel's libtensorflow, and this one came from ${provenance.source ?? 'elsewhere'}`);
+  withWheel(`tensorflow-cpu==${provenance.package.split(' ')[1]}`, (wheelPath, python, tmp) => compileFusedOps(dir, wheelPath, python, tmp));
+}
+
+/** Builds the fused kernels unless the current source's build is there (or `rebuild`); never fails the install. */
+function ensureFusedOps(dir, { rebuild = false, build = () => fetchAndCompileFusedOps(dir) } = {}) {
+  if (!rebuild && fusedOpsCurrent(dir)) return;
   try {
-    buildFusedOps(dir);
+    build();
     log("bee's fused training kernels are ready");
   } catch (err) {
     fs.rmSync(fusedOpsFile(dir), { force: true });
@@ -222,7 +232,7 @@ function main() {
   }
   if (!force && addonLoads(dir)) {
     log('native TensorFlow addon is ready');
-    return ensureFusedOps(dir);
+    return ensureFusedOps(dir, { rebuild: force });
   }
   const attempts = mode === 'pip' ? [viaPipWheel] : [viaOfficialInstaller, viaPipWheel];
   const failures = [];

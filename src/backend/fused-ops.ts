@@ -10,8 +10,8 @@ import { nativeOps, type NativeOps } from './native-ops.js';
  * another order, so they differ in the last bits). BEE_FUSED_OPS=0 turns them off, to compare.
  */
 export interface FusedOps {
-  /** ste_sign(x - shift) with the straight-through gradient dy * (|x - shift| <= clip), per channel of the last axis */
-  steSign(x: tf.Tensor, shift: tf.Tensor1D, clip: number): tf.Tensor;
+  /** ste_sign(x - shift) with the straight-through gradient dy * (|x - shift| <= clip), per channel of the last axis (no shift: 0) */
+  steSign(x: tf.Tensor, shift: tf.Tensor1D | undefined, clip: number): tf.Tensor;
   /** RPReLU: (x - gamma > 0 ? x - gamma : slope * (x - gamma)) + zeta, per channel of the last axis */
   rprelu(x: tf.Tensor, gamma: tf.Tensor1D, slope: tf.Tensor1D, zeta: tf.Tensor1D): tf.Tensor;
   /** alpha_c * sign(w) with alpha_c = mean |w| over all axes but the last, held constant; gradient dy * alpha_c * (|w| <= clip) */
@@ -66,7 +66,7 @@ function make(ops: NativeOps): FusedOps {
   return {
     steSign: (x, shift, clip) => {
       if (!signs.has(clip)) signs.set(clip, steSign(clip));
-      return signs.get(clip)!(x, shift);
+      return signs.get(clip)!(x, shift ?? tf.zeros([x.shape[x.rank - 1]]));
     },
     rprelu: (x, gamma, slope, zeta) => rprelu(x, gamma, slope, zeta),
     scaledSign: (w, clip) => {

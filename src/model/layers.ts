@@ -109,7 +109,7 @@ abstract class QuantLayer extends tf.layers.Layer {
     const spec = this.kernelQuantizer;
     const w = this.kernel.read();
     if (fused && spec?.name === 'magnitude_aware_sign') return fused.scaledSign(w, spec.clipValue);
-    if (fused && spec?.name === 'ste_sign') return fused.steSign(w, tf.zeros([w.shape[w.rank - 1]]), spec.clipValue);
+    if (fused && spec?.name === 'ste_sign') return fused.steSign(w, undefined, spec.clipValue);
     const factors = kernelFactors(spec, w);
     if (factors) return this.scaled(factors.signs, factors.alpha);
     return this.kernelQ ? this.kernelQ(w) : w;
@@ -285,14 +285,9 @@ export class QuantActivation extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = one(inputs);
       const fused = this.quantizer.name === 'ste_sign' && fusedOps();
-      if (fused) return fused.steSign(x, (this.shiftWeight?.read() as tf.Tensor1D) ?? this.zeroShift(x), this.quantizer.clipValue);
+      if (fused) return fused.steSign(x, this.shiftWeight?.read() as tf.Tensor1D | undefined, this.quantizer.clipValue);
       return this.q(this.shiftWeight ? tf.sub(x, this.shiftWeight.read()) : x);
     });
-  }
-
-  /** The fused sign's shift where the layer has none. */
-  private zeroShift(x: tf.Tensor): tf.Tensor1D {
-    return tf.zeros([x.shape[x.rank - 1]]);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

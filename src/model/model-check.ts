@@ -6,6 +6,7 @@ import { streamRuleProblem } from '../stream/stream-rule.js';
 import { ARCHITECTURES } from './architectures/index.js';
 import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../spec/labels.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
+import { MAX_STAGES, stageCountProblem, stageWidthsFit } from '../spec/network.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -35,10 +36,9 @@ export function metaProblem(meta: {
   if (!(Array.isArray(shape) && shape.length === 3 && shape[0] === frameCount(p) && shape[1] === p.melBins && shape[2] === 1))
     return `network.inputShape must be [${frameCount(p)}, ${p.melBins}, 1], what the features give`;
   if (!['binary', 'float'].includes(n.precision)) return 'network.precision must be binary or float';
-  if (!(Array.isArray(n.filters) && n.filters.length >= 1 && n.filters.length <= 6 && n.filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 4096)))
-    return 'network.filters must be 1-6 whole numbers in 1..4096';
-  if (p.melBins >> n.filters.length < 1 || frameCount(p) >> n.filters.length < 1)
-    return `${n.filters.length} blocks halve the ${frameCount(p)} x ${p.melBins} input to nothing`;
+  if (!(Array.isArray(n.filters) && stageWidthsFit(n.filters))) return `network.filters must be 1-${MAX_STAGES} whole numbers in 1..4096`;
+  const tooMany = stageCountProblem(n.filters.length, frameCount(p), p.melBins);
+  if (tooMany) return tooMany;
   if (!(Number.isInteger(n.seed) && n.seed >= 0)) return 'network.seed must be a whole number >= 0';
   if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean'))
     return 'network.realFirstBlock, scaledKernels and signShift must be true or false';
