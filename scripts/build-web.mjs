@@ -9,13 +9,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const out = path.join(root, 'dist', 'web');
 fs.mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: [path.join(root, 'src', 'web', 'page.ts')],
+  entryPoints: ['page', 'train-worker'].map((name) => path.join(root, 'src', 'web', `${name}.ts`)),
   bundle: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
   minify: true,
-  outfile: path.join(out, 'page.js'),
+  outdir: out,
   logLevel: 'warning',
   // The engine reads its kernels from disk in Node; the page compiles them from a fetch instead.
   plugins: [

@@ -39,7 +39,7 @@ export { trainStep, type DistillOptions } from './train/train-step.js';
 export { distillationLoss, stopGradient } from './train/distill.js';
 export { DEFAULT_RECIPE, defaultBatchSize, exitWeightsAt, learningRateAt, runLearningRate, type RecipeOptions, type Schedule } from './train/recipe.js';
 export { exitMetrics, type ExitMetrics } from './train/evaluate.js';
-export { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, type AugmentOptions, type SpecAugmentOptions } from './train/augment.js';
+export { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, type AugmentOptions, type SpecAugmentOptions } from './data/augment.js';
 export { modelCost, type ModelCost } from './model/costs.js';
 export { exitFor, neverEarly, parseThresholds, shouldExit, type Criterion, type ExitRule } from './spec/exit-rules.js';
 export type { EarlyExitClassifier, EarlyExitResult } from './spec/classifier.js';
@@ -75,7 +75,8 @@ export {
 export { DEFAULT_DEMO, runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
 export { WavFileReader, WavFileWriter } from './audio/wav.js';
 export { StreamingResampler } from './audio/resample.js';
-export { Detector, QUIET_LABELS, type Detection, type DetectionRule, type WindowAnswer } from './stream/detector.js';
+export { QUIET_LABELS, SILENCE, UNKNOWN } from './spec/labels.js';
+export { Detector, type Detection, type DetectionRule, type WindowAnswer } from './stream/detector.js';
 export { Listener, type ListenSummary } from './stream/listener.js';
 export { feedPcm, feedWavFile, type StreamSink } from './stream/sources.js';
 export { buildStream, DEFAULT_STREAM, truthCsv, type StreamOptions } from './stream/stream-writer.js';

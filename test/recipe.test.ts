@@ -13,7 +13,7 @@ import { QuantActivation, QuantConv2D } from '../src/model/layers.ts';
 import { LEGACY_NETWORK } from '../src/spec/network.ts';
 import { magnitudeAwareSign } from '../src/model/quantizers.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
-import { applyMasks, drawMasks } from '../src/train/augment.ts';
+import { applyMasks, drawMasks } from '../src/data/augment.ts';
 import { distillationLoss } from '../src/train/distill.ts';
 import { defaultBatchSize, exitWeightsAt, learningRateAt, runLearningRate } from '../src/train/recipe.ts';
 import { mulberry32 } from '../src/util/rng.ts';

@@ -8,7 +8,7 @@ import { loadDataset, loadRecordedDataset, type Dataset } from '../src/data/data
 import { loadFeatures, type FeatureTable } from '../src/data/feature-cache.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
-import { type AugmentOptions, applyAugmentation, applyMasks, DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, drawAugmentation } from '../src/train/augment.ts';
+import { type AugmentOptions, applyAugmentation, applyMasks, DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT, drawAugmentation } from '../src/data/augment.ts';
 import { gainForSnr } from '../src/audio/level.ts';
 import { rngFor } from '../src/util/rng.ts';
 import { train, type RunInput } from '../src/train/trainer.ts';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { probeWavFile, type WavInfo } from '../audio/wav.js';
 import { BeeError } from '../errors.js';
+import { SILENCE, UNKNOWN } from '../spec/labels.js';
 import { describeError } from '../util/read-file.js';
 import { checkSplitOptions, DEFAULT_SPLIT, speakerOf, splitOf, type SplitName, type SplitOptions } from './split.js';
 
@@ -49,9 +50,8 @@ export interface LoadOptions {
   hashSplit?: boolean;
 }
 
+export { SILENCE, UNKNOWN } from '../spec/labels.js';
 export const NOISE_DIR = '_background_noise_';
-export const SILENCE = '_silence_';
-export const UNKNOWN = '_unknown_';
 export const TFDS_WORDS = ['down', 'go', 'left', 'no', 'off', 'on', 'right', 'stop', 'up', 'yes'] as const;
 const SILENCE_WINDOW_SECONDS = 1;
 
@@ -70,7 +70,8 @@ export function findWavs(dir: string): string[] {
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && isWav(entry.name)) out.push(full);
+      // a linked file counts (a dataset assembled from links); a linked folder is not followed (it may loop)
+      else if (isWav(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && fs.statSync(full, { throwIfNoEntry: false })?.isFile()))) out.push(full);
     }
   };
   walk(dir);

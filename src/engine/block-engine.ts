@@ -322,6 +322,6 @@ export class BlockEngine extends Engine {
         features[filters + c] = (n - (2 * total) / grid.positions) * scale[c] + shift[c];
       }
     }
-    exitOutputs(this.kernels, this.scratch, exit, this.temperatures[i], logits, this.probabilities[i]);
+    exitOutputs(this.kernels, this.scratch, exit, this.temperatures[i], logits, this.probabilities[i], this.statistics?.[i]);
   }
 }

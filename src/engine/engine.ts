@@ -1,5 +1,5 @@
 import type { ExitRule } from '../spec/exit-rules.js';
-import type { PackedModel } from './format.js';
+import { headFeatures, type PackedModel } from './format.js';
 import { instantiateKernels, type Kernels } from './wasm-kernels.js';
 
 /** What runs a packed network (BlockEngine, ResidualEngine): its labels and exits, each exit's outputs of the last run, and an instance of the kernels of its own. */
@@ -11,6 +11,8 @@ export abstract class Engine {
   /** logits and softmax of each exit that ran in the last run, reused from run to run */
   readonly logits: Float64Array[];
   readonly probabilities: Float32Array[];
+  /** each exit's pooled statistics (its dense layers' input) of the last run, once keepStatistics() asked for them */
+  statistics?: Float32Array[];
   protected readonly kernels: Kernels;
 
   constructor(readonly model: PackedModel) {
@@ -22,6 +24,13 @@ export abstract class Engine {
     this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
     this.kernels = instantiateKernels();
+  }
+
+  /** From now on, every run keeps each exit's pooled statistics in `statistics`: what new exit heads train on (src/transfer/). */
+  keepStatistics(): Float32Array[] {
+    const { exitHead, filters } = this.model.header.network;
+    this.statistics ??= filters.map((f) => new Float32Array(headFeatures(exitHead) * f));
+    return this.statistics;
   }
 
   /** One clip's log-mel features [frames][mel bins], exit by exit until `rule` says stop; returns the exit (1-based). */

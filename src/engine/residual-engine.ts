@@ -349,6 +349,6 @@ export class ResidualEngine extends Engine {
         features[f + c] = total / exit.positions;
       }
     }
-    exitOutputs(k, this.scratch, exit, this.temperatures[i], this.logits[i], this.probabilities[i]);
+    exitOutputs(k, this.scratch, exit, this.temperatures[i], this.logits[i], this.probabilities[i], this.statistics?.[i]);
   }
 }

@@ -221,7 +221,7 @@ export function fillDense(memory: WebAssembly.Memory, base: number, layer: Dense
 /**
  * An exit head's dense layers on its pooled features (f64, in engine memory at scratch.features):
  * the hidden ReLU layer if any, the output layer, its logits into `logits`, their softmax at
- * temperature t into `probabilities`.
+ * temperature t into `probabilities`; the pooled features into `keep` when given.
  */
 export function exitOutputs(
   kernels: Kernels,
@@ -230,8 +230,10 @@ export function exitOutputs(
   t: number,
   logits: Float64Array,
   probabilities: Float32Array,
+  keep?: Float32Array,
 ): void {
   let input = scratch.features;
+  if (keep) keep.set(new Float64Array(kernels.memory.buffer, scratch.features, keep.length));
   if (exit.hidden) {
     kernels.dense(input, exit.hidden.inputs, exit.hidden.kernel, exit.hidden.bias, scratch.hidden, exit.hidden.padded, 1);
     input = scratch.hidden;

@@ -34,6 +34,12 @@ export class ClipFeaturizer {
     return fitToLength(resample(samples, audio.sampleRate, sampleRate), clipSamples);
   }
 
+  /** A whole recording at the feature rate, not fitted to the clip length (noise, or speech to cut windows from). */
+  recording(file: string): Float32Array {
+    const audio = readWav(file);
+    return resample(audio.samples, audio.sampleRate, this.logMel.params.sampleRate);
+  }
+
   /** Features of samples at the feature rate. */
   features(samples: Float32Array): Float32Array {
     return this.logMel.compute(samples).data;

@@ -10,6 +10,7 @@ const FILES: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
   '/page.js': 'page.js',
+  '/train-worker.js': 'train-worker.js',
   '/worklet.js': 'worklet.js',
   '/kernels.wasm': 'kernels.wasm',
 };

@@ -1,3 +1,8 @@
+/** The classes of what is not a keyword: background (no speech), and speech that is none of the keywords. */
+export const SILENCE = '_silence_';
+export const UNKNOWN = '_unknown_';
+export const QUIET_LABELS = [SILENCE, UNKNOWN];
+
 /**
  * What is wrong with a saved model's labels, if anything: two or more different, non-empty
  * strings, with no control character (a label is printed to terminals as it is: an escape

@@ -30,8 +30,6 @@ export interface Detection {
   exit: number;
 }
 
-export const QUIET_LABELS = ['_silence_', '_unknown_'];
-
 /** The mean of the last `windows` windows' probabilities: the label on top and its probability. */
 export class Smoother {
   private readonly recent: Float32Array[] = [];

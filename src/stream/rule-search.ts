@@ -1,7 +1,8 @@
 import type { EarlyExitClassifier } from '../spec/classifier.js';
 import { exitFor, neverEarly } from '../spec/exit-rules.js';
 import type { FeatureParams } from '../features/params.js';
-import { type Detection, type DetectionRule, QUIET_LABELS, Smoother, Trigger, type WindowAnswer } from './detector.js';
+import { QUIET_LABELS } from '../spec/labels.js';
+import { type Detection, type DetectionRule, Smoother, Trigger, type WindowAnswer } from './detector.js';
 import { scoreStream, type StreamScore, type TruthEvent } from './score.js';
 import { detectionRuleOf, exitRuleOf, type StreamRule } from './stream-rule.js';
 import { StreamWindows } from './windows.js';

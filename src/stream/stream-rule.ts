@@ -1,6 +1,7 @@
 import type { ExitRule } from '../spec/exit-rules.js';
 import type { StreamRule } from '../spec/stream-rule.js';
-import { type DetectionRule, QUIET_LABELS } from './detector.js';
+import { QUIET_LABELS } from '../spec/labels.js';
+import type { DetectionRule } from './detector.js';
 
 export type { StreamCalibration, StreamRule } from '../spec/stream-rule.js';
 

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { FeatureTable } from '../data/feature-cache.js';
 import { siblingModule, spawnWorker } from '../util/worker.js';
-import { drawAugmentation, type AugmentOptions } from './augment.js';
+import { drawAugmentation, type AugmentOptions } from '../data/augment.js';
 import type { AugmentRequest, AugmentResult, AugmentWorkerData } from './augment-worker.js';
 import type { Rng } from '../util/rng.js';
 

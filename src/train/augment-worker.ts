@@ -6,7 +6,7 @@ import { resample } from '../audio/resample.js';
 import { type ClipSource, ClipFeaturizer } from '../features/featurize.js';
 import type { FeatureParams } from '../features/params.js';
 import { speakSentences, TRAINING_SENTENCES } from '../synth/sentences.js';
-import { applyAugmentation, applyMasks, type ClipAugmentation, SENTENCE_SEED, SENTENCE_VOICES } from './augment.js';
+import { applyAugmentation, applyMasks, type ClipAugmentation, SENTENCE_SEED, SENTENCE_VOICES } from '../data/augment.js';
 
 export interface AugmentWorkerData {
   params: FeatureParams;

@@ -7,7 +7,7 @@ import { splitExamples, type SplitExamples } from '../data/examples.js';
 import type { FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
 import { nonFiniteWeight } from '../model/model-check.js';
-import { buildNetwork, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
+import { buildNetwork, layerName, networkConfig, type NetworkConfig, type Precision } from '../model/network.js';
 import { loadModelDir, MODEL_FORMAT_VERSION, type ModelMeta } from '../model/saved-model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { makeDir } from '../util/make-dir.js';
@@ -15,7 +15,7 @@ import { lockDirectory } from '../util/run-lock.js';
 import { BEE_VERSION } from '../version.js';
 import { adamFor } from './adam.js';
 import { AugmentFeeder } from './augment-feeder.js';
-import type { AugmentOptions } from './augment.js';
+import type { AugmentOptions } from '../data/augment.js';
 import { loadLastCheckpoint, restoreOptimizer, saveCheckpoint, syncLinks, type TrainState } from './checkpoint.js';
 import { exitMetrics, type ExitMetrics } from './evaluate.js';
 import { checkRecipe, DEFAULT_RECIPE, defaultBatchSize, exitWeightsAt, LEGACY_RECIPE, runLearningRate, type RecipeOptions } from './recipe.js';
@@ -36,6 +36,8 @@ export interface RunOptions extends RecipeOptions {
   noiseFiles?: string[];
   /** the epochs the learning-rate schedule spans: the run's --epochs when it started */
   scheduleEpochs: number;
+  /** a trained model directory whose network and weights the run starts from, all but the exits' output layers (bee train --from) */
+  from?: string;
 }
 
 export interface EpochRecord {
@@ -143,6 +145,33 @@ async function loadTeacher(dir: string, labels: string[], features: FeatureTable
   return model;
 }
 
+/**
+ * The network of a trained model with new exit output layers for `classes` classes: every other
+ * layer keeps its trained weights (fine-tuning to new words, bee train --from --freeze none).
+ */
+async function startFrom(
+  dir: string,
+  classes: number,
+  features: FeatureTable['params'],
+  seed: number,
+): Promise<{ network: NetworkConfig; model: tf.LayersModel }> {
+  const source = await loadModelDir(dir);
+  try {
+    if (JSON.stringify(source.meta.features) !== JSON.stringify(features))
+      throw new BeeError('was trained on other features than this dataset', { file: source.dir, hint: 'start from a model of the same features' });
+    const network = { ...source.meta.network, classes, seed };
+    const model = buildNetwork(network);
+    const outputs = new Set(network.filters.map((_, i) => layerName.exit(i + 1)));
+    for (const layer of model.layers) {
+      if (outputs.has(layer.name) || layer.weights.length === 0) continue;
+      layer.setWeights(source.model.getLayer(layer.name).getWeights());
+    }
+    return { network, model };
+  } finally {
+    source.model.dispose();
+  }
+}
+
 /** Training that diverged: a one-line error that says what is kept. */
 function diverged(out: string, what: string, lastSaved: number): BeeError {
   const kept = lastSaved > 0 ? `epoch ${lastSaved}'s checkpoint is kept (last)` : 'nothing was saved';
@@ -224,19 +253,24 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
     if (fs.existsSync(path.join(out, 'last'))) {
       throw new BeeError('already holds a training run', { file: out, hint: 'pass --resume to continue it, or another --out' });
     }
-    network = networkConfig({
-      inputShape: [table.frames, table.melBins, 1],
-      classes: labels.length,
-      precision: options.precision,
-      width: options.width,
-      seed: options.seed,
-      ...options.network,
-    });
-    if (options.exitWeights.length !== network.filters.length)
+    if (options.from) ({ network, model } = await startFrom(options.from, labels.length, table.params, options.seed));
+    else {
+      network = networkConfig({
+        inputShape: [table.frames, table.melBins, 1],
+        classes: labels.length,
+        precision: options.precision,
+        width: options.width,
+        seed: options.seed,
+        ...options.network,
+      });
+      model = buildNetwork(network);
+    }
+    if (options.exitWeights.length !== network.filters.length) {
+      model.dispose();
       throw new BeeError(`${options.exitWeights.length} exit weights for a network of ${network.filters.length} exits`, {
         hint: `one per exit, e.g. --exit-weights ${network.filters.map(() => 1).join(',')}`,
       });
-    model = buildNetwork(network);
+    }
     optimizer = optimizerFor(options);
     state = { epoch: 0, options, history: [], best: null, optimizer: [] };
   }

@@ -1,25 +1,40 @@
 // The web page: bee's own log-mel features and packed engine on the microphone (an AudioWorklet
 // in a 16 kHz AudioContext: the browser resamples) or on a dropped WAV file, window by window,
-// as `bee listen` runs them. Served by `bee web`; bundled by scripts/build-web.mjs.
+// as `bee listen` runs them; and "add a word", which trains new exit heads on recorded examples
+// in a worker (train-worker.ts) and swaps the model. Served by `bee web`; bundled by scripts/build-web.mjs.
 import { engineFor } from '../engine/engine-for.js';
-import { decodePacked } from '../engine/format.js';
+import { decodePacked, type PackedModel } from '../engine/format.js';
 import { useKernelModule } from '../engine/wasm-kernels.js';
-import { QUIET_LABELS, type Detection, type WindowAnswer } from '../stream/detector.js';
+import { QUIET_LABELS } from '../spec/labels.js';
+import type { Detection, WindowAnswer } from '../stream/detector.js';
 import { Listener } from '../stream/listener.js';
 import { defaultStreamRule, detectionRuleOf, exitRuleOf } from '../stream/stream-rule.js';
+import { wordWindows } from '../transfer/word-windows.js';
+import type { TrainReply, TrainRequest } from './train-worker.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
 const strip = $<HTMLCanvasElement>('strip');
 const EXIT_COLORS = ['#2ca02c', '#98df8a', '#ffbb78', '#d62728'];
 
-async function main(): Promise<void> {
-  const [wasm, file] = await Promise.all([fetch('kernels.wasm'), fetch('model.bee')]);
-  useKernelModule(await WebAssembly.compile(await wasm.arrayBuffer()));
-  const model = decodePacked(new Uint8Array(await file.arrayBuffer()), 'model.bee');
+/** The model the page runs and what listens with it; "add a word" replaces both. */
+interface Running {
+  bytes: Uint8Array;
+  model: PackedModel;
+  listener: () => Listener;
+}
+
+let kernels: WebAssembly.Module;
+let running: Running;
+/** the live microphone's listener, and what a recording in progress has heard */
+let live: Listener | undefined;
+let recording: Float32Array[] | undefined;
+let heardSamples = 0;
+
+function use(bytes: Uint8Array, name: string): void {
+  const model = decodePacked(bytes, name);
   const engine = engineFor(model);
-  const { features } = model.header;
-  const rate = features.sampleRate;
+  const { features, labels } = model.header;
   const classifier = {
     classify: (x: Float32Array, rule: Parameters<typeof engine.run>[1]) => {
       const exit = engine.run(x, rule);
@@ -29,11 +44,25 @@ async function main(): Promise<void> {
   };
   // the model's stream rule, as bee listen runs it
   const streamRule = model.header.stream ?? defaultStreamRule(engine.exits);
-  const rule = exitRuleOf(streamRule, model.header.labels);
+  const rule = exitRuleOf(streamRule, labels);
   const detection = detectionRuleOf(streamRule);
-  const listener = () =>
-    new Listener(classifier, model.header.labels, features, { exits: engine.exits, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show });
-  status.textContent = `model: ${model.header.labels.length} classes (${model.header.labels.filter((l) => !QUIET_LABELS.includes(l)).join(', ')}), ${model.header.network.arch ?? 'bee'} network, ${engine.exits} exits`;
+  running = {
+    bytes,
+    model,
+    listener: () => new Listener(classifier, labels, features, { exits: engine.exits, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show }),
+  };
+  if (live) live = running.listener();
+  $('model').textContent =
+    `${name}: ${labels.length} classes (${labels.filter((l) => !QUIET_LABELS.includes(l)).join(', ')}), ${model.header.network.arch ?? 'bee'} network, ${engine.exits} exits`;
+}
+
+async function main(): Promise<void> {
+  const [wasm, file] = await Promise.all([fetch('kernels.wasm'), fetch('model.bee')]);
+  kernels = await WebAssembly.compile(await wasm.arrayBuffer());
+  useKernelModule(kernels);
+  use(new Uint8Array(await file.arrayBuffer()), 'model.bee');
+  const rate = running.model.header.features.sampleRate;
+  status.textContent = 'ready';
 
   const start = $<HTMLButtonElement>('start');
   start.disabled = false;
@@ -45,10 +74,16 @@ async function main(): Promise<void> {
         await context.audioWorklet.addModule('worklet.js');
         const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
         const capture = new AudioWorkletNode(context, 'bee-capture');
-        const live = listener();
-        capture.port.onmessage = (e: MessageEvent<Float32Array>) => live.push(e.data);
+        live = running.listener();
+        capture.port.onmessage = (e: MessageEvent<Float32Array>) => {
+          live?.push(e.data);
+          recording?.push(e.data);
+          heardSamples += e.data.length;
+          $('clock').textContent = `${(heardSamples / rate).toFixed(1)} s heard`;
+        };
         context.createMediaStreamSource(stream).connect(capture);
         status.textContent = `listening at ${context.sampleRate} Hz`;
+        for (const id of ['record-word', 'record-background', 'record-other']) $<HTMLButtonElement>(id).disabled = false;
       } catch (err) {
         start.disabled = false;
         throw err;
@@ -65,8 +100,111 @@ async function main(): Promise<void> {
     e.preventDefault();
     drop.classList.remove('over');
     const dropped = e.dataTransfer?.files[0];
-    if (dropped) reporting(() => runFile(dropped, rate, listener()));
+    if (dropped) reporting(() => runFile(dropped, rate, running.listener()));
   };
+  const pick = $<HTMLInputElement>('pick');
+  pick.onchange = () => {
+    const picked = pick.files?.[0];
+    if (picked) reporting(() => runFile(picked, rate, running.listener()));
+  };
+  addWords(rate);
+}
+
+/**
+ * "Add a word": record a word said several times (each 1 s window around a loud stretch is an
+ * example), a few seconds of the room, optionally other speech; train; listen with the result.
+ */
+function addWords(rate: number): void {
+  const words = new Map<string, Float32Array[]>();
+  const noise: Float32Array[] = [];
+  const unknown: Float32Array[] = [];
+  const examples = $('examples');
+  const train = $<HTMLButtonElement>('train-words');
+  const listExamples = () => {
+    examples.textContent = '';
+    const rows = [
+      ...[...words].map(([w, clips]) => `${w}: ${clips.length} examples`),
+      `background: ${seconds(noise)} s`,
+      `other speech: ${seconds(unknown)} s`,
+    ];
+    for (const row of rows) examples.appendChild(document.createElement('li')).textContent = row;
+    train.disabled = words.size === 0;
+  };
+  const seconds = (clips: Float32Array[]) => (clips.reduce((n, c) => n + c.length, 0) / rate).toFixed(1);
+  /** A toggle: the first press starts recording, the second ends it and hands over what was heard. */
+  const recorder = (id: string, done: (samples: Float32Array) => void) => {
+    const button = $<HTMLButtonElement>(id);
+    const label = button.textContent;
+    button.onclick = () => {
+      if (!recording) {
+        recording = [];
+        button.textContent = 'stop recording';
+        return;
+      }
+      const chunks = recording;
+      recording = undefined;
+      button.textContent = label;
+      const samples = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) {
+        samples.set(c, at);
+        at += c.length;
+      }
+      reporting(async () => {
+        done(samples);
+        listExamples();
+      });
+    };
+  };
+  recorder('record-word', (samples) => {
+    const word = $<HTMLInputElement>('new-word').value.trim().toLowerCase();
+    if (!/^[\p{L}\p{N}][\p{L}\p{N} '-]{0,31}$/u.test(word) || QUIET_LABELS.includes(word)) throw new Error('type the word first (letters, digits, spaces)');
+    const found = wordWindows(samples, rate, { max: 20 });
+    if (found.length === 0) throw new Error(`no word heard in ${(samples.length / rate).toFixed(1)} s: say it louder, with pauses`);
+    words.set(word, [...(words.get(word) ?? []), ...found]);
+    status.textContent = `${word}: ${found.length} examples heard`;
+  });
+  recorder('record-background', (samples) => noise.push(samples));
+  recorder('record-other', (samples) => unknown.push(samples));
+  listExamples();
+
+  train.onclick = () =>
+    reporting(async () => {
+      train.disabled = true;
+      try {
+        const bytes = await trainInWorker({ kernels, model: running.bytes, words: [...words], noise, unknown });
+        use(bytes, 'custom.bee');
+        const download = $<HTMLAnchorElement>('download');
+        download.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+        download.hidden = false;
+        status.textContent = live ? 'listening with your words' : 'trained: start the microphone to listen';
+      } finally {
+        train.disabled = false;
+      }
+    });
+}
+
+/** Trains in train-worker.js; shows its progress; resolves with the new model's bytes. */
+function trainInWorker(request: TrainRequest): Promise<Uint8Array> {
+  const worker = new Worker('train-worker.js', { type: 'module' });
+  return new Promise<Uint8Array>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<TrainReply>) => {
+      const reply = e.data;
+      if ('progress' in reply) {
+        const { phase, done, total } = reply.progress;
+        status.textContent = `training: ${phase === 'statistics' ? 'examples' : 'exit heads'} ${done}/${total}`;
+        return;
+      }
+      worker.terminate();
+      if ('error' in reply) reject(new Error(reply.error));
+      else resolve(reply.model);
+    };
+    worker.onerror = (e) => {
+      worker.terminate();
+      reject(new Error(e.message));
+    };
+    worker.postMessage(request);
+  });
 }
 
 /** Runs an action of the page; a failure is shown on it, not lost in the console. */
@@ -76,7 +214,7 @@ function reporting(action: () => Promise<void>): void {
   });
 }
 
-/** A dropped recording: decoded, resampled to the model's rate and mixed to mono by the browser, then fed as a stream. */
+/** A dropped or picked recording: decoded, resampled to the model's rate and mixed to mono by the browser, then fed as a stream. */
 async function runFile(file: File, rate: number, run: Listener): Promise<void> {
   const bytes = await file.arrayBuffer();
   const probe = new OfflineAudioContext(1, 1, rate);

@@ -2,12 +2,13 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { findWavs, loadRecordedDataset } from '../../data/dataset.js';
+import { isPackedFile } from '../../engine/packed-file.js';
 import { BeeError } from '../../errors.js';
 import { frameCount, PAPER_FEATURES } from '../../features/params.js';
 import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
 import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '../../model/network.js';
 import { MAX_STAGES, stageWidthsFit } from '../../spec/network.js';
-import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../train/augment.js';
+import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../data/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
 import { type ResumePoint, resumePoint } from '../../train/checkpoint.js';
 import { train } from '../../train/trainer.js';
@@ -17,6 +18,7 @@ import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Pr
 import { decimal } from '../../util/decimal.js';
 import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
 import { accs, epochLine, pct } from '../epoch-line.js';
+import { trainFrom, type TrainFromFlags } from '../train-from.js';
 
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
@@ -55,6 +57,8 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   cache?: string;
   cacheVerify?: boolean;
   json?: boolean;
+  from?: string;
+  freeze?: 'body' | 'none';
 }
 
 const weightList = (value: string) => {
@@ -92,10 +96,37 @@ function datasetOf(flags: TrainFlags, resumed: ResumePoint | undefined) {
   throw new BeeError('no dataset', { hint: 'pass --data DIR' });
 }
 
+/** The flags of bee train that shape a new network: with --from, the network is the model's. */
+const NETWORK_FLAGS = ['arch', 'exitHead', 'exitGrid', 'exitHidden', 'bnMomentum', 'firstBlock', 'scaledKernels', 'signShift', 'precision', 'width', 'filters'];
+
+/** Flags given on the command line, of those named. */
+const given = (command: Command, names: string[]) => names.filter((n) => command.getOptionValueSource(n) === 'cli');
+const asFlag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** bee train --from --freeze body's flags: --data and the few that mean something to new exit heads. */
+function customFlags(flags: TrainFlags, command: Command): TrainFromFlags {
+  const extra = given(command, Object.keys(flags)).filter((n) => !['from', 'freeze', 'data', 'out', 'epochs', 'seed', 'noiseDir', 'cache', 'json'].includes(n));
+  if (extra.length)
+    throw new BeeError(`${extra.map(asFlag).join(', ')}: with --from and --freeze body only the exit heads train`, {
+      hint: 'drop them; --epochs, --seed, --noise-dir and --out apply (or pass --freeze none)',
+    });
+  if (!flags.data) throw new BeeError('--from needs --data: a folder of your words', { hint: 'one sub-folder of WAV files per word, e.g. --data my-words' });
+  return { ...flags, from: flags.from!, data: flags.data, out: command.getOptionValueSource('out') === 'cli' ? flags.out : 'custom.bee' };
+}
+
 /** Flags that mean nothing together: one line rather than a silently ignored flag. */
-function checkCombinations(flags: TrainFlags): void {
+function checkCombinations(flags: TrainFlags, command: Command): void {
+  if (flags.freeze && !flags.from) throw new BeeError("--freeze says what of --from's model stays as it is", { hint: 'pass --from MODEL, or drop --freeze' });
+  const network = given(command, NETWORK_FLAGS);
+  if (flags.from && network.length) throw new BeeError(`${network.map(asFlag).join(', ')}: with --from the network is the model's`, { hint: 'drop them' });
+  if (flags.from && flags.resume) throw new BeeError('--resume continues a run, --from starts one', { hint: 'drop --from: the run remembers it' });
+  if (flags.from && isPackedFile(flags.from))
+    throw new BeeError('a .bee file holds a packed body, which cannot train: --freeze none needs the model directory', {
+      file: flags.from,
+      hint: 'pass --from DIR (the run bee train wrote), or --freeze body',
+    });
   const stages = flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length;
-  if (flags.exitWeights && !flags.resume && flags.exitWeights.length !== stages)
+  if (flags.exitWeights && !flags.resume && !flags.from && flags.exitWeights.length !== stages)
     throw new BeeError(`${flags.exitWeights.length} exit weights for a network of ${stages} exits`, {
       hint: `one per exit, e.g. --exit-weights ${Array(stages).fill(1).join(',')}`,
     });
@@ -211,6 +242,13 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   .option('--noise-dir <dir>', "background-noise WAVs to mix in (default: the dataset's _background_noise_)")
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--cache-verify', "reuse a clip's cached features only if the file's content is unchanged (hashes every file), not just its size and mtime")
+  .option('--from <model>', 'start from a trained model (a .bee file or a model directory): its body, new exit heads for the words of --data')
+  .addOption(
+    new Option(
+      '--freeze <part>',
+      'with --from: body trains the new exit heads alone, without TensorFlow, into one .bee (default); none fine-tunes every layer (a model directory)',
+    ).choices(['body', 'none']),
+  )
   .option('--json', 'print the run summary as JSON at the end')
   .addHelpText(
     'after',
@@ -227,10 +265,13 @@ Examples:
       --schedule constant --warmup-epochs 0 --lr 1e-3 --batch-size 128 --selection last-exit  # the paper's recipe
   $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment
   $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (docs/recipe.md compares the families)
-  $ bee train --data DIR --filters 32,64,128,256    # reactnet at the paper's channels`,
+  $ bee train --data DIR --filters 32,64,128,256    # reactnet at the paper's channels
+  $ bee train --from data/pretrained/sc12.bee --data my-words --out my-words.bee   # your own words: 5-20 WAVs a word
+  $ bee train --from runs/sc --freeze none --data DIR --epochs 20 --out runs/mine  # fine-tune every layer`,
   )
-  .action(async (flags: TrainFlags) => {
-    checkCombinations(flags);
+  .action(async (flags: TrainFlags, command: Command) => {
+    if (flags.from && flags.freeze !== 'none') return trainFrom(customFlags(flags, command));
+    checkCombinations(flags, command);
     const backend = await initBackend();
     backendNotice(backend);
     const resumed = flags.resume ? resumePoint(flags.out) : undefined;
@@ -260,6 +301,7 @@ Examples:
         distill: flags.distill,
         distillTemperature: flags.distillTemperature,
         seed: flags.seed,
+        ...(flags.from ? { from: path.resolve(flags.from) } : {}),
         precision: flags.precision,
         width: flags.width,
         network: {

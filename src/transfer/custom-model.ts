@@ -1,0 +1,137 @@
+import { engineFor } from '../engine/engine-for.js';
+import { hiddenUnits, type PackedModel } from '../engine/format.js';
+import { BeeError } from '../errors.js';
+import type { ExitHead } from '../spec/network.js';
+import { neverEarly } from '../spec/exit-rules.js';
+import { QUIET_LABELS } from '../spec/labels.js';
+import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, exampleCount, type FewShotAugment, type FewShotExamples } from './examples.js';
+import { DEFAULT_HEAD_FIT, fitHead, type HeadFitOptions, type HeadWeights } from './head-fit.js';
+
+export interface TransferOptions {
+  augment: FewShotAugment;
+  head: HeadFitOptions;
+  seed: number;
+}
+
+export const DEFAULT_TRANSFER: TransferOptions = { augment: DEFAULT_FEW_SHOT_AUGMENT, head: DEFAULT_HEAD_FIT, seed: 1 };
+
+export interface TransferReport {
+  labels: string[];
+  /** training examples of each label, augmented copies included */
+  examples: Record<string, number>;
+  /** each exit's head at the end of training: mean loss and accuracy on the training examples */
+  exits: { loss: number; accuracy: number }[];
+  /** wall time: features and the body's statistics, then the heads' training */
+  seconds: { statistics: number; heads: number };
+}
+
+/** Why these examples cannot make a custom model, or undefined. */
+export function examplesProblem(examples: FewShotExamples): string | undefined {
+  const words = [...examples.words.keys()];
+  if (words.length === 0) return 'no words to learn';
+  const quiet = words.filter((w) => QUIET_LABELS.includes(w));
+  if (quiet.length) return `${quiet.join(' and ')} is not a word: background and other speech are given as noise and unknown examples`;
+  const empty = words.filter((w) => examples.words.get(w)!.length === 0);
+  if (empty.length) return `no examples of ${empty.join(', ')}`;
+  return undefined;
+}
+
+/**
+ * The body's pooled statistics at every exit for each example: the packed engine runs the whole
+ * network once per example and keeps what each exit head reads. Returns [exit][example * inputs].
+ */
+function exitStatistics(
+  source: PackedModel,
+  examples: Iterable<{ features: Float32Array; label: number }>,
+  labels: number[],
+  onExample?: () => void,
+): Float32Array[] {
+  const engine = engineFor(source);
+  const kept = engine.keepStatistics();
+  const never = neverEarly(engine.exits);
+  const rows: Float32Array[][] = kept.map(() => []);
+  for (const example of examples) {
+    engine.run(example.features, never);
+    kept.forEach((s, k) => rows[k].push(s.slice()));
+    labels.push(example.label);
+    onExample?.();
+  }
+  return rows.map((exitRows, k) => {
+    const joined = new Float32Array(exitRows.length * kept[k].length);
+    exitRows.forEach((r, i) => joined.set(r, i * kept[k].length));
+    return joined;
+  });
+}
+
+/**
+ * A custom model from a packed one: the same binary body, new exit heads for the words of
+ * `examples` (and _silence_ and _unknown_), trained on the body's statistics in plain TypeScript:
+ * no TensorFlow, so this runs in the browser as it does in bee. The new model keeps every exit,
+ * so it still exits early; its temperatures start at 1 and it carries no stream rule (the
+ * source's thresholds were chosen for its own words).
+ */
+export function trainHeads(
+  source: PackedModel,
+  examples: FewShotExamples,
+  options: TransferOptions = DEFAULT_TRANSFER,
+  onProgress?: (phase: 'statistics' | 'heads', done: number, total: number) => void,
+): { model: PackedModel; report: TransferReport } {
+  const problem = examplesProblem(examples);
+  if (problem) throw new BeeError(problem, { hint: 'give 1 or more clips of each word (5-20 work well)' });
+  const labels = customLabels(examples.words.keys());
+  const { network } = source.header;
+  const started = performance.now();
+  const exampleLabels: number[] = [];
+  const total = exampleCount(examples, options.augment);
+  const statistics = exitStatistics(source, augmentedExamples(examples, source.header.features, options.augment, options.seed), exampleLabels, () =>
+    onProgress?.('statistics', exampleLabels.length, total),
+  );
+  const fitStarted = performance.now();
+  const y = Int32Array.from(exampleLabels);
+  const exitHead = customHead(network.exitHead, options.head.hidden);
+  const hidden = hiddenUnits(exitHead);
+  const fits = statistics.map((x, k) => {
+    onProgress?.('heads', k, statistics.length);
+    return fitHead(x, x.length / y.length, y, labels.length, { ...options.head, hidden, seed: options.seed + k });
+  });
+  onProgress?.('heads', statistics.length, statistics.length);
+  const finished = performance.now();
+
+  const tensors = new Map(source.tensors);
+  fits.forEach(({ weights }, k) => setHead(tensors, k + 1, weights));
+  const { stream: _rule, data: _data, ...kept } = source.header;
+  const model: PackedModel = {
+    header: { ...kept, labels, network: { ...network, classes: labels.length, exitHead }, temperatures: network.filters.map(() => 1) },
+    tensors,
+  };
+  const count = (l: number) => exampleLabels.filter((x) => x === l).length;
+  return {
+    model,
+    report: {
+      labels,
+      examples: Object.fromEntries(labels.map((l, i) => [l, count(i)])),
+      exits: fits.map(({ loss, accuracy }) => ({ loss, accuracy })),
+      seconds: { statistics: (fitStarted - started) / 1000, heads: (finished - fitStarted) / 1000 },
+    },
+  };
+}
+
+/**
+ * The new heads' shape: the source's pooling, with a hidden ReLU layer of `hidden` units (its
+ * input standardization folded in, as a BatchNorm would be) where the pooling is bee's; the
+ * paper's head (a max per channel) stays one dense layer, as the format stores it.
+ */
+function customHead(head: ExitHead, hidden: number): ExitHead {
+  if (head.type !== 'pooled') return head;
+  return hidden ? { type: 'pooled', grid: head.grid, hidden, norm: true } : { type: 'pooled', grid: head.grid, hidden: 0 };
+}
+
+/** Exit b's dense layers in a packed model's tensors (src/engine/format.ts names them). */
+function setHead(tensors: PackedModel['tensors'], b: number, weights: HeadWeights): void {
+  if (weights.hidden) {
+    tensors.set(`exit${b}.hidden.kernel`, weights.hidden.kernel);
+    tensors.set(`exit${b}.hidden.bias`, weights.hidden.bias);
+  }
+  tensors.set(`exit${b}.kernel`, weights.kernel);
+  tensors.set(`exit${b}.bias`, weights.bias);
+}

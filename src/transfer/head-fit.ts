@@ -1,0 +1,259 @@
+import { rngFor, shuffle } from '../util/rng.js';
+
+/**
+ * An exit head's dense layers as the packed format stores them (src/engine/format.ts): kernels
+ * [inputs][units] row-major, float32; the hidden ReLU layer first where the head has one.
+ */
+export interface HeadWeights {
+  hidden?: { kernel: Float32Array; bias: Float32Array };
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+export interface HeadFitOptions {
+  /** units of a hidden ReLU layer; 0: the head is one dense layer (softmax regression) */
+  hidden: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** decoupled weight decay (AdamW) on the kernels, per step, times the learning rate */
+  weightDecay: number;
+  /** the targets' smoothing: 1 - s on the class, s spread over all classes (Szegedy et al., 2016) */
+  labelSmoothing: number;
+  seed: number;
+}
+
+/**
+ * A head that fits 5-20 examples a word, each seen many times over in its augmented copies: a
+ * hidden layer of 64 and ten epochs (docs/custom-words.md says what else was tried).
+ */
+export const DEFAULT_HEAD_FIT: HeadFitOptions = { hidden: 64, epochs: 10, batchSize: 32, learningRate: 1e-2, weightDecay: 1e-2, labelSmoothing: 0.1, seed: 1 };
+
+/** What fitHead returns besides the weights: the last epoch's mean training loss and accuracy. */
+export interface HeadFit {
+  weights: HeadWeights;
+  loss: number;
+  accuracy: number;
+}
+
+const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+/** One trainable array with its Adam moments. */
+class Param {
+  readonly grad: Float64Array;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  constructor(
+    readonly value: Float64Array,
+    private readonly decays: boolean,
+  ) {
+    this.grad = new Float64Array(value.length);
+    this.m = new Float64Array(value.length);
+    this.v = new Float64Array(value.length);
+  }
+
+  /** AdamW (Loshchilov & Hutter, 2019): Adam's step on the gradient, the decay on the weight itself. */
+  step(rate: number, t: number, weightDecay: number): void {
+    const { beta1, beta2, epsilon } = ADAM;
+    const corrected = (rate * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    const decay = this.decays ? 1 - rate * weightDecay : 1;
+    const { value, grad, m, v } = this;
+    for (let i = 0; i < value.length; i++) {
+      m[i] = beta1 * m[i] + (1 - beta1) * grad[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * grad[i] * grad[i];
+      value[i] = value[i] * decay - (corrected * m[i]) / (Math.sqrt(v[i]) + epsilon);
+    }
+    grad.fill(0);
+  }
+}
+
+/** Glorot-uniform, as Keras's Dense starts (symmetric in its shape: this is [fanOut][fanIn] too). */
+function glorot(fanIn: number, fanOut: number, rng: () => number): Float64Array {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  return Float64Array.from({ length: fanIn * fanOut }, () => (2 * rng() - 1) * limit);
+}
+
+/**
+ * Per input, the mean and the spread (standard deviation, floored) over the n rows of x: the
+ * pooled statistics of a binary network's stages differ in scale by orders of magnitude, and
+ * gradient descent on them unscaled crawls. The scaling folds into the first kernel afterwards,
+ * so the head bee stores reads the statistics as the engine computes them.
+ */
+function standardization(x: Float32Array, n: number, d: number): { mean: Float64Array; spread: Float64Array } {
+  const mean = new Float64Array(d);
+  const spread = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) mean[i] += x[r * d + i];
+  for (let i = 0; i < d; i++) mean[i] /= n;
+  for (let r = 0; r < n; r++)
+    for (let i = 0; i < d; i++) {
+      const e = x[r * d + i] - mean[i];
+      spread[i] += e * e;
+    }
+  let largest = 0;
+  for (let i = 0; i < d; i++) largest = Math.max(largest, (spread[i] = Math.sqrt(spread[i] / n)));
+  // a constant input (a dead channel) is scaled as the others, not blown up
+  for (let i = 0; i < d; i++) spread[i] = Math.max(spread[i], 1e-3 * largest, 1e-12);
+  return { mean, spread };
+}
+
+/**
+ * y [rows][units] = x [rows][inputs] W + b over a batch of rows, W held transposed ([units][inputs]):
+ * each output is a dot product over contiguous memory, the loop JavaScript runs fastest.
+ */
+function dense(x: Float64Array, rows: number, inputs: number, wT: Float64Array, b: Float64Array, units: number, y: Float64Array): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = r * inputs;
+    for (let u = 0; u < units; u++) {
+      const wu = u * inputs;
+      let sum = b[u];
+      for (let i = 0; i < inputs; i++) sum += x[xr + i] * wT[wu + i];
+      y[r * units + u] = sum;
+    }
+  }
+}
+
+/** dW += g^T x and db += the sum of g over rows (W transposed, as in dense); dx = g W where asked. */
+function denseBackward(
+  x: Float64Array,
+  rows: number,
+  inputs: number,
+  wT: Float64Array,
+  units: number,
+  g: Float64Array,
+  dwT: Float64Array,
+  db: Float64Array,
+  dx?: Float64Array,
+): void {
+  if (dx) dx.fill(0, 0, rows * inputs);
+  for (let r = 0; r < rows; r++) {
+    const xr = r * inputs;
+    for (let u = 0; u < units; u++) {
+      const gu = g[r * units + u];
+      if (gu === 0) continue;
+      db[u] += gu;
+      const wu = u * inputs;
+      for (let i = 0; i < inputs; i++) dwT[wu + i] += gu * x[xr + i];
+      if (dx) for (let i = 0; i < inputs; i++) dx[xr + i] += gu * wT[wu + i];
+    }
+  }
+}
+
+/**
+ * Trains one exit head on pooled statistics, in plain TypeScript (the same code trains in the
+ * browser): x [n][inputs] float32, labels in [0, classes). The loss is the mean cross-entropy of
+ * softmax(logits) against smoothed targets, each example weighted by the inverse frequency of its
+ * class (a word of 5 examples weighs as much as 200 windows of background), minimized by AdamW in
+ * mini-batches. Inputs are standardized during training and the standardization folded into the
+ * first kernel: W' = W / spread (per input row), b' = b - mean . W'.
+ */
+export function fitHead(x: Float32Array, inputs: number, labels: Int32Array, classes: number, options: HeadFitOptions): HeadFit {
+  const n = labels.length;
+  if (!(n > 0 && x.length === n * inputs)) throw new RangeError(`fitHead: ${x.length} values for ${n} examples of ${inputs} inputs`);
+  const rng = rngFor(options.seed, 11);
+  const { mean, spread } = standardization(x, n, inputs);
+  const z = new Float64Array(n * inputs);
+  for (let r = 0; r < n; r++) for (let i = 0; i < inputs; i++) z[r * inputs + i] = (x[r * inputs + i] - mean[i]) / spread[i];
+
+  const counts = new Float64Array(classes);
+  for (const l of labels) counts[l]++;
+  const present = counts.filter((c) => c > 0).length;
+  const exampleWeight = Float64Array.from(labels, (l) => n / (present * counts[l]));
+
+  const hidden = options.hidden;
+  const first = hidden ? { w: new Param(glorot(inputs, hidden, rng), true), b: new Param(new Float64Array(hidden), false) } : undefined;
+  const fanIn = hidden || inputs;
+  const out = { w: new Param(glorot(fanIn, classes, rng), true), b: new Param(new Float64Array(classes), false) };
+  const params = [...(first ? [first.w, first.b] : []), out.w, out.b];
+
+  const batch = Math.min(options.batchSize, n);
+  const xb = new Float64Array(batch * inputs);
+  const h = new Float64Array(batch * (hidden || 1));
+  const dh = new Float64Array(batch * (hidden || 1));
+  const logits = new Float64Array(batch * classes);
+  const g = new Float64Array(batch * classes);
+  const smooth = options.labelSmoothing;
+  let t = 0;
+  let loss = 0;
+  let correct = 0;
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const order = shuffle(
+      Array.from({ length: n }, (_, i) => i),
+      rng,
+    );
+    loss = 0;
+    correct = 0;
+    for (let start = 0; start < n; start += batch) {
+      const rows = Math.min(batch, n - start);
+      for (let r = 0; r < rows; r++) xb.set(z.subarray(order[start + r] * inputs, (order[start + r] + 1) * inputs), r * inputs);
+      let top = xb;
+      if (first) {
+        dense(xb, rows, inputs, first.w.value, first.b.value, hidden, h);
+        for (let i = 0; i < rows * hidden; i++) h[i] = Math.max(0, h[i]);
+        top = h;
+      }
+      dense(top, rows, fanIn, out.w.value, out.b.value, classes, logits);
+      // softmax cross-entropy: g = weight * (p - target) / total weight of the batch
+      let total = 0;
+      for (let r = 0; r < rows; r++) total += exampleWeight[order[start + r]];
+      for (let r = 0; r < rows; r++) {
+        const example = order[start + r];
+        const at = r * classes;
+        let max = -Infinity;
+        let best = 0;
+        for (let c = 0; c < classes; c++) if (logits[at + c] > max) [max, best] = [logits[at + c], c];
+        let sum = 0;
+        for (let c = 0; c < classes; c++) sum += Math.exp(logits[at + c] - max);
+        const w = exampleWeight[example];
+        const label = labels[example];
+        for (let c = 0; c < classes; c++) {
+          const p = Math.exp(logits[at + c] - max) / sum;
+          const target = (c === label ? 1 - smooth : 0) + smooth / classes;
+          loss -= (w * target * (logits[at + c] - max - Math.log(sum))) / n;
+          g[at + c] = (w * (p - target)) / total;
+        }
+        if (best === label) correct++;
+      }
+      if (first) {
+        denseBackward(h, rows, hidden, out.w.value, classes, g, out.w.grad, out.b.grad, dh);
+        for (let i = 0; i < rows * hidden; i++) if (h[i] <= 0) dh[i] = 0;
+        denseBackward(xb, rows, inputs, first.w.value, hidden, dh, first.w.grad, first.b.grad);
+      } else denseBackward(xb, rows, inputs, out.w.value, classes, g, out.w.grad, out.b.grad);
+      t++;
+      for (const p of params) p.step(options.learningRate, t, options.weightDecay);
+    }
+  }
+
+  // fold the standardization into the first layer; kernels back to [inputs][units]
+  const [w1, b1, units] = first ? [first.w.value, first.b.value, hidden] : [out.w.value, out.b.value, classes];
+  const kernel = new Float32Array(inputs * units);
+  const bias = Float64Array.from(b1);
+  for (let u = 0; u < units; u++)
+    for (let i = 0; i < inputs; i++) {
+      const folded = w1[u * inputs + i] / spread[i];
+      kernel[i * units + u] = folded;
+      bias[u] -= mean[i] * folded;
+    }
+  const weights: HeadWeights = first
+    ? { hidden: { kernel, bias: Float32Array.from(bias) }, kernel: transposed(out.w.value, classes, hidden), bias: Float32Array.from(out.b.value) }
+    : { kernel, bias: Float32Array.from(bias) };
+  return { weights, loss, accuracy: correct / n };
+}
+
+/** [rows][columns] -> [columns][rows], as float32. */
+function transposed(x: ArrayLike<number>, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(rows * columns);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = x[r * columns + c];
+  return out;
+}
+
+/** The head's logits for one row of statistics (float64): what the engine computes, for checking a fit. */
+export function headLogits(weights: HeadWeights, x: ArrayLike<number>): Float64Array {
+  const layer = (input: Float64Array, kernel: Float32Array, bias: Float32Array) => {
+    const out = new Float64Array(bias.length);
+    dense(input, 1, input.length, Float64Array.from(transposed(kernel, input.length, bias.length)), Float64Array.from(bias), bias.length, out);
+    return out;
+  };
+  let input = Float64Array.from(x);
+  if (weights.hidden) input = layer(input, weights.hidden.kernel, weights.hidden.bias).map((v) => Math.max(0, v));
+  return layer(input, weights.kernel, weights.bias);
+}

@@ -1,0 +1,36 @@
+// The page's "add a word" trains here, off the page's thread: the body's statistics through the
+// packed engine, the exit heads in plain TypeScript (src/transfer/), the result packed as a .bee.
+import { decodePacked, encodePacked } from '../engine/format.js';
+import { useKernelModule } from '../engine/wasm-kernels.js';
+import { DEFAULT_TRANSFER, trainHeads, type TransferReport } from '../transfer/custom-model.js';
+
+/** What the page sends: the kernels, the model it runs, and the recorded examples at its sample rate. */
+export interface TrainRequest {
+  kernels: WebAssembly.Module;
+  model: Uint8Array;
+  words: [string, Float32Array[]][];
+  noise: Float32Array[];
+  unknown: Float32Array[];
+}
+
+export type TrainReply = { progress: { phase: string; done: number; total: number } } | { model: Uint8Array; report: TransferReport } | { error: string };
+
+const reply = (message: TrainReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
+
+self.onmessage = (e: MessageEvent<TrainRequest>) => {
+  try {
+    const { kernels, model, words, noise, unknown } = e.data;
+    useKernelModule(kernels);
+    const source = decodePacked(model, 'model.bee');
+    let last = 0;
+    const trained = trainHeads(source, { words: new Map(words), noise, unknown }, DEFAULT_TRANSFER, (phase, done, total) => {
+      // a message every 2%: enough for a progress bar, few enough not to flood the page
+      if (done === total || done - last >= total / 50 || done < last) reply({ progress: { phase, done, total } });
+      last = done;
+    });
+    const bytes = encodePacked(trained.model);
+    reply({ model: bytes, report: trained.report }, [bytes.buffer]);
+  } catch (err) {
+    reply({ error: (err as Error).message });
+  }
+};

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { encodeWav } from '../src/audio/wav.ts';
+import { engineFor } from '../src/engine/engine-for.ts';
+import { decodePacked, encodePacked } from '../src/engine/format.ts';
+import { readPackedFile } from '../src/engine/packed-file.ts';
+import { PRETRAINED_MODEL } from '../src/exits/pretrained.ts';
+import { LogMel } from '../src/features/logmel.ts';
+import { argmax, neverEarly } from '../src/spec/exit-rules.ts';
+import { makeSpeakers, speak } from '../src/synth/voices.ts';
+import { DEFAULT_TRANSFER, trainHeads } from '../src/transfer/custom-model.ts';
+import { augmentedExamples, DEFAULT_FEW_SHOT_AUGMENT, exampleCount } from '../src/transfer/examples.ts';
+import { readExampleFolder } from '../src/transfer/folder-examples.ts';
+import { DEFAULT_HEAD_FIT, fitHead, headLogits } from '../src/transfer/head-fit.ts';
+import { wordWindows } from '../src/transfer/word-windows.ts';
+import { mulberry32, rngFor } from '../src/util/rng.ts';
+import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
+import { tempDir } from './helpers/datasets.ts';
+
+const RATE = 16000;
+
+/** n points of each of `classes` Gaussian blobs in d dimensions (the same blobs for every noise seed), every input on its own scale (as pooled statistics are). */
+function blobs(classes: number, n: number, d: number, noiseSeed: number) {
+  const centreRng = mulberry32(1);
+  const rng = mulberry32(noiseSeed);
+  const gauss = (r = rng) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const centres = Array.from({ length: classes }, () => Array.from({ length: d }, () => 2 * gauss(centreRng)));
+  const scales = Array.from({ length: d }, (_, i) => 10 ** ((i % 7) - 3));
+  const x = new Float32Array(classes * n * d);
+  const y = new Int32Array(classes * n);
+  for (let c = 0; c < classes; c++)
+    for (let r = 0; r < n; r++) {
+      y[c * n + r] = c;
+      for (let i = 0; i < d; i++) x[(c * n + r) * d + i] = (centres[c][i] + gauss()) * scales[i] + 5 * scales[i];
+    }
+  return { x, y };
+}
+
+test('fitHead learns separable classes whatever the inputs scales, with and without a hidden layer, and its folded weights give its logits', () => {
+  const { x, y } = blobs(4, 60, 24, 3);
+  const fresh = blobs(4, 30, 24, 4);
+  for (const hidden of [0, 16]) {
+    const fit = fitHead(x, 24, y, 4, { ...DEFAULT_HEAD_FIT, hidden, epochs: 30 });
+    assert.ok(fit.accuracy > 0.95, `training accuracy ${fit.accuracy} (hidden ${hidden})`);
+    assert.equal(fit.weights.hidden !== undefined, hidden > 0);
+    let correct = 0;
+    for (let r = 0; r < 120; r++) {
+      const row = fresh.x.subarray(r * 24, (r + 1) * 24);
+      if (argmax(Float32Array.from(headLogits(fit.weights, row))) === fresh.y[r]) correct++;
+    }
+    assert.ok(correct / 120 > 0.9, `held-out accuracy ${correct / 120} (hidden ${hidden})`);
+  }
+});
+
+test('fitHead is deterministic for a seed, and refuses inputs that do not match the labels', () => {
+  const { x, y } = blobs(3, 20, 8, 5);
+  const a = fitHead(x, 8, y, 3, { ...DEFAULT_HEAD_FIT, epochs: 3 });
+  const b = fitHead(x, 8, y, 3, { ...DEFAULT_HEAD_FIT, epochs: 3 });
+  assert.deepEqual(a.weights.kernel, b.weights.kernel);
+  assert.throws(() => fitHead(x.subarray(1), 8, y, 3, DEFAULT_HEAD_FIT), /values for 60 examples/);
+});
+
+test('wordWindows finds each word of a recording said with pauses, centred, and nothing in quiet', () => {
+  const rng = rngFor(1, 2);
+  const samples = Float32Array.from({ length: 9 * RATE }, () => 0.001 * (rng() - 0.5));
+  const starts = [0.8, 2.4, 4.1, 5.9, 7.6];
+  for (const s of starts) for (let i = 0; i < 0.4 * RATE; i++) samples[Math.round(s * RATE) + i] += 0.3 * Math.sin((2 * Math.PI * 440 * i) / RATE);
+  const found = wordWindows(samples, RATE);
+  assert.equal(found.length, 5);
+  for (const w of found) {
+    assert.equal(w.length, RATE);
+    // the 0.4 s burst sits in the middle of its window: the first and last 0.25 s are quiet
+    const edge = (a: number, b: number) => Math.max(...w.subarray(a, b).map(Math.abs));
+    assert.ok(edge(0, 0.25 * RATE) < 0.01 && edge(0.75 * RATE, RATE) < 0.01, 'the word is centred');
+  }
+  assert.deepEqual(wordWindows(samples.subarray(0, 0.7 * RATE), RATE), []);
+  assert.equal(
+    wordWindows(
+      Float32Array.from({ length: 3 * RATE }, () => 0.001 * (rng() - 0.5)),
+      RATE,
+    ).length,
+    0,
+  );
+});
+
+test('augmentedExamples makes the examples it counts, each word clip and its copies, then the negatives, the same for a seed', () => {
+  const clip = Float32Array.from({ length: RATE }, (_, i) => Math.sin(i / 10));
+  const examples = { words: new Map([['hi', [clip, clip]]]), noise: [Float32Array.from({ length: 3 * RATE }, (_, i) => Math.sin(i))], unknown: [clip] };
+  const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, copies: 3, speedSpread: 0.1 };
+  const made = [...augmentedExamples(examples, readPackedFile(PRETRAINED_MODEL).header.features, plan, 1)];
+  assert.equal(made.length, exampleCount(examples, plan));
+  // labels: _silence_ 0, _unknown_ 1, hi 2; 8 word examples, then 8 of each negative
+  assert.deepEqual(
+    made.map((e) => e.label),
+    [...Array(8).fill(2), ...Array(8).fill(0), ...Array(8).fill(1)],
+  );
+  const again = [...augmentedExamples(examples, readPackedFile(PRETRAINED_MODEL).header.features, plan, 1)];
+  assert.deepEqual(again[5].features, made[5].features);
+});
+
+/** Words in synthetic voices: `speakers` takes of each word, each by its own voice. */
+function spoken(words: string[], speakers: number, seed: number): Map<string, Float32Array[]> {
+  const voices = makeSpeakers(speakers, seed, { validationPercent: 10, testPercent: 20 });
+  const rng = rngFor(seed, 3);
+  return new Map(words.map((w) => [w, voices.map((v) => speak(w, v, rng, RATE))]));
+}
+
+test('trainHeads turns the shipped model into a spotter of new words that keeps its body, exits and packed form', () => {
+  const source = readPackedFile(PRETRAINED_MODEL);
+  const words = spoken(['apple', 'window'], 6, 7);
+  const training = new Map([...words].map(([w, clips]) => [w, clips.slice(0, 5)]));
+  const noise = [Float32Array.from({ length: 5 * RATE }, (_, i) => 0.05 * Math.sin(i * 0.37) * Math.sin(i * 0.0011))];
+  const { model, report } = trainHeads(source, { words: training, noise, unknown: spoken(['table', 'seven', 'go'], 3, 9).get('table')! }, DEFAULT_TRANSFER);
+  assert.deepEqual(model.header.labels, ['_silence_', '_unknown_', 'apple', 'window']);
+  assert.deepEqual(report.labels, model.header.labels);
+  assert.equal(model.header.stream, undefined);
+  assert.deepEqual(model.header.temperatures, [1, 1, 1, 1]);
+  assert.deepEqual(model.header.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 64, norm: true });
+  for (const [name, tensor] of source.tensors) if (name.startsWith('block')) assert.equal(model.tensors.get(name), tensor, `${name} is the source's`);
+  assert.ok(
+    report.exits.every((e) => e.accuracy > 0.9),
+    JSON.stringify(report.exits),
+  );
+
+  // it packs and reads back, and the engine's logits are the heads' (statistics -> standardization folded in)
+  const reread = decodePacked(encodePacked(model));
+  const engine = engineFor(reread);
+  const kept = engine.keepStatistics();
+  const logMel = new LogMel(reread.header.features);
+  const held = [...words].map(([w, clips]) => ({ word: w, features: logMel.compute(clips[5]).data }));
+  for (const { word, features } of held) {
+    engine.run(features, neverEarly(4));
+    const last = engine.logits[3];
+    const weights = {
+      hidden: { kernel: reread.tensors.get('exit4.hidden.kernel') as Float32Array, bias: reread.tensors.get('exit4.hidden.bias') as Float32Array },
+      kernel: reread.tensors.get('exit4.kernel') as Float32Array,
+      bias: reread.tensors.get('exit4.bias') as Float32Array,
+    };
+    const expected = headLogits(weights, kept[3]);
+    for (let c = 0; c < 4; c++) assert.ok(Math.abs(expected[c] - last[c]) < 1e-3, `logit ${c}: ${expected[c]} vs ${last[c]}`);
+    // the unseen voice's word is named by most exits
+    const named = engine.probabilities.filter((p) => reread.header.labels[argmax(p)] === word).length;
+    assert.ok(named >= 3, `${word}: named by ${named} of 4 exits`);
+  }
+});
+
+test('bee train --from writes a custom .bee from a folder of a few WAVs a word, which bee eval runs; and refuses what cannot be done', () => {
+  const dir = tempDir('bee-transfer-');
+  const bee = beeWithCache(path.join(dir, 'cache'));
+  const words = spoken(['lemon', 'river'], 5, 11);
+  const data = path.join(dir, 'words');
+  for (const [w, clips] of words)
+    clips.forEach((c, i) => {
+      fs.mkdirSync(path.join(data, w), { recursive: true });
+      fs.writeFileSync(path.join(data, w, `${i}.wav`), encodeWav({ sampleRate: RATE, channels: [c], bits: 16 }));
+    });
+  const out = path.join(dir, 'mine.bee');
+  const r = bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--out', out, '--epochs', '5', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.deepEqual(summary.labels, ['_silence_', '_unknown_', 'lemon', 'river']);
+  assert.deepEqual(summary.sources, { noise: 'synthesized', unknown: 'synthesized' });
+  assert.equal(summary.examples.lemon, 50);
+  const evaluated = bee('eval', '--model', out, '--data', data, '--validation-percent', '0', '--test-percent', '100', '--json');
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  assert.ok(JSON.parse(evaluated.stdout).accuracy > 0.8, evaluated.stdout);
+
+  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--freeze', 'none', '--data', data), /cannot train: --freeze none needs the model directory/);
+  assertOneLineError(
+    bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--arch', 'bee', '--out', out),
+    /--arch: with --from and --freeze body only the exit heads train/,
+  );
+  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--out', dir), /is a directory/);
+  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--out', PRETRAINED_MODEL), /is the model being started from/);
+  assertOneLineError(bee('train', '--freeze', 'body', '--data', data), /--freeze says what of --from/);
+  const empty = path.join(dir, 'empty');
+  fs.mkdirSync(path.join(empty, '_unknown_'), { recursive: true });
+  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--data', empty, '--out', out), /no word folders with WAV files/);
+  // the earlier model is still there, whole
+  assert.doesNotThrow(() => readPackedFile(out));
+  assert.deepEqual(readExampleFolder(data, readPackedFile(out).header.features).sources.noise, 'synthesized');
+});
