@@ -24,6 +24,7 @@ import { SILENCE, UNKNOWN } from '../src/spec/labels.js';
 import { DEFAULT_TRANSFER, trainHeads } from '../src/transfer/custom-model.js';
 import { synthesizedUnknown } from '../src/transfer/folder-examples.js';
 import { rngFor, shuffle } from '../src/util/rng.js';
+import { numberOption } from './number-option.js';
 import { runJson, type SweepJson } from './run-bee.js';
 
 const { values: args } = parseArgs({
@@ -48,9 +49,10 @@ if (!args.data || !args['noise-dir']) {
 }
 
 const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-const shots = args.shots.split(',').map(Number);
-const tfShots = new Set(args['tf-shots'].split(',').map(Number));
-const draws = Number(args.draws);
+const numbers = (value: string, flag: string) => value.split(',').map((v) => numberOption(v, flag, 'few-shot'));
+const shots = numbers(args.shots, '--shots');
+const tfShots = new Set(numbers(args['tf-shots'], '--tf-shots'));
+const draws = numberOption(args.draws, '--draws', 'few-shot');
 const modes = args.modes.split(',');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -104,7 +106,7 @@ function folderDataset(dir: string, clips: Map<string, Clip[]>, d: number): void
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, encodeWav({ sampleRate: params.sampleRate, channels: [samples], bits: 16 }));
   };
-  for (const [w, list] of clips) list.forEach((c, i) => write(path.join(dir, w, `${i}.wav`), featurizer.samples(c)));
+  for (const [w, list] of clips) for (const [i, c] of list.entries()) write(path.join(dir, w, `${i}.wav`), featurizer.samples(c));
   const rng = rngFor(2000 + d, 1);
   const examples = [...clips.values()].reduce((n, l) => n + l.length, 0);
   const negatives = Math.max(3, Math.round(examples / clips.size));
@@ -175,18 +177,20 @@ const stats = (xs: number[]) => {
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
   return { mean, sd };
 };
-const table = [...new Set(results.map((r) => `${r.mode}|${r.k}`))].map((key) => {
-  const [mode, k] = key.split('|');
-  const rows = results.filter((r) => r.mode === mode && r.k === Number(k));
-  const exits = rows[0].accuracy.length;
-  return {
-    mode,
-    k: Number(k),
-    draws: rows.length,
-    accuracy: Array.from({ length: exits }, (_, e) => stats(rows.map((r) => r.accuracy[e]))),
-    seconds: stats(rows.map((r) => r.seconds)),
-  };
-});
+const table = modes
+  .flatMap((mode) => shots.map((k) => ({ mode, k })))
+  .flatMap(({ mode, k }) => {
+    const rows = results.filter((r) => r.mode === mode && r.k === k);
+    if (!rows.length) return [];
+    const exits = rows[0].accuracy.length;
+    return {
+      mode,
+      k,
+      draws: rows.length,
+      accuracy: Array.from({ length: exits }, (_, e) => stats(rows.map((r) => r.accuracy[e]))),
+      seconds: stats(rows.map((r) => r.seconds)),
+    };
+  });
 
 // The early-exit trade-off of the --freeze body models of the largest k, on the test digits.
 const sweeps: { draw: number; exit4: number; cheapestWithin1Point: unknown }[] = [];

@@ -88,7 +88,7 @@ test('wordWindows finds each word of a recording said with pauses, centred, and 
 test('augmentedExamples makes the examples it counts, each word clip and its copies, then the negatives, the same for a seed', () => {
   const clip = Float32Array.from({ length: RATE }, (_, i) => Math.sin(i / 10));
   const examples = { words: new Map([['hi', [clip, clip]]]), noise: [Float32Array.from({ length: 3 * RATE }, (_, i) => Math.sin(i))], unknown: [clip] };
-  const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, copies: 3, speedSpread: 0.1 };
+  const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, perWord: 8 };
   const made = [...augmentedExamples(examples, readPackedFile(PRETRAINED_MODEL).header.features, plan, 1)];
   assert.equal(made.length, exampleCount(examples, plan));
   // labels: _silence_ 0, _unknown_ 1, hi 2; 8 word examples, then 8 of each negative
@@ -162,7 +162,7 @@ test('bee train --from writes a custom .bee from a folder of a few WAVs a word, 
   const summary = JSON.parse(r.stdout);
   assert.deepEqual(summary.labels, ['_silence_', '_unknown_', 'lemon', 'river']);
   assert.deepEqual(summary.sources, { noise: 'synthesized', unknown: 'synthesized' });
-  assert.equal(summary.examples.lemon, 50);
+  assert.equal(summary.examples.lemon, 200);
   const evaluated = bee('eval', '--model', out, '--data', data, '--validation-percent', '0', '--test-percent', '100', '--json');
   assert.equal(evaluated.status, 0, evaluated.stderr);
   assert.ok(JSON.parse(evaluated.stdout).accuracy > 0.8, evaluated.stdout);

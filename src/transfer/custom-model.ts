@@ -52,13 +52,13 @@ function exitStatistics(
   const rows: Float32Array[][] = kept.map(() => []);
   for (const example of examples) {
     engine.run(example.features, never);
-    kept.forEach((s, k) => rows[k].push(s.slice()));
+    for (const [k, s] of kept.entries()) rows[k].push(s.slice());
     labels.push(example.label);
     onExample?.();
   }
   return rows.map((exitRows, k) => {
     const joined = new Float32Array(exitRows.length * kept[k].length);
-    exitRows.forEach((r, i) => joined.set(r, i * kept[k].length));
+    for (const [i, r] of exitRows.entries()) joined.set(r, i * kept[k].length);
     return joined;
   });
 }
@@ -98,7 +98,7 @@ export function trainHeads(
   const finished = performance.now();
 
   const tensors = new Map(source.tensors);
-  fits.forEach(({ weights }, k) => setHead(tensors, k + 1, weights));
+  for (const [k, { weights }] of fits.entries()) setHead(tensors, k + 1, weights);
   const { stream: _rule, data: _data, ...kept } = source.header;
   const model: PackedModel = {
     header: { ...kept, labels, network: { ...network, classes: labels.length, exitHead }, temperatures: network.filters.map(() => 1) },

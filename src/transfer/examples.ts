@@ -21,8 +21,8 @@ export interface FewShotExamples {
 
 /** How a handful of clips becomes a training set for the heads. */
 export interface FewShotAugment {
-  /** augmented copies of each word clip, beside the clip itself */
-  copies: number;
+  /** examples of each word: its clips, and augmented copies of them in turn up to this many (fewer clips, more copies of each) */
+  perWord: number;
   /** random time shift of a copy, up to this many seconds either way */
   maxShiftSeconds: number;
   /**
@@ -33,15 +33,18 @@ export interface FewShotAugment {
   /** share of copies with background noise mixed in, at an SNR uniform in snrDb */
   noiseProbability: number;
   snrDb: [number, number];
-  /** _silence_ and _unknown_ examples, each as many as this share of the word examples (clips x (1 + copies)) */
+  /** _silence_ and _unknown_ examples, each as many as this share of a word's */
   negativeShare: number;
 }
 
-/** 10 clips of a word become 100 examples: shifted, in noise from 0 to 25 dB below the word. */
+/**
+ * Each word 200 examples, however few its clips: faster or slower by up to 10%, shifted, in
+ * noise from 0 to 25 dB below the word (docs/custom-words.md has what each part buys).
+ */
 export const DEFAULT_FEW_SHOT_AUGMENT: FewShotAugment = {
-  copies: 9,
+  perWord: 200,
   maxShiftSeconds: 0.15,
-  speedSpread: 0,
+  speedSpread: 0.1,
   noiseProbability: 0.8,
   snrDb: [0, 25],
   negativeShare: 1,
@@ -82,10 +85,12 @@ function shifted(clip: Float32Array, maxShift: number, rng: Rng): Float32Array {
   return out;
 }
 
+/** Copies of each of `clips` clips that make up `perWord` examples (at least the clips themselves). */
+const copiesOf = (clips: number, perWord: number) => Array.from({ length: clips }, (_, i) => Math.floor((Math.max(clips, perWord) - 1 - i) / clips));
+
 /** Word examples (each clip and its copies), and as many _silence_ and _unknown_ examples as a word has on average. */
 function exampleCounts(examples: FewShotExamples, plan: FewShotAugment): { words: number; negatives: number } {
-  const clips = [...examples.words.values()].reduce((n, c) => n + c.length, 0);
-  const words = clips * (1 + plan.copies);
+  const words = [...examples.words.values()].reduce((n, c) => n + Math.max(c.length, plan.perWord), 0);
   return { words, negatives: Math.max(1, Math.round((plan.negativeShare * words) / examples.words.size)) };
 }
 
@@ -97,7 +102,7 @@ export function exampleCount(examples: FewShotExamples, plan: FewShotAugment): n
 
 /**
  * The examples the heads train on, made one at a time (each clip's features are computed, used and
- * dropped): every word clip as given and in `copies` augmented copies; then _silence_ windows
+ * dropped): every word clip as given and in augmented copies (perWord in all); then _silence_ windows
  * of the noise at random levels (a tenth of them digital silence) and _unknown_ windows of the
  * other speech, each mixed with noise as the words are. Deterministic for a seed.
  */
@@ -119,10 +124,11 @@ export function* augmentedExamples(examples: FewShotExamples, params: FeaturePar
   const example = (samples: Float32Array, label: string): FeatureExample => ({ features: logMel.compute(samples).data, label: labels.indexOf(label) });
 
   for (const [label, clips] of examples.words) {
-    for (const clip of clips) {
+    const copies = copiesOf(clips.length, plan.perWord);
+    for (const [i, clip] of clips.entries()) {
       const fitted = fitToLength(clip, length);
       yield example(fitted, label);
-      for (let c = 0; c < plan.copies; c++) yield example(noisy(shifted(sped(fitted, plan.speedSpread, params.sampleRate, rng), maxShift, rng)), label);
+      for (let c = 0; c < copies[i]; c++) yield example(noisy(shifted(sped(fitted, plan.speedSpread, params.sampleRate, rng), maxShift, rng)), label);
     }
   }
   const { negatives } = exampleCounts(examples, plan);

@@ -32,16 +32,8 @@ export function synthesizedUnknown(words: string[], sampleRate: number, cacheDir
   const taken = new Set(words.map((w) => w.toLowerCase()));
   const others = [...COMMAND_WORDS, ...UNKNOWN_WORDS].filter((w) => !taken.has(w)).sort();
   const file = path.join(cacheDir, 'synth', `unknown-${UNKNOWN_VOICES.seed}-${UNKNOWN_VOICES.speakers}-${sampleRate}-${others.join('+')}.f32`);
-  try {
-    const bytes = fs.readFileSync(file);
-    const words32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-    const count = words32[0];
-    const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-    let at = 1 + count;
-    return Array.from(words32.subarray(1, 1 + count), (n) => samples.slice(at, (at += n)));
-  } catch {
-    // absent or unreadable: synthesize anew
-  }
+  const cached = readClips(file);
+  if (cached) return cached;
   const rng = rngFor(UNKNOWN_VOICES.seed, 1);
   const speakers = makeSpeakers(UNKNOWN_VOICES.speakers, UNKNOWN_VOICES.seed, DEFAULT_SPLIT);
   const clips = speakers.flatMap((speaker) => others.map((w) => speak(w, speaker, rng, sampleRate)));
@@ -58,6 +50,28 @@ export function synthesizedUnknown(words: string[], sampleRate: number, cacheDir
     writeFileAtomic(file, new Uint8Array(packed.buffer));
   } catch {
     // a read-only cache only costs the synthesis next time
+  }
+  return clips;
+}
+
+/** The clips of a cache file, or undefined where it is absent, unreadable or not whole. */
+function readClips(file: string): Float32Array[] | undefined {
+  let buffer: ArrayBuffer;
+  try {
+    buffer = new Uint8Array(fs.readFileSync(file)).buffer; // a copy: aligned for 32-bit reads
+  } catch {
+    return undefined;
+  }
+  const words = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
+  const count = words[0] ?? 0;
+  const lengths = words.subarray(1, 1 + count);
+  if (count === 0 || lengths.length !== count || 1 + count + lengths.reduce((a, b) => a + b, 0) !== words.length) return undefined;
+  const samples = new Float32Array(buffer);
+  const clips: Float32Array[] = [];
+  let at = 1 + count;
+  for (const n of lengths) {
+    clips.push(samples.slice(at, at + n));
+    at += n;
   }
   return clips;
 }

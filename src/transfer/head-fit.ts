@@ -90,7 +90,10 @@ function standardization(x: Float32Array, n: number, d: number): { mean: Float64
       spread[i] += e * e;
     }
   let largest = 0;
-  for (let i = 0; i < d; i++) largest = Math.max(largest, (spread[i] = Math.sqrt(spread[i] / n)));
+  for (let i = 0; i < d; i++) {
+    spread[i] = Math.sqrt(spread[i] / n);
+    largest = Math.max(largest, spread[i]);
+  }
   // a constant input (a dead channel) is scaled as the others, not blown up
   for (let i = 0; i < d; i++) spread[i] = Math.max(spread[i], 1e-3 * largest, 1e-12);
   return { mean, spread };

@@ -174,9 +174,16 @@ function addWords(rate: number): void {
       try {
         const bytes = await trainInWorker({ kernels, model: running.bytes, words: [...words], noise, unknown });
         use(bytes, 'custom.bee');
-        const download = $<HTMLAnchorElement>('download');
-        download.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+        const download = $<HTMLButtonElement>('download');
+        download.onclick = () => {
+          const link = document.createElement('a');
+          link.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+          link.download = 'custom.bee';
+          link.click();
+          setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+        };
         download.hidden = false;
+        $('download-note').hidden = false;
         status.textContent = live ? 'listening with your words' : 'trained: start the microphone to listen';
       } finally {
         train.disabled = false;
@@ -226,7 +233,8 @@ async function runFile(file: File, rate: number, run: Listener): Promise<void> {
   source.start();
   const samples = (await mono.startRendering()).getChannelData(0);
   for (let at = 0; at < samples.length; at += rate / 10) run.push(samples.subarray(at, at + rate / 10));
-  status.textContent = `${file.name}: ${(samples.length / rate).toFixed(1)} s, ${run.detections.length} detections`;
+  const found = run.detections.map((d) => `${d.time.toFixed(1)} s ${d.label}`).join(', ');
+  status.textContent = `${file.name}: ${(samples.length / rate).toFixed(1)} s, ${run.detections.length} detections${found ? `: ${found}` : ''}`;
 }
 
 function show(d: Detection): void {
