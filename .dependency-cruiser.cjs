@@ -7,8 +7,8 @@ module.exports = {
       name: 'runtime-without-tensorflow',
       severity: 'error',
       comment:
-        'The TensorFlow-free core (spec) and the runtime (engine, stream, web) with what they stand on never load TensorFlow, the layers (model), training (train), the converter (convert), the TensorFlow-side evaluation (exits) or the backends.',
-      from: { path: '^src/(spec|engine|stream|web|features|audio|data|util|serve|synth)/' },
+        'The TensorFlow-free core (spec) and the runtime (engine, stream, web, and transfer: new exit heads, in the page too) with what they stand on never load TensorFlow, the layers (model), training (train), the converter (convert), the TensorFlow-side evaluation (exits) or the backends.',
+      from: { path: '^src/(spec|engine|stream|web|features|audio|data|util|serve|synth|transfer)/' },
       to: { path: ['^node_modules/@tensorflow/', '^src/(model|train|convert|exits|backend)/'] },
     },
     {

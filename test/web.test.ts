@@ -112,106 +112,130 @@ test('the web page spots spoken words with the pretrained model', { skip: skip |
 /** Samples of a clip of the shared set at 16 kHz. */
 const clipSamples = (file: string) => decodeWav(fs.readFileSync(file)).samples;
 
-test(
-  'the page learns two new words recorded through the fake microphone, spots them spoken by an unseen speaker, and its download answers as bee listen does',
-  { skip: skip || sharedSkip, timeout: 300_000 },
-  async () => {
-    // happy and sheila: words the shipped model calls _unknown_; five takes each from training-split speakers, one from a test-split speaker
-    const dataset = loadDataset(SHARED_TEST_SET, { split: { salt: 'bee' } });
-    const takes = (word: string, split: string) =>
-      dataset.clips.filter((c) => c.split === split && path.basename(c.file).startsWith(`${word}_`)).sort((a, b) => (a.file < b.file ? -1 : 1));
-    const words = ['happy', 'sheila'];
-    const rng = mulberry32(5);
-    const floor = (seconds: number) => Float32Array.from({ length: seconds * RATE }, () => 0.002 * (rng() - 0.5));
-    const join = (parts: Float32Array[]) => {
-      const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
-    };
-    const withFloor = (clip: Float32Array) => join([clip.map((x) => x + 0.002 * (rng() - 0.5)), floor(0.6)]);
-    // the microphone: [1 s][happy x5, 1.6 s apart][2 s][sheila x5][2 s][4 s of the room][4 s], looped by Chromium
-    const noise = clipSamples(path.join(path.dirname(SHARED_TEST_SET), 'speech-commands-background-noise', 'running_tap.wav')).subarray(0, 4 * RATE);
-    const mic = join([floor(1), ...takes('happy', 'train').slice(0, 5).map((c) => withFloor(clipSamples(c.file))), floor(2), ...takes('sheila', 'train').slice(0, 5).map((c) => withFloor(clipSamples(c.file))), floor(2), noise.map((x) => 0.3 * x), floor(4)]);
-    const micFile = path.join(dir, 'new-words.wav');
-    fs.writeFileSync(micFile, encodeWav({ sampleRate: RATE, channels: [mic], bits: 16 }));
-    const unseen = path.join(dir, 'unseen.wav');
-    fs.writeFileSync(unseen, encodeWav({ sampleRate: RATE, channels: [join([floor(1), clipSamples(takes('happy', 'test')[0].file), floor(1.5), clipSamples(takes('sheila', 'test')[0].file), floor(1.5)])], bits: 16 }));
-    const segment = { happy: [0.4, 9.6], sheila: [10.6, 19.6], room: [20.4, 24.6] };
-
-    const web = spawn(process.execPath, [BEE, 'web', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const { launch } = await import('puppeteer-core');
-    const browser = await launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${micFile}`, '--autoplay-policy=no-user-gesture-required'],
-    });
-    try {
-      const pageUrl = await new Promise<string>((resolve, reject) => {
-        web.stdout!.on('data', (b: Buffer) => {
-          const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(b));
-          if (m) resolve(m[1]);
-        });
-        web.on('exit', (code) => reject(new Error(`bee web exited with ${code}`)));
-      });
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      const downloads = path.join(dir, 'downloads');
-      fs.mkdirSync(downloads, { recursive: true });
-      const cdp = await page.createCDPSession();
-      await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-      await page.goto(pageUrl);
-      await page.waitForSelector('#start:not([disabled])', { timeout: 30_000 });
-      await page.click('#start');
-      const length = mic.length / RATE;
-      /** Waits until the microphone's file plays at `t` seconds (it loops), then clicks. */
-      const clickAt = async (t: number, id: string) => {
-        const heard = "parseFloat(document.getElementById('clock').textContent)";
-        await page.waitForFunction(`${heard} % ${length} >= ${t} && ${heard} % ${length} < ${t + 0.5}`, { timeout: 2 * length * 1000, polling: 50 });
-        await page.click(`#${id}`);
-      };
-      for (const word of words) {
-        await page.click('#new-word', { clickCount: 3 });
-        await page.type('#new-word', word);
-        await clickAt(segment[word as 'happy'][0], 'record-word');
-        await clickAt(segment[word as 'happy'][1], 'record-word');
-      }
-      await clickAt(segment.room[0], 'record-background');
-      await clickAt(segment.room[1], 'record-background');
-      const examples = await page.$eval('#examples', (e) => e.textContent ?? '');
-      assert.match(examples, /happy: 5 examples/);
-      assert.match(examples, /sheila: 5 examples/);
-      await page.click('#train-words');
-      await page.waitForFunction("/listening with your words/.test(document.getElementById('status').textContent)", { timeout: 120_000 });
-      assert.match(await page.$eval('#model', (e) => e.textContent ?? ''), /custom\.bee: 4 classes \(happy, sheila\)/);
-
-      // the unseen speaker, through the page's file input: both words, in order
-      const input = await page.$('#pick');
-      await (input as unknown as { uploadFile(f: string): Promise<void> }).uploadFile(unseen);
-      await page.waitForFunction("/unseen\\.wav: .* detections/.test(document.getElementById('status').textContent)", { timeout: 60_000 });
-      const onPage = await page.$eval('#status', (e) => e.textContent ?? '');
-      assert.match(onPage, /detections: \d+\.\d s happy, \d+\.\d s sheila$/);
-
-      // the download, in bee listen: the same detections
-      await page.click('#download');
-      const downloaded = path.join(downloads, 'custom.bee');
-      for (let i = 0; i < 100 && !fs.existsSync(downloaded); i++) await new Promise((r) => setTimeout(r, 100));
-      const listened = beeWithCache(path.join(dir, 'cache'))('listen', '--model', downloaded, unseen, '--json');
-      assert.equal(listened.status, 0, listened.stderr);
-      const detections = listened.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-        .filter((d) => d.label !== undefined);
-      assert.equal(onPage.replace(/^.*detections: /, ''), detections.map((d) => `${d.time.toFixed(1)} s ${d.label}`).join(', '));
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      web.kill();
+test('the page learns two new words recorded through the fake microphone, spots them spoken by an unseen speaker, and its download answers as bee listen does', {
+  skip: skip || sharedSkip,
+  timeout: 300_000,
+}, async () => {
+  // happy and sheila: words the shipped model calls _unknown_; five takes each from training-split speakers, one from a test-split speaker
+  const dataset = loadDataset(SHARED_TEST_SET, { split: { salt: 'bee' } });
+  const takes = (word: string, split: string) =>
+    dataset.clips.filter((c) => c.split === split && path.basename(c.file).startsWith(`${word}_`)).sort((a, b) => (a.file < b.file ? -1 : 1));
+  const words = ['happy', 'sheila'];
+  const rng = mulberry32(5);
+  const floor = (seconds: number) => Float32Array.from({ length: seconds * RATE }, () => 0.002 * (rng() - 0.5));
+  const join = (parts: Float32Array[]) => {
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
     }
-  },
-);
+    return out;
+  };
+  const withFloor = (clip: Float32Array) => join([clip.map((x) => x + 0.002 * (rng() - 0.5)), floor(0.6)]);
+  // the microphone: [1 s][happy x5, 1.6 s apart][2 s][sheila x5][2 s][4 s of the room][4 s], looped by Chromium
+  const noise = clipSamples(path.join(path.dirname(SHARED_TEST_SET), 'speech-commands-background-noise', 'running_tap.wav')).subarray(0, 4 * RATE);
+  const mic = join([
+    floor(1),
+    ...takes('happy', 'train')
+      .slice(0, 5)
+      .map((c) => withFloor(clipSamples(c.file))),
+    floor(2),
+    ...takes('sheila', 'train')
+      .slice(0, 5)
+      .map((c) => withFloor(clipSamples(c.file))),
+    floor(2),
+    noise.map((x) => 0.3 * x),
+    floor(4),
+  ]);
+  const micFile = path.join(dir, 'new-words.wav');
+  fs.writeFileSync(micFile, encodeWav({ sampleRate: RATE, channels: [mic], bits: 16 }));
+  const unseen = path.join(dir, 'unseen.wav');
+  fs.writeFileSync(
+    unseen,
+    encodeWav({
+      sampleRate: RATE,
+      channels: [join([floor(1), clipSamples(takes('happy', 'test')[0].file), floor(1.5), clipSamples(takes('sheila', 'test')[0].file), floor(1.5)])],
+      bits: 16,
+    }),
+  );
+  const segment = { happy: [0.4, 9.6], sheila: [10.6, 19.6], room: [20.4, 24.6] };
+
+  const web = spawn(process.execPath, [BEE, 'web', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { launch } = await import('puppeteer-core');
+  const browser = await launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${micFile}`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  try {
+    const pageUrl = await new Promise<string>((resolve, reject) => {
+      web.stdout!.on('data', (b: Buffer) => {
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(b));
+        if (m) resolve(m[1]);
+      });
+      web.on('exit', (code) => reject(new Error(`bee web exited with ${code}`)));
+    });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const downloads = path.join(dir, 'downloads');
+    fs.mkdirSync(downloads, { recursive: true });
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    await page.goto(pageUrl);
+    await page.waitForSelector('#start:not([disabled])', { timeout: 30_000 });
+    await page.click('#start');
+    const length = mic.length / RATE;
+    /** Waits until the microphone's file plays at `t` seconds (it loops), then clicks. */
+    const clickAt = async (t: number, id: string) => {
+      const heard = "parseFloat(document.getElementById('clock').textContent)";
+      await page.waitForFunction(`${heard} % ${length} >= ${t} && ${heard} % ${length} < ${t + 0.5}`, { timeout: 2 * length * 1000, polling: 50 });
+      await page.click(`#${id}`);
+    };
+    for (const word of words) {
+      await page.click('#new-word', { clickCount: 3 });
+      await page.type('#new-word', word);
+      await clickAt(segment[word as 'happy'][0], 'record-word');
+      await clickAt(segment[word as 'happy'][1], 'record-word');
+    }
+    await clickAt(segment.room[0], 'record-background');
+    await clickAt(segment.room[1], 'record-background');
+    const examples = await page.$eval('#examples', (e) => e.textContent ?? '');
+    assert.match(examples, /happy: 5 examples/);
+    assert.match(examples, /sheila: 5 examples/);
+    await page.click('#train-words');
+    await page.waitForFunction("/listening with your words/.test(document.getElementById('status').textContent)", { timeout: 120_000 });
+    assert.match(await page.$eval('#model', (e) => e.textContent ?? ''), /custom\.bee: 4 classes \(happy, sheila\)/);
+
+    // the unseen speaker, through the page's file input: both words, in order
+    const input = await page.$('#pick');
+    await (input as unknown as { uploadFile(f: string): Promise<void> }).uploadFile(unseen);
+    await page.waitForFunction("/unseen\\.wav: .* detections/.test(document.getElementById('status').textContent)", { timeout: 60_000 });
+    const onPage = await page.$eval('#status', (e) => e.textContent ?? '');
+    assert.match(onPage, /detections: \d+\.\d s happy, \d+\.\d s sheila$/);
+
+    // the download, in bee listen: the same detections
+    await page.click('#download');
+    const downloaded = path.join(downloads, 'custom.bee');
+    for (let i = 0; i < 100 && !fs.existsSync(downloaded); i++) await new Promise((r) => setTimeout(r, 100));
+    const listened = beeWithCache(path.join(dir, 'cache'))('listen', '--model', downloaded, unseen, '--json');
+    assert.equal(listened.status, 0, listened.stderr);
+    const detections = listened.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((d) => d.label !== undefined);
+    assert.equal(onPage.replace(/^.*detections: /, ''), detections.map((d) => `${d.time.toFixed(1)} s ${d.label}`).join(', '));
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    web.kill();
+  }
+});

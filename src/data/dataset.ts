@@ -3,6 +3,7 @@ import path from 'node:path';
 import { probeWavFile, type WavInfo } from '../audio/wav.js';
 import { BeeError } from '../errors.js';
 import { SILENCE, UNKNOWN } from '../spec/labels.js';
+import type { ClassSet, DataSplitRecord, DatasetRecord } from '../spec/model-meta.js';
 import { describeError } from '../util/read-file.js';
 import { checkSplitOptions, DEFAULT_SPLIT, speakerOf, splitOf, type SplitName, type SplitOptions } from './split.js';
 
@@ -19,9 +20,6 @@ export interface Clip {
 
 export type Layout = 'folders' | 'speech-commands';
 
-/** 12 classes as TFDS `speech_commands`, or all 35 words of the archive. */
-export type ClassSet = 'tfds12' | 'all';
-
 export interface Dataset {
   root: string;
   layout: Layout;
@@ -33,14 +31,7 @@ export interface Dataset {
   noiseFiles: string[];
   /** Files passed over while scanning (an unreadable noise recording), with the reason. */
   skipped: { file: string; reason: string }[];
-  split: { method: 'lists' | 'hash'; salt?: string; validationPercent: number; testPercent: number };
-}
-
-/** What a model records of the data it was trained on (bee.json's and a .bee header's `data`). */
-export interface DatasetRecord {
-  root: string;
-  split: Dataset['split'];
-  classSet: ClassSet;
+  split: DataSplitRecord;
 }
 
 export interface LoadOptions {
@@ -51,6 +42,7 @@ export interface LoadOptions {
 }
 
 export { SILENCE, UNKNOWN } from '../spec/labels.js';
+export type { ClassSet, DatasetRecord } from '../spec/model-meta.js';
 export const NOISE_DIR = '_background_noise_';
 export const TFDS_WORDS = ['down', 'go', 'left', 'no', 'off', 'on', 'right', 'stop', 'up', 'yes'] as const;
 const SILENCE_WINDOW_SECONDS = 1;

@@ -1,5 +1,5 @@
-import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
-import type { EarlyExitClassifier, EarlyExitResult } from '../spec/classifier.js';
+import { featuresOf } from '../data/feature-cache.js';
+import type { EarlyExitClassifier, EarlyExitResult, FeatureRows } from '../spec/classifier.js';
 import { neverEarly, type ExitRule } from '../spec/exit-rules.js';
 import type { Engine } from './engine.js';
 
@@ -26,7 +26,7 @@ export class PackedClassifier implements EarlyExitClassifier {
     return { exit, probs: this.engine.probabilities.slice(0, exit).map((p) => p.slice()), ms };
   }
 
-  exitOutputs(table: FeatureTable, rows: number[], what: 'softmax' | 'logits' = 'softmax'): Float32Array[] {
+  exitOutputs(table: FeatureRows, rows: number[], what: 'softmax' | 'logits' = 'softmax'): Float32Array[] {
     const classes = this.engine.labels.length;
     const outputs = Array.from({ length: this.exits }, () => new Float32Array(rows.length * classes));
     const never = neverEarly(this.exits);

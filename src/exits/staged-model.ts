@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { type ArchName, wireBlock } from '../model/network.js';
-import type { FeatureTable } from '../data/feature-cache.js';
-import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult } from '../spec/classifier.js';
+import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult, type FeatureRows } from '../spec/classifier.js';
 import { shouldExit, type ExitRule } from '../spec/exit-rules.js';
 
 /**
@@ -61,7 +60,7 @@ export class StagedModel implements EarlyExitClassifier {
     throw new Error('the last exit always answers');
   }
 
-  exitOutputs(table: FeatureTable, rows: number[], what: 'softmax' | 'logits' = 'softmax', batchSize = 256): Float32Array[] {
+  exitOutputs(table: FeatureRows, rows: number[], what: 'softmax' | 'logits' = 'softmax', batchSize = 256): Float32Array[] {
     const size = table.frames * table.melBins;
     const parts: Float32Array[][] = [];
     for (let at = 0; at < rows.length; at += batchSize) {

@@ -1,5 +1,11 @@
-import type { FeatureTable } from '../data/feature-cache.js';
 import type { ExitRule } from './exit-rules.js';
+
+/** Many clips' features in one array, a row a clip (the feature cache's FeatureTable is one). */
+export interface FeatureRows {
+  features: Float32Array;
+  frames: number;
+  melBins: number;
+}
 
 export interface EarlyExitResult {
   /** 1-based exit that answered */
@@ -21,7 +27,7 @@ export interface EarlyExitClassifier {
   /** One clip's features (frames x mel bins, row-major), batch size one, block by block until the rule says stop. */
   classify(features: Float32Array, rule: ExitRule): EarlyExitResult;
   /** Every exit's softmax (or logits, before the temperature) on rows of a feature table, the full network: [exit][row * classes]. */
-  exitOutputs(table: FeatureTable, rows: number[], what?: 'softmax' | 'logits'): Float32Array[];
+  exitOutputs(table: FeatureRows, rows: number[], what?: 'softmax' | 'logits'): Float32Array[];
   dispose(): void;
 }
 

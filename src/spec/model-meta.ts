@@ -1,7 +1,24 @@
-import type { DatasetRecord } from '../data/dataset.js';
 import type { FeatureParams } from '../features/params.js';
 import type { StreamRule } from './stream-rule.js';
 import type { NetworkConfig } from './network.js';
+
+/** 12 classes as TFDS `speech_commands`, or all 35 words of the archive. */
+export type ClassSet = 'tfds12' | 'all';
+
+/** How a dataset's clips were dealt into splits: the official lists, or the speaker hash (with its salt). */
+export interface DataSplitRecord {
+  method: 'lists' | 'hash';
+  salt?: string;
+  validationPercent: number;
+  testPercent: number;
+}
+
+/** What a model records of the data it was trained on (bee.json's and a .bee header's `data`). */
+export interface DatasetRecord {
+  root: string;
+  split: DataSplitRecord;
+  classSet: ClassSet;
+}
 
 /** A model's bee.json (and a .bee file's header): what it is, how it hears, what it was trained on. */
 export interface ModelMeta {
