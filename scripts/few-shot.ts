@@ -4,11 +4,14 @@
 // --freeze body (new exit heads, plain TypeScript, from the shipped .bee), --freeze none (every
 // layer fine-tuned, from the shipped model's run directory) and from scratch, each scored on
 // every digit clip of the test-split speakers (full network, per exit), and the early-exit sweep
-// of a --freeze body model. Negatives as `bee train --from` makes them for a user who gives none:
+// of a --freeze body model. The bee train runs see --tf-examples augmented examples (epochs of the
+// handful of clips; --freeze none at the fine-tuning rate bee train --from gives it), the heads
+// 200 a word for 10 epochs. Negatives as `bee train --from` makes them for a user who gives none:
 // --noise-dir as the background, other words in synthetic voices as _unknown_.
 //
 //   node --import tsx scripts/few-shot.ts --data ../shared/data/speech-commands-v0.02-test \
 //     --noise-dir ../shared/data/speech-commands-background-noise [--full-model runs/stream-final] [--json]
+// (--full-model: the run scripts/pretrained.ts makes, for --freeze none; without it that mode is left out)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,8 +40,7 @@ const { values: args } = parseArgs({
     'tf-shots': { type: 'string', default: '3,10' },
     draws: { type: 'string', default: '5' },
     modes: { type: 'string', default: 'body,none,scratch' },
-    'scratch-epochs': { type: 'string', default: '40' },
-    'none-epochs': { type: 'string', default: '15' },
+    'tf-examples': { type: 'string', default: '8000' },
     out: { type: 'string', default: path.join(os.tmpdir(), 'bee-few-shot') },
     json: { type: 'boolean' },
   },
@@ -53,6 +55,7 @@ const numbers = (value: string, flag: string) => value.split(',').map((v) => num
 const shots = numbers(args.shots, '--shots');
 const tfShots = new Set(numbers(args['tf-shots'], '--tf-shots'));
 const draws = numberOption(args.draws, '--draws', 'few-shot');
+const tfExamples = numberOption(args['tf-examples'], '--tf-examples', 'few-shot');
 const modes = args.modes.split(',');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -130,11 +133,27 @@ function scoreTrained(k: number, d: number, mode: 'none' | 'scratch'): { accurac
   folderDataset(data, drawClips(k, d), d);
   fs.rmSync(run, { recursive: true, force: true });
   const started = performance.now();
-  const from =
-    mode === 'none'
-      ? ['--from', args['full-model']!, '--freeze', 'none', '--epochs', args['none-epochs'], '--lr', '3e-4']
-      : ['--epochs', args['scratch-epochs']];
-  runJson(['train', '--data', data, '--validation-percent', '0', '--test-percent', '0', '--seed', String(d + 1), '--out', run, '--json', ...from]);
+  // a handful of clips is an epoch of a few steps: as many epochs as make --tf-examples examples
+  const clips = findWavs(data).filter((f) => !f.includes('_background_noise_')).length;
+  const epochs = String(Math.ceil(tfExamples / clips));
+  const from = mode === 'none' ? ['--from', args['full-model']!, '--freeze', 'none'] : [];
+  runJson([
+    'train',
+    '--data',
+    data,
+    '--validation-percent',
+    '0',
+    '--test-percent',
+    '0',
+    '--seed',
+    String(d + 1),
+    '--epochs',
+    epochs,
+    '--out',
+    run,
+    '--json',
+    ...from,
+  ]);
   const seconds = (performance.now() - started) / 1000;
   const packed = path.join(run, 'model.bee');
   runJson(['export', '--model', run, '--out', packed, '--json']);

@@ -96,6 +96,9 @@ function datasetOf(flags: TrainFlags, resumed: ResumePoint | undefined) {
   throw new BeeError('no dataset', { hint: 'pass --data DIR' });
 }
 
+/** What --from --freeze none changes of the recipe's defaults (scripts/few-shot.ts measures it). */
+const FINE_TUNE = { epochs: 15, learningRateShare: 0.1 };
+
 /** The flags of bee train that shape a new network: with --from, the network is the model's. */
 const NETWORK_FLAGS = ['arch', 'exitHead', 'exitGrid', 'exitHidden', 'bnMomentum', 'firstBlock', 'scaledKernels', 'signShift', 'precision', 'width', 'filters'];
 
@@ -173,9 +176,13 @@ const seconds = (value: string) => {
 const batchSize = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
 
 export const trainCommand = addDatasetOptions(new Command('train').description('train a binary early-exit network on every exit at once'), false)
-  .option('--epochs <n>', "epochs to train (default 50; with --resume: the new total, default the run's own)", wholeNumber(1))
+  .option(
+    '--epochs <n>',
+    "epochs to train (default 50; with --resume: the new total, default the run's own; with --from: 15, or the exit heads' 10)",
+    wholeNumber(1),
+  )
   .option('--batch-size <n>', 'examples per step; auto: 128, or 64 or 32 where the train split has too few clips for 50 steps an epoch', batchSize, 'auto')
-  .option('--lr <rate>', 'peak Adam learning rate', positiveNumber, DEFAULT_RECIPE.learningRate)
+  .option('--lr <rate>', 'peak Adam learning rate (with --from --freeze none: a tenth of it unless given)', positiveNumber, DEFAULT_RECIPE.learningRate)
   .addOption(
     new Option('--schedule <s>', 'learning rate after warmup: cosine decay to 0, or constant').choices(['cosine', 'constant']).default(DEFAULT_RECIPE.schedule),
   )
@@ -275,7 +282,9 @@ Examples:
     const backend = await initBackend();
     backendNotice(backend);
     const resumed = flags.resume ? resumePoint(flags.out) : undefined;
-    const epochs = flags.epochs ?? resumed?.epochs ?? 50;
+    // fine-tuning (--from --freeze none): fewer epochs at a tenth of the rate, so the trained body is adjusted, not relearned
+    const epochs = flags.epochs ?? resumed?.epochs ?? (flags.from ? FINE_TUNE.epochs : 50);
+    const lr = flags.from && command.getOptionValueSource('lr') !== 'cli' ? flags.lr * FINE_TUNE.learningRateShare : flags.lr;
     const dataset = datasetOf(flags, resumed);
     const noiseFiles = flags.noiseDir ? findWavs(path.resolve(flags.noiseDir)) : undefined;
     const table = await loadFeaturesWithNotices(dataset, PAPER_FEATURES, flags);
@@ -293,7 +302,7 @@ Examples:
         ...(flags.teacher ? { teacher: path.resolve(flags.teacher) } : {}),
         epochs,
         batchSize: flags.batchSize,
-        learningRate: flags.lr,
+        learningRate: lr,
         schedule: flags.schedule,
         warmupEpochs: flags.warmupEpochs,
         exitWeights: flags.exitWeights ?? Array(stages).fill(1),
