@@ -31,7 +31,7 @@ const options = DEFAULT_HEAD_FIT;
 
 function typescript(): number {
   const started = performance.now();
-  dims.forEach((d, k) => fitHead(data[k], d, labels, classes, options));
+  for (const [k, d] of dims.entries()) fitHead(data[k], d, labels, classes, options);
   return (performance.now() - started) / 1000;
 }
 

@@ -86,3 +86,8 @@ export { FIXED_FALSE_ALARM_RATES, hitRateAtFalseAlarms, streamRoc, type RocPoint
 export { defaultStreamRule, detectionRuleOf, exitRuleOf, type StreamRule } from './stream/stream-rule.js';
 export { PassRecorder, searchStreamRule, type CalibrationResult, type StreamPass } from './stream/rule-search.js';
 export { calibrateOnValidation, type ValidationCalibrationOptions } from './stream/validation-calibration.js';
+export { DEFAULT_TRANSFER, trainHeads, type TransferOptions, type TransferReport } from './transfer/custom-model.js';
+export { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, type FewShotAugment, type FewShotExamples } from './transfer/examples.js';
+export { DEFAULT_HEAD_FIT, fitHead, type HeadFitOptions, type HeadWeights } from './transfer/head-fit.js';
+export { readExampleFolder, synthesizedUnknown } from './transfer/folder-examples.js';
+export { wordWindows } from './transfer/word-windows.js';

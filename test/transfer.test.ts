@@ -18,6 +18,7 @@ import { wordWindows } from '../src/transfer/word-windows.ts';
 import { mulberry32, rngFor } from '../src/util/rng.ts';
 import { assertOneLineError, beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';
+import { makeToneDataset } from './helpers/tones.ts';
 
 const RATE = 16000;
 
@@ -181,4 +182,29 @@ test('bee train --from writes a custom .bee from a folder of a few WAVs a word, 
   // the earlier model is still there, whole
   assert.doesNotThrow(() => readPackedFile(out));
   assert.deepEqual(readExampleFolder(data, readPackedFile(out).header.features).sources.noise, 'synthesized');
+});
+
+test('bee train --from RUN --freeze none fine-tunes a trained run on new classes: the body starts from its weights, the exits output the new labels', () => {
+  const dir = tempDir('bee-finetune-');
+  const bee = beeWithCache(path.join(dir, 'cache'));
+  const split = ['--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20'];
+  const tones = path.join(dir, 'tones');
+  makeToneDataset(tones, ['high', 'low'], 10, 2);
+  const source = path.join(dir, 'source');
+  assert.equal(bee('train', '--data', tones, ...split, '--width', '0.25', '--filters', '16,32,64', '--epochs', '1', '--no-augment', '--out', source).status, 0);
+  const other = path.join(dir, 'other');
+  makeToneDataset(other, ['high', 'low', 'mid'], 10, 2);
+  const tuned = path.join(dir, 'tuned');
+  const r = bee('train', '--from', source, '--freeze', 'none', '--data', other, ...split, '--epochs', '1', '--no-augment', '--out', tuned, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const meta = JSON.parse(fs.readFileSync(path.join(tuned, 'best', 'bee.json'), 'utf8'));
+  const sourceMeta = JSON.parse(fs.readFileSync(path.join(source, 'best', 'bee.json'), 'utf8'));
+  assert.deepEqual(meta.labels, ['high', 'low', 'mid']);
+  assert.deepEqual(meta.network.filters, sourceMeta.network.filters, 'the network is the source run’s (3 stages), not the default');
+  assert.equal(meta.training.options.from, path.resolve(source));
+  assert.ok(Math.abs(meta.training.options.learningRate - sourceMeta.training.options.learningRate / 10) < 1e-12, 'a tenth of the rate');
+  assertOneLineError(
+    bee('train', '--from', source, '--freeze', 'none', '--data', other, '--arch', 'bee', '--out', path.join(dir, 'x')),
+    /--arch: with --from the network is the model's/,
+  );
 });

@@ -5,6 +5,7 @@ import { packModel } from '../convert/export.js';
 import type { PackedModel } from '../engine/format.js';
 import { isPackedFile, readPackedFile, writePackedFile } from '../engine/packed-file.js';
 import { BeeError } from '../errors.js';
+import { BEE_VERSION } from '../version.js';
 import { loadModelDir } from '../model/saved-model.js';
 import { DEFAULT_TRANSFER, trainHeads } from '../transfer/custom-model.js';
 import { readExampleFolder } from '../transfer/folder-examples.js';
@@ -65,7 +66,7 @@ export async function trainFrom(flags: TrainFromFlags): Promise<void> {
     bar?.update(done);
   });
   bar?.stop();
-  const bytes = writePackedFile(flags.out, model);
+  const bytes = writePackedFile(flags.out, { ...model, header: { ...model.header, beeVersion: BEE_VERSION } });
   const summary = { out: path.resolve(flags.out), bytes, from: path.resolve(flags.from), sources: examples.sources, ...report };
   if (flags.json) return printJson(summary);
   console.log(

@@ -128,9 +128,9 @@ function customHead(head: ExitHead, hidden: number): ExitHead {
 
 /** Exit b's dense layers in a packed model's tensors (src/engine/format.ts names them). */
 function setHead(tensors: PackedModel['tensors'], b: number, weights: HeadWeights): void {
-  if (weights.hidden) {
-    tensors.set(`exit${b}.hidden.kernel`, weights.hidden.kernel);
-    tensors.set(`exit${b}.hidden.bias`, weights.hidden.bias);
+  for (const part of ['kernel', 'bias'] as const) {
+    if (weights.hidden) tensors.set(`exit${b}.hidden.${part}`, weights.hidden[part]);
+    else tensors.delete(`exit${b}.hidden.${part}`);
   }
   tensors.set(`exit${b}.kernel`, weights.kernel);
   tensors.set(`exit${b}.bias`, weights.bias);

@@ -8,6 +8,7 @@ import { frameCount, PAPER_FEATURES } from '../../features/params.js';
 import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
 import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '../../model/network.js';
 import { MAX_STAGES, stageWidthsFit } from '../../spec/network.js';
+import { readModelMeta, resolveModelDir } from '../../model/saved-model.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../data/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
 import { type ResumePoint, resumePoint } from '../../train/checkpoint.js';
@@ -288,7 +289,10 @@ Examples:
     const dataset = datasetOf(flags, resumed);
     const noiseFiles = flags.noiseDir ? findWavs(path.resolve(flags.noiseDir)) : undefined;
     const table = await loadFeaturesWithNotices(dataset, PAPER_FEATURES, flags);
-    const stages = flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length;
+    // with --from, the model's stages
+    const stages = flags.from
+      ? readModelMeta(resolveModelDir(flags.from)).network.filters.length
+      : (flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length);
 
     const stopRequested = stopOnInterrupt('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     let epochBar: Progress | undefined;

@@ -1,0 +1,119 @@
+// How the custom-word defaults were chosen (docs/custom-words.md, "What was tried"), on the
+// training split only: the ten digits of the shared data's _unknown_ folder, k clips a digit from
+// a random half of the training-split speakers (--split-salt bee), scored on every digit clip of
+// the other half (speaker-disjoint). Each variant changes the defaults (DEFAULT_FEW_SHOT_AUGMENT,
+// DEFAULT_HEAD_FIT) by a JSON object; the body's statistics are computed once a draw per
+// augmentation and shared by the head variants. Accuracy per exit of each variant's heads.
+//
+//   node --import tsx scripts/few-shot-ablate.ts --data ../shared/data/speech-commands-v0.02-test \
+//     --noise-dir ../shared/data/speech-commands-background-noise --k 5 --draws 3 \
+//     --variants '[{}, {"augment": {"speedSpread": 0}}, {"head": {"hidden": 0}}]' [--unknown synthesized|real|none]
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Clip, findWavs, loadDataset } from '../src/data/dataset.js';
+import { engineFor } from '../src/engine/engine-for.js';
+import { readPackedFile } from '../src/engine/packed-file.js';
+import { PRETRAINED_MODEL } from '../src/exits/pretrained.js';
+import { ClipFeaturizer } from '../src/features/featurize.js';
+import { argmax, neverEarly } from '../src/spec/exit-rules.js';
+import { UNKNOWN } from '../src/spec/labels.js';
+import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, type FewShotAugment } from '../src/transfer/examples.js';
+import { synthesizedUnknown } from '../src/transfer/folder-examples.js';
+import { DEFAULT_HEAD_FIT, fitHead, headLogits, type HeadFitOptions } from '../src/transfer/head-fit.js';
+import { rngFor, shuffle } from '../src/util/rng.js';
+import { numberOption } from './number-option.js';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    'noise-dir': { type: 'string' },
+    k: { type: 'string', default: '5' },
+    draws: { type: 'string', default: '3' },
+    variants: { type: 'string', default: '[{}]' },
+    unknown: { type: 'string', default: 'synthesized' },
+    json: { type: 'boolean' },
+  },
+});
+if (!args.data || !args['noise-dir'] || !['synthesized', 'real', 'none'].includes(args.unknown)) {
+  console.error("usage: scripts/few-shot-ablate.ts --data DIR --noise-dir DIR [--k 5] [--draws 3] [--variants '[{...}]'] [--unknown synthesized|real|none]");
+  process.exit(2);
+}
+type Variant = { augment?: Partial<FewShotAugment>; head?: Partial<HeadFitOptions> };
+const variants = JSON.parse(args.variants) as Variant[];
+const k = numberOption(args.k, '--k', 'few-shot-ablate');
+const draws = numberOption(args.draws, '--draws', 'few-shot-ablate');
+
+const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+const source = readPackedFile(PRETRAINED_MODEL);
+const featurizer = new ClipFeaturizer(source.header.features);
+const dataset = loadDataset(args.data, { split: { salt: 'bee' } });
+const wordOf = (c: Clip) => path.basename(c.file).split('_')[0];
+const trainUnknown = dataset.clips.filter((c) => c.label === UNKNOWN && c.split === 'train');
+const noise = findWavs(path.resolve(args['noise-dir'])).map((f) => featurizer.recording(f));
+const unknown =
+  args.unknown === 'real'
+    ? trainUnknown.filter((c) => !DIGITS.includes(wordOf(c))).map((c) => featurizer.samples(c))
+    : args.unknown === 'none'
+      ? []
+      : synthesizedUnknown(DIGITS, source.header.features.sampleRate);
+const engine = engineFor(source);
+const kept = engine.keepStatistics();
+const never = neverEarly(engine.exits);
+const statistics = (features: Float32Array) => {
+  engine.run(features, never);
+  return kept.map((s) => s.slice());
+};
+const labels = customLabels(DIGITS);
+
+const results: number[][][] = variants.map(() => []);
+for (let draw = 0; draw < draws; draw++) {
+  const speakers = [...new Set(trainUnknown.map((c) => c.speaker))].sort();
+  const half = new Set(shuffle(speakers, rngFor(draw, 9)).slice(0, Math.floor(speakers.length / 2)));
+  const words = new Map<string, Float32Array[]>();
+  const held: { statistics: Float32Array[]; word: string }[] = [];
+  for (const word of DIGITS) {
+    const clips = trainUnknown.filter((c) => wordOf(c) === word);
+    words.set(
+      word,
+      shuffle(
+        clips.filter((c) => half.has(c.speaker)),
+        rngFor(draw, 5),
+      )
+        .slice(0, k)
+        .map((c) => featurizer.samples(c)),
+    );
+    for (const c of clips.filter((c) => !half.has(c.speaker))) held.push({ statistics: statistics(featurizer.featurize(c)), word });
+  }
+  // the body's statistics of each augmentation asked for, once
+  const sets = new Map<string, { x: Float32Array[][]; y: Int32Array }>();
+  for (const [v, variant] of variants.entries()) {
+    const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, ...variant.augment };
+    const key = JSON.stringify(plan);
+    if (!sets.has(key)) {
+      const x: Float32Array[][] = kept.map(() => []);
+      const y: number[] = [];
+      for (const example of augmentedExamples({ words, noise, unknown }, source.header.features, plan, draw + 1)) {
+        for (const [e, s] of statistics(example.features).entries()) x[e].push(s);
+        y.push(example.label);
+      }
+      sets.set(key, { x, y: Int32Array.from(y) });
+    }
+    const { x, y } = sets.get(key)!;
+    const started = performance.now();
+    const accuracy = x.map((rows, e) => {
+      const d = rows[0].length;
+      const joined = new Float32Array(rows.length * d);
+      for (const [i, r] of rows.entries()) joined.set(r, i * d);
+      const { weights } = fitHead(joined, d, y, labels.length, { ...DEFAULT_HEAD_FIT, ...variant.head, seed: draw + 1 + e });
+      return held.filter((h) => labels[argmax(Float32Array.from(headLogits(weights, h.statistics[e])))] === h.word).length / held.length;
+    });
+    results[v].push(accuracy);
+    process.stderr.write(
+      `draw ${draw} ${JSON.stringify(variant)}: ${accuracy.map((a) => (100 * a).toFixed(1)).join(' / ')} (${held.length} held out, ${y.length} examples, heads ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
+  }
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const table = variants.map((variant, v) => ({ variant, accuracy: results[v][0].map((_, e) => mean(results[v].map((r) => r[e]))) }));
+if (args.json) console.log(JSON.stringify({ k, draws, unknown: args.unknown, table }, null, 2));
+else for (const row of table) console.log(`${JSON.stringify(row.variant).padEnd(60)} ${row.accuracy.map((a) => (100 * a).toFixed(1)).join(' / ')}`);
