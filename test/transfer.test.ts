@@ -116,7 +116,7 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
   const { model, report } = trainHeads(source, { words: training, noise, unknown: spoken(['table', 'seven', 'go'], 3, 9).get('table')! }, DEFAULT_TRANSFER);
   assert.deepEqual(model.header.labels, ['_silence_', '_unknown_', 'apple', 'window']);
   assert.deepEqual(report.labels, model.header.labels);
-  assert.equal(model.header.stream, undefined);
+  assert.deepEqual(model.header.stream, { thresholds: [0.85, 0.85, 0.85], keywordExit: 4, minConfidence: 0.7, smoothWindows: 3, suppressMs: 1000 });
   assert.deepEqual(model.header.temperatures, [1, 1, 1, 1]);
   assert.deepEqual(model.header.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 64, norm: true });
   for (const [name, tensor] of source.tensors) if (name.startsWith('block')) assert.equal(model.tensors.get(name), tensor, `${name} is the source's`);

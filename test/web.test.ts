@@ -132,22 +132,38 @@ test('the page learns two new words recorded through the fake microphone, spots 
     }
     return out;
   };
-  const withFloor = (clip: Float32Array) => join([clip.map((x) => x + 0.002 * (rng() - 0.5)), floor(0.6)]);
-  // the microphone: [1 s][happy x5, 1.6 s apart][2 s][sheila x5][2 s][4 s of the room][4 s], looped by Chromium
-  const noise = clipSamples(path.join(path.dirname(SHARED_TEST_SET), 'speech-commands-background-noise', 'running_tap.wav')).subarray(0, 4 * RATE);
-  const mic = join([
-    floor(1),
-    ...takes('happy', 'train')
-      .slice(0, 5)
-      .map((c) => withFloor(clipSamples(c.file))),
-    floor(2),
-    ...takes('sheila', 'train')
-      .slice(0, 5)
-      .map((c) => withFloor(clipSamples(c.file))),
-    floor(2),
-    noise.map((x) => 0.3 * x),
-    floor(4),
-  ]);
+  // each take at a peak of 0.3 and 0.6 s apart: speech stays under -10 dB on the page's level meter, the beeps over it
+  const take = (file: string) => {
+    const clip = clipSamples(file);
+    const peak = clip.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    return join([clip.map((x) => (0.3 * x) / peak + 0.002 * (rng() - 0.5)), floor(0.6)]);
+  };
+  const beep = (seconds: number) => Float32Array.from({ length: seconds * RATE }, (_, i) => 0.9 * Math.sin((2 * Math.PI * 1000 * i) / RATE));
+  // The microphone, looped by Chromium: three sections, each after a beep of its own length (which the
+  // test finds on the page's level meter) and 0.8 s of quiet, and before 1.2 s of quiet
+  const room = clipSamples(path.join(path.dirname(SHARED_TEST_SET), 'speech-commands-background-noise', 'running_tap.wav'))
+    .subarray(0, 4 * RATE)
+    .map((x) => 0.3 * x);
+  const sections = {
+    happy: {
+      beep: 0.3,
+      audio: join(
+        takes('happy', 'train')
+          .slice(0, 5)
+          .map((c) => take(c.file)),
+      ),
+    },
+    sheila: {
+      beep: 0.6,
+      audio: join(
+        takes('sheila', 'train')
+          .slice(0, 5)
+          .map((c) => take(c.file)),
+      ),
+    },
+    room: { beep: 0.9, audio: room },
+  };
+  const mic = join(Object.values(sections).flatMap((section) => [beep(section.beep), floor(0.8), section.audio, floor(1.2)]));
   const micFile = path.join(dir, 'new-words.wav');
   fs.writeFileSync(micFile, encodeWav({ sampleRate: RATE, channels: [mic], bits: 16 }));
   const unseen = path.join(dir, 'unseen.wav');
@@ -159,7 +175,6 @@ test('the page learns two new words recorded through the fake microphone, spots 
       bits: 16,
     }),
   );
-  const segment = { happy: [0.4, 9.6], sheila: [10.6, 19.6], room: [20.4, 24.6] };
 
   const web = spawn(process.execPath, [BEE, 'web', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const { launch } = await import('puppeteer-core');
@@ -193,20 +208,35 @@ test('the page learns two new words recorded through the fake microphone, spots 
     await page.waitForSelector('#start:not([disabled])', { timeout: 30_000 });
     await page.click('#start');
     const length = mic.length / RATE;
-    /** Waits until the microphone's file plays at `t` seconds (it loops), then clicks. */
-    const clickAt = async (t: number, id: string) => {
-      const heard = "parseFloat(document.getElementById('clock').textContent)";
-      await page.waitForFunction(`${heard} % ${length} >= ${t} && ${heard} % ${length} < ${t + 0.5}`, { timeout: 2 * length * 1000, polling: 50 });
+    const timeout = 3 * length * 1000;
+    const clock = "document.getElementById('clock').textContent";
+    const heard = async () => Number.parseFloat(await page.$eval('#clock', (e) => e.textContent ?? ''));
+    const level = `parseFloat(${clock}.split('level ')[1])`;
+    /**
+     * Records a section: waits for its beep (the level meter over -10 dB for about its length: a
+     * loaded machine may drop audio, so every section is found anew), then presses `id` in the
+     * quiet before the section and again in the quiet after it.
+     */
+    const record = async (section: keyof typeof sections, id: string) => {
+      const { beep: seconds, audio } = sections[section];
+      let end = 0;
+      for (let start = 0; Math.abs(end - start - seconds) >= 0.15; ) {
+        await page.waitForFunction(`${level} > -10`, { timeout, polling: 20 });
+        start = await heard();
+        await page.waitForFunction(`${level} < -20`, { timeout, polling: 20 });
+        end = await heard();
+      }
+      await page.waitForFunction(`parseFloat(${clock}) >= ${end + 0.4}`, { timeout, polling: 20 });
+      await page.click(`#${id}`);
+      await page.waitForFunction(`parseFloat(${clock}) >= ${end + 0.8 + audio.length / RATE + 0.5}`, { timeout, polling: 20 });
       await page.click(`#${id}`);
     };
     for (const word of words) {
       await page.click('#new-word', { clickCount: 3 });
       await page.type('#new-word', word);
-      await clickAt(segment[word as 'happy'][0], 'record-word');
-      await clickAt(segment[word as 'happy'][1], 'record-word');
+      await record(word as 'happy' | 'sheila', 'record-word');
     }
-    await clickAt(segment.room[0], 'record-background');
-    await clickAt(segment.room[1], 'record-background');
+    await record('room', 'record-background');
     const examples = await page.$eval('#examples', (e) => e.textContent ?? '');
     assert.match(examples, /happy: 5 examples/);
     assert.match(examples, /sheila: 5 examples/);

@@ -2,6 +2,8 @@ import { engineFor } from '../engine/engine-for.js';
 import { hiddenUnits, type PackedModel } from '../engine/format.js';
 import { BeeError } from '../errors.js';
 import type { ExitHead } from '../spec/network.js';
+import type { StreamRule } from '../spec/stream-rule.js';
+import { defaultStreamRule } from '../stream/stream-rule.js';
 import { neverEarly } from '../spec/exit-rules.js';
 import { QUIET_LABELS } from '../spec/labels.js';
 import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, exampleCount, type FewShotAugment, type FewShotExamples } from './examples.js';
@@ -67,8 +69,8 @@ function exitStatistics(
  * A custom model from a packed one: the same binary body, new exit heads for the words of
  * `examples` (and _silence_ and _unknown_), trained on the body's statistics in plain TypeScript:
  * no TensorFlow, so this runs in the browser as it does in bee. The new model keeps every exit,
- * so it still exits early; its temperatures start at 1 and it carries no stream rule (the
- * source's thresholds were chosen for its own words).
+ * so it still exits early; its temperatures start at 1, and its stream rule is customStreamRule's
+ * (the source's was chosen for its own words).
  */
 export function trainHeads(
   source: PackedModel,
@@ -101,7 +103,13 @@ export function trainHeads(
   for (const [k, { weights }] of fits.entries()) setHead(tensors, k + 1, weights);
   const { stream: _rule, data: _data, ...kept } = source.header;
   const model: PackedModel = {
-    header: { ...kept, labels, network: { ...network, classes: labels.length, exitHead }, temperatures: network.filters.map(() => 1) },
+    header: {
+      ...kept,
+      labels,
+      network: { ...network, classes: labels.length, exitHead },
+      temperatures: network.filters.map(() => 1),
+      stream: customStreamRule(network.filters.length),
+    },
     tensors,
   };
   const count = (l: number) => exampleLabels.filter((x) => x === l).length;
@@ -114,6 +122,16 @@ export function trainHeads(
       seconds: { statistics: (fitStarted - started) / 1000, heads: (finished - fitStarted) / 1000 },
     },
   };
+}
+
+/**
+ * How a custom model listens until it is calibrated: as the default rule, but a word answers only
+ * at the last exit, the best of its heads, while _silence_ and _unknown_ may leave early (most
+ * of a stream's windows): early heads trained on a few clips are confidently wrong too often to
+ * name a word.
+ */
+export function customStreamRule(exits: number): StreamRule {
+  return { ...defaultStreamRule(exits), keywordExit: exits };
 }
 
 /**

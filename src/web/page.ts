@@ -30,6 +30,9 @@ let running: Running;
 let live: Listener | undefined;
 let recording: Float32Array[] | undefined;
 let heardSamples = 0;
+/** the microphone's level over the last tenth of a second, shown beside the clock */
+let levelSum = 0;
+let levelSamples = 0;
 
 function use(bytes: Uint8Array, name: string): void {
   const model = decodePacked(bytes, name);
@@ -79,7 +82,13 @@ async function main(): Promise<void> {
           live?.push(e.data);
           recording?.push(e.data);
           heardSamples += e.data.length;
-          $('clock').textContent = `${(heardSamples / rate).toFixed(1)} s heard`;
+          for (const x of e.data) levelSum += x * x;
+          levelSamples += e.data.length;
+          if (levelSamples >= rate / 10) {
+            const db = 10 * Math.log10(levelSum / levelSamples + 1e-10);
+            $('clock').textContent = `${(heardSamples / rate).toFixed(2)} s heard, level ${db.toFixed(0)} dB`;
+            [levelSum, levelSamples] = [0, 0];
+          }
         };
         context.createMediaStreamSource(stream).connect(capture);
         status.textContent = `listening at ${context.sampleRate} Hz`;
