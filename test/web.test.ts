@@ -37,22 +37,28 @@ before(async () => {
   assert.equal(bee('export', '--model', run, '--out', path.join(dir, 'tones.bee')).status, 0);
   const stream = bee('data', 'stream', ...split, '--split', 'test', '--noise-gain', '0.5', '--gap', '0.5,1', '--out', path.join(dir, 'mic.wav'));
   assert.equal(stream.status, 0, stream.stderr);
-  server = spawn(process.execPath, [BEE, 'web', '--model', path.join(dir, 'tones.bee'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise<string>((resolve, reject) => {
-    server!.stdout!.on('data', (b: Buffer) => {
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(b));
-      if (m) resolve(m[1]);
-    });
-    server!.on('exit', (code) => reject(new Error(`bee web exited with ${code}`)));
-  });
+  ({ server, url } = await startWeb('--model', path.join(dir, 'tones.bee')));
 });
 
 after(() => server?.kill());
 
-/** Opens the page of `bee web` at `url` in headless Chromium with `mic` as its microphone; returns the page's log once a word matching `words` is on it. */
-async function wordsOnPage(url: string, mic: string, words: RegExp): Promise<string> {
+/** `bee web ARGS` on a free port, and the page's address once it listens. */
+async function startWeb(...args: string[]): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [BEE, 'web', ...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout!.on('data', (b: Buffer) => {
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(b));
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`bee web exited with ${code}`)));
+  });
+  return { server, url };
+}
+
+/** Headless Chromium whose microphone plays `mic` (a WAV, looped). */
+async function browserWithMic(mic: string) {
   const { launch } = await import('puppeteer-core');
-  const browser = await launch({
+  return launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -63,6 +69,11 @@ async function wordsOnPage(url: string, mic: string, words: RegExp): Promise<str
       '--autoplay-policy=no-user-gesture-required',
     ],
   });
+}
+
+/** Opens the page of `bee web` at `url` in headless Chromium with `mic` as its microphone; returns the page's log once a word matching `words` is on it. */
+async function wordsOnPage(url: string, mic: string, words: RegExp): Promise<string> {
+  const browser = await browserWithMic(mic);
   try {
     const page = await browser.newPage();
     const requests: string[] = [];
@@ -94,18 +105,11 @@ test('the web page spots spoken words with the pretrained model', { skip: skip |
   const noise = path.join(path.dirname(SHARED_TEST_SET), 'speech-commands-background-noise');
   const r = bee('data', 'stream', '--data', SHARED_TEST_SET, '--split-salt', 'bee', '--split', 'test', '--noise-dir', noise, '--gap', '0.5,1', '--out', mic);
   assert.equal(r.status, 0, r.stderr);
-  const web = spawn(process.execPath, [BEE, 'web', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const web = await startWeb();
   try {
-    const pretrainedUrl = await new Promise<string>((resolve, reject) => {
-      web.stdout!.on('data', (b: Buffer) => {
-        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(b));
-        if (m) resolve(m[1]);
-      });
-      web.on('exit', (code) => reject(new Error(`bee web exited with ${code}`)));
-    });
-    assert.match(await wordsOnPage(pretrainedUrl, mic, /\b(yes|no|up|down|left|right|on|off|stop|go)\b/), /exit [1-4]/);
+    assert.match(await wordsOnPage(web.url, mic, /\b(yes|no|up|down|left|right|on|off|stop|go)\b/), /exit [1-4]/);
   } finally {
-    web.kill();
+    web.server.kill();
   }
 });
 
@@ -176,27 +180,9 @@ test('the page learns two new words recorded through the fake microphone, spots 
     }),
   );
 
-  const web = spawn(process.execPath, [BEE, 'web', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const { launch } = await import('puppeteer-core');
-  const browser = await launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${micFile}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const web = await startWeb();
+  const browser = await browserWithMic(micFile);
   try {
-    const pageUrl = await new Promise<string>((resolve, reject) => {
-      web.stdout!.on('data', (b: Buffer) => {
-        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(b));
-        if (m) resolve(m[1]);
-      });
-      web.on('exit', (code) => reject(new Error(`bee web exited with ${code}`)));
-    });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -204,7 +190,7 @@ test('the page learns two new words recorded through the fake microphone, spots 
     fs.mkdirSync(downloads, { recursive: true });
     const cdp = await page.createCDPSession();
     await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-    await page.goto(pageUrl);
+    await page.goto(web.url);
     await page.waitForSelector('#start:not([disabled])', { timeout: 30_000 });
     await page.click('#start');
     const length = mic.length / RATE;
@@ -266,6 +252,6 @@ test('the page learns two new words recorded through the fake microphone, spots 
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    web.kill();
+    web.server.kill();
   }
 });
