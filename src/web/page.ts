@@ -140,7 +140,8 @@ function addWords(rate: number): void {
     train.disabled = words.size === 0;
   };
   const seconds = (clips: Float32Array[]) => (clips.reduce((n, c) => n + c.length, 0) / rate).toFixed(1);
-  /** A toggle: the first press starts recording, the second ends it and hands over what was heard. */
+  const recordButtons = ['record-word', 'record-background', 'record-other'].map((id) => $<HTMLButtonElement>(id));
+  /** A toggle: the first press starts recording (the other record buttons wait), the second ends it and hands over what was heard. */
   const recorder = (id: string, done: (samples: Float32Array) => void) => {
     const button = $<HTMLButtonElement>(id);
     const label = button.textContent;
@@ -148,11 +149,13 @@ function addWords(rate: number): void {
       if (!recording) {
         recording = [];
         button.textContent = 'stop recording';
+        for (const other of recordButtons) other.disabled = other !== button;
         return;
       }
       const chunks = recording;
       recording = undefined;
       button.textContent = label;
+      for (const other of recordButtons) other.disabled = false;
       const samples = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
       let at = 0;
       for (const c of chunks) {

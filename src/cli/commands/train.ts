@@ -225,7 +225,7 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
       .default(DEFAULT_RECIPE.selection),
   )
   .option('--seed <n>', 'seed of the initial weights, data order and augmentation', wholeNumber(0), 1)
-  .option('--out <dir>', 'where checkpoints (best/, last/) and metrics.jsonl go', 'runs/bee')
+  .option('--out <dir>', 'where checkpoints (best/, last/) and metrics.jsonl go (--from --freeze body: the .bee file, default custom.bee)', 'runs/bee')
   .option('--resume', 'continue the run in --out from its last complete epoch')
   .addOption(
     new Option('--precision <p>', 'binary: sign weights and activations; float: the notebook as written').choices(['binary', 'float']).default('binary'),
