@@ -1,3 +1,8 @@
+import type { FeatureTable } from '../data/feature-cache.js';
+import { splitExamples } from '../data/examples.js';
+import { BeeError } from '../errors.js';
+import type { EarlyExitClassifier } from '../spec/classifier.js';
+
 /**
  * Temperature scaling: the T > 0 that minimizes the negative log-likelihood of softmax(logits / T)
  * on held-out examples, found by golden-section search on log T in [ln 0.05, ln 20] (the NLL is
@@ -33,4 +38,11 @@ export function fitTemperature(logits: Float32Array, labels: Int32Array, classes
     }
   }
   return Math.exp((a + b) / 2);
+}
+
+/** Each exit's temperature, fitted on the validation split's logits (bee sweep --calibrate). */
+export function fitExitTemperatures(classifier: EarlyExitClassifier, table: FeatureTable, labels: string[]): number[] {
+  const validation = splitExamples(table, labels, 'validation');
+  if (validation.rows.length === 0) throw new BeeError('the validation split is empty: nothing to calibrate on', { hint: 'check the split flags' });
+  return classifier.exitOutputs(table, validation.rows, 'logits').map((l) => fitTemperature(l, validation.labels, labels.length));
 }

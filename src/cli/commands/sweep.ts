@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { fitTemperature } from '../../exits/calibrate.js';
-import { splitExamples } from '../../data/examples.js';
+import { fitExitTemperatures } from '../../exits/calibrate.js';
 import { BeeError } from '../../errors.js';
 import { isPackedFile } from '../../engine/packed-file.js';
 import { cheapestPerExit } from '../../exits/per-exit-search.js';
@@ -47,11 +46,8 @@ Examples:
     let calibration: { temperatures: number[]; before: SweepRow[] } | undefined;
     if (flags.calibrate) {
       if (!model.meta) throw readOnly();
-      const validation = splitExamples(table, labels, 'validation');
-      if (validation.rows.length === 0) throw new BeeError('the validation split is empty: nothing to calibrate on', { hint: 'check the split flags' });
       if (flags.split === 'validation') notice('calibrating on the validation split and sweeping it too: the "after" figures are optimistic');
-      const logits = classifier.exitOutputs(table, validation.rows, 'logits');
-      const temperatures = logits.map((l) => fitTemperature(l, validation.labels, labels.length));
+      const temperatures = fitExitTemperatures(classifier, table, labels);
       classifier.temperatures = classifier.temperatures.map(() => 1);
       const before = run().rows;
       classifier.temperatures = temperatures;
