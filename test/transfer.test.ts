@@ -152,19 +152,33 @@ test('bee train --from writes a custom .bee from a folder of a few WAVs a word, 
   const bee = beeWithCache(path.join(dir, 'cache'));
   const words = spoken(['lemon', 'river'], 5, 11);
   const data = path.join(dir, 'words');
-  for (const [w, clips] of words)
-    clips.forEach((c, i) => {
-      fs.mkdirSync(path.join(data, w), { recursive: true });
-      fs.writeFileSync(path.join(data, w, `${i}.wav`), encodeWav({ sampleRate: RATE, channels: [c], bits: 16 }));
-    });
+  const wav = (file: string, samples: Float32Array) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, encodeWav({ sampleRate: RATE, channels: [samples], bits: 16 }));
+  };
+  // lemon: a WAV a take; river: one recording of the five takes with pauses, as the page records a word
+  for (const [i, c] of words.get('lemon')!.entries()) wav(path.join(data, 'lemon', `${i}.wav`), c);
+  const pause = new Float32Array(0.8 * RATE);
+  wav(
+    path.join(data, 'river', 'takes.wav'),
+    Float32Array.from(
+      words
+        .get('river')!
+        .flatMap((c) => [...pause, ...c])
+        .concat([...pause]),
+    ),
+  );
   const out = path.join(dir, 'mine.bee');
   const r = bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--out', out, '--epochs', '5', '--json');
   assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /words: lemon 5, river 5;/);
   const summary = JSON.parse(r.stdout);
   assert.deepEqual(summary.labels, ['_silence_', '_unknown_', 'lemon', 'river']);
   assert.deepEqual(summary.sources, { noise: 'synthesized', unknown: 'synthesized' });
   assert.equal(summary.examples.lemon, 200);
-  const evaluated = bee('eval', '--model', out, '--data', data, '--validation-percent', '0', '--test-percent', '100', '--json');
+  const each = path.join(dir, 'each');
+  for (const [w, clips] of words) for (const [i, c] of clips.entries()) wav(path.join(each, w, `${i}.wav`), c);
+  const evaluated = bee('eval', '--model', out, '--data', each, '--validation-percent', '0', '--test-percent', '100', '--json');
   assert.equal(evaluated.status, 0, evaluated.stderr);
   assert.ok(JSON.parse(evaluated.stdout).accuracy > 0.8, evaluated.stdout);
 

@@ -13,6 +13,7 @@ import { makeSpeakers, speak } from '../synth/voices.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { rngFor } from '../util/rng.js';
 import type { FewShotExamples } from './examples.js';
+import { wordWindows } from './word-windows.js';
 
 /** Where a folder's negatives came from: its own folders, --noise-dir, or bee's synthesizer. */
 export interface ExampleSources {
@@ -83,7 +84,8 @@ export function synthesizedNoise(sampleRate: number): Float32Array[] {
 
 /**
  * A folder of a few examples of each new word: one sub-folder of WAV files per word (any sample
- * rate, about 1 s each), and optionally `_background_noise_` or `_silence_` (recordings of the
+ * rate, about 1 s each; a longer one holds the word said several times with pauses, and each is
+ * an example), and optionally `_background_noise_` or `_silence_` (recordings of the
  * place, any length) and `_unknown_` (other speech). Negatives the folder lacks come from
  * `noiseDir`, else from bee's synthesizer (noise; other words in synthetic voices).
  */
@@ -106,17 +108,18 @@ export function readExampleFolder(
     .map((e) => e.name)
     .sort();
   const featurizer = new ClipFeaturizer(params);
-  const read = (folder: string, fit: boolean) =>
-    findWavs(path.join(dir, folder)).map((file) => (fit ? featurizer.samples({ file }) : featurizer.recording(file)));
+  const read = (folder: string) => findWavs(path.join(dir, folder)).map((file) => featurizer.recording(file));
+  // a recording much longer than a clip is the word said several times, as the page records it
+  const takes = (recording: Float32Array) => (recording.length > 1.5 * params.clipSamples ? wordWindows(recording, params.sampleRate) : [recording]);
   const words = new Map<string, Float32Array[]>();
   for (const folder of folders.filter((f) => ![NOISE_DIR, SILENCE, UNKNOWN].includes(f))) {
-    const clips = read(folder, true);
+    const clips = read(folder).flatMap(takes);
     if (clips.length) words.set(folder, clips);
   }
   if (words.size === 0)
     throw new BeeError('no word folders with WAV files', { file: dir, hint: 'one sub-folder of WAV files per new word, e.g. DIR/hello/1.wav' });
-  const ownNoise = [NOISE_DIR, SILENCE].filter((f) => folders.includes(f)).flatMap((f) => read(f, false));
-  const ownUnknown = folders.includes(UNKNOWN) ? read(UNKNOWN, false) : [];
+  const ownNoise = [NOISE_DIR, SILENCE].filter((f) => folders.includes(f)).flatMap((f) => read(f));
+  const ownUnknown = folders.includes(UNKNOWN) ? read(UNKNOWN) : [];
   const givenNoise = !ownNoise.length && options.noiseDir ? findWavs(path.resolve(options.noiseDir)).map((f) => featurizer.recording(f)) : [];
   const noise = ownNoise.length ? ownNoise : givenNoise.length ? givenNoise : synthesizedNoise(params.sampleRate);
   const unknown = ownUnknown.length ? ownUnknown : synthesizedUnknown([...words.keys()], params.sampleRate, options.cacheDir);
