@@ -39,30 +39,28 @@ export function examplesProblem(examples: FewShotExamples): string | undefined {
 }
 
 /**
- * The body's pooled statistics at every exit for each example: the packed engine runs the whole
- * network once per example and keeps what each exit head reads. Returns [exit][example * inputs].
+ * The body's pooled statistics at every exit for each of `count` examples: the packed engine runs
+ * the whole network once per example and keeps what each exit head reads, [exit][example * inputs].
  */
 function exitStatistics(
   source: PackedModel,
   examples: Iterable<{ features: Float32Array; label: number }>,
-  labels: number[],
-  onExample?: () => void,
-): Float32Array[] {
+  count: number,
+  onExample?: (done: number) => void,
+): { statistics: Float32Array[]; labels: Int32Array } {
   const engine = engineFor(source);
   const kept = engine.keepStatistics();
   const never = neverEarly(engine.exits);
-  const rows: Float32Array[][] = kept.map(() => []);
+  const statistics = kept.map((s) => new Float32Array(count * s.length));
+  const labels = new Int32Array(count);
+  let i = 0;
   for (const example of examples) {
     engine.run(example.features, never);
-    for (const [k, s] of kept.entries()) rows[k].push(s.slice());
-    labels.push(example.label);
-    onExample?.();
+    for (const [k, s] of kept.entries()) statistics[k].set(s, i * s.length);
+    labels[i++] = example.label;
+    onExample?.(i);
   }
-  return rows.map((exitRows, k) => {
-    const joined = new Float32Array(exitRows.length * kept[k].length);
-    for (const [i, r] of exitRows.entries()) joined.set(r, i * kept[k].length);
-    return joined;
-  });
+  return { statistics, labels };
 }
 
 /**
@@ -83,13 +81,11 @@ export function trainHeads(
   const labels = customLabels(examples.words.keys());
   const { network } = source.header;
   const started = performance.now();
-  const exampleLabels: number[] = [];
   const total = exampleCount(examples, options.augment);
-  const statistics = exitStatistics(source, augmentedExamples(examples, source.header.features, options.augment, options.seed), exampleLabels, () =>
-    onProgress?.('statistics', exampleLabels.length, total),
+  const { statistics, labels: y } = exitStatistics(source, augmentedExamples(examples, source.header.features, options.augment, options.seed), total, (done) =>
+    onProgress?.('statistics', done, total),
   );
   const fitStarted = performance.now();
-  const y = Int32Array.from(exampleLabels);
   const exitHead = customHead(network.exitHead, options.head.hidden);
   const hidden = hiddenUnits(exitHead);
   const fits = statistics.map((x, k) => {
@@ -112,7 +108,7 @@ export function trainHeads(
     },
     tensors,
   };
-  const count = (l: number) => exampleLabels.filter((x) => x === l).length;
+  const count = (l: number) => y.filter((x) => x === l).length;
   return {
     model,
     report: {
