@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ARCH_NAMES, ARCHITECTURES, type ArchName } from '../src/model/architectures/index.ts';
+import { ARCH_NAMES, type ArchName, FAMILIES } from '../src/spec/families.ts';
 import { DEFAULT_NETWORK, type NetworkOptions } from '../src/model/network.ts';
 import { atThreshold, runJson, type SweepJson, sweepOf, trainingScriptOptions } from './run-bee.ts';
 
@@ -81,7 +81,7 @@ if (!ARCH_NAMES.includes(values.arch as ArchName)) {
   console.error(`unknown --arch ${values.arch}; known: ${ARCH_NAMES.join(', ')}`);
   process.exit(2);
 }
-const fixed = ARCHITECTURES[values.arch as ArchName].fixed;
+const fixed = FAMILIES[values.arch as ArchName].fixed;
 const applies = (v: Variant) => v.sets === undefined || !(v.sets in fixed);
 
 function unknownVariant(name: string): never {

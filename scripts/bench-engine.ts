@@ -41,12 +41,12 @@ async function run(): Promise<void> {
   const { splitExamples } = await import('../src/data/examples.js');
   const { loadFeatures } = await import('../src/data/feature-cache.js');
   const { engineFor } = await import('../src/engine/engine-for.js');
-  const { packModel } = await import('../src/convert/export.js');
+  const { packModel } = await import('../src/convert/pack.js');
   const { packedSize } = await import('../src/engine/format.js');
-  const { featuresOf } = await import('../src/data/feature-cache.js');
+  const { featuresOf } = await import('../src/spec/classifier.js');
   const { argmax } = await import('../src/spec/exit-rules.js');
   const { neverEarly } = await import('../src/spec/exit-rules.js');
-  const { StagedModel } = await import('../src/exits/staged-model.js');
+  const { TfjsClassifier } = await import('../src/exits/tfjs-classifier.js');
   const { modelCost } = await import('../src/model/costs.js');
   const { floatWeightsBytes, loadModelDir } = await import('../src/model/saved-model.js');
   const { values } = parseArgs({
@@ -74,7 +74,7 @@ async function run(): Promise<void> {
   const packedBytes = packedSize(packed.header);
   const floatBytes = floatWeightsBytes(dir);
   const binaryMacs = modelCost(model).totals.binaryMacs;
-  const staged = new StagedModel(model, meta.calibration?.temperatures, meta.network.arch);
+  const staged = new TfjsClassifier(model, meta.calibration?.temperatures, meta.network.arch);
   const engine = engineFor(packed);
   const full = neverEarly(engine.exits);
   const t = numberOption(values.threshold, '--threshold', 'bench-engine');

@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import { loadRecordedDataset } from '../src/data/dataset.ts';
 import { splitExamples } from '../src/data/examples.ts';
-import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
+import { loadFeatures } from '../src/data/feature-cache.ts';
+import { featuresOf } from '../src/spec/classifier.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
 import { neverEarly } from '../src/spec/exit-rules.ts';

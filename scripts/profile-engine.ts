@@ -17,7 +17,7 @@ async function packedOf(file: string): Promise<PackedModel> {
   if (isPackedFile(file)) return readPackedFile(file);
   const { initBackend } = await import('../src/backend/backend.ts');
   const { loadModelDir } = await import('../src/model/saved-model.ts');
-  const { packModel } = await import('../src/convert/export.ts');
+  const { packModel } = await import('../src/convert/pack.ts');
   await initBackend();
   const { model, meta } = await loadModelDir(file);
   return packModel(model, meta).packed;

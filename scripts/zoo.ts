@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ARCH_NAMES } from '../src/model/architectures/index.ts';
+import { ARCH_NAMES } from '../src/spec/families.ts';
 import { curvesSvg } from '../src/report/plot.ts';
 import { atThreshold, runJson, sweepOf, trainingScriptOptions } from './run-bee.ts';
 

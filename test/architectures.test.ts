@@ -5,14 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.ts';
 import { crc32 } from '../src/engine/crc32.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
-import { packModel } from '../src/convert/export.ts';
+import { packModel } from '../src/convert/pack.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
 import { ResidualEngine } from '../src/engine/residual-engine.ts';
 import { neverEarly } from '../src/spec/exit-rules.ts';
-import { StagedModel } from '../src/exits/staged-model.ts';
+import { TfjsClassifier } from '../src/exits/tfjs-classifier.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
-import { ARCH_NAMES } from '../src/model/architectures/index.ts';
+import { ARCH_NAMES } from '../src/spec/families.ts';
 import { modelCost } from '../src/model/costs.ts';
 import { layerName } from '../src/spec/layer-names.ts';
 import { buildNetwork, networkConfig, type NetworkConfig } from '../src/model/network.ts';
@@ -87,7 +87,7 @@ for (const arch of ARCH_NAMES) {
       const after = (loaded.model.predict(input) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
       assert.deepEqual(after, before);
       // Block by block (bee eval's tfjs engine) gives what the whole network gives.
-      const staged = new StagedModel(loaded.model, undefined, arch);
+      const staged = new TfjsClassifier(loaded.model, undefined, arch);
       const { probs } = staged.classify(x.subarray(0, 98 * 64), neverEarly(4));
       const softmax = tf.tidy(() => (loaded.model.predict(input) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
       probs.forEach((p, k) => assert.ok(Math.max(...Array.from(p, (v, j) => Math.abs(v - softmax[k][0][j]))) < 1e-6, `exit ${k + 1}`));

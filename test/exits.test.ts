@@ -4,12 +4,13 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { initBackend } from '../src/backend/backend.ts';
 import { loadDataset } from '../src/data/dataset.ts';
-import { featuresOf, loadFeatures } from '../src/data/feature-cache.ts';
+import { loadFeatures } from '../src/data/feature-cache.ts';
+import { featuresOf } from '../src/spec/classifier.ts';
 import { evaluateEarlyExit, outcomesFromProbabilities } from '../src/exits/evaluate.ts';
 import { splitExamples } from '../src/data/examples.ts';
 import { buildReport, expectedCalibrationError } from '../src/exits/report.ts';
 import { exitFor, normalizedEntropy, parseThresholds, shouldExit } from '../src/spec/exit-rules.ts';
-import { StagedModel } from '../src/exits/staged-model.ts';
+import { TfjsClassifier } from '../src/exits/tfjs-classifier.ts';
 import { cheapestWithin, sweep } from '../src/exits/sweep.ts';
 import { cheapestPerExit } from '../src/exits/per-exit-search.ts';
 import { windowStarts } from '../src/exits/predict.ts';
@@ -112,7 +113,7 @@ test('report numbers from known exit confidences, computed by hand', () => {
 
 test('early exit on a trained model: threshold 1 is exit 4; a sweep equals eval at three thresholds', async () => {
   const { model, meta } = await loadModelDir(run);
-  const staged = new StagedModel(model, undefined, meta.network.arch);
+  const staged = new TfjsClassifier(model, undefined, meta.network.arch);
   const dataset = loadDataset(dataRoot, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
   const table = await loadFeatures(dataset, { params: PAPER_FEATURES, cacheDir: cache });
   const examples = splitExamples(table, meta.labels, 'test');

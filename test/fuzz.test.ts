@@ -10,11 +10,11 @@ import fc from 'fast-check';
 import { initBackend } from '../src/backend/backend.ts';
 import { decodeWav, probeWav } from '../src/audio/wav.ts';
 import { crc32 } from '../src/engine/crc32.ts';
-import { PackedClassifier } from '../src/engine/classifier.ts';
 import { BlockEngine } from '../src/engine/block-engine.ts';
-import { packModel } from '../src/convert/export.ts';
+import { packModel } from '../src/convert/pack.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { neverEarly } from '../src/spec/exit-rules.ts';
+import { exitCosts } from '../src/spec/network-cost.ts';
 import { BeeError } from '../src/errors.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { metaProblem } from '../src/model/model-check.ts';
@@ -234,10 +234,9 @@ test('fuzz: random model metadata: bee.json is refused in one line, or described
 
 /** A Listener over the fuzz network that keeps every answer; labels a, b, c all reportable. */
 function listenerOf(engine: BlockEngine): Listener {
-  const classifier = new PackedClassifier(engine);
   const detection = { minConfidence: 0.34, suppressMs: 300, smoothWindows: 2, ignore: new Set<string>() };
-  return new Listener(classifier, ['a', 'b', 'c'], PAPER_FEATURES, {
-    exits: engine.exits,
+  return new Listener(engine, ['a', 'b', 'c'], PAPER_FEATURES, {
+    exitCosts: exitCosts(engine.model.header.network).map((e) => e.relativeMacs),
     hopMs: 100,
     rule: { criterion: 'max-softmax', thresholds: [0.4, 0.4, 0.4] },
     detection,

@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.ts';
 import { BlockEngine } from '../src/engine/block-engine.ts';
-import { packModel } from '../src/convert/export.ts';
+import { packModel } from '../src/convert/pack.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
 import { neverEarly } from '../src/spec/exit-rules.ts';
 import { gridCuts } from '../src/spec/exit-grid.ts';

@@ -3,9 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadDataset, UNKNOWN } from '../src/data/dataset.ts';
-import { PackedClassifier } from '../src/engine/classifier.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
-import { packModel } from '../src/convert/export.ts';
+import { packModel } from '../src/convert/pack.ts';
 import { shouldExit } from '../src/spec/exit-rules.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import type { ModelMeta } from '../src/model/saved-model.ts';
@@ -98,7 +97,7 @@ test('calibration on the validation split reads no test-split clip', () => {
   const config = networkConfig({ arch: 'reactnet', inputShape: [98, 64, 1], classes: 3, width: 0.25, seed: 1 });
   const model = randomNetwork({ arch: 'reactnet', width: 0.25, classes: 3 }, 1, logMelLike(4, 1));
   const meta = { labels: dataset.classes, features: PAPER_FEATURES, network: config } as ModelMeta;
-  const classifier = new PackedClassifier(engineFor(packModel(model, meta).packed));
+  const classifier = engineFor(packModel(model, meta).packed);
   model.dispose();
   const calibrated = calibrateOnValidation({ classifier, labels: dataset.classes, features: PAPER_FEATURES, exitCosts: [0.2, 0.4, 0.7, 1] }, dataset, {
     noiseFiles: [noise],

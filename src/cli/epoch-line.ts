@@ -1,4 +1,4 @@
-import type { EpochRecord } from '../train/trainer.js';
+import type { EpochRecord } from '../train/run-options.js';
 
 /** A fraction as a percentage with one decimal, without the sign. */
 export const pct = (x: number) => `${(100 * x).toFixed(1)}`;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../backend/backend.js';
-import { packModel } from '../convert/export.js';
+import { packModel } from '../convert/pack.js';
 import type { PackedModel } from '../engine/format.js';
 import { isPackedFile, readPackedFile, writePackedFile } from '../engine/packed-file.js';
 import { BeeError } from '../errors.js';

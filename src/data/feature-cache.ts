@@ -5,7 +5,6 @@ import path from 'node:path';
 import { featureKey, frameCount, type FeatureParams } from '../features/params.js';
 import { featurizeClips } from '../features/pool.js';
 import type { Clip, Dataset } from './dataset.js';
-import type { FeatureRows } from '../spec/classifier.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BeeError } from '../errors.js';
 import { makeDir } from '../util/make-dir.js';
@@ -198,10 +197,4 @@ export async function loadFeatures(dataset: Dataset, options: CacheOptions): Pro
       ...(notSaved ? { notSaved } : {}),
     },
   };
-}
-
-/** The features of row `row` of a table. */
-export function featuresOf(table: FeatureRows, row: number): Float32Array {
-  const size = table.frames * table.melBins;
-  return table.features.subarray(row * size, (row + 1) * size);
 }

@@ -3,14 +3,13 @@ import path from 'node:path';
 import { loadDataset } from '../data/dataset.js';
 import { splitExamples } from '../data/examples.js';
 import { loadFeatures } from '../data/feature-cache.js';
-import { PackedClassifier } from '../engine/classifier.js';
 import { engineFor } from '../engine/engine-for.js';
-import { packModel } from '../convert/export.js';
+import { packModel } from '../convert/pack.js';
 import { writePackedFile } from '../engine/packed-file.js';
 import { BeeError } from '../errors.js';
 import { evaluateEarlyExit } from '../exits/evaluate.js';
 import type { EarlyExitReport } from '../exits/report.js';
-import { StagedModel } from '../exits/staged-model.js';
+import { TfjsClassifier } from '../exits/tfjs-classifier.js';
 import { sweep, type SweepRow } from '../exits/sweep.js';
 import { PAPER_FEATURES } from '../features/params.js';
 import { modelCost } from '../model/costs.js';
@@ -18,7 +17,8 @@ import { floatWeightsBytes, loadModelDir } from '../model/saved-model.js';
 import { writeSweepFiles } from '../report/sweep-files.js';
 import { isSynthesized, synthesizeKeywords, type SynthOptions } from '../synth/keywords.js';
 import { DEFAULT_RECIPE } from '../train/recipe.js';
-import { train, type TrainCallbacks } from '../train/trainer.js';
+import type { TrainCallbacks } from '../train/run-options.js';
+import { train } from '../train/trainer.js';
 import { makeDir } from '../util/make-dir.js';
 
 export interface DemoOptions {
@@ -152,8 +152,8 @@ export async function runDemo(options: DemoOptions, callbacks: DemoCallbacks = {
   const macs = modelCost(model).exits.map((e) => e.relativeMacs);
   const { packed } = packModel(model, meta, dir);
   const packedBytes = writePackedFile(packedFile, packed);
-  const staged = new StagedModel(model, meta.calibration?.temperatures, meta.network.arch);
-  const engine = new PackedClassifier(engineFor(packed));
+  const staged = new TfjsClassifier(model, meta.calibration?.temperatures, meta.network.arch);
+  const engine = engineFor(packed);
   const result = sweep(staged.exitOutputs(table, examples.rows), examples.labels, meta.labels, macs);
   const title = `bee demo: ${options.synth.speakers} synthetic speakers, width ${options.width}, ${options.epochs} epochs; test split, ${examples.rows.length} clips`;
   const sweepFiles = writeSweepFiles(path.join(options.out, 'sweep'), { model: dir, split: 'test', samples: examples.rows.length, ...result }, result, title);

@@ -2,7 +2,7 @@ import { BeeError } from '../errors.js';
 import { dataRecordProblem } from '../data/record.js';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
 import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../spec/labels.js';
-import { ARCH_NAMES, bodyFilters, RESIDUAL_FAMILIES, stemFilters } from '../spec/families.js';
+import { ARCH_NAMES, type Body, bodyFilters, familyOf, stemFilters } from '../spec/families.js';
 import { pooledFeatures } from '../spec/exit-grid.js';
 import type { ExitHead, NetworkConfig } from '../spec/network.js';
 import { type StreamRule, streamRuleProblem } from '../stream/stream-rule.js';
@@ -57,9 +57,6 @@ export type PackedNetwork = Pick<NetworkConfig, 'inputShape' | 'classes' | 'filt
   arch?: NetworkConfig['arch'];
 };
 
-/** Whether the network keeps real activations between binary convolutions (bireal, reactnet), and whether it has RPReLU. */
-export const residualOf = (network: PackedNetwork) => RESIDUAL_FAMILIES[network.arch ?? 'bee'];
-
 /** What a version 1 file's network was: the paper's head, every convolution binary. */
 const VERSION1_NETWORK = { exitHead: { type: 'paper' } as ExitHead, realFirstBlock: false, scaledKernels: false, signShift: false };
 
@@ -76,8 +73,11 @@ export interface PackedModel {
 /** Words of 32 bits that hold `bits` bits. */
 export const words = (bits: number) => Math.ceil(bits / 32);
 
+/** Every tensor of a packed network, in file order: its body's (a family's body decides the layout). */
+export const tensorSpecs = (network: PackedNetwork, version = PACKED_VERSION): TensorSpec[] => BODY_SPECS[familyOf(network).body](network, version);
+
 /**
- * Every tensor of a packed network, in file order. Binary kernels are sign bits packed along the
+ * The block body's tensors (bee, xnor). Binary kernels are sign bits packed along the
  * input channels, [output channel][tap][input word]; the (1x1) conv reads the concatenated (1x3)
  * and (3x1) outputs, each segment starting on a word. The first block's pair, whose input is the
  * real log-mel, keeps float32 kernels [output channel][tap] (±1, scaled ±1, or real weights; in
@@ -85,8 +85,7 @@ export const words = (bits: number) => Math.ceil(bits / 32);
  * (float for the first block's pair; integer elsewhere). The block's last BatchNorm also keeps a
  * scale and a shift: the exit head reads its real output.
  */
-export function tensorSpecs(network: PackedNetwork, version = PACKED_VERSION): TensorSpec[] {
-  if (residualOf(network)) return residualSpecs(network, version);
+function blockSpecs(network: PackedNetwork, version: number): TensorSpec[] {
   const specs: TensorSpec[] = [];
   network.filters.forEach((f, i) => {
     const b = i + 1;
@@ -131,7 +130,7 @@ function exitSpecs(network: PackedNetwork, b: number, f: number): TensorSpec[] {
  */
 function residualSpecs(network: PackedNetwork, version: number): TensorSpec[] {
   const specs: TensorSpec[] = [];
-  const { rprelu, shortcut } = residualOf(network)!;
+  const { rprelu, shortcut } = familyOf(network);
   const floats = (name: string, n: number) => specs.push({ name, dtype: 'float32', shape: [n] });
   const affine = (name: string, n: number) => {
     for (const p of ['scale', 'shift']) floats(`${name}.${p}`, n);
@@ -168,6 +167,11 @@ function residualSpecs(network: PackedNetwork, version: number): TensorSpec[] {
   });
   return specs;
 }
+
+const BODY_SPECS: Record<Body, (network: PackedNetwork, version: number) => TensorSpec[]> = { block: blockSpecs, residual: residualSpecs };
+
+/** The oldest format version that holds a network: the residual bodies came in 4 (5: alpha apart), hidden layers in 3. */
+export const writtenVersion = (network: PackedNetwork) => (familyOf(network).body === 'residual' ? 5 : hiddenUnits(network.exitHead) ? 3 : 2);
 
 const ARRAYS = { uint32: Uint32Array, int16: Int16Array, float32: Float32Array } as const;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -221,9 +225,6 @@ export function encodePacked(model: PackedModel): Uint8Array {
   return bytes;
 }
 
-/** The oldest format version that holds a network. */
-export const writtenVersion = (network: PackedNetwork) => (residualOf(network) ? 5 : hiddenUnits(network.exitHead) ? 3 : 2);
-
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.length > 0 && x.every((v) => Number.isInteger(v) && v > 0 && v <= max);
 
@@ -240,7 +241,8 @@ function headerProblem(header: unknown, version: number): string | undefined {
   if (!['realFirstBlock', 'scaledKernels', 'signShift'].every((k) => typeof network[k] === 'boolean'))
     return 'network must say realFirstBlock, scaledKernels and signShift (true or false)';
   if (network.arch !== undefined && !ARCH_NAMES.includes(network.arch as never)) return `network.arch must be one of ${ARCH_NAMES.join(', ')}`;
-  if (version < 4 && residualOf(network as unknown as PackedNetwork)) return `a version ${version} file cannot hold a ${network.arch} network`;
+  if (version < 4 && familyOf(network as unknown as PackedNetwork).body === 'residual')
+    return `a version ${version} file cannot hold a ${network.arch} network`;
   const [frames, melBins] = [frameCount(features as unknown as FeatureParams), (features as unknown as FeatureParams).melBins];
   const shape = network.inputShape;
   if (!(Array.isArray(shape) && shape.length === 3 && shape[0] === frames && shape[1] === melBins && shape[2] === 1))

@@ -4,7 +4,7 @@ export { readPackedFile, writePackedFile } from './packed-file.js';
 export { BlockEngine } from './block-engine.js';
 export { ResidualEngine } from './residual-engine.js';
 export { engineFor } from './engine-for.js';
-export { Engine } from './engine.js';
+export { PackedEngine } from './packed-engine.js';
 export { LogMel, type Features } from '../features/logmel.js';
 export { readWav, decodeWav, type Audio } from '../audio/wav.js';
 export { resample } from '../audio/resample.js';

@@ -144,27 +144,33 @@ export function instantiateKernels(): Kernels {
   return new WebAssembly.Instance(compiled, {}).exports as unknown as Kernels;
 }
 
-/**
- * Offsets of 16-byte aligned buffers, laid out before the engine's one reservation: `take` while
- * planning, then `reserve` once, after which offsets + base are addresses.
- */
+/** 16-byte aligned buffers taken one after another from `base` on (planMemory's sizing pass: from 0). */
 export class Layout {
   bytes = 0;
 
+  constructor(private readonly base = 0) {}
+
+  /** The address of `size` more bytes, 16-byte aligned. */
   take(size: number): number {
-    const at = this.bytes;
+    const at = this.base + this.bytes;
     this.bytes += Math.ceil(size / 16) * 16;
     return at;
   }
+}
 
-  /** Reserves everything taken in the kernels' memory; returns the base address. */
-  reserve(kernels: Kernels): number {
-    if (this.bytes > 3 * 1024 ** 3)
-      throw new BeeError(`the packed network needs ${(this.bytes / 1024 ** 3).toFixed(1)} GiB of engine memory; WebAssembly has 4 GiB`, {
-        hint: 'a narrower network (--width) fits',
-      });
-    return kernels.reserve(this.bytes);
-  }
+/**
+ * An engine's buffers at their addresses in the kernels' memory, reserved at once: `plan` (which
+ * must only take from the layout) runs once to size them, then again where the memory was
+ * reserved. The memory never grows after this one reservation, so views of it stay valid.
+ */
+export function planMemory<P>(kernels: Kernels, plan: (layout: Layout) => P): P {
+  const sizing = new Layout();
+  plan(sizing);
+  if (sizing.bytes > 3 * 1024 ** 3)
+    throw new BeeError(`the packed network needs ${(sizing.bytes / 1024 ** 3).toFixed(1)} GiB of engine memory; WebAssembly has 4 GiB`, {
+      hint: 'a narrower network (--width) fits',
+    });
+  return plan(new Layout(kernels.reserve(sizing.bytes)));
 }
 
 const NIBBLE_BITS = Uint8Array.from({ length: 16 }, (_, v) => (v & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1));
@@ -209,10 +215,8 @@ export function planDense(layout: Layout, inputs: number, units: number): DenseL
   return { inputs, units, padded, kernel: layout.take(inputs * padded * 4), bias: layout.take(padded * 4) };
 }
 
-/** Moves a planned dense layer to its addresses and fills it: [inputs][units] as trained -> [inputs][units padded to 4]. */
-export function fillDense(memory: WebAssembly.Memory, base: number, layer: DenseLayer, kernel: Float32Array, bias: Float32Array): void {
-  layer.kernel += base;
-  layer.bias += base;
+/** Fills a planned dense layer: [inputs][units] as trained -> [inputs][units padded to 4]. */
+export function fillDense(memory: WebAssembly.Memory, layer: DenseLayer, kernel: Float32Array, bias: Float32Array): void {
   const k = new Float32Array(memory.buffer, layer.kernel, layer.inputs * layer.padded);
   for (let r = 0; r < layer.inputs; r++) k.set(kernel.subarray(r * layer.units, (r + 1) * layer.units), r * layer.padded);
   new Float32Array(memory.buffer, layer.bias, layer.padded).set(bias);

@@ -1,4 +1,5 @@
-import { featuresOf, type FeatureTable } from '../data/feature-cache.js';
+import type { FeatureTable } from '../data/feature-cache.js';
+import { featuresOf } from '../spec/classifier.js';
 import type { SplitExamples } from '../data/examples.js';
 import { argmax } from '../spec/exit-rules.js';
 import { buildReport, type EarlyExitReport, type Outcome } from './report.js';

@@ -1,15 +1,14 @@
 import { BeeError } from '../errors.js';
-import { PackedClassifier } from '../engine/classifier.js';
 import { engineFor } from '../engine/engine-for.js';
-import { packModel } from '../convert/export.js';
+import { packModel } from '../convert/pack.js';
 import { isPackedFile, readPackedFile } from '../engine/packed-file.js';
 import type { FeatureParams } from '../features/params.js';
-import { modelCost, type ModelCost } from '../model/costs.js';
-import { buildNetwork, completeNetworkConfig, type Precision } from '../model/network.js';
+import type { Precision } from '../model/network.js';
 import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
 import type { EarlyExitClassifier } from '../spec/classifier.js';
+import { type ExitCost, exitCosts } from '../spec/network-cost.js';
 import type { StreamRule } from '../stream/stream-rule.js';
-import { StagedModel } from './staged-model.js';
+import { TfjsClassifier } from './tfjs-classifier.js';
 
 export type EngineName = 'tfjs' | 'packed';
 export const ENGINES: EngineName[] = ['tfjs', 'packed'];
@@ -27,7 +26,8 @@ export interface OpenedModel {
   data?: ModelMeta['data'];
   /** bee.json, when the source is a model directory */
   meta?: ModelMeta;
-  cost: ModelCost;
+  /** what reaching each exit costs (the network's shape alone decides) */
+  exitCosts: ExitCost[];
   /** how it listens to streams, where it was calibrated (bee listen --calibrate) */
   stream?: StreamRule;
 }
@@ -43,19 +43,15 @@ export async function openModel(modelPath: string, engine?: EngineName | 'fastes
       throw new BeeError('a packed model runs on the packed engine only', { file: modelPath, hint: 'drop --engine tfjs, or pass the model directory' });
     const packed = readPackedFile(modelPath);
     const { header } = packed;
-    // The cost figures depend on the network's shape alone: rebuild it (untrained) to count them.
-    const network = buildNetwork(completeNetworkConfig({ ...header.network, precision: 'binary', seed: 0 }));
-    const cost = modelCost(network);
-    network.dispose();
     return {
-      classifier: new PackedClassifier(engineFor(packed)),
+      classifier: engineFor(packed),
       engine: 'packed',
       source: modelPath,
       labels: header.labels,
       features: header.features,
       precision: 'binary',
       data: header.data,
-      cost,
+      exitCosts: exitCosts(header.network),
       ...(header.stream ? { stream: header.stream } : {}),
     };
   }
@@ -67,13 +63,13 @@ export async function openModel(modelPath: string, engine?: EngineName | 'fastes
     precision: meta.network.precision,
     data: meta.data,
     meta,
-    cost: modelCost(model),
+    exitCosts: exitCosts(meta.network),
     ...(meta.stream ? { stream: meta.stream } : {}),
   };
   if (engine === 'packed' || (engine === 'fastest' && meta.network.precision === 'binary')) {
     const { packed } = packModel(model, meta, dir);
     model.dispose();
-    return { ...common, classifier: new PackedClassifier(engineFor(packed)), engine: 'packed' };
+    return { ...common, classifier: engineFor(packed), engine: 'packed' };
   }
-  return { ...common, classifier: new StagedModel(model, meta.calibration?.temperatures, meta.network.arch), engine: 'tfjs' };
+  return { ...common, classifier: new TfjsClassifier(model, meta.calibration?.temperatures, meta.network.arch), engine: 'tfjs' };
 }

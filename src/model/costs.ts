@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ExitPooling } from './exit-pooling.js';
 import { QuantActivation, QuantConv2D, QuantDense } from './layers.js';
 import { layerName } from './network.js';
+import type { ExitCost } from '../spec/network-cost.js';
 
 /** One layer's size and work, in the manner of larq.models.summary. */
 export interface LayerCost {
@@ -20,18 +21,10 @@ export interface LayerCost {
   exitHead: boolean;
 }
 
-export interface ExitCost {
-  exit: number;
-  binaryMacs: number;
-  floatMacs: number;
-  memoryBits: number;
-  /** share of the full network's MACs: every block and every exit head, as run when no exit fires early */
-  relativeMacs: number;
-}
-
 export interface ModelCost {
   layers: LayerCost[];
-  exits: ExitCost[];
+  /** each exit's MACs (spec/network-cost.ts counts the same from a config alone) and the memory of its path */
+  exits: (ExitCost & { memoryBits: number })[];
   totals: { binaryParams: number; floatParams: number; memoryBits: number; float32Bits: number; compression: number; binaryMacs: number; floatMacs: number };
 }
 

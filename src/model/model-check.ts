@@ -3,10 +3,10 @@ import { featureParamsProblem, frameCount, type FeatureParams } from '../feature
 import type { BeeError } from '../errors.js';
 import { dataRecordProblem } from '../data/record.js';
 import { streamRuleProblem } from '../stream/stream-rule.js';
-import { ARCHITECTURES } from './architectures/index.js';
 import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../spec/labels.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
 import { MAX_STAGES, stageCountProblem, stageWidthsFit } from '../spec/network.js';
+import { bodyKernelWeights } from '../spec/network-cost.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -72,7 +72,7 @@ export function modelProblem(model: tf.LayersModel, network: NetworkConfig): str
   // Before building bee.json's network to compare: its convolutions alone must fit in the weights
   // that were loaded, so that an edited bee.json cannot make bee build a huge network to refuse it.
   const loaded = model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
-  const kernels = ARCHITECTURES[network.arch].kernelWeights(network);
+  const kernels = bodyKernelWeights(network);
   if (kernels > loaded) return `bee.json's network has at least ${kernels} weights; model.json and the weights hold ${loaded}`;
   const expected = buildNetwork(network);
   try {

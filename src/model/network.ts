@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import { ARCH_NAMES, ARCHITECTURES, type ArchName } from './architectures/index.js';
+import { ARCHITECTURES } from './architectures/index.js';
+import { ARCH_NAMES, type ArchName, FAMILIES } from '../spec/families.js';
 import { BatchNorm } from './batch-norm.js';
 import { ExitPooling } from './exit-pooling.js';
 import { layerName } from '../spec/layer-names.js';
@@ -18,10 +19,10 @@ import {
 } from '../spec/network.js';
 
 export { layerName } from '../spec/layer-names.js';
-export type { ArchName } from './architectures/index.js';
+export type { ArchName } from '../spec/families.js';
 export type { ExitHead, NetworkChoice, NetworkConfig, NetworkOptions, Precision } from '../spec/network.js';
 
-export const PAPER_FILTERS = ARCHITECTURES.bee.filters;
+export const PAPER_FILTERS = [...FAMILIES.bee.filters];
 
 /** The network bee builds unless told otherwise: the ablation in docs/recipe.md says what each part buys. */
 export const DEFAULT_NETWORK: NetworkOptions = {
@@ -52,8 +53,8 @@ export function networkConfig(
   const binary = precision === 'binary';
   const arch = args.arch ?? DEFAULT_NETWORK.arch;
   if (!ARCH_NAMES.includes(arch)) throw new BeeError(`unknown architecture ${JSON.stringify(arch)}`, { hint: `one of ${ARCH_NAMES.join(', ')}` });
-  const { fixed } = ARCHITECTURES[arch];
-  const stages = args.filters ?? ARCHITECTURES[arch].filters;
+  const { fixed } = FAMILIES[arch];
+  const stages = args.filters ?? [...FAMILIES[arch].filters];
   if (!stageWidthsFit(stages)) {
     throw new BeeError(`the stages' widths must be 1-${MAX_STAGES} whole numbers in 1..4096, got ${stages.join(',')}`, {
       hint: `e.g. --filters ${PAPER_FILTERS.join(',')}`,

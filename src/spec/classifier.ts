@@ -7,6 +7,12 @@ export interface FeatureRows {
   melBins: number;
 }
 
+/** The features of row `row` of a table. */
+export function featuresOf(table: FeatureRows, row: number): Float32Array {
+  const size = table.frames * table.melBins;
+  return table.features.subarray(row * size, (row + 1) * size);
+}
+
 export interface EarlyExitResult {
   /** 1-based exit that answered */
   exit: number;
@@ -18,7 +24,7 @@ export interface EarlyExitResult {
 
 /**
  * What early-exit evaluation and prediction need of a model: the tfjs model cut into stages
- * (StagedModel) and the packed engine (PackedClassifier) are both one.
+ * (TfjsClassifier) and the packed engine (PackedEngine) are both one.
  */
 export interface EarlyExitClassifier {
   readonly exits: number;

@@ -10,7 +10,7 @@ export interface ListenSummary {
   /** seconds of audio per second of processing (features and network; waiting for input excluded) */
   realTimeFactor: number;
   windowsPerExit: number[];
-  /** MACs spent / MACs of every window through the full network (NaN without exit costs) */
+  /** MACs spent / MACs of every window through the full network */
   computeShare: number;
   detections: number;
 }
@@ -37,9 +37,8 @@ export class Listener {
     labels: string[],
     params: FeatureParams,
     private readonly options: {
-      /** each exit's MACs as a share of the full network's (for computeShare; a web page has no cost model) */
-      exitCosts?: number[];
-      exits: number;
+      /** each exit's MACs as a share of the full network's (spec/network-cost.ts), one per exit */
+      exitCosts: number[];
       hopMs: number;
       rule: ExitRule;
       detection: DetectionRule;
@@ -50,7 +49,7 @@ export class Listener {
   ) {
     this.windowStream = new StreamWindows(params, options.hopMs);
     this.detector = new Detector(labels, options.detection);
-    this.windowsPerExit = new Array(options.exits).fill(0);
+    this.windowsPerExit = new Array(options.exitCosts.length).fill(0);
   }
 
   push(samples: Float32Array): void {
@@ -75,7 +74,7 @@ export class Listener {
       if (this.options.keepAnswers) this.answers.push(answer);
       this.windows++;
       this.windowsPerExit[exit - 1]++;
-      this.compute += this.options.exitCosts?.[exit - 1] ?? Number.NaN;
+      this.compute += this.options.exitCosts[exit - 1];
       this.options.onWindow?.(answer);
       const detection = this.detector.push(answer);
       if (detection) {

@@ -99,6 +99,7 @@ export function syncLinks(out: string, state: { epoch: number; best: { epoch: nu
   }
 }
 
+/** Saves the epoch's checkpoint and moves `last` (and `best`) to it; a full disk or a denied write is a one-line error. */
 export async function saveCheckpoint<O, R>(
   out: string,
   model: tf.LayersModel,
@@ -106,6 +107,19 @@ export async function saveCheckpoint<O, R>(
   meta: ModelMeta,
   state: TrainState<O, R>,
 ): Promise<void> {
+  try {
+    await writeCheckpoint(out, model, optimizer, meta, state);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!code) throw err;
+    throw new BeeError(`cannot save the checkpoint of epoch ${state.epoch}: ${code}`, {
+      file: out,
+      hint: 'check free disk space and permissions; --resume continues from the last saved epoch',
+    });
+  }
+}
+
+async function writeCheckpoint<O, R>(out: string, model: tf.LayersModel, optimizer: tf.Optimizer, meta: ModelMeta, state: TrainState<O, R>): Promise<void> {
   const dir = path.join(out, 'checkpoints');
   makeDir(dir, 'checkpoints directory');
   const name = checkpointName(state.epoch);

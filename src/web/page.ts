@@ -6,6 +6,7 @@ import { engineFor } from '../engine/engine-for.js';
 import { decodePacked, type PackedModel } from '../engine/format.js';
 import { useKernelModule } from '../engine/wasm-kernels.js';
 import { QUIET_LABELS } from '../spec/labels.js';
+import { exitCosts } from '../spec/network-cost.js';
 import type { Detection, WindowAnswer } from '../stream/detector.js';
 import { Listener } from '../stream/listener.js';
 import { defaultStreamRule, detectionRuleOf, exitRuleOf } from '../stream/stream-rule.js';
@@ -38,21 +39,15 @@ function use(bytes: Uint8Array, name: string): void {
   const model = decodePacked(bytes, name);
   const engine = engineFor(model);
   const { features, labels } = model.header;
-  const classifier = {
-    classify: (x: Float32Array, rule: Parameters<typeof engine.run>[1]) => {
-      const exit = engine.run(x, rule);
-      // the engine reuses its buffers from window to window
-      return { exit, probs: engine.probabilities.slice(0, exit).map((p) => p.slice()), ms: 0 };
-    },
-  };
   // the model's stream rule, as bee listen runs it
   const streamRule = model.header.stream ?? defaultStreamRule(engine.exits);
   const rule = exitRuleOf(streamRule, labels);
   const detection = detectionRuleOf(streamRule);
+  const costs = exitCosts(model.header.network).map((e) => e.relativeMacs);
   running = {
     bytes,
     model,
-    listener: () => new Listener(classifier, labels, features, { exits: engine.exits, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show }),
+    listener: () => new Listener(engine, labels, features, { exitCosts: costs, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show }),
   };
   if (live) live = running.listener();
   $('model').textContent =

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { Engine } from '../../src/engine/engine.ts';
+import type { PackedEngine } from '../../src/engine/packed-engine.ts';
 import { exitFor, neverEarly, type ExitRule } from '../../src/spec/exit-rules.ts';
 import { BatchNorm } from '../../src/model/batch-norm.ts';
 import { QuantActivation } from '../../src/model/layers.ts';
@@ -55,7 +55,7 @@ export function randomNetwork(options: Partial<Parameters<typeof networkConfig>[
  * The packed engine against the tfjs model on `n` clips of x: every exit's softmax within 1e-5
  * with no early exit, and the same exit as tfjs's softmax gives under a max-softmax rule.
  */
-export function assertEngineMatches(engine: Engine, model: tf.LayersModel, x: Float32Array, n: number): void {
+export function assertEngineMatches(engine: PackedEngine, model: tf.LayersModel, x: Float32Array, n: number): void {
   const expected = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((l) => tf.softmax(l).arraySync() as number[][]));
   for (let i = 0; i < n; i++) {
     const clip = x.subarray(i * 98 * 64, (i + 1) * 98 * 64);

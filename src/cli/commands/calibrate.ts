@@ -69,7 +69,7 @@ Examples:
     if (!noiseFiles.length) throw new BeeError('no background-noise recordings', { file: flags.noiseDir ?? dataset.root, hint: 'pass --noise-dir DIR' });
     const bars: Partial<Record<'dense' | 'negatives', Progress>> = {};
     const { result, dense, negatives } = calibrateOnValidation(
-      { classifier: model.classifier, labels: model.labels, features: model.features, exitCosts: model.cost.exits.map((e) => e.relativeMacs) },
+      { classifier: model.classifier, labels: model.labels, features: model.features, exitCosts: model.exitCosts.map((e) => e.relativeMacs) },
       dataset,
       { noiseFiles, hours: flags.hours, target: flags.falseAlarms, maxCompute: flags.maxCompute, hopMs: flags.hop, seed: flags.seed },
       (stage, done, total) => {

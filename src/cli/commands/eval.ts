@@ -28,7 +28,7 @@ Examples:
   .action(async (flags: EvaluationFlags & { threshold?: string; entropy?: string; json?: boolean }) => {
     ruleFromFlags(flags); // its values checked before any heavy work, their count once the model is read
     const { model, table, examples } = await loadEvaluationInput(flags);
-    const rule = ruleFromFlags(flags, model.cost.exits.length);
+    const rule = ruleFromFlags(flags, model.exitCosts.length);
     const bar = progressBar('evaluating', examples.rows.length);
     const report = evaluateEarlyExit(
       model.classifier,
@@ -36,7 +36,7 @@ Examples:
       examples,
       model.labels,
       rule,
-      model.cost.exits.map((e) => e.relativeMacs),
+      model.exitCosts.map((e) => e.relativeMacs),
       (done) => bar.update(done),
     );
     bar.stop();

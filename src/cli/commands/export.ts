@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
-import { packModel } from '../../convert/export.js';
+import { packModel } from '../../convert/pack.js';
 import { checkExportTarget, writePackedFile } from '../../engine/packed-file.js';
 import { floatWeightsBytes, loadModelDir, resolveModelDir } from '../../model/saved-model.js';
 import { backendNotice, printJson } from '../io.js';

@@ -122,8 +122,7 @@ Examples:
       else console.log(`${d.time.toFixed(2).padStart(8)} s  ${printable(d.label).padEnd(10)} ${d.confidence.toFixed(3)}  exit ${d.exit}`);
     };
     const listener = new Listener(model.classifier, model.labels, model.features, {
-      exitCosts: model.cost.exits.map((e) => e.relativeMacs),
-      exits,
+      exitCosts: model.exitCosts.map((e) => e.relativeMacs),
       keepAnswers: Boolean(truth),
       hopMs: flags.hop,
       rule,

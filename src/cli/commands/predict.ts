@@ -35,7 +35,7 @@ Examples:
     ruleFromFlags(flags); // its values checked before anything is read, their count once the model is
     backendNotice(await initBackend());
     const model = await openModel(modelOrPretrained(flags.model), flags.engine);
-    const rule = ruleFromFlags(flags, model.cost.exits.length);
+    const rule = ruleFromFlags(flags, model.exitCosts.length);
     const logMel = new LogMel(model.features);
     const results: ({ file: string } & (Prediction | { error: string }))[] = [];
     for (const file of files) {

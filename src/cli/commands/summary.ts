@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
-import { packedHeader } from '../../convert/export.js';
+import { packedHeader } from '../../convert/pack.js';
 import { packedSize } from '../../engine/format.js';
 import { modelCost } from '../../model/costs.js';
 import { floatWeightsBytes, loadModelDir } from '../../model/saved-model.js';

@@ -40,7 +40,7 @@ Examples:
     if (flags.calibrate && isPackedFile(flags.model)) throw readOnly(); // before any heavy work
     const { model, table, examples } = await loadEvaluationInput(flags);
     const { classifier, labels } = model;
-    const macs = model.cost.exits.map((e) => e.relativeMacs);
+    const macs = model.exitCosts.map((e) => e.relativeMacs);
     const outputs = () => classifier.exitOutputs(table, examples.rows);
     const run = () => sweep(outputs(), examples.labels, labels, macs);
     let calibration: { temperatures: number[]; before: SweepRow[] } | undefined;

@@ -5,7 +5,7 @@ import { findWavs, loadRecordedDataset } from '../../data/dataset.js';
 import { isPackedFile } from '../../engine/packed-file.js';
 import { BeeError } from '../../errors.js';
 import { frameCount, PAPER_FEATURES } from '../../features/params.js';
-import { ARCH_NAMES, ARCHITECTURES } from '../../model/architectures/index.js';
+import { ARCH_NAMES, FAMILIES } from '../../spec/families.js';
 import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '../../model/network.js';
 import { MAX_STAGES, stageWidthsFit } from '../../spec/network.js';
 import { readModelMeta, resolveModelDir } from '../../model/saved-model.js';
@@ -129,7 +129,7 @@ function checkCombinations(flags: TrainFlags, command: Command): void {
       file: flags.from,
       hint: 'pass --from DIR (the run bee train wrote), or --freeze body',
     });
-  const stages = flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length;
+  const stages = flags.filters?.length ?? FAMILIES[flags.arch].filters.length;
   if (flags.exitWeights && !flags.resume && !flags.from && flags.exitWeights.length !== stages)
     throw new BeeError(`${flags.exitWeights.length} exit weights for a network of ${stages} exits`, {
       hint: `one per exit, e.g. --exit-weights ${Array(stages).fill(1).join(',')}`,
@@ -140,7 +140,7 @@ function checkCombinations(flags: TrainFlags, command: Command): void {
     throw new BeeError('--spec-augment, --noise-snr, --cut-words and --synth-negatives shape the augmentation, and --no-augment turns it off', {
       hint: 'drop one of them',
     });
-  if (flags.firstBlock === 'binary' && ARCHITECTURES[flags.arch].fixed.realFirstBlock)
+  if (flags.firstBlock === 'binary' && FAMILIES[flags.arch].fixed.realFirstBlock)
     throw new BeeError(`--first-block binary: ${flags.arch}'s first stage is a real stem`, { hint: 'drop it, or train --arch bee or xnor' });
   if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift))
     throw new BeeError('--scaled-kernels and --sign-shift act on binary kernels and signs', { hint: 'drop them with --precision float' });
@@ -199,7 +199,7 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   .option('--distill-temperature <t>', 'softmax temperature of distillation', positiveNumber, DEFAULT_RECIPE.distillTemperature)
   .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit (with --distill)')
   .addOption(
-    new Option('--arch <name>', `the blocks: ${ARCH_NAMES.map((a) => `${a} (${ARCHITECTURES[a].description})`).join('; ')}`)
+    new Option('--arch <name>', `the blocks: ${ARCH_NAMES.map((a) => `${a} (${FAMILIES[a].description})`).join('; ')}`)
       .choices(ARCH_NAMES)
       .default(DEFAULT_NETWORK.arch),
   )
@@ -233,7 +233,7 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   .option('--width <x>', "channel multiplier of the stages' widths (e.g. 0.25 for a quick model)", positiveNumber, 1)
   .option(
     '--filters <f1,f2,...>',
-    `the stages' output channels before --width, one per stage and exit (1-${MAX_STAGES}; default: the architecture's: ${ARCH_NAMES.map((a) => `${a} ${ARCHITECTURES[a].filters.join(',')}`).join('; ')})`,
+    `the stages' output channels before --width, one per stage and exit (1-${MAX_STAGES}; default: the architecture's: ${ARCH_NAMES.map((a) => `${a} ${FAMILIES[a].filters.join(',')}`).join('; ')})`,
     stageWidths,
   )
   .option('--no-augment', 'no random time shift and background noise')
@@ -292,7 +292,7 @@ Examples:
     // with --from, the model's stages
     const stages = flags.from
       ? readModelMeta(resolveModelDir(flags.from)).network.filters.length
-      : (flags.filters?.length ?? ARCHITECTURES[flags.arch].filters.length);
+      : (flags.filters?.length ?? FAMILIES[flags.arch].filters.length);
 
     const stopRequested = stopOnInterrupt('stopping after this step; the last complete epoch is saved (Ctrl-C again to quit now)');
     let epochBar: Progress | undefined;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
-import { packModel } from '../../convert/export.js';
+import { packModel } from '../../convert/pack.js';
 import { decodePacked, encodePacked } from '../../engine/format.js';
 import { isPackedFile, MAX_PACKED_BYTES } from '../../engine/packed-file.js';
 import { modelOrPretrained } from '../../exits/pretrained.js';

@@ -1,13 +1,14 @@
+import { ARCH_NAMES, type ArchName, type Body, FAMILIES, type Family } from '../../spec/families.js';
 import type { Architecture } from './architecture.js';
-import type { ArchName } from '../../spec/families.js';
-import { bee } from './bee.js';
-import { bireal } from './bireal.js';
-import { reactnet } from './reactnet.js';
-import { xnor } from './xnor.js';
+import { blockArchitecture } from './block.js';
+import { residualArchitecture } from './residual.js';
 
 export type { Apply, Architecture } from './architecture.js';
 
-export { ARCH_NAMES, type ArchName } from '../../spec/families.js';
+const BODIES: Record<Body, (family: Family) => Architecture> = { block: blockArchitecture, residual: residualArchitecture };
 
 /** The families `bee train --arch` builds; docs/recipe.md's comparison says which to pick for what. */
-export const ARCHITECTURES: Record<ArchName, Architecture> = { bee, xnor, bireal, reactnet };
+export const ARCHITECTURES = Object.fromEntries(ARCH_NAMES.map((name) => [name, BODIES[FAMILIES[name].body](FAMILIES[name])])) as Record<
+  ArchName,
+  Architecture
+>;

@@ -4,7 +4,7 @@ import type { QuantizerName } from '../quantizers.js';
 import { RPReLU } from '../rprelu.js';
 import type { Architecture } from './architecture.js';
 import { ChannelTile } from '../channel-tile.js';
-import { bodyFilters, type ResidualFamily, stemFilters } from '../../spec/families.js';
+import { bodyFilters, type Family } from '../../spec/families.js';
 import { parts } from './parts.js';
 
 /**
@@ -29,13 +29,11 @@ import { parts } from './parts.js';
  * stages at 1.5x its widths come to 88% of its binary MACs in all. Stage 1's width stays a word (32
  * channels): at 98 x 64 positions the packed engine pays for every word of every position.
  */
-export function residualArchitecture(args: { description: string; sign: QuantizerName; family: ResidualFamily; fixed: Architecture['fixed'] }): Architecture {
-  const { sign } = args;
-  const { rprelu, shortcut } = args.family;
+export function residualArchitecture(family: Family): Architecture {
+  const { rprelu, shortcut } = family;
+  const sign: QuantizerName = family.sign;
   return {
-    description: args.description,
-    filters: [32, 96, 192, 384],
-    fixed: { realFirstBlock: true, scaledKernels: true, ...args.fixed },
+    family,
     stageLayers(config, b, seed) {
       const { conv, batchNorm, activation } = parts(config, seed);
       const c = bodyFilters(config, b);
@@ -76,7 +74,5 @@ export function residualArchitecture(args: { description: string; sign: Quantize
       h = sum(layerName.add31(b), layerName.rprelu31(b), [h, apply(layerName.bn31(b), apply(layerName.conv31(b), apply(layerName.act31(b), h)))]);
       return { features: h, next: h };
     },
-    kernelWeights: (config) =>
-      config.filters.reduce((n, f, i) => n + 6 * f * f + (shortcut === 'conv' ? 2 : 1) * bodyFilters(config, i + 1) * f, 9 * stemFilters(config)),
   };
 }

@@ -1,9 +1,15 @@
-import type { ExitRule } from '../spec/exit-rules.js';
+import { type EarlyExitClassifier, type EarlyExitResult, featuresOf, type FeatureRows } from '../spec/classifier.js';
+import { neverEarly, type ExitRule } from '../spec/exit-rules.js';
 import { headFeatures, type PackedModel } from './format.js';
 import { instantiateKernels, type Kernels } from './wasm-kernels.js';
 
-/** What runs a packed network (BlockEngine, ResidualEngine): its labels and exits, each exit's outputs of the last run, and an instance of the kernels of its own. */
-export abstract class Engine {
+/**
+ * What runs a packed network (its body's: BlockEngine, ResidualEngine; engineFor picks): its labels
+ * and exits, each exit's outputs of the last run, and an instance of the kernels of its own.
+ * `run` is the hot path (a stream's windows): it reuses its buffers; `classify` and `exitOutputs`
+ * are the classifier contract evaluation and prediction use, with copies of what `run` reuses.
+ */
+export abstract class PackedEngine implements EarlyExitClassifier {
   readonly labels: string[];
   readonly exits: number;
   /** softmax temperature of each exit (from the file; `bee sweep --calibrate` fits them) */
@@ -35,4 +41,25 @@ export abstract class Engine {
 
   /** One clip's log-mel features [frames][mel bins], exit by exit until `rule` says stop; returns the exit (1-based). */
   abstract run(features: Float32Array, rule: ExitRule): number;
+
+  classify(features: Float32Array, rule: ExitRule): EarlyExitResult {
+    const started = performance.now();
+    const exit = this.run(features, rule);
+    const ms = performance.now() - started;
+    return { exit, probs: this.probabilities.slice(0, exit).map((p) => p.slice()), ms };
+  }
+
+  exitOutputs(table: FeatureRows, rows: number[], what: 'softmax' | 'logits' = 'softmax'): Float32Array[] {
+    const classes = this.labels.length;
+    const outputs = Array.from({ length: this.exits }, () => new Float32Array(rows.length * classes));
+    const never = neverEarly(this.exits);
+    rows.forEach((row, i) => {
+      this.run(featuresOf(table, row), never);
+      for (const [k, out] of outputs.entries()) out.set(what === 'softmax' ? this.probabilities[k] : this.logits[k], i * classes);
+    });
+    return outputs;
+  }
+
+  /** Nothing to free: the kernels' memory goes with the engine. */
+  dispose(): void {}
 }

@@ -5,11 +5,12 @@ import { joinExitOutputs, type EarlyExitClassifier, type EarlyExitResult, type F
 import { shouldExit, type ExitRule } from '../spec/exit-rules.js';
 
 /**
- * A trained early-exit network cut into its blocks: stage k maps block k's input to exit k's
+ * The tfjs model as an early-exit classifier (the packed engine is the other): the trained
+ * network cut into its blocks, stage k maps block k's input to exit k's
  * logits and block k+1's input. Early-exit inference runs stage after stage on one example and
  * stops at the first confident exit, so only the blocks actually needed are computed.
  */
-export class StagedModel implements EarlyExitClassifier {
+export class TfjsClassifier implements EarlyExitClassifier {
   private readonly stages: tf.LayersModel[];
   /** Softmax temperature of each exit (1: as trained; `bee sweep --calibrate` fits them). */
   temperatures: number[];

@@ -1,19 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Family } from '../../spec/families.js';
 import { layerName } from '../../spec/layer-names.js';
 import type { Architecture } from './architecture.js';
 import { parts } from './parts.js';
 
 /**
- * The paper's block (its Larq notebook): a (1x3) and a (3x1) convolution in parallel (each ->
- * BatchNorm -> sign), concatenated, a (1x1) convolution -> 2x2 max-pool -> BatchNorm -> sign.
+ * The paper's block (its Larq notebook; bee and xnor): a (1x3) and a (3x1) convolution in parallel
+ * (each -> BatchNorm -> sign), concatenated, a (1x1) convolution -> 2x2 max-pool -> BatchNorm -> sign.
  * The exit reads the last BatchNorm's output (max-pooling ±1 values would be degenerate). Every
  * convolution after the first block's pair sees ±1 inputs; that pair sees the real log-mel and
  * may keep real weights (192 at paper width).
  */
-export const bee: Architecture = {
-  description: "the paper's block: parallel (1x3) and (3x1) binary convolutions, a (1x1) one, max-pool",
-  filters: [32, 64, 128, 256],
-  fixed: {},
+export const blockArchitecture = (family: Family): Architecture => ({
+  family,
   stageLayers(config, b, seed) {
     const { conv, batchNorm, activation } = parts(config, seed);
     const real = b === 1 && config.realFirstBlock;
@@ -34,5 +33,4 @@ export const bee: Architecture = {
     const y = apply(layerName.bn(b), apply(layerName.pool(b), apply(layerName.conv11(b), apply(layerName.concat(b), [a, c]))));
     return last ? { features: y } : { features: y, next: apply(layerName.act(b), y) };
   },
-  kernelWeights: ({ filters, inputShape }) => filters.reduce((n, f, i) => n + 6 * (i === 0 ? inputShape[2] : filters[i - 1]) * f + 2 * f * f, 0),
-};
+});
