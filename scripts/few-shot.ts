@@ -23,9 +23,10 @@ import { readPackedFile, writePackedFile } from '../src/engine/packed-file.js';
 import { PRETRAINED_MODEL } from '../src/exits/pretrained.js';
 import { ClipFeaturizer } from '../src/features/featurize.js';
 import { argmax, neverEarly } from '../src/spec/exit-rules.js';
-import { SILENCE, UNKNOWN } from '../src/spec/labels.js';
+import { UNKNOWN } from '../src/spec/labels.js';
 import { DEFAULT_TRANSFER, trainHeads } from '../src/transfer/custom-model.js';
 import { synthesizedUnknown } from '../src/transfer/folder-examples.js';
+import { writeNegatives } from '../src/transfer/negative-folders.js';
 import { rngFor, shuffle } from '../src/util/rng.js';
 import { numberOption } from './number-option.js';
 import { runJson, type SweepJson } from './run-bee.js';
@@ -102,26 +103,16 @@ function scorePacked(model: ReturnType<typeof readPackedFile>): number[] {
   return correct.map((c) => c / test.length);
 }
 
-/** A folder dataset for bee train: the drawn clips, _silence_ windows of the noise, the synthesized words as _unknown_, the noise. */
+/** A folder dataset for bee train: the drawn clips, the negatives bee train --from --freeze none adds, the noise. */
 function folderDataset(dir: string, clips: Map<string, Clip[]>, d: number): void {
   fs.rmSync(dir, { recursive: true, force: true });
-  const write = (file: string, samples: Float32Array) => {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, encodeWav({ sampleRate: params.sampleRate, channels: [samples], bits: 16 }));
-  };
-  for (const [w, list] of clips) for (const [i, c] of list.entries()) write(path.join(dir, w, `${i}.wav`), featurizer.samples(c));
-  const rng = rngFor(2000 + d, 1);
-  const examples = [...clips.values()].reduce((n, l) => n + l.length, 0);
-  const negatives = Math.max(3, Math.round(examples / clips.size));
-  for (let i = 0; i < negatives; i++) {
-    const n = noise[Math.floor(rng() * noise.length)];
-    const at = Math.floor(rng() * (n.length - params.clipSamples));
-    write(
-      path.join(dir, SILENCE, `${i}.wav`),
-      n.slice(at, at + params.clipSamples).map((x) => x * 10 ** ((-40 + 46 * rng()) / 20)),
-    );
-    write(path.join(dir, UNKNOWN, `${i}.wav`), unknown[Math.floor(rng() * unknown.length)]);
+  for (const [w, list] of clips) {
+    fs.mkdirSync(path.join(dir, w), { recursive: true });
+    for (const [i, c] of list.entries())
+      fs.writeFileSync(path.join(dir, w, `${i}.wav`), encodeWav({ sampleRate: params.sampleRate, channels: [featurizer.samples(c)], bits: 16 }));
   }
+  const examples = [...clips.values()].reduce((n, l) => n + l.length, 0);
+  writeNegatives(dir, { noise, unknown, count: Math.max(3, Math.round(examples / clips.size)), params, seed: 2000 + d });
   fs.mkdirSync(path.join(dir, '_background_noise_'));
   for (const f of noiseFiles) fs.symlinkSync(f, path.join(dir, '_background_noise_', path.basename(f)));
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { encodeWav } from '../src/audio/wav.ts';
+import { encodeWav, readWav } from '../src/audio/wav.ts';
+import { findWavs } from '../src/data/dataset.ts';
+import { PAPER_FEATURES } from '../src/features/params.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
@@ -13,6 +15,7 @@ import { makeSpeakers, speak } from '../src/synth/voices.ts';
 import { DEFAULT_TRANSFER, trainHeads } from '../src/transfer/custom-model.ts';
 import { augmentedExamples, DEFAULT_FEW_SHOT_AUGMENT, exampleCount } from '../src/transfer/examples.ts';
 import { readExampleFolder } from '../src/transfer/folder-examples.ts';
+import { folderWithNegatives, writeNegatives } from '../src/transfer/negative-folders.ts';
 import { DEFAULT_HEAD_FIT, fitHead, headLogits } from '../src/transfer/head-fit.ts';
 import { wordWindows } from '../src/transfer/word-windows.ts';
 import { mulberry32, rngFor } from '../src/util/rng.ts';
@@ -200,7 +203,8 @@ test('bee train --from writes a custom .bee from a folder of a few WAVs a word, 
 
 test('bee train --from RUN --freeze none fine-tunes a trained run on new classes: the body starts from its weights, the exits output the new labels', () => {
   const dir = tempDir('bee-finetune-');
-  const bee = beeWithCache(path.join(dir, 'cache'));
+  const cache = path.join(dir, 'cache');
+  const bee = beeWithCache(cache);
   const split = ['--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20'];
   const tones = path.join(dir, 'tones');
   makeToneDataset(tones, ['high', 'low'], 10, 2);
@@ -213,7 +217,14 @@ test('bee train --from RUN --freeze none fine-tunes a trained run on new classes
   assert.equal(r.status, 0, r.stderr);
   const meta = JSON.parse(fs.readFileSync(path.join(tuned, 'best', 'bee.json'), 'utf8'));
   const sourceMeta = JSON.parse(fs.readFileSync(path.join(source, 'best', 'bee.json'), 'utf8'));
-  assert.deepEqual(meta.labels, ['high', 'low', 'mid']);
+  // the folder had no negatives: they were added as --freeze body adds them, in bee's cache
+  assert.deepEqual(meta.labels, ['_silence_', '_unknown_', 'high', 'low', 'mid']);
+  assert.ok(meta.data.root.startsWith(path.join(cache, 'transfer-data')), meta.data.root);
+  assert.match(r.stderr, /negatives added to the words .* background synthesized, other speech synthesized/);
+  const staged = folderWithNegatives(other, PAPER_FEATURES, { cacheDir: cache, seed: 1 });
+  assert.equal(staged.root, meta.data.root, 'the same folder and seed: the same dataset, built once');
+  const perWord = findWavs(path.join(other, 'high')).length;
+  for (const label of ['_silence_', '_unknown_']) assert.equal(findWavs(path.join(staged.root, label)).length, perWord, 'as many as a word has');
   assert.deepEqual(meta.network.filters, sourceMeta.network.filters, 'the network is the source run’s (3 stages), not the default');
   assert.equal(meta.training.options.from, path.resolve(source));
   assert.ok(Math.abs(meta.training.options.learningRate - sourceMeta.training.options.learningRate / 10) < 1e-12, 'a tenth of the rate');
@@ -221,4 +232,29 @@ test('bee train --from RUN --freeze none fine-tunes a trained run on new classes
     bee('train', '--from', source, '--freeze', 'none', '--data', other, '--arch', 'bee', '--out', path.join(dir, 'x')),
     /--arch: with --from the network is the model's/,
   );
+});
+
+test('writeNegatives: as many _silence_ windows and _unknown_ clips as asked, the same for a seed; a folder with its own is used as it is', () => {
+  const dir = tempDir('bee-negatives-');
+  const rng = mulberry32(5);
+  const noise = [Float32Array.from({ length: 3 * RATE }, () => rng() - 0.5)];
+  const unknown = [Float32Array.from({ length: RATE }, (_, i) => Math.sin(i / 9)), Float32Array.from({ length: RATE }, (_, i) => Math.sin(i / 4))];
+  const write = (out: string, seed: number) => writeNegatives(out, { noise, unknown, count: 4, params: PAPER_FEATURES, seed });
+  write(path.join(dir, 'a'), 7);
+  write(path.join(dir, 'b'), 7);
+  write(path.join(dir, 'c'), 8);
+  const bytes = (root: string) => ['_silence_', '_unknown_'].flatMap((l) => findWavs(path.join(root, l)).map((f) => fs.readFileSync(f).toString('base64')));
+  assert.equal(bytes(path.join(dir, 'a')).length, 8);
+  assert.deepEqual(bytes(path.join(dir, 'a')), bytes(path.join(dir, 'b')));
+  assert.notDeepEqual(bytes(path.join(dir, 'a')), bytes(path.join(dir, 'c')));
+  // the background at -40 to +6 dB: a window's RMS at most twice the recording's
+  const rms = (x: Float32Array) => Math.sqrt(x.reduce((n, v) => n + v * v, 0) / x.length);
+  for (const f of findWavs(path.join(dir, 'a', '_silence_'))) {
+    const level = rms(readWav(f).samples);
+    assert.ok(level > 0 && level <= 2.05 * rms(noise[0]), `${f}: ${level}`);
+  }
+  // a folder that has both negatives is the dataset itself
+  fs.mkdirSync(path.join(dir, 'a', 'word'));
+  fs.copyFileSync(findWavs(path.join(dir, 'a', '_unknown_'))[0], path.join(dir, 'a', 'word', '1.wav'));
+  assert.equal(folderWithNegatives(path.join(dir, 'a'), PAPER_FEATURES, { seed: 1, cacheDir: path.join(dir, 'cache') }).root, path.join(dir, 'a'));
 });

@@ -20,6 +20,7 @@ import { decimal } from '../../util/decimal.js';
 import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
 import { accs, epochLine, pct } from '../epoch-line.js';
 import { trainFrom, type TrainFromFlags } from '../train-from.js';
+import { folderWithNegatives } from '../../transfer/negative-folders.js';
 
 interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   data?: string;
@@ -89,8 +90,17 @@ const grid = (value: string): [number, number] => {
   return [Number.parseInt(m[1], 10), Number.parseInt(m[2], 10)];
 };
 
-/** --data's dataset; resumed without it, the data the run was trained on, split as it was. */
+/**
+ * --data's dataset; resumed without it, the data the run was trained on, split as it was. Fine-tuning
+ * on a folder of new words (--from --freeze none): with the _silence_ and _unknown_ examples it
+ * lacks, made as --freeze body makes them.
+ */
 function datasetOf(flags: TrainFlags, resumed: ResumePoint | undefined) {
+  if (flags.data && flags.from && !resumed) {
+    const { root, sources } = folderWithNegatives(flags.data, PAPER_FEATURES, { noiseDir: flags.noiseDir, cacheDir: flags.cache, seed: flags.seed });
+    if (root !== path.resolve(flags.data)) notice(`negatives added to the words (${root}): background ${sources.noise}, other speech ${sources.unknown}`);
+    return datasetFromFlags({ ...flags, data: root });
+  }
   if (flags.data) return datasetFromFlags({ ...flags, data: flags.data });
   if (resumed?.data) return loadRecordedDataset(resumed.data);
   if (resumed) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
