@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
+import { assertOneLineError as assertRefused, beeWithCache } from './helpers/cli.ts';
 import { sharedSkip, SHARED_TEST_SET, tempDir, writeClip } from './helpers/datasets.ts';
+import { toneRoot } from './helpers/tone-run.ts';
+import { makeToneDataset } from './helpers/tones.ts';
 
 // The real entry point (launcher + built CLI): `npm test` builds dist/ first.
 const BEE = path.join(import.meta.dirname, '..', 'bin', 'bee.js');
@@ -139,5 +142,33 @@ test('--help shows examples for every command', () => {
     const r = bee(...args, '--help');
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /Examples:\n\s+\$ bee /, `bee ${args.join(' ')} --help`);
+  }
+});
+
+// A regression test from the hostile-input pass (issue 11), on the tone dataset (helpers/tone-run.ts).
+// Its commands run as the other hostile-input tests run them: helpers/cli.ts, with spawnSync's result.
+const beeCached = beeWithCache(tempDir('bee-cache-'));
+let root: string;
+before(() => {
+  root = toneRoot();
+});
+
+test('internal errors that were: a one-class dataset, a missing --noise-dir, a symlink loop as --model', () => {
+  const one = tempDir();
+  makeToneDataset(one, ['only'], 12, 2);
+  assertRefused(
+    beeCached('train', '--data', one, '--epochs', '1', '--out', path.join(tempDir(), 'r')),
+    /found 1 class \(only\): a classifier needs at least 2/,
+  );
+  assertRefused(
+    beeCached('train', '--data', root, '--noise-dir', path.join(one, 'nope'), '--epochs', '1', '--out', path.join(tempDir(), 'r')),
+    /nope: cannot read the folder: ENOENT/,
+  );
+  const loop = path.join(tempDir(), 'loop');
+  fs.symlinkSync(loop, loop);
+  for (const command of ['eval', 'sweep', 'summary', 'export']) {
+    const r = beeCached(command, '--model', loop, ...(command === 'export' ? ['--out', path.join(tempDir(), 'x.bee')] : []));
+    assert.notEqual(r.status, 70, r.stderr);
+    assertRefused(r, /loop: .*ELOOP/);
   }
 });

@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
-import { loadDataset, sharedSpeakers } from '../src/data/dataset.ts';
+import { before, test } from 'node:test';
+import { readWav } from '../src/audio/wav.ts';
+import { type Dataset, loadDataset, sharedSpeakers } from '../src/data/dataset.ts';
+import { type FeatureTable, loadFeatures } from '../src/data/feature-cache.ts';
 import { speakerOf, splitOf } from '../src/data/split.ts';
 import { summarizeDataset } from '../src/data/summary.ts';
 import { BeeError } from '../src/errors.ts';
+import { PAPER_FEATURES } from '../src/features/params.ts';
+import { train } from '../src/train/trainer.ts';
 import { makeSpeechCommandsArchive, sharedSkip, SHARED_TEST_SET, tempDir, writeClip } from './helpers/datasets.ts';
+import { TONE_OPTIONS as options, toneData } from './helpers/tone-run.ts';
+import { makeToneDataset } from './helpers/tones.ts';
+import { encodeWav, sine } from './helpers/wav.ts';
 
 test('speaker ids follow the Speech Commands naming, test-set unknown clips included', () => {
   assert.equal(speakerOf('0a7c2a8d_nohash_3.wav'), '0a7c2a8d');
@@ -132,4 +139,58 @@ test('shared Speech Commands test set, split by speaker with --split-salt bee', 
   assert.equal(s.sharedSpeakers, 0);
   assert.deepEqual([s.splits.train.clips, s.splits.validation.clips, s.splits.test.clips], [3646, 643, 601]);
   assert.deepEqual(s.skipped, []);
+});
+
+// A regression test from the hostile-input pass (issue 11), training on the tone dataset (helpers/tone-run.ts).
+let dataset: Dataset;
+let table: FeatureTable;
+before(async () => {
+  ({ dataset, table } = await toneData(tempDir('bee-cache-')));
+});
+
+test('WAV files with padded chunks, a streamed size, or NaN: data info and training skip the same files', async () => {
+  const dir = tempDir();
+  makeToneDataset(dir, undefined, 6, 2);
+  const clip = (label: string, name: string) => path.join(dir, label, name);
+  const padded = Buffer.from(encodeWav({ sampleRate: 16000, channels: [sine(500, 16000, 1)], bits: 16 }));
+  // a LIST chunk of 5 bytes (and its pad byte) between fmt and data
+  const list = Buffer.concat([Buffer.from('LIST'), Buffer.from([5, 0, 0, 0]), Buffer.from('INFOx'), Buffer.alloc(1)]);
+  fs.writeFileSync(clip('low', 'cafe0001_nohash_0.wav'), Buffer.concat([padded.subarray(0, 36), list, padded.subarray(36)]));
+  const streamed = Buffer.from(padded);
+  streamed.writeUInt32LE(0, 40);
+  fs.writeFileSync(clip('mid', 'cafe0002_nohash_0.wav'), streamed);
+  const nan = encodeWav({ sampleRate: 16000, channels: [sine(500, 16000, 1)], bits: 32, float: true });
+  nan.writeFloatLE(NaN, 100);
+  fs.writeFileSync(clip('high', 'cafe0003_nohash_0.wav'), nan);
+  const ds = loadDataset(dir, { split: { salt: 'bee', validationPercent: 20, testPercent: 20 } });
+  const summary = summarizeDataset(ds, 1);
+  const features = await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir: tempDir() });
+  assert.deepEqual(
+    summary.skipped.map((s) => path.basename(s.file)),
+    ['cafe0003_nohash_0.wav'],
+  );
+  assert.deepEqual(
+    features.failed.map((s) => path.basename(s.file)),
+    ['cafe0003_nohash_0.wav'],
+  );
+  assert.match(features.failed[0].reason, /sample 14 is NaN/);
+  assert.equal(readWav(clip('mid', 'cafe0002_nohash_0.wav')).samples.length, 16000, 'a streamed size reads to the end');
+  // as background noise: the padded file is used, the NaN one skipped with a notice, and training runs
+  const statuses: string[] = [];
+  const out = path.join(tempDir(), 'r');
+  await train({
+    dataset,
+    table,
+    out,
+    options: {
+      ...options,
+      augment: { maxShiftSeconds: 0.1, noiseProbability: 1, maxNoiseGain: 0.1 },
+      noiseFiles: [clip('low', 'cafe0001_nohash_0.wav'), clip('high', 'cafe0003_nohash_0.wav')],
+    },
+    callbacks: { onStatus: (s) => statuses.push(s) },
+  });
+  assert.ok(
+    statuses.some((s) => /skipping background noise .*cafe0003_nohash_0\.wav: sample 14 is NaN/.test(s)),
+    statuses.join('\n'),
+  );
 });

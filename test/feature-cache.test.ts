@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { readWav } from '../src/audio/wav.ts';
 import { loadDataset } from '../src/data/dataset.ts';
 import { loadFeatures } from '../src/data/feature-cache.ts';
 import { LogMel } from '../src/features/logmel.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
+import { beeWithCache } from './helpers/cli.ts';
 import { tempDir, writeClip } from './helpers/datasets.ts';
+import { toneRun } from './helpers/tone-run.ts';
+import { makeToneDataset } from './helpers/tones.ts';
 
 function dataset(): string {
   const root = tempDir();
@@ -89,4 +92,44 @@ test('a corrupted cache is detected and rebuilt, never used', async () => {
   assert.match(garbled.stats.rebuilt!, /unreadable/);
   assert.deepEqual(garbled.features, good.features);
   assert.equal((await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir })).stats.computed, 0, 'the rebuilt cache is valid');
+});
+
+// Regression tests from the hostile-input pass (issue 11); the first on a tiny trained run (helpers/tone-run.ts).
+let run: string; // a trained run directory
+before(async () => {
+  ({ run } = await toneRun(tempDir('bee-cache-')));
+});
+
+test('bee eval says when it rebuilds a corrupt feature cache, as bee train does', () => {
+  const own = tempDir('bee-cache-');
+  const evalWith = beeWithCache(own);
+  assert.equal(evalWith('eval', '--model', run, '--json').status, 0);
+  const [entry] = fs.readdirSync(own);
+  fs.appendFileSync(path.join(own, entry, 'features.f32'), 'garbage');
+  const r = evalWith('eval', '--model', run, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /feature cache was features file has the wrong size; rebuilt it/);
+});
+
+test('--cache-verify sees a same-size file replaced with its mtime kept; the default trusts size and mtime', async () => {
+  const dir = tempDir();
+  makeToneDataset(dir, undefined, 3, 1);
+  const ds = loadDataset(dir, { split: { salt: 'bee' } });
+  const cacheDir = tempDir();
+  const file = ds.clips[0].file;
+  const mtime = new Date('2026-01-01T00:00:00Z');
+  fs.utimesSync(file, mtime, mtime);
+  const first = await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir });
+  const bytes = Buffer.from(fs.readFileSync(file));
+  for (let i = 44; i < bytes.length; i += 2) bytes.writeInt16LE(0, i); // same size, silence
+  fs.writeFileSync(file, bytes);
+  fs.utimesSync(file, mtime, mtime);
+  const trusted = await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir });
+  assert.equal(trusted.stats.computed, 0, 'by default the same size and mtime is the same file');
+  const verified = await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir, verify: true });
+  assert.ok(verified.stats.computed >= 1);
+  const size = first.frames * first.melBins;
+  assert.notDeepEqual(verified.features.subarray(0, size), first.features.subarray(0, size));
+  const again = await loadFeatures(ds, { params: PAPER_FEATURES, cacheDir, verify: true });
+  assert.equal(again.stats.computed, 0, 'verified hashes are kept');
 });

@@ -20,6 +20,9 @@ import { writeWav } from './helpers/wav.ts';
 import { readWav } from '../src/audio/wav.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
+import { BeeError } from '../src/errors.ts';
+import { BEE } from './helpers/cli.ts';
+import { TONE_OPTIONS, toneRun, toneRunFlags } from './helpers/tone-run.ts';
 
 interface Data {
   root: string;
@@ -348,4 +351,52 @@ test('bee train --filters sets the stages, --exit-hidden puts a BatchNorm before
   });
   assert.ok(tfjs.samples > 0);
   assert.deepEqual(answers(packed), answers(tfjs));
+});
+
+// Regression tests from the hostile-input pass (issue 11), on a tiny trained run (helpers/tone-run.ts).
+const cache = tempDir('bee-cache-');
+let dataset: Dataset;
+let table: FeatureTable;
+let run: string; // a trained run directory, TONE_OPTIONS
+/** bee train's flags for a tiny run on the tone dataset. */
+let TONE_RUN: string[];
+before(async () => {
+  const tones = await toneRun(cache);
+  ({ dataset, table, run } = tones);
+  TONE_RUN = toneRunFlags(tones.root);
+});
+
+test('a loss that becomes NaN stops training with an error; the last finite epoch stays the checkpoint', async () => {
+  const poisoned = { ...table, features: Float32Array.from(table.features) };
+  poisoned.features.fill(NaN, 0, poisoned.frames * poisoned.melBins * poisoned.clips.length);
+  await assert.rejects(train({ dataset, table: poisoned, out: run, resume: true, options: { ...TONE_OPTIONS, epochs: 2 } }), (err: unknown) => {
+    assert.ok(err instanceof BeeError);
+    assert.match(err.oneLine(), /training stopped: the loss became NaN at epoch 2, step 1 \(epoch 1's checkpoint is kept \(last\)/);
+    return true;
+  });
+  assert.equal(fs.readlinkSync(path.join(run, 'last')), path.join('checkpoints', 'epoch-0001'));
+  const { model } = await loadModelDir(path.join(run, 'last'));
+  model.dispose();
+  assert.ok(!fs.existsSync(path.join(run, '.lock')), 'the lock is released after a failure');
+});
+
+test('two bee train runs on one --out: one trains, the other is refused, the run stays whole', async () => {
+  const out = path.join(tempDir(), 'run');
+  const args = [BEE, 'train', ...TONE_RUN, '--epochs', '2', '--no-augment', '--out', out];
+  const runOne = () =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { env: { ...process.env, BEE_CACHE_DIR: cache } });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  const results = await Promise.all([runOne(), runOne()]);
+  const ok = results.filter((r) => r.code === 0);
+  const refused = results.filter((r) => r.code !== 0);
+  assert.equal(ok.length, 1, results.map((r) => r.stderr).join('\n---\n'));
+  assert.equal(refused.length, 1);
+  assert.match(refused[0].stderr, /is in use by another bee process \(PID \d+\)|already holds a training run/);
+  const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.ok(!fs.existsSync(path.join(out, '.lock')));
 });

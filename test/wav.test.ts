@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
 import { decodeWav, probeWav, probeWavFile, readWav, WavFileReader, WavFileWriter } from '../src/audio/wav.ts';
 import { readRegularFile } from '../src/util/read-file.ts';
 import { BeeError } from '../src/errors.ts';
+import { LIMITS, mutate, mutation, refusesOrReads } from './helpers/fuzz.ts';
 import { encodeWav } from './helpers/wav.ts';
 
 const ramp = [0, 0.25, -0.25, 1, -1, 0.5];
@@ -255,4 +257,66 @@ test('a WAV read whole is bounded by its decoded samples, not only its bytes; st
   assert.equal(reader.info.frames, frames);
   assert.equal(reader.read(1000)?.length, 1000);
   reader.close();
+});
+
+// Fuzzing (helpers/fuzz.ts): random and mutated WAV files are read or refused in one line.
+
+/** Valid WAV files of every encoding bee reads, some with extra (odd-sized) chunks. */
+const wavFile = fc
+  .record({
+    bits: fc.constantFrom(8, 16, 24, 32),
+    float: fc.boolean(),
+    channels: fc.integer({ min: 1, max: 3 }),
+    frames: fc.integer({ min: 0, max: 200 }),
+    rate: fc.constantFrom(8000, 16000, 44100),
+    extensible: fc.boolean(),
+    extra: fc.integer({ min: 0, max: 9 }),
+  })
+  .map(({ bits, float, channels, frames, rate, extensible, extra }) => {
+    const wav = encodeWav({
+      sampleRate: rate,
+      bits: float ? 32 : (bits as 8 | 16 | 24 | 32),
+      float,
+      extensible,
+      channels: Array.from({ length: channels }, (_, c) => Array.from({ length: frames }, (_, i) => Math.sin(i + c))),
+    });
+    if (extra === 0) return new Uint8Array(wav);
+    const list = Buffer.alloc(8 + extra + (extra & 1));
+    list.write('LIST', 0, 'latin1');
+    list.writeUInt32LE(extra, 4);
+    const fmtEnd = 12 + 8 + wav.readUInt32LE(16);
+    const out = Buffer.concat([wav.subarray(0, fmtEnd), list, wav.subarray(fmtEnd)]);
+    out.writeUInt32LE(out.length - 8, 4);
+    return new Uint8Array(out);
+  });
+
+test('fuzz: random bytes are refused as WAV files in one line, or read', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+      refusesOrReads(() => probeWav(bytes));
+      refusesOrReads(() => decodeWav(bytes));
+    }),
+    LIMITS,
+  );
+});
+
+test('fuzz: mutated WAV files: probe and decode agree, samples are finite and bounded', () => {
+  fc.assert(
+    fc.property(wavFile, fc.array(mutation, { maxLength: 4 }), (wav, mutations) => {
+      const bytes = mutate(wav, mutations);
+      const probed = refusesOrReads(() => probeWav(bytes));
+      const decoded = refusesOrReads(() => decodeWav(bytes));
+      assert.equal(
+        probed instanceof BeeError,
+        decoded instanceof BeeError,
+        `probe: ${probed instanceof BeeError ? probed.reason : 'ok'}, decode: ${decoded instanceof BeeError ? decoded.reason : 'ok'}`,
+      );
+      if (decoded instanceof BeeError || probed instanceof BeeError) return;
+      assert.equal(decoded.samples.length, probed.frames);
+      assert.ok(decoded.samples.length * probed.channels * (probed.bitsPerSample / 8) <= bytes.length, 'no more samples than the file holds');
+      // the most negative integer reads as -2^(bits-1) / (2^(bits-1) - 1): -128 / 127 at worst
+      for (const x of decoded.samples) assert.ok(Number.isFinite(x) && Math.abs(x) <= 128 / 127 + 1e-6, `sample ${x}`);
+    }),
+    LIMITS,
+  );
 });
