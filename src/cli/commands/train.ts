@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { findWavs, loadRecordedDataset } from '../../data/dataset.js';
 import { isPackedFile } from '../../engine/packed-file.js';
@@ -7,7 +7,7 @@ import { BeeError } from '../../errors.js';
 import { frameCount, PAPER_FEATURES } from '../../features/params.js';
 import { ARCH_NAMES, FAMILIES } from '../../spec/families.js';
 import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '../../model/network.js';
-import { MAX_STAGES, stageWidthsFit } from '../../spec/network.js';
+import { MAX_STAGES } from '../../spec/network.js';
 import { readModelMeta, resolveModelDir } from '../../model/saved-model.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../data/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';
@@ -16,8 +16,19 @@ import { train } from '../../train/trainer.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { loadFeaturesWithNotices } from '../feature-input.js';
 import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
-import { decimal } from '../../util/decimal.js';
-import { nonNegative, positiveNumber, wholeNumber } from '../parsers.js';
+import {
+  batchSizeOrAuto,
+  decibelRange,
+  exitGrid,
+  exitWeightList,
+  momentum,
+  nonNegative,
+  positiveNumber,
+  share,
+  shiftSeconds,
+  stageWidths,
+  wholeNumber,
+} from '../parsers.js';
 import { accs, epochLine, pct } from '../epoch-line.js';
 import { trainFrom, type TrainFromFlags } from '../train-from.js';
 import { folderWithNegatives } from '../../transfer/negative-folders.js';
@@ -62,33 +73,6 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   from?: string;
   freeze?: 'body' | 'none';
 }
-
-const weightList = (value: string) => {
-  const w = value.split(',').map(decimal);
-  if (w.some((x) => !(x >= 0 && Number.isFinite(x)))) throw new InvalidArgumentError('expected one finite number >= 0 per exit, e.g. 1,1,1,1');
-  return w;
-};
-
-const stageWidths = (value: string) => {
-  const f = value.split(',').map(decimal);
-  if (!stageWidthsFit(f))
-    throw new InvalidArgumentError(
-      `expected 1-${MAX_STAGES} comma-separated whole numbers in 1..4096 (each stage halves the 98 x 64 log-mel: ${MAX_STAGES} fit), e.g. 32,64,128,256`,
-    );
-  return f;
-};
-
-const momentum = (value: string) => {
-  const n = decimal(value);
-  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1), e.g. 0.9');
-  return n;
-};
-
-const grid = (value: string): [number, number] => {
-  const m = /^(\d+)x(\d+)$/.exec(value);
-  if (!m) throw new InvalidArgumentError('expected ROWSxCOLUMNS, e.g. 4x2');
-  return [Number.parseInt(m[1], 10), Number.parseInt(m[2], 10)];
-};
 
 /**
  * --data's dataset; resumed without it, the data the run was trained on, split as it was. Fine-tuning
@@ -165,40 +149,24 @@ function checkCombinations(flags: TrainFlags, command: Command): void {
   });
 }
 
-const snrRange = (value: string): [number, number] => {
-  const [low, high, ...rest] = value.split(',').map(decimal);
-  if (rest.length || !(Number.isFinite(low) && Number.isFinite(high) && low <= high && high - low <= 100))
-    throw new InvalidArgumentError('expected MIN,MAX decibels, e.g. -5,20');
-  return [low, high];
-};
-
-const share = (value: string) => {
-  const n = decimal(value);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number in [0, 1], e.g. 0.1');
-  return n;
-};
-
-const seconds = (value: string) => {
-  const n = decimal(value);
-  if (!(n >= 0 && n <= 0.5)) throw new InvalidArgumentError('expected seconds in [0, 0.5], e.g. 0.1');
-  return n;
-};
-
-const batchSize = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
-
 export const trainCommand = addDatasetOptions(new Command('train').description('train a binary early-exit network on every exit at once'), false)
   .option(
     '--epochs <n>',
     "epochs to train (default 50; with --resume: the new total, default the run's own; with --from: 15, or the exit heads' 10)",
     wholeNumber(1),
   )
-  .option('--batch-size <n>', 'examples per step; auto: 128, or 64 or 32 where the train split has too few clips for 50 steps an epoch', batchSize, 'auto')
+  .option(
+    '--batch-size <n>',
+    'examples per step; auto: 128, or 64 or 32 where the train split has too few clips for 50 steps an epoch',
+    batchSizeOrAuto,
+    'auto',
+  )
   .option('--lr <rate>', 'peak Adam learning rate (with --from --freeze none: a tenth of it unless given)', positiveNumber, DEFAULT_RECIPE.learningRate)
   .addOption(
     new Option('--schedule <s>', 'learning rate after warmup: cosine decay to 0, or constant').choices(['cosine', 'constant']).default(DEFAULT_RECIPE.schedule),
   )
   .option('--warmup-epochs <n>', 'epochs of linear learning-rate warmup', nonNegative, DEFAULT_RECIPE.warmupEpochs)
-  .option('--exit-weights <w1,w2,...>', "weights of the exits' losses, one per exit (default 1 each)", weightList)
+  .option('--exit-weights <w1,w2,...>', "weights of the exits' losses, one per exit (default 1 each)", exitWeightList)
   .option('--exit-ramp <epochs>', "ramp the early exits' weights up over the first epochs (0: none)", nonNegative, DEFAULT_RECIPE.exitRampEpochs)
   .option(
     '--distill <weight>',
@@ -218,7 +186,7 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
       .choices(['paper', 'pooled'])
       .default(DEFAULT_NETWORK.exitHead.type),
   )
-  .option('--exit-grid <RxC>', "the pooled head's grid: cells along time x frequency (default 4x2, or what the last stage holds)", grid)
+  .option('--exit-grid <RxC>', "the pooled head's grid: cells along time x frequency (default 4x2, or what the last stage holds)", exitGrid)
   .option('--exit-hidden <units>', `a hidden ReLU layer of that many units, after a BatchNorm, in every pooled exit head (default 0: none)`, wholeNumber(0))
   .option('--bn-momentum <m>', "momentum of BatchNorm's moving statistics", momentum, DEFAULT_NETWORK.bnMomentum)
   .addOption(
@@ -248,8 +216,8 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   )
   .option('--no-augment', 'no random time shift and background noise')
   .option('--spec-augment', 'SpecAugment time and frequency masks on the log-mel features too')
-  .option('--time-shift <s>', 'shift each clip by up to this many seconds either way', seconds, DEFAULT_AUGMENT.maxShiftSeconds)
-  .option('--noise-snr <min,max>', 'mix the noise at a signal-to-noise ratio uniform in [min, max] dB, not at a gain (e.g. -5,20)', snrRange)
+  .option('--time-shift <s>', 'shift each clip by up to this many seconds either way', shiftSeconds, DEFAULT_AUGMENT.maxShiftSeconds)
+  .option('--noise-snr <min,max>', 'mix the noise at a signal-to-noise ratio uniform in [min, max] dB, not at a gain (e.g. -5,20)', decibelRange)
   .option('--cut-words <p>', 'this share of word clips shifted mostly out of the window and labelled _unknown_ (a stream sees words partly)', share, 0)
   .option(
     '--synth-negatives <x>',
