@@ -38,7 +38,7 @@ function timing(ms: number[]): Timing {
 async function run(): Promise<void> {
   const { initBackend } = await import('../src/backend/backend.js');
   const { loadRecordedDataset } = await import('../src/data/dataset.js');
-  const { splitExamples } = await import('../src/data/examples.js');
+  const { splitExamples } = await import('../src/data/split-examples.js');
   const { loadFeatures } = await import('../src/data/feature-cache.js');
   const { engineFor } = await import('../src/engine/engine-for.js');
   const { packModel } = await import('../src/convert/pack.js');

@@ -7,7 +7,7 @@
 // The first model's header names the data and split (as bench:engine reads bee.json).
 import { parseArgs } from 'node:util';
 import { loadRecordedDataset } from '../src/data/dataset.ts';
-import { splitExamples } from '../src/data/examples.ts';
+import { splitExamples } from '../src/data/split-examples.ts';
 import { loadFeatures } from '../src/data/feature-cache.ts';
 import { featuresOf } from '../src/spec/classifier.ts';
 import { engineFor } from '../src/engine/engine-for.ts';

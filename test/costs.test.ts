@@ -6,7 +6,7 @@ import { initBackend } from '../src/backend/backend.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { modelCost } from '../src/model/costs.ts';
 import { buildNetwork, networkConfig } from '../src/model/network.ts';
-import { LEGACY_NETWORK } from '../src/spec/network.ts';
+import { LEGACY_NETWORK } from '../src/spec/network-config.ts';
 import { MODEL_FORMAT_VERSION, writeModelDir } from '../src/model/saved-model.ts';
 import { tempDir } from './helpers/datasets.ts';
 

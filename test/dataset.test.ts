@@ -6,7 +6,7 @@ import { readWav } from '../src/audio/wav.ts';
 import { type Dataset, loadDataset, sharedSpeakers } from '../src/data/dataset.ts';
 import { type FeatureTable, loadFeatures } from '../src/data/feature-cache.ts';
 import { speakerOf, splitOf } from '../src/data/split.ts';
-import { summarizeDataset } from '../src/data/summary.ts';
+import { summarizeDataset } from '../src/data/dataset-summary.ts';
 import { BeeError } from '../src/errors.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { train } from '../src/train/trainer.ts';

@@ -5,7 +5,7 @@ import { modelCost } from '../src/model/costs.ts';
 import { buildNetwork, networkConfig } from '../src/model/network.ts';
 import { ARCH_NAMES } from '../src/spec/families.ts';
 import { bodyKernelWeights, exitCosts } from '../src/spec/network-cost.ts';
-import type { ExitHead } from '../src/spec/network.ts';
+import type { ExitHead } from '../src/spec/network-config.ts';
 
 before(async () => {
   await initBackend();

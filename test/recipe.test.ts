@@ -10,7 +10,7 @@ import { neverEarly } from '../src/spec/exit-rules.ts';
 import { gridCuts } from '../src/spec/exit-grid.ts';
 import { ExitPooling } from '../src/model/exit-pooling.ts';
 import { QuantActivation, QuantConv2D } from '../src/model/layers.ts';
-import { LEGACY_NETWORK } from '../src/spec/network.ts';
+import { LEGACY_NETWORK } from '../src/spec/network-config.ts';
 import { magnitudeAwareSign } from '../src/model/quantizers.ts';
 import { loadModelDir } from '../src/model/saved-model.ts';
 import { applyMasks, drawMasks } from '../src/data/augment.ts';

@@ -10,7 +10,7 @@ import { PAPER_FEATURES } from '../src/features/params.ts';
 import type { ModelMeta } from '../src/model/saved-model.ts';
 import { networkConfig } from '../src/model/network.ts';
 import { replayExits, searchStreamRule, type StreamPass } from '../src/stream/rule-search.ts';
-import { exitRuleOf, streamRuleProblem } from '../src/stream/stream-rule.ts';
+import { exitRuleOf, streamRuleProblem } from '../src/spec/stream-rule.ts';
 import { calibrateOnValidation } from '../src/stream/validation-calibration.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { logMelLike, randomNetwork } from './helpers/random-network.ts';

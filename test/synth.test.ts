@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { say } from '../src/audio/tts.ts';
 import { readWav } from '../src/audio/wav.ts';
 import { loadDataset } from '../src/data/dataset.ts';
-import { summarizeDataset } from '../src/data/summary.ts';
+import { summarizeDataset } from '../src/data/dataset-summary.ts';
 import { COMMAND_WORDS, synthesizeKeywords } from '../src/synth/keywords.ts';
 import { beeWithCache } from './helpers/cli.ts';
 import { tempDir } from './helpers/datasets.ts';

@@ -3,7 +3,7 @@ import { type Dataset, loadRecordedDataset } from '../data/dataset.js';
 import type { FeatureTable } from '../data/feature-cache.js';
 import type { SplitName } from '../data/split.js';
 import { BeeError } from '../errors.js';
-import { splitExamples, type SplitExamples } from '../data/examples.js';
+import { splitExamples, type SplitExamples } from '../data/split-examples.js';
 import { openModel, type EngineName, type OpenedModel } from '../exits/open-model.js';
 import { datasetFromFlags, type DatasetFlags } from './dataset-options.js';
 import { loadFeaturesWithNotices } from './feature-input.js';

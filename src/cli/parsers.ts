@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { decimal } from '../util/decimal.js';
-import { MAX_STAGES, stageWidthsFit } from '../spec/network.js';
+import { MAX_STAGES, stageWidthsFit } from '../spec/network-config.js';
 
 /** Commander argument parsers: a bad value fails with commander's own one-line error. */
 export const wholeNumber =

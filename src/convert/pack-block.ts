@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { layerName } from '../spec/layer-names.js';
-import type { NetworkConfig } from '../spec/network.js';
+import type { NetworkConfig } from '../spec/network-config.js';
 import type { PackedArray } from '../engine/format.js';
 import { foldFloatSign, foldIntegerSign, outputMajor, packSigns, type PackedBody, putAffine, type SignFold } from './folds.js';
 import { batchNormAffine, effectiveKernel, kernelScale, signInput, weightsOf } from './read-layers.js';

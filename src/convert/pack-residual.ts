@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { bodyFilters, familyOf } from '../spec/families.js';
 import { layerName } from '../spec/layer-names.js';
-import type { NetworkConfig } from '../spec/network.js';
+import type { NetworkConfig } from '../spec/network-config.js';
 import type { PackedArray } from '../engine/format.js';
 import { outputMajor, type PackedBody, packSigns, putAffine } from './folds.js';
 import { batchNormAffine, effectiveKernel, kernelScale, signThreshold, weightsOf } from './read-layers.js';

@@ -3,7 +3,7 @@ import { BeeError } from '../errors.js';
 import { type Body, familyOf } from '../spec/families.js';
 import { layerName } from '../spec/layer-names.js';
 import type { ModelMeta } from '../spec/model-meta.js';
-import type { NetworkConfig } from '../spec/network.js';
+import type { NetworkConfig } from '../spec/network-config.js';
 import { BEE_VERSION } from '../version.js';
 import { hiddenUnits, type PackedArray, type PackedHeader, type PackedModel } from '../engine/format.js';
 import { foldInputAffine, type PackedBody } from './folds.js';

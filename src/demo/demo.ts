@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadDataset } from '../data/dataset.js';
-import { splitExamples } from '../data/examples.js';
+import { splitExamples } from '../data/split-examples.js';
 import { loadFeatures } from '../data/feature-cache.js';
 import { engineFor } from '../engine/engine-for.js';
 import { packModel } from '../convert/pack.js';

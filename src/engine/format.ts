@@ -4,8 +4,8 @@ import { featureParamsProblem, frameCount, type FeatureParams } from '../feature
 import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../spec/labels.js';
 import { ARCH_NAMES, type Body, bodyFilters, familyOf, stemFilters } from '../spec/families.js';
 import { pooledFeatures } from '../spec/exit-grid.js';
-import type { ExitHead, NetworkConfig } from '../spec/network.js';
-import { type StreamRule, streamRuleProblem } from '../stream/stream-rule.js';
+import type { ExitHead, NetworkConfig } from '../spec/network-config.js';
+import { type StreamRule, streamRuleProblem } from '../spec/stream-rule.js';
 import type { ModelMeta } from '../spec/model-meta.js';
 import { crc32 } from './crc32.js';
 

@@ -1,6 +1,6 @@
 import type { FeatureTable } from '../data/feature-cache.js';
 import { featuresOf } from '../spec/classifier.js';
-import type { SplitExamples } from '../data/examples.js';
+import type { SplitExamples } from '../data/split-examples.js';
 import { argmax } from '../spec/exit-rules.js';
 import { buildReport, type EarlyExitReport, type Outcome } from './report.js';
 import type { EarlyExitClassifier } from '../spec/classifier.js';

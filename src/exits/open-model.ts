@@ -7,7 +7,7 @@ import type { Precision } from '../model/network.js';
 import { loadModelDir, type ModelMeta } from '../model/saved-model.js';
 import type { EarlyExitClassifier } from '../spec/classifier.js';
 import { type ExitCost, exitCosts } from '../spec/network-cost.js';
-import type { StreamRule } from '../stream/stream-rule.js';
+import type { StreamRule } from '../spec/stream-rule.js';
 import { TfjsClassifier } from './tfjs-classifier.js';
 
 export type EngineName = 'tfjs' | 'packed';

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { featureParamsProblem, frameCount, type FeatureParams } from '../features/params.js';
 import type { BeeError } from '../errors.js';
 import { dataRecordProblem } from '../data/record.js';
-import { streamRuleProblem } from '../stream/stream-rule.js';
+import { streamRuleProblem } from '../spec/stream-rule.js';
 import { labelsProblem, TEMPERATURE_RANGE, temperatureFits } from '../spec/labels.js';
 import { buildNetwork, checkNetwork, type NetworkConfig } from './network.js';
-import { MAX_STAGES, stageCountProblem, stageWidthsFit } from '../spec/network.js';
+import { MAX_STAGES, stageCountProblem, stageWidthsFit } from '../spec/network-config.js';
 import { bodyKernelWeights } from '../spec/network-cost.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -16,11 +16,11 @@ import {
   type ExitHead,
   stageCountProblem,
   stageWidthsFit,
-} from '../spec/network.js';
+} from '../spec/network-config.js';
 
 export { layerName } from '../spec/layer-names.js';
 export type { ArchName } from '../spec/families.js';
-export type { ExitHead, NetworkChoice, NetworkConfig, NetworkOptions, Precision } from '../spec/network.js';
+export type { ExitHead, NetworkChoice, NetworkConfig, NetworkOptions, Precision } from '../spec/network-config.js';
 
 export const PAPER_FILTERS = [...FAMILIES.bee.filters];
 

@@ -18,7 +18,7 @@ export type ArchName = (typeof ARCH_NAMES)[number];
  */
 export type Body = 'block' | 'residual';
 
-/** The binary options a family may fix, whatever `bee train` asks (spec/network.ts's NetworkOptions). */
+/** The binary options a family may fix, whatever `bee train` asks (spec/network-config.ts's NetworkOptions). */
 export interface FixedOptions {
   realFirstBlock?: boolean;
   scaledKernels?: boolean;
@@ -103,7 +103,7 @@ export const FAMILIES: Record<ArchName, Family> = {
 /** A saved network's family: files written before families had names hold bee's block. */
 export const familyOf = (network: { arch?: ArchName }): Family => FAMILIES[network.arch ?? 'bee'];
 
-/** What the widths below read of a network config (src/spec/network.ts). */
+/** What the widths below read of a network config (src/spec/network-config.ts). */
 type Widths = { filters: number[] };
 
 /** Channels of a residual network's real (3x3) stem: half the first stage's output. */

@@ -1,6 +1,6 @@
 import type { FeatureParams } from '../features/params.js';
 import type { StreamRule } from './stream-rule.js';
-import type { NetworkConfig } from './network.js';
+import type { NetworkConfig } from './network-config.js';
 
 /** 12 classes as TFDS `speech_commands`, or all 35 words of the archive. */
 export type ClassSet = 'tfds12' | 'all';

@@ -1,6 +1,6 @@
 import { bodyFilters, familyOf, stemFilters, type ArchName } from './families.js';
 import { pooledFeatures } from './exit-grid.js';
-import type { NetworkConfig } from './network.js';
+import type { NetworkConfig } from './network-config.js';
 
 // The work of a network, counted from its config alone (no layers built): what the packed engine,
 // the stream listener and the web page charge an exit with. model/costs.ts counts the same from a

@@ -1,3 +1,6 @@
+import type { ExitRule } from './exit-rules.js';
+import { QUIET_LABELS } from './labels.js';
+
 /**
  * How a model listens to a stream: which windows may leave at which exit, and which answers become
  * detections. `bee listen --calibrate` picks one for a false-alarm rate and stores it in the model
@@ -29,4 +32,47 @@ export interface StreamCalibration {
   negativesFalseAlarmsPerHour: number;
   negativesComputeShare: number;
   date: string;
+}
+
+/** What bee listen did before streams were calibrated: every class alike, tfjs speech-commands' defaults and a little smoothing. */
+export const DEFAULT_STREAM_RULE: StreamRule = {
+  thresholds: [0.85, 0.85, 0.85],
+  keywordExit: 1,
+  minConfidence: 0.7,
+  smoothWindows: 3,
+  suppressMs: 1000,
+};
+
+/** The rule for a model of `exits` exits when it stores none. */
+export function defaultStreamRule(exits: number): StreamRule {
+  return { ...DEFAULT_STREAM_RULE, thresholds: Array(exits - 1).fill(DEFAULT_STREAM_RULE.thresholds[0]) };
+}
+
+/** The exit rule a stream rule runs windows with (quiet: the labels' indices of QUIET_LABELS). */
+export function exitRuleOf(rule: StreamRule, labels: string[]): ExitRule {
+  const classes = QUIET_LABELS.map((l) => labels.indexOf(l)).filter((i) => i >= 0);
+  return {
+    criterion: 'max-softmax',
+    thresholds: rule.thresholds,
+    ...(rule.keywordExit > 1 && classes.length ? { quiet: { classes, keywordExit: rule.keywordExit } } : {}),
+  };
+}
+
+/** Why a stored stream rule cannot be used by a model of `exits` exits (undefined: it can). */
+export function streamRuleProblem(rule: unknown, exits: number): string | undefined {
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return 'stream must be an object';
+  const r = rule as Record<string, unknown>;
+  const t = r.thresholds;
+  if (!Array.isArray(t) || t.length !== exits - 1 || !t.every((x) => typeof x === 'number' && x >= 0 && x <= 1))
+    return `stream.thresholds must be ${exits - 1} numbers in [0, 1]`;
+  const whole = (x: unknown, low: number, high: number) => typeof x === 'number' && Number.isInteger(x) && x >= low && x <= high;
+  if (!whole(r.keywordExit, 1, exits)) return `stream.keywordExit must be a whole number in 1..${exits}`;
+  const confidence = (x: unknown) => typeof x === 'number' && x > 0 && x <= 1;
+  if (!confidence(r.minConfidence)) return 'stream.minConfidence must be in (0, 1]';
+  const own = r.labelConfidence;
+  if (own !== undefined && !(typeof own === 'object' && own !== null && !Array.isArray(own) && Object.values(own).every(confidence)))
+    return 'stream.labelConfidence must map labels to numbers in (0, 1]';
+  if (!whole(r.smoothWindows, 1, 100)) return 'stream.smoothWindows must be a whole number in 1..100';
+  if (!(typeof r.suppressMs === 'number' && r.suppressMs >= 0 && Number.isFinite(r.suppressMs))) return 'stream.suppressMs must be a number >= 0';
+  return undefined;
 }

@@ -1,4 +1,6 @@
 import { argmax } from '../spec/exit-rules.js';
+import { QUIET_LABELS } from '../spec/labels.js';
+import type { StreamRule } from '../spec/stream-rule.js';
 
 /** How windows become detections (`bee listen`'s --min-confidence, --suppress, --smooth, --report-all). */
 export interface DetectionRule {
@@ -102,4 +104,15 @@ export class Detector {
 export function detectAll(labels: string[], rule: DetectionRule, answers: WindowAnswer[]): Detection[] {
   const detector = new Detector(labels, rule);
   return answers.map((a) => detector.push(a)).filter((d): d is Detection => d !== null);
+}
+
+/** The detection rule of a stream rule; `reportAll`: _silence_ and _unknown_ are reported too. */
+export function detectionRuleOf(rule: StreamRule, reportAll = false): DetectionRule {
+  return {
+    minConfidence: rule.minConfidence,
+    ...(rule.labelConfidence ? { labelConfidence: rule.labelConfidence } : {}),
+    smoothWindows: rule.smoothWindows,
+    suppressMs: rule.suppressMs,
+    ignore: new Set(reportAll ? [] : QUIET_LABELS),
+  };
 }

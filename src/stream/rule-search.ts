@@ -4,7 +4,8 @@ import type { FeatureParams } from '../features/params.js';
 import { QUIET_LABELS } from '../spec/labels.js';
 import { type Detection, type DetectionRule, Smoother, Trigger, type WindowAnswer } from './detector.js';
 import { scoreStream, type StreamScore, type TruthEvent } from './score.js';
-import { detectionRuleOf, exitRuleOf, type StreamRule } from './stream-rule.js';
+import { exitRuleOf, type StreamRule } from '../spec/stream-rule.js';
+import { detectionRuleOf } from './detector.js';
 import { StreamWindows } from './windows.js';
 
 /** Every exit's softmax for every window of a stream (the full network ran): any exit rule can be replayed on it. */

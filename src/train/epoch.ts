@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { SplitExamples } from '../data/examples.js';
+import type { SplitExamples } from '../data/split-examples.js';
 import { BeeError } from '../errors.js';
 import { rngFor, shuffle } from '../util/rng.js';
 import type { AugmentFeeder } from './augment-feeder.js';

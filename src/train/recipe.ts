@@ -1,6 +1,6 @@
 import { BeeError } from '../errors.js';
 import { DEFAULT_NETWORK } from '../model/network.js';
-import { LEGACY_NETWORK, type NetworkChoice } from '../spec/network.js';
+import { LEGACY_NETWORK, type NetworkChoice } from '../spec/network-config.js';
 
 /**
  * The training recipe: how the learning rate and the exits' loss weights move over a run, and the

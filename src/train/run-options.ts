@@ -3,7 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { FeatureTable } from '../data/feature-cache.js';
 import { BeeError } from '../errors.js';
 import type { Precision } from '../model/network.js';
-import type { ExitMetrics } from './evaluate.js';
+import type { ExitMetrics } from './exit-metrics.js';
 import { checkRecipe, type DEFAULT_RECIPE, type RecipeOptions } from './recipe.js';
 
 // A training run's contracts: what defines it, what it reports as it goes, what it returns.

@@ -1,9 +1,9 @@
 import { engineFor } from '../engine/engine-for.js';
 import { hiddenUnits, type PackedModel } from '../engine/format.js';
 import { BeeError } from '../errors.js';
-import type { ExitHead } from '../spec/network.js';
+import type { ExitHead } from '../spec/network-config.js';
 import type { StreamRule } from '../spec/stream-rule.js';
-import { defaultStreamRule } from '../stream/stream-rule.js';
+import { defaultStreamRule } from '../spec/stream-rule.js';
 import { neverEarly } from '../spec/exit-rules.js';
 import { QUIET_LABELS } from '../spec/labels.js';
 import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, exampleCount, type FewShotAugment, type FewShotExamples } from './examples.js';

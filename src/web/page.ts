@@ -9,7 +9,8 @@ import { QUIET_LABELS } from '../spec/labels.js';
 import { exitCosts } from '../spec/network-cost.js';
 import type { Detection, WindowAnswer } from '../stream/detector.js';
 import { Listener } from '../stream/listener.js';
-import { defaultStreamRule, detectionRuleOf, exitRuleOf } from '../stream/stream-rule.js';
+import { defaultStreamRule, exitRuleOf } from '../spec/stream-rule.js';
+import { detectionRuleOf } from '../stream/detector.js';
 import { wordWindows } from '../transfer/word-windows.js';
 import type { TrainReply, TrainRequest } from './train-worker.js';
 

@@ -7,7 +7,7 @@ import { BeeError } from '../../errors.js';
 import { openModel } from '../../exits/open-model.js';
 import { writeModelMeta } from '../../model/saved-model.js';
 import { CALIBRATION_GRID } from '../../stream/rule-search.js';
-import type { StreamRule } from '../../stream/stream-rule.js';
+import type { StreamRule } from '../../spec/stream-rule.js';
 import { calibrateOnValidation } from '../../stream/validation-calibration.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { backendNotice, printJson, type Progress, progressBar } from '../io.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { summarizeDataset } from '../../data/summary.js';
+import { summarizeDataset } from '../../data/dataset-summary.js';
 import { PAPER_FEATURES } from '../../features/params.js';
 import { addDatasetOptions, datasetFromFlags, type DatasetFlags } from '../dataset-options.js';
 import { notice, printJson, progressBar } from '../io.js';

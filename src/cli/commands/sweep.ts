@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { fitExitTemperatures } from '../../exits/calibrate.js';
+import { fitExitTemperatures } from '../../exits/temperatures.js';
 import { BeeError } from '../../errors.js';
 import { isPackedFile } from '../../engine/packed-file.js';
 import { cheapestPerExit } from '../../exits/per-exit-search.js';

@@ -7,7 +7,7 @@ import { BeeError } from '../../errors.js';
 import { frameCount, PAPER_FEATURES } from '../../features/params.js';
 import { ARCH_NAMES, FAMILIES } from '../../spec/families.js';
 import { type ArchName, DEFAULT_NETWORK, type ExitHead, pooledExitHead } from '../../model/network.js';
-import { MAX_STAGES } from '../../spec/network.js';
+import { MAX_STAGES } from '../../spec/network-config.js';
 import { readModelMeta, resolveModelDir } from '../../model/saved-model.js';
 import { DEFAULT_AUGMENT, DEFAULT_SPEC_AUGMENT } from '../../data/augment.js';
 import { checkRecipe, DEFAULT_RECIPE, type Schedule } from '../../train/recipe.js';

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Family } from '../../spec/families.js';
-import type { NetworkConfig } from '../../spec/network.js';
+import type { NetworkConfig } from '../../spec/network-config.js';
 
 /** Applies the layer of that name to an input; throws where the network has no such layer. */
 export type Apply = (name: string, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => tf.SymbolicTensor;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchNorm } from '../batch-norm.js';
 import { QuantActivation, QuantConv2D } from '../layers.js';
 import type { QuantizerName } from '../quantizers.js';
-import type { NetworkConfig } from '../../spec/network.js';
+import type { NetworkConfig } from '../../spec/network-config.js';
 
 /** The layers every family builds from, configured by the network's precision and binary options. */
 export function parts(config: NetworkConfig, seed: () => number) {

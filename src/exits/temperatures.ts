@@ -1,5 +1,5 @@
 import type { FeatureTable } from '../data/feature-cache.js';
-import { splitExamples } from '../data/examples.js';
+import { splitExamples } from '../data/split-examples.js';
 import { BeeError } from '../errors.js';
 import type { EarlyExitClassifier } from '../spec/classifier.js';
 
