@@ -10,7 +10,7 @@ import { PAPER_FEATURES } from '../src/features/params.ts';
 import { BatchNorm } from '../src/model/batch-norm.ts';
 import { WeightClip } from '../src/model/constraints.ts';
 import { QuantConv2D, QuantDense } from '../src/model/layers.ts';
-import { buildNetwork, layerName, networkConfig } from '../src/model/network.ts';
+import { buildNetwork, layerName, networkConfig, pooledExitHead } from '../src/model/network.ts';
 import { steSign } from '../src/model/quantizers.ts';
 import { loadModelDir, MODEL_FORMAT_VERSION, writeModelDir, type ModelMeta } from '../src/model/saved-model.ts';
 import { sharedSkip, SHARED_TEST_SET, tempDir } from './helpers/datasets.ts';
@@ -200,4 +200,17 @@ test('binary activations entering blocks 2-4 are not degenerate on real clips', 
     const share = v.filter((s) => s === 1).length / v.length;
     assert.ok(share > 0.05 && share < 0.95, `block ${i + 2}: share of +1 is ${share}`);
   });
+});
+
+test("pooledExitHead: 4 x 2 unless asked, cut down to what the last stage's positions hold; a hidden layer comes with its BatchNorm", () => {
+  assert.deepEqual(pooledExitHead([98, 64, 1], 4), { type: 'pooled', grid: [4, 2], hidden: 0 });
+  // six stages leave 98 >> 6 = 1 frame and 64 >> 6 = 1 mel bin
+  assert.deepEqual(pooledExitHead([98, 64, 1], 6), { type: 'pooled', grid: [1, 1], hidden: 0 });
+  assert.deepEqual(pooledExitHead([98, 64, 1], 5), { type: 'pooled', grid: [3, 2], hidden: 0 });
+  assert.deepEqual(pooledExitHead([98, 64, 1], 4, { grid: [2, 1], hidden: 16 }), { type: 'pooled', grid: [2, 1], hidden: 16, norm: true });
+  // what it gives, the network accepts at every depth
+  for (const stages of [1, 3, 5, 6])
+    assert.doesNotThrow(() =>
+      networkConfig({ inputShape: [98, 64, 1], classes: 3, filters: Array(stages).fill(8), exitHead: pooledExitHead([98, 64, 1], stages) }),
+    );
 });
