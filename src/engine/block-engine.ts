@@ -5,7 +5,7 @@ import { headFeatures, type PackedModel } from './format.js';
 import { PackedEngine } from './packed-engine.js';
 import { floatBelow } from './float-order.js';
 import { exitOutputs, fillDense, fillTable, planMemory } from './wasm-kernels.js';
-import { type Block, planBlocks, type SignLayer } from './block-plan.js';
+import { type Block, type BlockPlan, planBlocks, type SignLayer } from './block-plan.js';
 
 const fround = Math.fround;
 const flipBit = (flips: Uint32Array, c: number) => (flips[c >> 5] >>> (c & 31)) & 1;
@@ -25,7 +25,7 @@ export class BlockEngine extends PackedEngine {
   private readonly headFeatures: number;
   /** engine memory: one exit's pooled features (f64), its hidden layer's and its logits' (f64, padded) */
   private readonly features: Float64Array;
-  private readonly scratch: { features: number; hidden: number; logits: number };
+  private readonly scratch: BlockPlan['scratch'];
   /** scratch: the table rows a position selects */
   private readonly rows: number;
 

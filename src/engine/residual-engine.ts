@@ -4,7 +4,7 @@ import { bodyFilters, familyOf } from '../spec/families.js';
 import { headFeatures, type PackedModel, words } from './format.js';
 import { PackedEngine } from './packed-engine.js';
 import { exitOutputs, fillDense, fillTable, planMemory } from './wasm-kernels.js';
-import { type BinaryConv, planStages, type RPReLUWeights, type Stage } from './residual-plan.js';
+import { type BinaryConv, planStages, type ResidualPlan, type RPReLUWeights, type Stage } from './residual-plan.js';
 
 /**
  * The packed engine for the residual families (bireal, reactnet): real activations stay real
@@ -19,8 +19,8 @@ import { type BinaryConv, planStages, type RPReLUWeights, type Stage } from './r
 export class ResidualEngine extends PackedEngine {
   private readonly stages: Stage[];
   private readonly inputFloats: Float32Array;
-  private readonly stem: { kernel: number; scale: number; shift: number };
-  private readonly scratch: { features: number; hidden: number; logits: number; avg: number; rows: number };
+  private readonly stem: ResidualPlan['stem'];
+  private readonly scratch: ResidualPlan['scratch'];
   private readonly features: Float64Array;
 
   constructor(model: PackedModel) {
