@@ -30,6 +30,7 @@ const VARIANTS: Variant[] = [
   { name: 'noise-snr-0-30', what: 'noise at 0 to 30 dB SNR', flags: ['--noise-snr', '0,30'] },
   { name: 'cut-words', what: '15% of words cut half out of the window, labelled _unknown_', flags: ['--cut-words', '0.15'] },
   { name: 'synth-negatives', what: '+20% synthesized sentences without keywords, labelled _unknown_', flags: ['--synth-negatives', '0.2'] },
+  { name: 'unknown-weight-2', what: "_unknown_'s examples weighted 2x in the loss (class weights)", flags: ['--class-weights', '_unknown_=2'] },
   {
     name: 'all',
     what: 'time shifts 0.3 s, noise at 0-30 dB, 15% cut words, +20% synthesized sentences',

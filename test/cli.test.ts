@@ -82,6 +82,7 @@ test('bee train: bad input gives one-line errors before any work', () => {
   );
   assertOneLineError(bee('train', '--data', dir, '--filters', '16,32,64', '--exit-weights', '1,1,1,1'), 1, /4 exit weights for a network of 3 exits/);
   assertOneLineError(bee('train', '--data', dir, '--epochs', '0'), 1, /expected a whole number >= 1/);
+  assertOneLineError(bee('train', '--data', dir, '--class-weights', '_unknown_=0'), 1, /expected LABEL=WEIGHT pairs, each weight > 0/);
   assertOneLineError(
     bee('train', '--out', path.join(dir, 'none'), '--resume'),
     1,

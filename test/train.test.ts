@@ -149,6 +149,14 @@ test('distillation: a teacher model of the same classes teaches every exit; one 
     train({ dataset, table, out: path.join(tempDir(), 'off'), options: { ...options, teacher: teacherDir } }),
     /a teacher teaches through the distillation term, which is off/,
   );
+  await assert.rejects(
+    train({ dataset, table, out: path.join(tempDir(), 'weights'), options: { ...options, classWeights: { nope: 2 } } }),
+    /class weights for nope: the dataset has no such class/,
+  );
+  await assert.rejects(
+    train({ dataset, table, out: path.join(tempDir(), 'weights'), options: { ...options, classWeights: { [dataset.classes[0]]: -1 } } }),
+    /class weight of .* must be a finite number > 0/,
+  );
 });
 
 test('augmentation: draws are seeded; shifts move samples, noise adds scaled noise', () => {

@@ -92,3 +92,15 @@ export const shiftSeconds = (value: string) => {
 
 /** A batch size, or 'auto' (the recipe's for the split's size). */
 export const batchSizeOrAuto = (value: string) => (value === 'auto' ? 'auto' : wholeNumber(1)(value));
+
+/** LABEL=WEIGHT,...: a weight on each named class's loss. */
+export const classWeightMap = (value: string) => {
+  const weights: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const at = part.lastIndexOf('=');
+    const weight = at > 0 ? decimal(part.slice(at + 1)) : Number.NaN;
+    if (!(weight > 0 && Number.isFinite(weight))) throw new InvalidArgumentError('expected LABEL=WEIGHT pairs, each weight > 0, e.g. _unknown_=2');
+    weights[part.slice(0, at)] = weight;
+  }
+  return weights;
+};

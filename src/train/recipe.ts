@@ -26,6 +26,8 @@ export interface RecipeOptions extends ScheduleOptions {
   distillTemperature: number;
   /** a saved bee model (directory) whose last exit teaches every exit */
   teacher?: string;
+  /** a weight (> 0) on the loss of a class's examples, by label (absent: 1); bee train --class-weights */
+  classWeights?: Record<string, number>;
   /** the network's parts beyond precision and width */
   network: NetworkChoice;
   /** which checkpoint is `best`: the highest mean of the exits' validation accuracies, or the last exit's */
@@ -103,7 +105,9 @@ export function defaultBatchSize(trainClips: number): number {
 }
 
 /** Negative or non-finite warmups, ramps and weights, a teacher without distillation: one line each. */
-export function checkRecipe(o: ScheduleOptions & { exitRampEpochs: number; distill: number; distillTemperature: number; teacher?: string }): void {
+export function checkRecipe(
+  o: ScheduleOptions & { exitRampEpochs: number; distill: number; distillTemperature: number; teacher?: string; classWeights?: Record<string, number> },
+): void {
   if (!(o.warmupEpochs >= 0 && Number.isFinite(o.warmupEpochs)))
     throw new BeeError(`warmup must be >= 0 epochs, got ${o.warmupEpochs}`, { hint: 'e.g. --warmup-epochs 2' });
   if (!(o.exitRampEpochs >= 0 && Number.isFinite(o.exitRampEpochs))) throw new BeeError(`exit-weight ramp must be >= 0 epochs, got ${o.exitRampEpochs}`);
@@ -112,4 +116,7 @@ export function checkRecipe(o: ScheduleOptions & { exitRampEpochs: number; disti
     throw new BeeError(`distillation temperature must be > 0, got ${o.distillTemperature}`, { hint: 'e.g. --distill-temperature 3' });
   if (o.teacher && !(o.distill > 0))
     throw new BeeError('a teacher teaches through the distillation term, which is off', { hint: 'pass --distill 1 (or more) with --teacher' });
+  for (const [label, w] of Object.entries(o.classWeights ?? {}))
+    if (!(w > 0 && Number.isFinite(w)))
+      throw new BeeError(`class weight of ${label} must be a finite number > 0, got ${w}`, { hint: 'e.g. --class-weights _unknown_=2' });
 }

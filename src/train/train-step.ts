@@ -11,7 +11,8 @@ export interface DistillOptions {
 /**
  * One optimization step on a batch: forward in training mode, the loss
  *   sum over exits k of w_k * (cross-entropy_k + distill * T^2 * KL(teacher || exit k)),
- * Adam, the weight clip. Self-distillation (no teacher model) teaches exits 1..K-1 with exit K's
+ * Adam, the weight clip. With `classWeights` (one per class, > 0), each example's cross-entropy
+ * is multiplied by its class's weight before the batch's mean (Keras's class_weight). Self-distillation (no teacher model) teaches exits 1..K-1 with exit K's
  * softened output, which gets no gradient from it. Returns [loss, cross-entropy of exit 1-K,
  * correct at exit 1-K], read back in one transfer.
  */
@@ -20,19 +21,22 @@ export function trainStep(
   optimizer: tf.Optimizer,
   classes: number,
   distill?: DistillOptions,
+  classWeights?: number[],
 ): (x: tf.Tensor, labels: Int32Array, exitWeights: number[]) => Float32Array {
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const perClass = classWeights?.some((w) => w !== 1) ? tf.keep(tf.tensor1d(classWeights)) : undefined;
   const constrained = model.trainableWeights.filter((w) => w.constraint != null);
   return (x, labels, exitWeights) =>
     tf.tidy(() => {
       const yIndex = tf.tensor1d(labels, 'int32');
       const y = tf.oneHot(yIndex, classes);
+      const weights = perClass ? tf.gather(perClass, yIndex) : undefined;
       const external = distill?.teacher ? (distill.teacher.apply(x, { training: false }) as tf.Tensor[]).at(-1)! : undefined;
       let parts: tf.Tensor[] = [];
       const cost = optimizer.minimize(
         () => {
           const outs = model.apply(x, { training: true }) as tf.Tensor[];
-          const losses = outs.map((o) => tf.losses.softmaxCrossEntropy(y, o));
+          const losses = outs.map((o) => tf.losses.softmaxCrossEntropy(y, o, weights));
           const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), yIndex), 'float32')));
           parts = [...losses, ...correct].map((t) => tf.keep(t));
           const teacher = external ?? outs.at(-1)!;

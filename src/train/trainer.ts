@@ -64,6 +64,12 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       file: dataset.root,
       hint: 'drop --cut-words and --synth-negatives',
     });
+  const strangers = Object.keys(given.classWeights ?? {}).filter((l) => !labels.includes(l));
+  if (strangers.length)
+    throw new BeeError(`class weights for ${strangers.join(', ')}: the dataset has no such class`, {
+      file: dataset.root,
+      hint: `its classes: ${labels.join(', ')}`,
+    });
   const validation = splitExamples(table, labels, 'validation');
   if (train.rows.length === 0) throw new BeeError('the train split is empty', { file: dataset.root, hint: 'check --split-salt and the split percentages' });
   if (validation.rows.length === 0) callbacks.onStatus?.('warning: the validation split is empty; the best checkpoint is chosen by training accuracy');
@@ -88,7 +94,13 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, table.frames * table.melBins]);
   const distill = options.distill > 0 ? { weight: options.distill, temperature: options.distillTemperature, teacher } : undefined;
   const steps = {
-    step: trainStep(model, optimizer, labels.length, distill),
+    step: trainStep(
+      model,
+      optimizer,
+      labels.length,
+      distill,
+      labels.map((l) => options.classWeights?.[l] ?? 1),
+    ),
     optimizer,
     options,
     train,

@@ -18,6 +18,7 @@ import { loadFeaturesWithNotices } from '../feature-input.js';
 import { backendNotice, notice, printJson, progressBar, stopOnInterrupt, type Progress } from '../io.js';
 import {
   batchSizeOrAuto,
+  classWeightMap,
   decibelRange,
   exitGrid,
   exitWeightList,
@@ -44,6 +45,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   distill: number;
   distillTemperature: number;
   teacher?: string;
+  classWeights?: Record<string, number>;
   arch: ArchName;
   exitHead: ExitHead['type'];
   exitGrid?: [number, number];
@@ -176,6 +178,7 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   )
   .option('--distill-temperature <t>', 'softmax temperature of distillation', positiveNumber, DEFAULT_RECIPE.distillTemperature)
   .option('--teacher <dir>', 'a trained bee model (e.g. --precision float) whose last exit teaches every exit (with --distill)')
+  .option('--class-weights <label=w,...>', "a weight on the loss of the named classes' examples (others 1), e.g. _unknown_=2", classWeightMap)
   .addOption(
     new Option('--arch <name>', `the blocks: ${ARCH_NAMES.map((a) => `${a} (${FAMILIES[a].description})`).join('; ')}`)
       .choices(ARCH_NAMES)
@@ -291,6 +294,7 @@ Examples:
         exitRampEpochs: flags.exitRamp,
         distill: flags.distill,
         distillTemperature: flags.distillTemperature,
+        ...(flags.classWeights ? { classWeights: flags.classWeights } : {}),
         seed: flags.seed,
         ...(flags.from ? { from: path.resolve(flags.from) } : {}),
         precision: flags.precision,
