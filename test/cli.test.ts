@@ -173,3 +173,30 @@ test('internal errors that were: a one-class dataset, a missing --noise-dir, a s
     assertRefused(r, /loop: .*ELOOP/);
   }
 });
+
+test('a 3-stage and a 5-stage network: bee summary, eval, sweep, export and listen show their exits', () => {
+  const dir = tempDir();
+  const data = path.join(dir, 'tones');
+  makeToneDataset(data, undefined, 8, 2);
+  const split = ['--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20'];
+  const clip = path.join(data, 'mid', fs.readdirSync(path.join(data, 'mid'))[0]);
+  for (const filters of ['16,32,64', '8,8,16,16,24']) {
+    const stages = filters.split(',').length;
+    const out = path.join(dir, `run-${stages}`);
+    const json = (...args: string[]) => {
+      const r = bee(...args, '--json');
+      assert.equal(r.code, 0, r.stderr);
+      // one JSON document, or (bee listen) one object a line, the summary last
+      const text = r.stdout.trim();
+      return JSON.parse(args[0] === 'listen' ? text.split('\n').at(-1)! : text);
+    };
+    json('train', '--data', data, ...split, '--filters', filters, '--epochs', '1', '--no-augment', '--out', out);
+    assert.equal(json('summary', '--model', out).exits.length, stages, `summary, ${filters}`);
+    assert.equal(json('eval', '--model', out, '--split', 'test').perExit.length, stages, `eval, ${filters}`);
+    assert.equal(json('sweep', '--model', out, '--out', path.join(out, 'sweep')).exits.length, stages, `sweep, ${filters}`);
+    json('export', '--model', out, '--out', path.join(out, 'model.bee'));
+    const listened = json('listen', clip, '--model', path.join(out, 'model.bee'));
+    assert.equal(listened.windowsPerExit.length, stages, `listen, ${filters}`);
+    assert.ok(listened.computeShare > 0 && listened.computeShare <= 1);
+  }
+});
