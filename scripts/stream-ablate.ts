@@ -21,6 +21,8 @@ interface Variant {
   name: string;
   what: string;
   flags: string[];
+  /** more flags, made before the variant trains (from what earlier variants left) */
+  prepare?: () => string[];
 }
 
 const VARIANTS: Variant[] = [
@@ -31,6 +33,12 @@ const VARIANTS: Variant[] = [
   { name: 'cut-words', what: '15% of words cut half out of the window, labelled _unknown_', flags: ['--cut-words', '0.15'] },
   { name: 'synth-negatives', what: '+20% synthesized sentences without keywords, labelled _unknown_', flags: ['--synth-negatives', '0.2'] },
   { name: 'unknown-weight-2', what: "_unknown_'s examples weighted 2x in the loss (class weights)", flags: ['--class-weights', '_unknown_=2'] },
+  {
+    name: 'hard-negatives',
+    what: "+ hard negatives: the default model's keyword windows on 2 h of training-split negatives (bee data mine)",
+    flags: [],
+    prepare: () => ['--hard-negatives', mineHardNegatives()],
+  },
   {
     name: 'all',
     what: 'time shifts 0.3 s, noise at 0-30 dB, 15% cut words, +20% synthesized sentences',
@@ -73,6 +81,20 @@ if (!fs.existsSync(negatives))
   bee('data', 'stream', ...data, ...noise, '--split', 'validation', '--negatives', '--hours', values.hours!, '--seed', '2', '--out', negatives);
 const truth = (wav: string) => wav.replace(/\.wav$/, '.csv');
 
+/**
+ * The hard negatives of the default variant's model (calibrated, as it listens): mined from a
+ * negative stream of the *training* split, so that the validation streams stay unseen.
+ */
+function mineHardNegatives(): string {
+  const model = path.join(values.out!, 'default', 'model.bee');
+  if (!fs.existsSync(model)) throw new Error(`${model} is missing: the hard-negatives variant mines with the default variant's model (run it first)`);
+  const stream = path.join(streams, 'negatives-train-seed3.wav');
+  if (!fs.existsSync(stream)) bee('data', 'stream', ...data, ...noise, '--split', 'train', '--negatives', '--hours', '2', '--seed', '3', '--out', stream);
+  const mined = path.join(values.out!, 'hard-negatives-mined');
+  if (!fs.existsSync(mined)) console.error(bee('data', 'mine', stream, '--model', model, '--out', mined));
+  return mined;
+}
+
 const chosen = values.only ? values.only.split(',').map((n) => VARIANTS.find((v) => v.name === n) ?? fail(n)) : VARIANTS;
 function fail(name: string): never {
   console.error(`unknown variant ${name}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
@@ -84,12 +106,13 @@ for (const v of chosen) {
   const done = path.join(dir, 'ablation.json');
   if (!fs.existsSync(done)) {
     const started = performance.now();
+    const flags = [...v.flags, ...(v.prepare?.() ?? [])];
     const metrics = path.join(dir, 'metrics.jsonl');
     const epochs = fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').trim().split('\n').length : 0;
     if (epochs < decimal(values.epochs!)) {
       console.error(`\n== ${v.name}: ${v.what}`);
       fs.rmSync(dir, { recursive: true, force: true });
-      bee('train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, ...v.flags);
+      bee('train', ...data, ...noise, '--epochs', values.epochs!, '--seed', values.seed!, '--out', dir, ...flags);
     }
     const model = path.join(dir, 'model.bee');
     bee('export', '--model', dir, '--out', model, '--force');
@@ -123,7 +146,7 @@ for (const v of chosen) {
     const summary = {
       name: v.name,
       what: v.what,
-      flags: v.flags,
+      flags,
       // the best checkpoint's: the last epoch that was best when it ended
       validationExits: history.filter((r) => r.best).at(-1)?.validation?.accuracy,
       rule: calibrated.rule,

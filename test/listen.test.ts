@@ -315,3 +315,43 @@ test('Ctrl-C on bee listen -: the summary still comes, then exit code 130', asyn
   assert.equal(summary.type, 'summary');
   assert.equal(summary.durationSeconds, 3);
 });
+
+test('bee data mine: the windows a model takes for keywords, none where --truth has a word; bee train --hard-negatives trains on them', () => {
+  const stream = path.join(dir, 'stream.wav');
+  const truthCsv = path.join(dir, 'stream.csv');
+  const spoken = parseTruthCsv(fs.readFileSync(truthCsv, 'utf8'), 'stream.csv').filter((t) => t.label !== '_unknown_');
+  const mined = (out: string, ...args: string[]) => {
+    const r = bee('data', 'mine', stream, '--model', model, '--min-confidence', '0.3', '--out', out, '--json', ...args);
+    assert.equal(r.status, 0, r.stderr);
+    const index = JSON.parse(fs.readFileSync(path.join(out, 'mined.json'), 'utf8'));
+    assert.equal(index.windows.length, JSON.parse(r.stdout).windows);
+    assert.deepEqual(
+      fs
+        .readdirSync(out)
+        .filter((f) => f.endsWith('.wav'))
+        .sort(),
+      index.windows.map((w: { file: string }) => w.file).sort(),
+    );
+    return { windows: index.windows as { time: number; label: string }[], candidates: JSON.parse(r.stdout).candidates as number };
+  };
+  const all = path.join(dir, 'mined-all');
+  const everything = mined(all);
+  const overlaps = (w: { time: number }) => spoken.some((s) => s.start < w.time && s.end > w.time - 1);
+  assert.ok(everything.windows.filter(overlaps).length > 0, 'without --truth, the tones themselves are mined');
+  const negatives = mined(path.join(dir, 'mined'), '--truth', truthCsv);
+  assert.deepEqual(negatives.windows.filter(overlaps), [], 'with --truth, no window that holds a word');
+  assert.ok(negatives.candidates < everything.candidates / 2, `${negatives.candidates} of ${everything.candidates} candidates hold no word`);
+  assert.equal(readWav(path.join(all, fs.readdirSync(all).find((f) => f.endsWith('.wav'))!)).samples.length, 16000);
+  assertOneLineError(bee('data', 'mine', stream, '--model', model, '--out', all), /mined-all: exists already/);
+
+  const split = ['--data', path.join(dir, 'tones'), '--split-salt', 'bee', '--validation-percent', '20', '--test-percent', '20'];
+  const run = path.join(dir, 'run-hard');
+  const trained = bee('train', ...split, '--width', '0.25', '--epochs', '1', '--no-augment', '--hard-negatives', all, '--out', run, '--json');
+  assert.equal(trained.status, 0, trained.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'best', 'bee.json'), 'utf8')).data.hardNegatives, path.resolve(all));
+  // evaluation reads the test split, and does not need the training-only folder
+  fs.renameSync(all, `${all}-moved`);
+  const evaluated = bee('eval', '--model', run, '--json');
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  assertOneLineError(bee('train', ...split, '--hard-negatives', all, '--out', path.join(dir, 'x')), /mined-all: no such folder of hard negatives/);
+});

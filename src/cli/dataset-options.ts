@@ -9,6 +9,8 @@ export interface DatasetFlags {
   testPercent: number;
   classes: ClassSet;
   hashSplit?: boolean;
+  /** bee train's --hard-negatives */
+  hardNegatives?: string;
 }
 
 export const percent = (value: string): number => {
@@ -34,5 +36,6 @@ export function datasetFromFlags(flags: DatasetFlags): Dataset {
     split: { salt: flags.splitSalt, validationPercent: flags.validationPercent, testPercent: flags.testPercent },
     classSet: flags.classes,
     hashSplit: flags.hashSplit,
+    hardNegatives: flags.hardNegatives,
   });
 }

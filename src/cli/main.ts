@@ -6,6 +6,7 @@ import { endQuietlyOnClosedStdout } from '../../bin/native-env.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { dataDownloadCommand } from './commands/data-download.js';
 import { dataInfoCommand } from './commands/data-info.js';
+import { dataMineCommand } from './commands/data-mine.js';
 import { dataStreamCommand } from './commands/data-stream.js';
 import { dataSynthCommand } from './commands/data-synth.js';
 import { demoCommand } from './commands/demo.js';
@@ -21,11 +22,12 @@ import { trainCommand } from './commands/train.js';
 import { webCommand } from './commands/web.js';
 
 const data = new Command('data')
-  .description('inspect, fetch and synthesize datasets')
+  .description('inspect, fetch, synthesize and mine datasets')
   .addCommand(dataInfoCommand)
   .addCommand(dataDownloadCommand)
   .addCommand(dataSynthCommand)
-  .addCommand(dataStreamCommand);
+  .addCommand(dataStreamCommand)
+  .addCommand(dataMineCommand);
 
 const program = new Command('bee')
   .description('binary early-exit networks for keyword spotting: train, evaluate, deploy')

@@ -32,6 +32,8 @@ export interface Dataset {
   /** Files passed over while scanning (an unreadable noise recording), with the reason. */
   skipped: { file: string; reason: string }[];
   split: DataSplitRecord;
+  /** LoadOptions.hardNegatives, absolute */
+  hardNegatives?: string;
 }
 
 export interface LoadOptions {
@@ -39,6 +41,8 @@ export interface LoadOptions {
   classSet?: ClassSet;
   /** Force hashing by speaker even where official lists exist (implied by a salt). */
   hashSplit?: boolean;
+  /** A folder of 1 s WAVs that are no keyword (bee data mine's): more `_unknown_` examples of the train split. */
+  hardNegatives?: string;
 }
 
 export { SILENCE, UNKNOWN } from '../spec/labels.js';
@@ -46,6 +50,8 @@ export type { ClassSet, DatasetRecord } from '../spec/model-meta.js';
 export const NOISE_DIR = '_background_noise_';
 export const TFDS_WORDS = ['down', 'go', 'left', 'no', 'off', 'on', 'right', 'stop', 'up', 'yes'] as const;
 const SILENCE_WINDOW_SECONDS = 1;
+/** the speaker of every hard negative: they come from training-split streams */
+const HARD_NEGATIVE_SPEAKER = 'hard-negative';
 
 const isWav = (name: string) => /\.wav$/i.test(name);
 
@@ -168,16 +174,43 @@ export function loadDataset(root: string, options: LoadOptions = {}): Dataset {
   if (clips.length === 0) throw new BeeError('no .wav files found', { file: root, hint: 'expected one sub-folder of .wav files per class' });
 
   const classes = [...new Set(clips.map((c) => c.label))].sort();
-  return { root: abs, layout: isArchive ? 'speech-commands' : 'folders', classSet, classes, clips, noiseFiles, skipped, split };
+  const hardNegatives = options.hardNegatives === undefined ? undefined : path.resolve(options.hardNegatives);
+  if (hardNegatives) clips.push(...hardNegativeClips(hardNegatives, classes));
+  return {
+    root: abs,
+    layout: isArchive ? 'speech-commands' : 'folders',
+    classSet,
+    classes,
+    clips,
+    noiseFiles,
+    skipped,
+    split,
+    ...(hardNegatives ? { hardNegatives } : {}),
+  };
 }
 
-/** The dataset a model was trained on, split as it was. */
-export function loadRecordedDataset(record: DatasetRecord): Dataset {
+/** Every WAV of a hard-negatives folder, as an `_unknown_` clip of the train split (mined from training-split streams). */
+function hardNegativeClips(dir: string, classes: string[]): Clip[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new BeeError('no such folder of hard negatives', { file: dir, hint: 'pass the folder bee data mine wrote (--out)' });
+  if (!classes.includes(UNKNOWN))
+    throw new BeeError(`hard negatives are labelled ${UNKNOWN}, and the dataset has no such class`, { file: dir, hint: 'drop --hard-negatives' });
+  const files = findWavs(dir);
+  if (!files.length) throw new BeeError('holds no WAV files', { file: dir, hint: 'pass the folder bee data mine wrote (--out)' });
+  return files.map((file) => ({ file, label: UNKNOWN, speaker: HARD_NEGATIVE_SPEAKER, split: 'train' as const }));
+}
+
+/**
+ * The dataset a model was trained on, split as it was; with its hard negatives only where asked
+ * (resuming the run): they are training examples, and evaluation must not need their folder.
+ */
+export function loadRecordedDataset(record: DatasetRecord, options: { hardNegatives?: boolean } = {}): Dataset {
   const { root, split, classSet } = record;
   return loadDataset(root, {
     split: { salt: split.salt, validationPercent: split.validationPercent, testPercent: split.testPercent },
     classSet,
     hashSplit: split.method === 'hash',
+    ...(options.hardNegatives && record.hardNegatives ? { hardNegatives: record.hardNegatives } : {}),
   });
 }
 

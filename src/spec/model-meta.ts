@@ -18,6 +18,8 @@ export interface DatasetRecord {
   root: string;
   split: DataSplitRecord;
   classSet: ClassSet;
+  /** bee train --hard-negatives: a folder of `_unknown_` windows added to the train split */
+  hardNegatives?: string;
 }
 
 /** A model's bee.json (and a .bee file's header): what it is, how it hears, what it was trained on. */

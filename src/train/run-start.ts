@@ -24,7 +24,12 @@ export interface OpenRun {
 }
 
 /** What a model's bee.json records of the data it was trained on: --resume must find the same. */
-export const dataOf = (dataset: Dataset): NonNullable<ModelMeta['data']> => ({ root: dataset.root, split: dataset.split, classSet: dataset.classSet });
+export const dataOf = (dataset: Dataset): NonNullable<ModelMeta['data']> => ({
+  root: dataset.root,
+  split: dataset.split,
+  classSet: dataset.classSet,
+  ...(dataset.hardNegatives ? { hardNegatives: dataset.hardNegatives } : {}),
+});
 
 /**
  * The run in `input.out`: resumed from its last checkpoint (its options win, but for `epochs`), or

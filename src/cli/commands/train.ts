@@ -60,6 +60,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   noiseSnr?: [number, number];
   cutWords: number;
   synthNegatives: number;
+  hardNegatives?: string;
   exitWeights?: number[];
   seed: number;
   out: string;
@@ -88,7 +89,7 @@ function datasetOf(flags: TrainFlags, resumed: ResumePoint | undefined) {
     return datasetFromFlags({ ...flags, data: root });
   }
   if (flags.data) return datasetFromFlags({ ...flags, data: flags.data });
-  if (resumed?.data) return loadRecordedDataset(resumed.data);
+  if (resumed?.data) return loadRecordedDataset(resumed.data, { hardNegatives: true });
   if (resumed) throw new BeeError('the checkpoint does not say what data it was trained on', { file: flags.out, hint: 'pass --data' });
   throw new BeeError('no dataset', { hint: 'pass --data DIR' });
 }
@@ -228,6 +229,10 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
     share,
     0,
   )
+  .option(
+    '--hard-negatives <dir>',
+    "a folder of 1 s WAVs that are no keyword (bee data mine's: windows of training-split streams a model took for keywords), added to the train split as _unknown_",
+  )
   .option('--noise-dir <dir>', "background-noise WAVs to mix in (default: the dataset's _background_noise_)")
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--cache-verify', "reuse a clip's cached features only if the file's content is unchanged (hashes every file), not just its size and mtime")
@@ -255,6 +260,7 @@ Examples:
   $ bee train --data DIR --distill 1 --spec-augment   # + self-distillation and SpecAugment
   $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (docs/recipe.md compares the families)
   $ bee train --data DIR --filters 32,64,128,256    # reactnet at the paper's channels
+  $ bee train --data DIR --hard-negatives runs/hard-negatives --out runs/sc-hard  # + what a model confused (bee data mine)
   $ bee train --from data/pretrained/sc12.bee --data my-words --out my-words.bee   # your own words: 5-20 WAVs a word
   $ bee train --from runs/sc --freeze none --data DIR --epochs 20 --out runs/mine  # fine-tune every layer`,
   )
