@@ -349,9 +349,12 @@ test('bee data mine: the windows a model takes for keywords, none where --truth 
   const trained = bee('train', ...split, '--width', '0.25', '--epochs', '1', '--no-augment', '--hard-negatives', all, '--out', run, '--json');
   assert.equal(trained.status, 0, trained.stderr);
   assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'best', 'bee.json'), 'utf8')).data.hardNegatives, path.resolve(all));
-  // evaluation reads the test split, and does not need the training-only folder
+  const resumed = bee('train', '--out', run, '--resume', '--epochs', '2', '--json');
+  assert.equal(resumed.status, 0, `a resumed run reads the hard negatives it was trained with: ${resumed.stderr}`);
+  // evaluation reads the test split, and does not need the training-only folder; resuming does
   fs.renameSync(all, `${all}-moved`);
   const evaluated = bee('eval', '--model', run, '--json');
   assert.equal(evaluated.status, 0, evaluated.stderr);
+  assertOneLineError(bee('train', '--out', run, '--resume', '--epochs', '3'), /mined-all: no such folder of hard negatives/);
   assertOneLineError(bee('train', ...split, '--hard-negatives', all, '--out', path.join(dir, 'x')), /mined-all: no such folder of hard negatives/);
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { probeWavFile } from '../../audio/wav.js';
+import { WavFileReader } from '../../audio/wav.js';
 import { initBackend } from '../../backend/backend.js';
 import { openModel } from '../../exits/open-model.js';
 import { modelOrPretrained } from '../../exits/pretrained.js';
@@ -63,7 +63,10 @@ Examples:
   )
   .action(async (input: string, flags: MineFlags) => {
     const spoken = flags.truth ? parseTruthCsv(readRegularFile(flags.truth, 4 * 1024 * 1024).toString('utf8'), flags.truth) : [];
-    const seconds = probeWavFile(input).seconds;
+    // the header alone: a stream may be hours long
+    const reader = WavFileReader.open(input);
+    const { seconds } = reader.info;
+    reader.close();
     backendNotice(await initBackend());
     const modelPath = modelOrPretrained(flags.model);
     const model = await openModel(modelPath, flags.engine ?? 'fastest');
