@@ -114,8 +114,30 @@ const PACKED: [string, Parameters<typeof randomNetwork>[0]][] = [
   ['bireal with RSign shifts', { arch: 'bireal', filters: [24, 48, 96, 192], signShift: true }],
 ];
 
+/**
+ * Whether the backend's (1x1) convolution sums its input channels one FMA at a time, in order: what
+ * bireal's real shortcut is in the model, and what the residual engine computes. oneDNN picks its
+ * kernel by CPU: on an AMD EPYC with AVX-512 BF16 and VNNI it sums blocks of 16 channels, then the
+ * blocks (measured), and the shortcut's last bits differ there.
+ */
+function convSumsInOrder(): boolean {
+  const k = 48;
+  const x = tf.randomNormal([1, 4, 4, k], 0, 1, 'float32', 1);
+  const w = tf.randomNormal([1, 1, k, 8], 0, 0.1, 'float32', 2);
+  const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').dataSync();
+  const [xs, ws] = [x.dataSync(), w.dataSync()];
+  tf.dispose([x, w]);
+  for (let p = 0; p < 16; p++)
+    for (let c = 0; c < 8; c++) {
+      let acc = 0;
+      for (let i = 0; i < k; i++) acc = Math.fround(acc + xs[p * k + i] * ws[i * 8 + c]);
+      if (acc !== y[p * 8 + c]) return false;
+    }
+  return true;
+}
+
 for (const [what, options] of PACKED) {
-  test(`packed = tfjs on random networks: ${what}`, () => {
+  test(`packed = tfjs on random networks: ${what}`, (t) => {
     const n = 6;
     const x = logMelLike(n, 11);
     const model = randomNetwork(options, 5, x);
@@ -126,20 +148,25 @@ for (const [what, options] of PACKED) {
     const engine = engineFor(decodePacked(bytes));
     assert.equal(engine instanceof ResidualEngine, residual);
     assertEngineMatches(engine, model, x, n);
-    if (engine instanceof ResidualEngine) assertStagesBitExact(engine, model, x, n);
+    if (engine instanceof ResidualEngine) {
+      const inOrder = network.arch === 'reactnet' || convSumsInOrder();
+      // out of order, stage 1 still matches: its shortcut reads the stem's 16 channels, one block
+      if (!inOrder) t.diagnostic("stages 2-4 not compared bit for bit: this CPU's oneDNN sums a (1x1) convolution's channels out of order");
+      assertStagesBitExact(engine, model, x, n, inOrder ? 4 : 1);
+    }
     model.dispose();
   });
 }
 
 /** Every stage's real output h in the residual engine is the model's, float32 for float32, on every clip. */
-function assertStagesBitExact(engine: ResidualEngine, model: tf.LayersModel, x: Float32Array, n: number): void {
+function assertStagesBitExact(engine: ResidualEngine, model: tf.LayersModel, x: Float32Array, n: number, stages = 4): void {
   const arch = (model.layers.some((l) => l instanceof RPReLU) ? 'reactnet' : 'bireal') as 'bireal' | 'reactnet';
   const outputs = [1, 2, 3, 4].map((b) => model.getLayer(arch === 'reactnet' ? layerName.rprelu31(b) : layerName.add31(b)).output as tf.SymbolicTensor);
   const probe = tf.model({ inputs: model.inputs, outputs });
   const expected = tf.tidy(() => (probe.predict(tf.tensor4d(x, [n, 98, 64, 1])) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
   for (let i = 0; i < n; i++) {
     engine.run(x.subarray(i * 98 * 64, (i + 1) * 98 * 64), neverEarly(4));
-    for (let k = 0; k < 4; k++) {
+    for (let k = 0; k < stages; k++) {
       const got = engine.stageOutput(k);
       const want = expected[k].subarray(i * got.length, (i + 1) * got.length);
       const differ = got.filter((v, j) => v !== want[j]).length;
