@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
-import { removeStaleTemps, writeFileAtomic, writeFileSynced } from '../util/atomic.js';
+import { removeStaleTemps, tempDirFor, writeFileAtomic, writeFileSynced } from '../util/atomic.js';
 import { BEE_VERSION } from '../version.js';
 import { completeNetworkConfig } from './network.js';
 // Registers bee's layer classes with tfjs, which a loaded model.json names.
@@ -57,7 +57,7 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<{ modelJson
 export async function writeModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, extra: Record<string, string | Uint8Array> = {}): Promise<void> {
   const { modelJson, weights } = await modelArtifacts(model);
   removeStaleTemps(dir);
-  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-${process.pid}`);
+  const tmp = tempDirFor(dir);
   fs.rmSync(tmp, { recursive: true, force: true });
   makeDir(tmp, 'model directory');
   writeFileSynced(path.join(tmp, WEIGHTS_FILE), weights);

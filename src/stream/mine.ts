@@ -5,7 +5,7 @@ import { BeeError } from '../errors.js';
 import type { FeatureParams } from '../features/params.js';
 import type { EarlyExitClassifier } from '../spec/classifier.js';
 import type { ExitRule } from '../spec/exit-rules.js';
-import { removeStaleTemps } from '../util/atomic.js';
+import { removeStaleTemps, tempDirFor } from '../util/atomic.js';
 import { makeDir } from '../util/make-dir.js';
 import { describeError } from '../util/read-file.js';
 import type { DetectionRule } from './detector.js';
@@ -89,7 +89,7 @@ export function writeMinedFolder(dir: string, windows: MinedWindow[], sampleRate
   }
   makeDir(path.dirname(target));
   removeStaleTemps(target);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`);
+  const tmp = tempDirFor(target);
   try {
     fs.mkdirSync(tmp);
     const files = windows.map((w) => {

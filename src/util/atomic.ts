@@ -42,6 +42,11 @@ export function tempFileFor(target: string): string {
   return path.join(path.dirname(target), `${tempStem(target)}${process.pid}.tmp`);
 }
 
+/** A temp directory beside `target` for this process: `.NAME.tmp-PID`, renamed into place when whole. */
+export function tempDirFor(target: string): string {
+  return path.join(path.dirname(target), `${tempStem(target)}tmp-${process.pid}`);
+}
+
 /**
  * Removes what killed writes of `target` left beside it: `.NAME.PID.tmp` files and
  * `.NAME.tmp-PID` directories whose process is gone (a live writer's are left alone).

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { WavFileReader } from '../../audio/wav.js';
 import { initBackend } from '../../backend/backend.js';
-import { openModel } from '../../exits/open-model.js';
+import { type EngineName, openModel } from '../../exits/open-model.js';
 import { modelOrPretrained } from '../../exits/pretrained.js';
 import { defaultStreamRule, exitRuleOf } from '../../spec/stream-rule.js';
 import { detectionRuleOf } from '../../stream/detector.js';
@@ -16,7 +16,7 @@ import { positiveNumber, probability, wholeNumber } from '../parsers.js';
 
 interface MineFlags {
   model?: string;
-  engine?: 'tfjs' | 'packed';
+  engine?: EngineName;
   truth?: string;
   minConfidence: number;
   max: number;
