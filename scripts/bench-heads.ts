@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.js';
 import { headFeatures } from '../src/engine/format.js';
-import { PRETRAINED_MODEL } from '../src/exits/pretrained.js';
+import { PRETRAINED_BASE } from '../src/exits/pretrained.js';
 import { readPackedFile } from '../src/engine/packed-file.js';
 import { DEFAULT_HEAD_FIT, fitHead } from '../src/transfer/head-fit.js';
 import { mulberry32 } from '../src/util/rng.js';
@@ -21,7 +21,7 @@ const { values: args } = parseArgs({
 const rounds = numberOption(args.rounds, '--rounds', 'bench-heads');
 const n = numberOption(args.examples, '--examples', 'bench-heads');
 const backend = await initBackend();
-const network = readPackedFile(PRETRAINED_MODEL).header.network;
+const network = readPackedFile(PRETRAINED_BASE).header.network;
 const classes = 12;
 const dims = network.filters.map((f) => headFeatures(network.exitHead) * f);
 const rng = mulberry32(1);

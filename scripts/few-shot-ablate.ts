@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { type Clip, findWavs, loadDataset } from '../src/data/dataset.js';
 import { engineFor } from '../src/engine/engine-for.js';
 import { readPackedFile } from '../src/engine/packed-file.js';
-import { PRETRAINED_MODEL } from '../src/exits/pretrained.js';
+import { PRETRAINED_BASE } from '../src/exits/pretrained.js';
 import { ClipFeaturizer } from '../src/features/featurize.js';
 import { argmax, neverEarly } from '../src/spec/exit-rules.js';
 import { UNKNOWN } from '../src/spec/labels.js';
@@ -44,7 +44,7 @@ const k = numberOption(args.k, '--k', 'few-shot-ablate');
 const draws = numberOption(args.draws, '--draws', 'few-shot-ablate');
 
 const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-const source = readPackedFile(PRETRAINED_MODEL);
+const source = readPackedFile(PRETRAINED_BASE);
 const featurizer = new ClipFeaturizer(source.header.features);
 const dataset = loadDataset(args.data, { split: { salt: 'bee' } });
 const wordOf = (c: Clip) => path.basename(c.file).split('_')[0];

@@ -20,7 +20,7 @@ import { encodeWav } from '../src/audio/wav.js';
 import { type Clip, findWavs, loadDataset } from '../src/data/dataset.js';
 import { engineFor } from '../src/engine/engine-for.js';
 import { readPackedFile, writePackedFile } from '../src/engine/packed-file.js';
-import { PRETRAINED_MODEL } from '../src/exits/pretrained.js';
+import { PRETRAINED_BASE } from '../src/exits/pretrained.js';
 import { ClipFeaturizer } from '../src/features/featurize.js';
 import { argmax, neverEarly } from '../src/spec/exit-rules.js';
 import { UNKNOWN } from '../src/spec/labels.js';
@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
   options: {
     data: { type: 'string' },
     'noise-dir': { type: 'string' },
-    model: { type: 'string', default: PRETRAINED_MODEL },
+    model: { type: 'string', default: PRETRAINED_BASE },
     'full-model': { type: 'string' },
     shots: { type: 'string', default: '1,3,5,10' },
     'tf-shots': { type: 'string', default: '3,10' },

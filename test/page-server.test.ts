@@ -18,11 +18,16 @@ function request(url: string, method: string, host = '127.0.0.1'): Promise<{ sta
 
 test('bee web: GET and HEAD are served, other methods get 405 with Allow, every answer carries nosniff and a strict policy', async () => {
   const model = Buffer.from('BEEP model bytes');
-  const { server, url } = await servePage(model, 0);
+  const base = Buffer.from('BEEP base bytes');
+  const { server, url } = await servePage({ model, base }, 0);
   try {
     const get = await request(`${url}model.bee`, 'GET');
     assert.equal(get.status, 200);
     assert.equal(get.body, model.toString());
+    const getBase = await request(`${url}base.bee`, 'GET');
+    assert.equal(getBase.status, 200);
+    assert.equal(getBase.body, base.toString(), 'add a word learns on the base');
+    assert.equal(getBase.headers['content-type'], 'application/octet-stream');
     const head = await request(`${url}model.bee`, 'HEAD');
     assert.equal(head.status, 200);
     assert.equal(head.body, '', 'HEAD: the headers only');

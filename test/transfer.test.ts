@@ -8,7 +8,7 @@ import { PAPER_FEATURES } from '../src/features/params.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
-import { PRETRAINED_MODEL } from '../src/exits/pretrained.ts';
+import { PRETRAINED_BASE } from '../src/exits/pretrained.ts';
 import { LogMel } from '../src/features/logmel.ts';
 import { argmax, neverEarly } from '../src/spec/exit-rules.ts';
 import { makeSpeakers, speak } from '../src/synth/voices.ts';
@@ -93,14 +93,14 @@ test('augmentedExamples makes the examples it counts, each word clip and its cop
   const clip = Float32Array.from({ length: RATE }, (_, i) => Math.sin(i / 10));
   const examples = { words: new Map([['hi', [clip, clip]]]), noise: [Float32Array.from({ length: 3 * RATE }, (_, i) => Math.sin(i))], unknown: [clip] };
   const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, perWord: 8 };
-  const made = [...augmentedExamples(examples, readPackedFile(PRETRAINED_MODEL).header.features, plan, 1)];
+  const made = [...augmentedExamples(examples, readPackedFile(PRETRAINED_BASE).header.features, plan, 1)];
   assert.equal(made.length, exampleCount(examples, plan));
   // labels: _silence_ 0, _unknown_ 1, hi 2; 8 word examples, then 8 of each negative
   assert.deepEqual(
     made.map((e) => e.label),
     [...Array(8).fill(2), ...Array(8).fill(0), ...Array(8).fill(1)],
   );
-  const again = [...augmentedExamples(examples, readPackedFile(PRETRAINED_MODEL).header.features, plan, 1)];
+  const again = [...augmentedExamples(examples, readPackedFile(PRETRAINED_BASE).header.features, plan, 1)];
   assert.deepEqual(again[5].features, made[5].features);
 });
 
@@ -112,7 +112,7 @@ function spoken(words: string[], speakers: number, seed: number): Map<string, Fl
 }
 
 test('trainHeads turns the shipped model into a spotter of new words that keeps its body, exits and packed form', () => {
-  const source = readPackedFile(PRETRAINED_MODEL);
+  const source = readPackedFile(PRETRAINED_BASE);
   const words = spoken(['apple', 'window'], 6, 7);
   const training = new Map([...words].map(([w, clips]) => [w, clips.slice(0, 5)]));
   const noise = [Float32Array.from({ length: 5 * RATE }, (_, i) => 0.05 * Math.sin(i * 0.37) * Math.sin(i * 0.0011))];
@@ -172,7 +172,7 @@ test('bee train --from writes a custom .bee from a folder of a few WAVs a word, 
     ),
   );
   const out = path.join(dir, 'mine.bee');
-  const r = bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--out', out, '--epochs', '5', '--json');
+  const r = bee('train', '--from', PRETRAINED_BASE, '--data', data, '--out', out, '--epochs', '5', '--json');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /words: lemon 5, river 5;/);
   const summary = JSON.parse(r.stdout);
@@ -185,17 +185,17 @@ test('bee train --from writes a custom .bee from a folder of a few WAVs a word, 
   assert.equal(evaluated.status, 0, evaluated.stderr);
   assert.ok(JSON.parse(evaluated.stdout).accuracy > 0.8, evaluated.stdout);
 
-  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--freeze', 'none', '--data', data), /cannot train: --freeze none needs the model directory/);
+  assertOneLineError(bee('train', '--from', PRETRAINED_BASE, '--freeze', 'none', '--data', data), /cannot train: --freeze none needs the model directory/);
   assertOneLineError(
-    bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--arch', 'bee', '--out', out),
+    bee('train', '--from', PRETRAINED_BASE, '--data', data, '--arch', 'bee', '--out', out),
     /--arch: with --from and --freeze body only the exit heads train/,
   );
-  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--out', dir), /is a directory/);
-  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--data', data, '--out', PRETRAINED_MODEL), /is the model being started from/);
+  assertOneLineError(bee('train', '--from', PRETRAINED_BASE, '--data', data, '--out', dir), /is a directory/);
+  assertOneLineError(bee('train', '--from', PRETRAINED_BASE, '--data', data, '--out', PRETRAINED_BASE), /is the model being started from/);
   assertOneLineError(bee('train', '--freeze', 'body', '--data', data), /--freeze says what of --from/);
   const empty = path.join(dir, 'empty');
   fs.mkdirSync(path.join(empty, '_unknown_'), { recursive: true });
-  assertOneLineError(bee('train', '--from', PRETRAINED_MODEL, '--data', empty, '--out', out), /no word folders with WAV files/);
+  assertOneLineError(bee('train', '--from', PRETRAINED_BASE, '--data', empty, '--out', out), /no word folders with WAV files/);
   // the earlier model is still there, whole
   assert.doesNotThrow(() => readPackedFile(out));
   assert.deepEqual(readExampleFolder(data, readPackedFile(out).header.features).sources.noise, 'synthesized');

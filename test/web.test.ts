@@ -8,6 +8,8 @@ import { SHARED_TEST_SET, sharedSkip, tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
 import { decodeWav, encodeWav } from '../src/audio/wav.ts';
 import { loadDataset } from '../src/data/dataset.ts';
+import { readPackedFile } from '../src/engine/packed-file.ts';
+import { PRETRAINED_BASE, PRETRAINED_MODEL } from '../src/exits/pretrained.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 
 const RATE = 16000;
@@ -250,6 +252,11 @@ test('the page learns two new words recorded through the fake microphone, spots 
       .filter((d) => d.label !== undefined);
     assert.equal(onPage.replace(/^.*detections: /, ''), detections.map((d) => `${d.time.toFixed(1)} s ${d.label}`).join(', '));
     assert.deepEqual(errors, []);
+
+    // new words are learned on the transfer base's body, not the spotter's
+    const body = (file: string) => [...readPackedFile(file).tensors].filter(([name]) => !name.startsWith('exit'));
+    assert.deepEqual(body(downloaded), body(PRETRAINED_BASE));
+    assert.notDeepEqual(body(PRETRAINED_BASE), body(PRETRAINED_MODEL), 'two different bodies ship');
   } finally {
     await browser.close();
     web.server.kill();

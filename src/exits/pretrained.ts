@@ -3,20 +3,37 @@ import { fileURLToPath } from 'node:url';
 import { BeeError } from '../errors.js';
 
 /**
- * The model bee ships (data/pretrained/, made by scripts/pretrained.ts): the default recipe, 50
- * epochs, on the train split (--split-salt bee) of the Speech Commands v0.02 *test* set. It has
- * seen most of the official test set, so it must not be scored on it; the split's own test clips
- * it has not seen.
+ * The models bee ships (data/pretrained/, made by scripts/pretrained.ts), both the default network
+ * trained 50 epochs on the train split (--split-salt bee) of the Speech Commands v0.02 *test* set.
+ * They have seen most of the official test set, so they must not be scored on it; the split's own
+ * test clips they have not seen.
  */
-export const PRETRAINED_MODEL = fileURLToPath(new URL('../../data/pretrained/sc12.bee', import.meta.url));
+const shipped = (name: string) => fileURLToPath(new URL(`../../data/pretrained/${name}`, import.meta.url));
+
+/** The spotter: what bee listen, predict, web and data mine run without --model (the stream recipe, then a round of hard negatives). */
+export const PRETRAINED_MODEL = shipped('sc12.bee');
+
+/**
+ * The transfer base: the body your own words are learned on (bee train --from, the page's "add a
+ * word"). The stream recipe without the hard negatives: they teach the body to make non-keyword
+ * words alike, which a spotter wants and new words do not (docs/streams.md).
+ */
+export const PRETRAINED_BASE = shipped('sc12-base.bee');
 
 export const PRETRAINED_NOTE =
   "trained on the train split (--split-salt bee) of the Speech Commands v0.02 test set: it has seen most of the official test set, so do not score it there (its own split's test clips are unseen)";
 
-/** --model, or the shipped model where none was given. */
+function pretrained(file: string): string {
+  if (!fs.existsSync(file)) throw new BeeError('no --model, and the pretrained model is missing', { file, hint: 'pass --model DIR|FILE.bee' });
+  return file;
+}
+
+/** --model, or the shipped spotter where none was given. */
 export function modelOrPretrained(model: string | undefined): string {
-  if (model !== undefined) return model;
-  if (!fs.existsSync(PRETRAINED_MODEL))
-    throw new BeeError('no --model, and the pretrained model is missing', { file: PRETRAINED_MODEL, hint: 'pass --model DIR|FILE.bee' });
-  return PRETRAINED_MODEL;
+  return model ?? pretrained(PRETRAINED_MODEL);
+}
+
+/** The model new words start from: the one given, or the shipped transfer base where none was given. */
+export function baseOrPretrained(model: string | undefined): string {
+  return model ?? pretrained(PRETRAINED_BASE);
 }

@@ -27,11 +27,21 @@ const SECURITY_HEADERS = {
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
+/** The packed models the page gets: the one it listens with, and the one "add a word" learns new words on. */
+export interface PageModels {
+  model: Uint8Array;
+  base: Uint8Array;
+}
+
 /**
- * Serves the web page and a packed model, from this machine only (127.0.0.1): nothing else is
+ * Serves the web page and its packed models, from this machine only (127.0.0.1): nothing else is
  * reachable, and the page needs nothing from the network. Resolves once listening.
  */
-export async function servePage(model: Uint8Array, port: number): Promise<{ server: http.Server; url: string }> {
+export async function servePage(models: PageModels, port: number): Promise<{ server: http.Server; url: string }> {
+  const modelRoutes = new Map([
+    ['/model.bee', models.model],
+    ['/base.bee', models.base],
+  ]);
   const files = new Map<string, Buffer>();
   for (const [route, name] of Object.entries(FILES)) {
     const file = new URL(name, PAGE_DIR);
@@ -46,7 +56,7 @@ export async function servePage(model: Uint8Array, port: number): Promise<{ serv
       return;
     }
     const route = (req.url ?? '/').split('?')[0];
-    const body = route === '/model.bee' ? model : files.get(route);
+    const body = modelRoutes.get(route) ?? files.get(route);
     if (!body) {
       res.writeHead(404, { 'content-type': 'text/plain', ...SECURITY_HEADERS }).end('not found\n');
       return;
@@ -55,7 +65,7 @@ export async function servePage(model: Uint8Array, port: number): Promise<{ serv
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD', ...SECURITY_HEADERS }).end('method not allowed\n');
       return;
     }
-    const type = route === '/model.bee' ? 'application/octet-stream' : TYPES[(FILES[route] ?? '').split('.').pop()!];
+    const type = modelRoutes.has(route) ? 'application/octet-stream' : TYPES[(FILES[route] ?? '').split('.').pop()!];
     res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store', ...SECURITY_HEADERS });
     res.end(req.method === 'HEAD' ? undefined : body);
   });

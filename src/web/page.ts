@@ -21,13 +21,14 @@ const EXIT_COLORS = ['#2ca02c', '#98df8a', '#ffbb78', '#d62728'];
 
 /** The model the page runs and what listens with it; "add a word" replaces both. */
 interface Running {
-  bytes: Uint8Array;
   model: PackedModel;
   listener: () => Listener;
 }
 
 let kernels: WebAssembly.Module;
 let running: Running;
+/** the model whose body "add a word" learns new words on (bee web --base), fetched when first needed */
+let base: Uint8Array | undefined;
 /** the live microphone's listener, and what a recording in progress has heard */
 let live: Listener | undefined;
 let recording: Float32Array[] | undefined;
@@ -46,7 +47,6 @@ function use(bytes: Uint8Array, name: string): void {
   const detection = detectionRuleOf(streamRule);
   const costs = exitCosts(model.header.network).map((e) => e.relativeMacs);
   running = {
-    bytes,
     model,
     listener: () => new Listener(engine, labels, features, { exitCosts: costs, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show }),
   };
@@ -56,10 +56,10 @@ function use(bytes: Uint8Array, name: string): void {
 }
 
 async function main(): Promise<void> {
-  const [wasm, file] = await Promise.all([fetch('kernels.wasm'), fetch('model.bee')]);
-  kernels = await WebAssembly.compile(await wasm.arrayBuffer());
+  const [wasm, model] = await Promise.all([fetchBytes('kernels.wasm'), fetchBytes('model.bee')]);
+  kernels = await WebAssembly.compile(wasm);
   useKernelModule(kernels);
-  use(new Uint8Array(await file.arrayBuffer()), 'model.bee');
+  use(model, 'model.bee');
   const rate = running.model.header.features.sampleRate;
   status.textContent = 'ready';
 
@@ -180,7 +180,8 @@ function addWords(rate: number): void {
     reporting(async () => {
       train.disabled = true;
       try {
-        const bytes = await trainInWorker({ kernels, model: running.bytes, words: [...words], noise, unknown });
+        base ??= await fetchBytes('base.bee');
+        const bytes = await trainInWorker({ kernels, model: base, words: [...words], noise, unknown });
         use(bytes, 'custom.bee');
         const download = $<HTMLButtonElement>('download');
         download.onclick = () => {
@@ -220,6 +221,13 @@ function trainInWorker(request: TrainRequest): Promise<Uint8Array> {
     };
     worker.postMessage(request);
   });
+}
+
+/** A file bee web serves; a failed answer is an error, not bytes. */
+async function fetchBytes(route: string): Promise<Uint8Array<ArrayBuffer>> {
+  const answer = await fetch(route);
+  if (!answer.ok) throw new Error(`${route}: ${answer.status} ${answer.statusText} (is bee web still running?)`);
+  return new Uint8Array(await answer.arrayBuffer());
 }
 
 /** Runs an action of the page; a failure is shown on it, not lost in the console. */

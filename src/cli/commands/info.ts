@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
 import { initBackend } from '../../backend/backend.js';
-import { PRETRAINED_MODEL, PRETRAINED_NOTE } from '../../exits/pretrained.js';
+import { PRETRAINED_BASE, PRETRAINED_MODEL, PRETRAINED_NOTE } from '../../exits/pretrained.js';
 import { BEE_VERSION } from '../../version.js';
 import { backendNotice, printJson } from '../io.js';
 
@@ -18,7 +18,8 @@ Examples:
   )
   .action(async (flags: { json?: boolean }) => {
     const backend = await initBackend();
-    const pretrained = fs.existsSync(PRETRAINED_MODEL) ? { file: PRETRAINED_MODEL, note: PRETRAINED_NOTE } : null;
+    const shipped = (file: string) => (fs.existsSync(file) ? file : null);
+    const pretrained = { spotter: shipped(PRETRAINED_MODEL), transferBase: shipped(PRETRAINED_BASE), note: PRETRAINED_NOTE };
     const info = {
       bee: BEE_VERSION,
       node: process.version,
@@ -39,7 +40,9 @@ Examples:
       ...Object.entries(info.native ?? {}).map(([k, v]): [string, string] => [`native ${k}`, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
       ['node', info.node],
       ['platform', `${info.platform}, ${info.cpus} cores`],
-      ['pretrained model', pretrained ? `${pretrained.file}: ${pretrained.note}` : 'missing'],
+      ['pretrained spotter', pretrained.spotter ?? 'missing'],
+      ['transfer base', `${pretrained.transferBase ?? 'missing'} (bee train --from: your own words)`],
+      ['pretrained models', pretrained.note],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);

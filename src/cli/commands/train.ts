@@ -231,12 +231,15 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   )
   .option(
     '--hard-negatives <dir>',
-    "a folder of 1 s WAVs that are no keyword (bee data mine's: windows of training-split streams a model took for keywords), added to the train split as _unknown_",
+    "a folder of 1 s WAVs that are no keyword (bee data mine's: windows of training-split streams a model took for keywords; sub-folders too, one per round of mining), added to the train split as _unknown_",
   )
   .option('--noise-dir <dir>', "background-noise WAVs to mix in (default: the dataset's _background_noise_)")
   .option('--cache <dir>', 'feature cache directory (default: $BEE_CACHE_DIR or ~/.cache/bee)')
   .option('--cache-verify', "reuse a clip's cached features only if the file's content is unchanged (hashes every file), not just its size and mtime")
-  .option('--from <model>', 'start from a trained model (a .bee file or a model directory): its body, new exit heads for the words of --data')
+  .option(
+    '--from <model>',
+    'start from a trained model (a .bee file or a model directory; the shipped one: data/pretrained/sc12-base.bee): its body, new exit heads for the words of --data',
+  )
   .addOption(
     new Option(
       '--freeze <part>',
@@ -261,7 +264,7 @@ Examples:
   $ bee train --data DIR --arch bee --out runs/bee   # the paper's block (docs/recipe.md compares the families)
   $ bee train --data DIR --filters 32,64,128,256    # reactnet at the paper's channels
   $ bee train --data DIR --hard-negatives runs/hard-negatives --out runs/sc-hard  # + what a model confused (bee data mine)
-  $ bee train --from data/pretrained/sc12.bee --data my-words --out my-words.bee   # your own words: 5-20 WAVs a word
+  $ bee train --from data/pretrained/sc12-base.bee --data my-words --out my-words.bee   # your own words: 5-20 WAVs a word
   $ bee train --from runs/sc --freeze none --data DIR --epochs 20 --out runs/mine  # fine-tune every layer`,
   )
   .action(async (flags: TrainFlags, command: Command) => {

@@ -3,7 +3,7 @@ import { initBackend } from '../../backend/backend.js';
 import { packModel } from '../../convert/pack.js';
 import { decodePacked, encodePacked } from '../../engine/format.js';
 import { isPackedFile, MAX_PACKED_BYTES } from '../../engine/packed-file.js';
-import { modelOrPretrained } from '../../exits/pretrained.js';
+import { baseOrPretrained, modelOrPretrained } from '../../exits/pretrained.js';
 import { loadModelDir } from '../../model/saved-model.js';
 import { servePage } from '../../serve/page-server.js';
 import { readRegularFile } from '../../util/read-file.js';
@@ -13,6 +13,7 @@ import { wholeNumber } from '../parsers.js';
 export const webCommand = new Command('web')
   .description('a web page on this machine that spots keywords from the microphone (or a dropped WAV) with the packed engine')
   .option('--model <path>', 'a packed .bee file, or a binary model directory (packed in memory); default: the pretrained model (bee info)')
+  .option('--base <path>', 'the model whose body "add a word" learns new words on; default: --model, or the shipped transfer base without --model')
   .option('--port <n>', 'the port on 127.0.0.1 (0: any free one)', wholeNumber(0, 65535), 8080)
   .addHelpText(
     'after',
@@ -21,22 +22,28 @@ The page runs bee's own log-mel features and packed engine in the browser (WebAs
 never leaves the machine, and the page needs no network. Serves on 127.0.0.1 only; Ctrl-C stops.
 
 Examples:
-  $ bee web                     # the pretrained model (bee info)
+  $ bee web                     # the pretrained spotter; "add a word" starts from the transfer base (bee info)
   $ bee web --model sc.bee
+  $ bee web --model sc.bee --base base.bee
   $ bee web --model runs/sc --port 9000`,
   )
-  .action(async (flags: { model?: string; port: number }) => {
-    const source = modelOrPretrained(flags.model);
-    let bytes: Uint8Array;
-    if (isPackedFile(source)) {
-      bytes = readRegularFile(source, MAX_PACKED_BYTES, 'packed bee model (bee export --model DIR --out FILE.bee)');
-      decodePacked(bytes, source); // refuse a bad file here, not in the page
-    } else {
-      backendNotice(await initBackend());
-      const { model, meta, dir } = await loadModelDir(source);
-      bytes = encodePacked(packModel(model, meta, dir).packed);
-      model.dispose();
-    }
-    const { url } = await servePage(bytes, flags.port);
+  .action(async (flags: { model?: string; base?: string; port: number }) => {
+    const model = await packedBytes(modelOrPretrained(flags.model));
+    const base = flags.base === undefined && flags.model !== undefined ? model : await packedBytes(baseOrPretrained(flags.base));
+    const { url } = await servePage({ model, base }, flags.port);
     console.log(`bee web: ${url} (Ctrl-C stops)`);
   });
+
+/** A .bee file's bytes (checked here, not in the page), or a model directory packed in memory. */
+async function packedBytes(source: string): Promise<Uint8Array> {
+  if (isPackedFile(source)) {
+    const bytes = readRegularFile(source, MAX_PACKED_BYTES, 'packed bee model (bee export --model DIR --out FILE.bee)');
+    decodePacked(bytes, source);
+    return bytes;
+  }
+  backendNotice(await initBackend());
+  const { model, meta, dir } = await loadModelDir(source);
+  const bytes = encodePacked(packModel(model, meta, dir).packed);
+  model.dispose();
+  return bytes;
+}
