@@ -173,20 +173,44 @@ test('augmentation: draws are seeded; shifts move samples, noise adds scaled noi
     'noise only from recordings long enough',
   );
   const clip = Float32Array.from({ length: 10 }, (_, i) => i + 1);
-  assert.deepEqual(Array.from(applyAugmentation(clip, { shift: 3 }, [])), [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
-  assert.deepEqual(Array.from(applyAugmentation(clip, { shift: -2 }, [])), [3, 4, 5, 6, 7, 8, 9, 10, 0, 0]);
+  assert.deepEqual(Array.from(applyAugmentation(clip, { shift: 3 }, [], 16000)), [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(Array.from(applyAugmentation(clip, { shift: -2 }, [], 16000)), [3, 4, 5, 6, 7, 8, 9, 10, 0, 0]);
   const noise = new Float32Array(20).fill(2);
   assert.deepEqual(
-    Array.from(applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 5, gain: 0.5 } }, [noise])),
+    Array.from(applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 5, gain: 0.5 } }, [noise], 16000)),
     Array.from(clip, (v) => v + 1),
   );
+});
+
+test('speed perturbation: factors in steps of 1/40 within the spread, drawn after the rest; a clip played 1.1x as fast keeps its length, its pitch 1.1x', () => {
+  const options: AugmentOptions = { ...DEFAULT_AUGMENT, speedSpread: 0.1 };
+  const draw = (o: AugmentOptions) => {
+    const rng = rngFor(7, 1, 2);
+    return Array.from({ length: 200 }, () => drawAugmentation(rng, o, CLIP, [48000]));
+  };
+  const sped = draw(options);
+  const speeds = new Set(sped.map((a) => a.speed ?? 1));
+  assert.deepEqual([...speeds].sort(), [0.9, 0.925, 0.95, 0.975, 1, 1.025, 1.05, 1.075, 1.1], 'every step drawn, none outside');
+  assert.deepEqual(
+    draw(DEFAULT_AUGMENT)
+      .slice(0, 1)
+      .map((a) => a.shift),
+    sped.slice(0, 1).map((a) => a.shift),
+    'the first clip shifts as without speeds',
+  );
+  const rate = 16000;
+  const tone = Float32Array.from({ length: rate }, (_, i) => Math.sin((2 * Math.PI * 500 * i) / rate));
+  const crossings = (x: Float32Array) => x.slice(2000, 14000).reduce((n, v, i, a) => n + (i > 0 && a[i - 1] < 0 !== v < 0 ? 1 : 0), 0);
+  const played = applyAugmentation(tone, { shift: 0, speed: 1.1 }, [], rate);
+  assert.equal(played.length, rate);
+  assert.ok(Math.abs(crossings(played) / crossings(tone) - 1.1) < 0.01, `${crossings(played)} crossings against ${crossings(tone)}`);
 });
 
 test('augmentation at an SNR: the noise lands that many dB under the clip', () => {
   const clip = Float32Array.from({ length: 1000 }, (_, i) => 0.5 * Math.sin(i / 3));
   const noise = Float32Array.from({ length: 2000 }, (_, i) => ((i * 7919) % 13) / 13 - 0.5);
   for (const snrDb of [-5, 0, 10, 20]) {
-    const mixed = applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 100, snrDb } }, [noise]);
+    const mixed = applyAugmentation(clip, { shift: 0, noise: { index: 0, offset: 100, snrDb } }, [noise], 16000);
     const added = mixed.map((v, i) => v - clip[i]);
     const db = 10 * Math.log10(clip.reduce((a, v) => a + v * v, 0) / added.reduce((a, v) => a + v * v, 0));
     assert.ok(Math.abs(db - snrDb) < 1e-3, `${snrDb} dB asked, ${db} measured`);
@@ -234,7 +258,7 @@ test('the augmentation worker featurizes exactly the augmented clips, in order',
     const expected = [2, 0, 1].map((i) => {
       const aug = drawAugmentation(rng, withMasks, CLIP, [40000]);
       assert.ok(aug.masks, 'SpecAugment masks are drawn');
-      const features = featurizer.features(applyAugmentation(featurizer.samples(table.clips[rows[i]]), aug, [noise]));
+      const features = featurizer.features(applyAugmentation(featurizer.samples(table.clips[rows[i]]), aug, [noise], PAPER_FEATURES.sampleRate));
       applyMasks(features, aug.masks, 64);
       return features;
     });

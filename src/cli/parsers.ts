@@ -83,6 +83,13 @@ export const share = (value: string) => {
   return n;
 };
 
+/** A speed spread in [0, 0.5]: clips played 0.5-1.5x as fast at most. */
+export const speedSpread = (value: string) => {
+  const n = decimal(value);
+  if (!(n >= 0 && n <= 0.5)) throw new InvalidArgumentError('expected a share in [0, 0.5], e.g. 0.1 (0.9-1.1x as fast)');
+  return n;
+};
+
 /** A time shift in [0, 0.5] s. */
 export const shiftSeconds = (value: string) => {
   const n = decimal(value);

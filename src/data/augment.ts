@@ -1,4 +1,6 @@
 import { gainForSnr } from '../audio/level.js';
+import { resample } from '../audio/resample.js';
+import { fitToLength } from '../features/logmel.js';
 import type { Rng } from '../util/rng.js';
 
 /** Waveform augmentation, as in the Speech Commands recipe. */
@@ -29,6 +31,12 @@ export interface AugmentOptions {
   synthNegatives?: number;
   /** SpecAugment's masks on the log-mel features (absent in runs saved before they existed: none). */
   specAugment?: SpecAugmentOptions;
+  /**
+   * Each clip played faster or slower by a factor uniform in [1 - s, 1 + s] in steps of 1/40 (its
+   * pitch and formants with it): another speaker's voice, roughly (speed perturbation, Ko et al.
+   * 2015; absent: none).
+   */
+  speedSpread?: number;
 }
 
 /**
@@ -60,6 +68,20 @@ export interface ClipAugmentation {
   crop?: number;
   /** [first, count] bands of frames and of mel bins to mask */
   masks?: { time: [number, number][]; freq: [number, number][] };
+  /** the clip played this many times as fast (speedSpread), before it is shifted */
+  speed?: number;
+}
+
+/** A speed factor in [1 - spread, 1 + spread], a multiple of 1/40 (a few resampling filters serve every draw). */
+export function drawSpeed(rng: Rng, spread: number): number {
+  const steps = Math.floor(spread * 40);
+  return 1 + (Math.floor(rng() * (2 * steps + 1)) - steps) / 40;
+}
+
+/** The clip played `factor` times as fast, fitted back to its length (centre-cut or padded). */
+export function playedAt(clip: Float32Array, factor: number, sampleRate: number): Float32Array {
+  if (factor === 1) return clip;
+  return fitToLength(resample(clip, Math.round(sampleRate * factor), sampleRate), clip.length);
 }
 
 function drawBands(rng: Rng, count: number, maxWidth: number, size: number): [number, number][] {
@@ -120,11 +142,16 @@ export function drawAugmentation(
     aug.shift = Math.round((rng() < 0.5 ? -1 : 1) * seconds * params.sampleRate);
     aug.cut = true;
   }
+  if (options.speedSpread) {
+    const speed = drawSpeed(rng, options.speedSpread);
+    if (speed !== 1) aug.speed = speed;
+  }
   return aug;
 }
 
 /** Applies an augmentation to a clip already fitted to its length; returns a new array. */
-export function applyAugmentation(clip: Float32Array, aug: ClipAugmentation, noises: Float32Array[]): Float32Array {
+export function applyAugmentation(fitted: Float32Array, aug: ClipAugmentation, noises: Float32Array[], sampleRate: number): Float32Array {
+  const clip = aug.speed ? playedAt(fitted, aug.speed, sampleRate) : fitted;
   const n = clip.length;
   const out = new Float32Array(n);
   const from = Math.max(0, aug.shift);

@@ -49,7 +49,7 @@ parentPort!.on('message', ({ id, items }: AugmentRequest) => {
   const size = featurizer.featureSize;
   const features = new Float32Array(items.length * size);
   items.forEach(({ clip, aug }, i) => {
-    const clipFeatures = featurizer.features(applyAugmentation(waveformOf(clip, aug), aug, noises));
+    const clipFeatures = featurizer.features(applyAugmentation(waveformOf(clip, aug), aug, noises, params.sampleRate));
     if (aug.masks) applyMasks(clipFeatures, aug.masks, params.melBins);
     features.set(clipFeatures, i * size);
   });

@@ -1,5 +1,5 @@
 import { gainForSnr } from '../audio/level.js';
-import { resample } from '../audio/resample.js';
+import { drawSpeed, playedAt } from '../data/augment.js';
 import { SILENCE, UNKNOWN } from '../spec/labels.js';
 import { fitToLength, LogMel } from '../features/logmel.js';
 import type { FeatureParams } from '../features/params.js';
@@ -70,12 +70,7 @@ function window(x: Float32Array, length: number, rng: Rng): Float32Array {
 }
 
 /** The clip played faster or slower by a factor in [1 - spread, 1 + spread] (a multiple of 1/40), fitted back to its length. */
-function sped(clip: Float32Array, spread: number, sampleRate: number, rng: Rng): Float32Array {
-  const steps = Math.floor(spread * 40);
-  const factor = 1 + (Math.floor(rng() * (2 * steps + 1)) - steps) / 40;
-  if (factor === 1) return clip;
-  return fitToLength(resample(clip, Math.round(sampleRate * factor), sampleRate), clip.length);
-}
+const sped = (clip: Float32Array, spread: number, sampleRate: number, rng: Rng) => playedAt(clip, drawSpeed(rng, spread), sampleRate);
 
 /** The clip moved by up to maxShift samples either way (vacated samples zero). */
 function shifted(clip: Float32Array, maxShift: number, rng: Rng): Float32Array {

@@ -27,6 +27,7 @@ import {
   positiveNumber,
   share,
   shiftSeconds,
+  speedSpread,
   stageWidths,
   wholeNumber,
 } from '../parsers.js';
@@ -60,6 +61,7 @@ interface TrainFlags extends Omit<DatasetFlags, 'data'> {
   noiseSnr?: [number, number];
   cutWords: number;
   synthNegatives: number;
+  speedPerturb: number;
   hardNegatives?: string;
   exitWeights?: number[];
   seed: number;
@@ -133,10 +135,13 @@ function checkCombinations(flags: TrainFlags, command: Command): void {
     });
   if ((flags.exitGrid || flags.exitHidden !== undefined) && flags.exitHead !== 'pooled')
     throw new BeeError('--exit-grid and --exit-hidden shape the pooled exit head', { hint: 'drop them, or pass --exit-head pooled' });
-  if (!flags.augment && (flags.specAugment || flags.noiseSnr || flags.cutWords || flags.synthNegatives))
-    throw new BeeError('--spec-augment, --noise-snr, --cut-words and --synth-negatives shape the augmentation, and --no-augment turns it off', {
-      hint: 'drop one of them',
-    });
+  if (!flags.augment && (flags.specAugment || flags.noiseSnr || flags.cutWords || flags.synthNegatives || flags.speedPerturb))
+    throw new BeeError(
+      '--spec-augment, --noise-snr, --cut-words, --synth-negatives and --speed-perturb shape the augmentation, and --no-augment turns it off',
+      {
+        hint: 'drop one of them',
+      },
+    );
   if (flags.firstBlock === 'binary' && FAMILIES[flags.arch].fixed.realFirstBlock)
     throw new BeeError(`--first-block binary: ${flags.arch}'s first stage is a real stem`, { hint: 'drop it, or train --arch bee or xnor' });
   if (flags.precision === 'float' && (flags.scaledKernels || flags.signShift))
@@ -222,6 +227,7 @@ export const trainCommand = addDatasetOptions(new Command('train').description('
   .option('--spec-augment', 'SpecAugment time and frequency masks on the log-mel features too')
   .option('--time-shift <s>', 'shift each clip by up to this many seconds either way', shiftSeconds, DEFAULT_AUGMENT.maxShiftSeconds)
   .option('--noise-snr <min,max>', 'mix the noise at a signal-to-noise ratio uniform in [min, max] dB, not at a gain (e.g. -5,20)', decibelRange)
+  .option('--speed-perturb <s>', 'play each clip faster or slower by up to this share (0.1: 0.9-1.1x; pitch moves with it): more voices', speedSpread, 0)
   .option('--cut-words <p>', 'this share of word clips shifted mostly out of the window and labelled _unknown_ (a stream sees words partly)', share, 0)
   .option(
     '--synth-negatives <x>',
@@ -329,6 +335,7 @@ Examples:
               ...(flags.noiseSnr ? { snrDb: flags.noiseSnr } : {}),
               ...(flags.cutWords ? { cutWords: flags.cutWords } : {}),
               ...(flags.synthNegatives ? { synthNegatives: flags.synthNegatives } : {}),
+              ...(flags.speedPerturb ? { speedSpread: flags.speedPerturb } : {}),
               ...(flags.specAugment ? { specAugment: DEFAULT_SPEC_AUGMENT } : {}),
             }
           : false,
