@@ -1,8 +1,8 @@
 // The few-shot benchmark (docs/custom-words.md): the ten digits of the shared data's _unknown_
 // folder, which the shipped model was trained to call _unknown_. For k examples a digit from
 // training-split speakers (--split-salt bee), several draws of them: a custom model trained
-// --freeze body (new exit heads, plain TypeScript, from the shipped .bee), --freeze none (every
-// layer fine-tuned, from the shipped model's run directory) and from scratch, each scored on
+// --freeze body (new exit heads, plain TypeScript, from the shipped transfer base), --freeze none
+// (every layer fine-tuned, from the transfer base's run directory) and from scratch, each scored on
 // every digit clip of the test-split speakers (full network, per exit), and the early-exit sweep
 // of a --freeze body model. The bee train runs see --tf-examples augmented examples (epochs of the
 // handful of clips; --freeze none at the fine-tuning rate bee train --from gives it), the heads
@@ -10,7 +10,7 @@
 // --noise-dir as the background, other words in synthetic voices as _unknown_.
 //
 //   node --import tsx scripts/few-shot.ts --data ../shared/data/speech-commands-v0.02-test \
-//     --noise-dir ../shared/data/speech-commands-background-noise [--full-model runs/stream-final] [--json]
+//     --noise-dir ../shared/data/speech-commands-background-noise [--full-model runs/pretrained/base] [--json]
 // (--full-model: the run scripts/pretrained.ts makes, for --freeze none; without it that mode is left out)
 import fs from 'node:fs';
 import os from 'node:os';
