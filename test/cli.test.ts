@@ -98,8 +98,14 @@ test('bee train: bad input gives one-line errors before any work', () => {
   assertOneLineError(
     bee('train', '--data', dir, '--no-augment', '--spec-augment'),
     1,
-    /--spec-augment, --noise-snr, --cut-words and --synth-negatives shape the augmentation/,
+    /--spec-augment, --noise-snr, --cut-words, --synth-negatives and --speed-perturb shape the augmentation/,
   );
+  assertOneLineError(
+    bee('train', '--data', dir, '--no-augment', '--speed-perturb', '0.1'),
+    1,
+    /--speed-perturb shape the augmentation, and --no-augment turns it off/,
+  );
+  assertOneLineError(bee('train', '--data', dir, '--speed-perturb', '0.6'), 1, /expected a share in \[0, 0.5\]/);
   assertOneLineError(bee('train', '--data', dir, '--precision', 'float', '--sign-shift'), 1, /act on binary kernels and signs/);
   assertOneLineError(bee('train', '--data', dir, '--teacher', dir, '--distill', '0'), 1, /a teacher teaches through the distillation term/);
 });

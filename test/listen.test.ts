@@ -303,11 +303,14 @@ test('Ctrl-C on bee listen -: the summary still comes, then exit code 130', asyn
   const { samples } = readWav(path.join(dir, 'stream.wav'));
   const pcm = Buffer.alloc(2 * 16000 * 3);
   for (let i = 0; i < pcm.length / 2; i++) pcm.writeInt16LE(Math.round(samples[i] * 32767), 2 * i);
-  const child = spawn(process.execPath, [BEE, 'listen', '-', '--model', model, '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BEE, 'listen', '-', '--model', model, '--json', '--report-all'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b) => (out += b));
   child.stdin.write(pcm); // and the microphone stays open
-  await new Promise((r) => setTimeout(r, 3000));
+  // A loaded machine may take seconds to start bee, and Ctrl-C before its handler is a plain kill:
+  // signal once it has answered (--report-all: every label, so the tones' first second is one).
+  await new Promise((r) => child.stdout.once('data', r));
+  await new Promise((r) => setTimeout(r, 1000));
   child.kill('SIGINT');
   const code = await new Promise((r) => child.on('close', (c) => r(c)));
   assert.equal(code, 130);
