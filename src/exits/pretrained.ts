@@ -23,17 +23,17 @@ export const PRETRAINED_BASE = shipped('sc12-base.bee');
 export const PRETRAINED_NOTE =
   "trained on the train split (--split-salt bee) of the Speech Commands v0.02 test set: it has seen most of the official test set, so do not score it there (its own split's test clips are unseen)";
 
-function pretrained(file: string): string {
-  if (!fs.existsSync(file)) throw new BeeError('no --model, and the pretrained model is missing', { file, hint: 'pass --model DIR|FILE.bee' });
+function pretrained(file: string, flag: '--model' | '--base'): string {
+  if (!fs.existsSync(file)) throw new BeeError(`no ${flag}, and the pretrained model is missing`, { file, hint: `pass ${flag} DIR|FILE.bee` });
   return file;
 }
 
 /** --model, or the shipped spotter where none was given. */
 export function modelOrPretrained(model: string | undefined): string {
-  return model ?? pretrained(PRETRAINED_MODEL);
+  return model ?? pretrained(PRETRAINED_MODEL, '--model');
 }
 
 /** The model new words start from: the one given, or the shipped transfer base where none was given. */
 export function baseOrPretrained(model: string | undefined): string {
-  return model ?? pretrained(PRETRAINED_BASE);
+  return model ?? pretrained(PRETRAINED_BASE, '--base');
 }

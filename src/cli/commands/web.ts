@@ -12,7 +12,7 @@ import { wholeNumber } from '../parsers.js';
 
 export const webCommand = new Command('web')
   .description('a web page on this machine that spots keywords from the microphone (or a dropped WAV) with the packed engine')
-  .option('--model <path>', 'a packed .bee file, or a binary model directory (packed in memory); default: the pretrained model (bee info)')
+  .option('--model <path>', 'a packed .bee file, or a binary model directory (packed in memory); default: the pretrained spotter (bee info)')
   .option('--base <path>', 'the model whose body "add a word" learns new words on; default: --model, or the shipped transfer base without --model')
   .option('--port <n>', 'the port on 127.0.0.1 (0: any free one)', wholeNumber(0, 65535), 8080)
   .addHelpText(
