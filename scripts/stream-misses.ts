@@ -38,7 +38,14 @@ const truth = parseTruthCsv(fs.readFileSync(args.truth, 'utf8'), args.truth).fil
 
 /** Every window's answer under a rule (the listener at bee listen's hop). */
 function answersOf(rule: ReturnType<typeof exitRuleOf>): { answers: WindowAnswer[]; listener: Listener } {
-  const listener = new Listener(model.classifier, labels, features, { exitCosts: Array(exits).fill(0), hopMs: 100, rule, detection, keepAnswers: true });
+  const listener = new Listener(model.classifier, labels, features, {
+    exitCosts: Array(exits).fill(0),
+    hopMs: 100,
+    rule,
+    holdWindows: streamRule.holdWindows,
+    detection,
+    keepAnswers: true,
+  });
   listener.push(samples);
   listener.finish();
   return { answers: listener.answers, listener };

@@ -5,13 +5,14 @@ import { test } from 'node:test';
 import { loadDataset, UNKNOWN } from '../src/data/dataset.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { packModel } from '../src/convert/pack.ts';
-import { shouldExit } from '../src/spec/exit-rules.ts';
+import { type ExitRule, shouldExit } from '../src/spec/exit-rules.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import type { ModelMeta } from '../src/model/saved-model.ts';
 import { networkConfig } from '../src/model/network.ts';
 import { replayExits, searchStreamRule, type StreamPass } from '../src/stream/rule-search.ts';
 import { exitRuleOf, streamRuleProblem } from '../src/spec/stream-rule.ts';
 import { calibrateOnValidation } from '../src/stream/validation-calibration.ts';
+import { ExitSchedule } from '../src/stream/exit-schedule.ts';
 import { tempDir } from './helpers/datasets.ts';
 import { logMelLike, randomNetwork } from './helpers/random-network.ts';
 import { makeToneDataset, writeHum } from './helpers/tones.ts';
@@ -147,4 +148,57 @@ test('the rule search gives a keyword a threshold of its own where one threshold
   assert.equal(found.negatives.falseAlarms, 0);
   const own = found.rule.labelConfidence ?? {};
   assert.ok((own.left ?? found.rule.minConfidence) > 0.975 && (own.yes ?? found.rule.minConfidence) <= 0.96, JSON.stringify(found.rule));
+});
+
+test('the hold: after a window that names a keyword, the next windows run every exit; the replay and the search agree', () => {
+  const classAware: ExitRule = { criterion: 'max-softmax', thresholds: [0.6], quiet: { classes: [0, 1], keywordExit: 2 } };
+  const schedule = new ExitSchedule(classAware, LABELS, 2, 2);
+  const rules = [0, 1, 2, 2, 0, 0].map((top) => {
+    const rule = schedule.next();
+    schedule.answered(top);
+    return rule === classAware ? 'rule' : 'full';
+  });
+  assert.deepEqual(rules, ['rule', 'rule', 'rule', 'full', 'full', 'full'], 'two windows after each keyword answer (yes: class 2)');
+
+  // a word whose first window names it, weakly, and whose next windows are quiet to exit 1 (as
+  // quiet as quiet) but not to exit 2; the negatives hold the same weak onset alone, so only a
+  // word's tail, heard by exit 2, tells them apart
+  const quiet: [number[], number[]] = [
+    [0.9, 0.05, 0.05],
+    [0.9, 0.05, 0.05],
+  ];
+  const onset: [number[], number[]] = [
+    [0.02, 0.02, 0.96],
+    [0.2, 0.2, 0.6],
+  ];
+  const tail: [number[], number[]] = [
+    [0.9, 0.05, 0.05],
+    [0.1, 0.1, 0.8],
+  ];
+  const dense = pass(
+    [quiet, onset, tail, tail, quiet, quiet, onset, tail, tail, quiet],
+    [
+      { start: 1.5, end: 4, label: 'yes' },
+      { start: 6.5, end: 9, label: 'yes' },
+    ],
+  );
+  const rule = { thresholds: [0.6], keywordExit: 2, minConfidence: 0.85, smoothWindows: 3, suppressMs: 0 };
+  const costs = [0.4, 1];
+  assert.deepEqual(
+    replayExits(dense, rule, LABELS, costs).answers.map((a) => a.exit),
+    [1, 2, 1, 1, 1, 1, 2, 1, 1, 1],
+  );
+  const held = replayExits(dense, { ...rule, holdWindows: 2 }, LABELS, costs);
+  assert.deepEqual(
+    held.answers.map((a) => a.exit),
+    [1, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+    'the tail is heard by exit 2; the hold ends two windows after the last keyword answer',
+  );
+  const negatives = pass([quiet, onset, quiet, quiet, quiet, onset, quiet, quiet], []);
+  const found = searchStreamRule(LABELS, costs, dense, negatives, 0);
+  assert.ok(found);
+  assert.ok((found.rule.holdWindows ?? 0) > 0, 'the search holds where it pays');
+  assert.equal(found.dense.hits, 2);
+  assert.equal(found.negatives.falseAlarms, 0);
+  assert.equal(streamRuleProblem({ ...rule, holdWindows: -1 }, 2), 'stream.holdWindows must be a whole number in 0..100');
 });

@@ -11,6 +11,8 @@ export interface StreamRule {
   thresholds: number[];
   /** the first exit that may answer with a keyword (1: any, every class alike) */
   keywordExit: number;
+  /** after a window whose answer names a keyword, this many windows run every exit (absent: 0; stream/exit-schedule.ts) */
+  holdWindows?: number;
   /** the detection rule (DetectionRule): one threshold, and keywords with one of their own */
   minConfidence: number;
   labelConfidence?: Record<string, number>;
@@ -67,6 +69,7 @@ export function streamRuleProblem(rule: unknown, exits: number): string | undefi
     return `stream.thresholds must be ${exits - 1} numbers in [0, 1]`;
   const whole = (x: unknown, low: number, high: number) => typeof x === 'number' && Number.isInteger(x) && x >= low && x <= high;
   if (!whole(r.keywordExit, 1, exits)) return `stream.keywordExit must be a whole number in 1..${exits}`;
+  if (r.holdWindows !== undefined && !whole(r.holdWindows, 0, 100)) return 'stream.holdWindows must be a whole number in 0..100';
   const confidence = (x: unknown) => typeof x === 'number' && x > 0 && x <= 1;
   if (!confidence(r.minConfidence)) return 'stream.minConfidence must be in (0, 1]';
   const own = r.labelConfidence;

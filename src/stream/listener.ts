@@ -1,7 +1,8 @@
 import type { EarlyExitClassifier } from '../spec/classifier.js';
-import type { ExitRule } from '../spec/exit-rules.js';
+import { argmax, type ExitRule } from '../spec/exit-rules.js';
 import type { FeatureParams } from '../features/params.js';
 import { type Detection, Detector, type DetectionRule, type WindowAnswer } from './detector.js';
+import { ExitSchedule } from './exit-schedule.js';
 import { StreamWindows } from './windows.js';
 
 export interface ListenSummary {
@@ -27,6 +28,7 @@ export class Listener {
   private windows = 0;
   private readonly windowStream: StreamWindows;
   private readonly detector: Detector;
+  private readonly schedule: ExitSchedule;
   private readonly windowsPerExit: number[];
   private samples = 0;
   private busyMs = 0;
@@ -41,6 +43,8 @@ export class Listener {
       exitCosts: number[];
       hopMs: number;
       rule: ExitRule;
+      /** StreamRule.holdWindows: every exit for this many windows after one that names a keyword */
+      holdWindows?: number;
       detection: DetectionRule;
       keepAnswers?: boolean;
       onWindow?: (answer: WindowAnswer) => void;
@@ -50,6 +54,7 @@ export class Listener {
     this.windowStream = new StreamWindows(params, options.hopMs);
     this.detector = new Detector(labels, options.detection);
     this.windowsPerExit = new Array(options.exitCosts.length).fill(0);
+    this.schedule = new ExitSchedule(options.rule, labels, options.exitCosts.length, options.holdWindows);
   }
 
   push(samples: Float32Array): void {
@@ -69,8 +74,9 @@ export class Listener {
   private process(samples: Float32Array): void {
     const started = performance.now();
     this.windowStream.push(samples, (window, time) => {
-      const { exit, probs } = this.classifier.classify(window, this.options.rule);
+      const { exit, probs } = this.classifier.classify(window, this.schedule.next());
       const answer = { time, exit, probabilities: probs[exit - 1] };
+      this.schedule.answered(argmax(answer.probabilities));
       if (this.options.keepAnswers) this.answers.push(answer);
       this.windows++;
       this.windowsPerExit[exit - 1]++;

@@ -21,6 +21,8 @@ export interface MiningModel {
   /** each exit's MACs as a share of the full network's */
   exitCosts: number[];
   rule: ExitRule;
+  /** StreamRule.holdWindows */
+  holdWindows?: number;
   detection: DetectionRule;
   hopMs: number;
 }
@@ -45,6 +47,7 @@ export async function mineWavFile(
     exitCosts: model.exitCosts,
     hopMs: model.hopMs,
     rule: model.rule,
+    holdWindows: model.holdWindows,
     detection: model.detection,
     onWindow: (answer) => miner.window(answer),
   });

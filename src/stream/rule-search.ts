@@ -1,5 +1,5 @@
 import type { EarlyExitClassifier } from '../spec/classifier.js';
-import { exitFor, neverEarly } from '../spec/exit-rules.js';
+import { argmax, exitFor, neverEarly } from '../spec/exit-rules.js';
 import type { FeatureParams } from '../features/params.js';
 import { QUIET_LABELS } from '../spec/labels.js';
 import { type Detection, type DetectionRule, Smoother, Trigger, type WindowAnswer } from './detector.js';
@@ -7,6 +7,7 @@ import { scoreStream, type StreamScore, type TruthEvent } from './score.js';
 import { exitRuleOf, type StreamRule } from '../spec/stream-rule.js';
 import { detectionRuleOf } from './detector.js';
 import { StreamWindows } from './windows.js';
+import { ExitSchedule } from './exit-schedule.js';
 
 /** Every exit's softmax for every window of a stream (the full network ran): any exit rule can be replayed on it. */
 export interface StreamPass {
@@ -47,19 +48,22 @@ export class PassRecorder {
 
 /** The answers a stream rule's exits give on a recorded pass (what bee listen would have computed), and their compute share. */
 export function replayExits(pass: StreamPass, rule: StreamRule, labels: string[], exitCosts: number[]): { answers: WindowAnswer[]; computeShare: number } {
-  const exitRule = exitRuleOf(rule, labels);
+  const schedule = new ExitSchedule(exitRuleOf(rule, labels), labels, exitCosts.length, rule.holdWindows);
   let compute = 0;
   const answers = pass.probs.map((probs, w) => {
-    const exit = exitFor(probs, exitRule);
+    const exit = exitFor(probs, schedule.next());
     compute += exitCosts[exit - 1];
+    schedule.answered(argmax(probs[exit - 1]));
     return { time: pass.times[w], exit, probabilities: probs[exit - 1] };
   });
   return { answers, computeShare: answers.length ? compute / answers.length : 0 };
 }
 
-/** What calibration searches: one exit threshold for every exit, the keyword exit, the smoothing and the detection threshold. */
+/** What calibration searches: one exit threshold for every exit, the keyword exit, the hold, the smoothing and the detection threshold. */
 export const CALIBRATION_GRID = {
   thresholds: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
+  /** StreamRule.holdWindows, with quiet classes that leave early (keywordExit > 1) */
+  holdWindows: [0, 2, 5],
   smoothWindows: [1, 3, 5, 8],
   minConfidence: [...Array.from({ length: 14 }, (_, i) => Math.round(100 * (0.3 + 0.05 * i)) / 100), 0.97, 0.98, 0.99, 0.995, 0.998, 0.999],
   suppressMs: 1000,
@@ -107,8 +111,8 @@ export function searchStreamRule(
   const capped = COMPUTE_CAPS.map(() => null as CalibrationResult | null);
   let tried = 0;
   for (let keywordExit = 1; keywordExit <= (hasQuiet ? exits : 1); keywordExit++) {
-    for (const t of CALIBRATION_GRID.thresholds) {
-      const base = { thresholds: Array(exits - 1).fill(t), keywordExit, suppressMs: CALIBRATION_GRID.suppressMs };
+    for (const [t, holdWindows] of CALIBRATION_GRID.thresholds.flatMap((t) => (keywordExit > 1 ? CALIBRATION_GRID.holdWindows : [0]).map((h) => [t, h]))) {
+      const base = { thresholds: Array(exits - 1).fill(t), keywordExit, ...(holdWindows ? { holdWindows } : {}), suppressMs: CALIBRATION_GRID.suppressMs };
       const replayed = [dense, negatives].map((p) => replayExits(p, { ...base, minConfidence: 1, smoothWindows: 1 }, labels, exitCosts));
       for (const smoothWindows of CALIBRATION_GRID.smoothWindows) {
         const smoothed = replayed.map(({ answers }) => smooth(answers, labels.length, smoothWindows));

@@ -48,7 +48,16 @@ function use(bytes: Uint8Array, name: string): void {
   const costs = exitCosts(model.header.network).map((e) => e.relativeMacs);
   running = {
     model,
-    listener: () => new Listener(engine, labels, features, { exitCosts: costs, hopMs: 100, rule, detection, onWindow: drawExit, onDetection: show }),
+    listener: () =>
+      new Listener(engine, labels, features, {
+        exitCosts: costs,
+        hopMs: 100,
+        rule,
+        holdWindows: streamRule.holdWindows,
+        detection,
+        onWindow: drawExit,
+        onDetection: show,
+      }),
   };
   if (live) live = running.listener();
   $('model').textContent =

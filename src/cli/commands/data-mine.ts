@@ -88,6 +88,7 @@ Examples:
         features: model.features,
         exitCosts: model.exitCosts.map((e) => e.relativeMacs),
         rule: exitRuleOf(streamRule, model.labels),
+        holdWindows: streamRule.holdWindows,
         detection,
         hopMs: HOP_MS,
       },

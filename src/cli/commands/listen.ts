@@ -33,6 +33,7 @@ interface ListenFlags {
   minConfidence?: number;
   suppress?: number;
   smooth?: number;
+  hold?: number;
   reportAll?: boolean;
   format: PcmFormat;
   rate: number;
@@ -63,6 +64,11 @@ export const listenCommand = addRuleOptions(
   )
   .option('--suppress <ms>', "no detection within this many ms of the previous one (default: the model's, else 1000)", nonNegative)
   .option('--smooth <windows>', "average the probabilities of this many recent windows, 1: none (default: the model's, else 3)", wholeNumber(1, 100))
+  .option(
+    '--hold <windows>',
+    "after a window that names a keyword, run every exit for this many windows (default: the model's stream rule, else 0)",
+    wholeNumber(0, 100),
+  )
   .option('--report-all', `report ${QUIET_LABELS.join(' and ')} too`)
   .addOption(new Option('--format <f>', 'raw PCM on stdin: 16-bit or float32 little-endian').choices(['s16le', 'f32le']).default('s16le'))
   .option('--rate <hz>', "raw PCM on stdin: its sample rate (the model's, 16000)", wholeNumber(1), 16000)
@@ -80,6 +86,8 @@ the window. The rule is the model's stream rule (bee calibrate picks one for a f
 and stores it in the model; --json's summary holds the one that ran); each flag overrides
 its part. With --keyword-exit K, exits before K may stop a window only on _silence_/_unknown_
 (their probability together >= the exit's threshold): a keyword is confirmed by exit K or later.
+With --hold N, the N windows after one that names a keyword run every exit, so that a word is not
+averaged with its own windows' early quiet answers.
 
 The summary gives the audio's duration, the real-time factor (seconds of audio per second of
 processing), windows per exit and the compute share (MACs spent / MACs of every window through
@@ -127,6 +135,7 @@ Examples:
       keepAnswers: Boolean(truth),
       hopMs: flags.hop,
       rule,
+      holdWindows: streamRule.holdWindows,
       detection,
       onDetection: print,
     });
@@ -243,6 +252,7 @@ function ruleOfFlags(base: StreamRule, flags: ListenFlags, exits: number, modelP
     ...(flags.threshold !== undefined ? { thresholds: parseThresholds(flags.threshold, exits) } : {}),
     ...(flags.keywordExit !== undefined ? { keywordExit: flags.keywordExit } : {}),
     ...(flags.smooth !== undefined ? { smoothWindows: flags.smooth } : {}),
+    ...(flags.hold !== undefined ? { holdWindows: flags.hold } : {}),
     ...(flags.suppress !== undefined ? { suppressMs: flags.suppress } : {}),
   };
 }
