@@ -46,7 +46,8 @@ Builds two streams from the validation split only (the test split stays unseen):
 1-3 s gaps over the noise, as bee data stream --split validation, and --hours of audio with no
 keyword, as bee data stream --negatives --split validation. The full network classifies every
 window of both once; then every rule on a grid is replayed on them (one exit threshold for all
-exits: ${CALIBRATION_GRID.thresholds.join(', ')}; the keyword exit; smoothing over
+exits: ${CALIBRATION_GRID.thresholds.join(', ')}; the keyword exit; a hold of
+${CALIBRATION_GRID.holdWindows.join(', ')} windows after one that names a keyword; smoothing over
 ${CALIBRATION_GRID.smoothWindows.join(', ')} windows; the detection threshold): of the rules with at
 most --false-alarms an hour on the negative stream, the one with the most hits on the dense stream;
 then keywords get thresholds of their own where that adds hits within the target. It is stored as
@@ -125,7 +126,7 @@ Examples:
           .join(', ')}`
       : '';
     console.log(
-      `stream rule: exit thresholds ${r.thresholds[0]}, keywords from exit ${r.keywordExit}, smoothing ${r.smoothWindows} windows, ` +
+      `stream rule: exit thresholds ${r.thresholds[0]}, keywords from exit ${r.keywordExit}, hold ${r.holdWindows ?? 0} windows, smoothing ${r.smoothWindows} windows, ` +
         `min confidence ${r.minConfidence}${own}, suppression ${r.suppressMs} ms (${result.tried} rules tried)`,
     );
     console.log(
