@@ -6,8 +6,9 @@ import { QUIET_LABELS } from '../spec/labels.js';
  * windows after one whose answer names a keyword, which run every exit (StreamRule.holdWindows).
  * A word spans several windows; under a compute cap most of them leave at exit 1 as quiet, and
  * the smoothed mean that decides a detection averages the word with its own quiet answers (on
- * the validation stream, 40% of the shipped spotter's misses; docs/streams.md). Holding keeps the
- * full network on while a keyword may be under way, and costs nothing where none is.
+ * the validation stream, 40% of the spotter's misses before it had a hold; docs/streams.md).
+ * Holding keeps the full network on while a keyword may be under way, and costs compute only
+ * around windows that name keywords.
  */
 export class ExitSchedule {
   private left = 0;
