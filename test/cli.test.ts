@@ -36,6 +36,8 @@ test('bee info --json reports the backend, tuned malloc and versions', () => {
   assert.equal(info.mallocTuned, true, 'the launcher sets the malloc variables');
   assert.equal(info.versions['tfjs-core'], '4.22.0');
   assert.ok(info.threads >= 1);
+  assert.match(info.pretrained.spotter, /sc12\.bee$/);
+  assert.match(info.pretrained.transferBase, /sc12-base\.bee$/);
   // CI installs the native addon and bee's fused kernels: there, anything less is a failure.
   if (process.env.BEE_EXPECT_NATIVE === '1') {
     assert.equal(info.backend, 'tensorflow', info.fallbackReason);
@@ -70,6 +72,7 @@ test('bad input: one-line errors and non-zero exit codes, never a stack trace', 
   assertOneLineError(bee('data', 'info', '--data', path.join(dir, 'nope')), 1, /nope: no such dataset directory/);
   assertOneLineError(bee('data', 'info', '--data', dir, '--validation-percent', '120'), 1, /expected a percentage/);
   assertOneLineError(bee('info', '--bogus'), 1, /unknown option '--bogus'/);
+  assertOneLineError(bee('web', '--base', path.join(dir, 'nope.bee'), '--port', '0'), 1, /nope\.bee: no such file or model directory \(pass --base/);
 });
 
 test('bee train: bad input gives one-line errors before any work', () => {

@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { initBackend } from '../../backend/backend.js';
 import { packModel } from '../../convert/pack.js';
 import { decodePacked, encodePacked } from '../../engine/format.js';
 import { isPackedFile, MAX_PACKED_BYTES } from '../../engine/packed-file.js';
+import { BeeError } from '../../errors.js';
 import { baseOrPretrained, modelOrPretrained } from '../../exits/pretrained.js';
 import { loadModelDir } from '../../model/saved-model.js';
 import { servePage } from '../../serve/page-server.js';
@@ -28,14 +30,15 @@ Examples:
   $ bee web --model runs/sc --port 9000`,
   )
   .action(async (flags: { model?: string; base?: string; port: number }) => {
-    const model = await packedBytes(modelOrPretrained(flags.model));
-    const base = flags.base === undefined && flags.model !== undefined ? model : await packedBytes(baseOrPretrained(flags.base));
+    const model = await packedBytes(modelOrPretrained(flags.model), '--model');
+    const base = flags.base === undefined && flags.model !== undefined ? model : await packedBytes(baseOrPretrained(flags.base), '--base');
     const { url } = await servePage({ model, base }, flags.port);
     console.log(`bee web: ${url} (Ctrl-C stops)`);
   });
 
-/** A .bee file's bytes (checked here, not in the page), or a model directory packed in memory. */
-async function packedBytes(source: string): Promise<Uint8Array> {
+/** A .bee file's bytes (checked here, not in the page), or a model directory packed in memory; `flag` names it in errors. */
+async function packedBytes(source: string, flag: '--model' | '--base'): Promise<Uint8Array> {
+  if (!fs.existsSync(source)) throw new BeeError('no such file or model directory', { file: source, hint: `pass ${flag} FILE.bee or a model directory` });
   if (isPackedFile(source)) {
     const bytes = readRegularFile(source, MAX_PACKED_BYTES, 'packed bee model (bee export --model DIR --out FILE.bee)');
     decodePacked(bytes, source);
