@@ -111,7 +111,9 @@ export function searchStreamRule(
   const capped = COMPUTE_CAPS.map(() => null as CalibrationResult | null);
   let tried = 0;
   for (let keywordExit = 1; keywordExit <= (hasQuiet ? exits : 1); keywordExit++) {
-    for (const [t, holdWindows] of CALIBRATION_GRID.thresholds.flatMap((t) => (keywordExit > 1 ? CALIBRATION_GRID.holdWindows : [0]).map((h) => [t, h]))) {
+    // a hold matters only where quiet windows leave early
+    const holds = keywordExit > 1 ? CALIBRATION_GRID.holdWindows : [0];
+    for (const [t, holdWindows] of CALIBRATION_GRID.thresholds.flatMap((t) => holds.map((h) => [t, h]))) {
       const base = { thresholds: Array(exits - 1).fill(t), keywordExit, ...(holdWindows ? { holdWindows } : {}), suppressMs: CALIBRATION_GRID.suppressMs };
       const replayed = [dense, negatives].map((p) => replayExits(p, { ...base, minConfidence: 1, smoothWindows: 1 }, labels, exitCosts));
       for (const smoothWindows of CALIBRATION_GRID.smoothWindows) {
