@@ -101,10 +101,31 @@ function standardization(x: Float32Array, n: number, d: number): { mean: Float64
 
 /**
  * y [rows][units] = x [rows][inputs] W + b over a batch of rows, W held transposed ([units][inputs]):
- * each output is a dot product over contiguous memory, the loop JavaScript runs fastest.
+ * each output is a dot product over contiguous memory, the loop JavaScript runs fastest. Rows go
+ * four at a time, each weight read once for the four: the sums add in the same order as row by
+ * row (the results are bit for bit the same), with a quarter of the weight traffic.
  */
 function dense(x: Float64Array, rows: number, inputs: number, wT: Float64Array, b: Float64Array, units: number, y: Float64Array): void {
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const [x0, x1, x2, x3] = [r * inputs, (r + 1) * inputs, (r + 2) * inputs, (r + 3) * inputs];
+    for (let u = 0; u < units; u++) {
+      const wu = u * inputs;
+      let [s0, s1, s2, s3] = [b[u], b[u], b[u], b[u]];
+      for (let i = 0; i < inputs; i++) {
+        const w = wT[wu + i];
+        s0 += x[x0 + i] * w;
+        s1 += x[x1 + i] * w;
+        s2 += x[x2 + i] * w;
+        s3 += x[x3 + i] * w;
+      }
+      y[r * units + u] = s0;
+      y[(r + 1) * units + u] = s1;
+      y[(r + 2) * units + u] = s2;
+      y[(r + 3) * units + u] = s3;
+    }
+  }
+  for (; r < rows; r++) {
     const xr = r * inputs;
     for (let u = 0; u < units; u++) {
       const wu = u * inputs;
@@ -115,7 +136,10 @@ function dense(x: Float64Array, rows: number, inputs: number, wT: Float64Array, 
   }
 }
 
-/** dW += g^T x and db += the sum of g over rows (W transposed, as in dense); dx = g W where asked. */
+/**
+ * dW += g^T x and db += the sum of g over rows (W transposed, as in dense); dx = g W where asked.
+ * dW's rows are read and written once for four rows of x, adding in the order row by row would.
+ */
 function denseBackward(
   x: Float64Array,
   rows: number,
@@ -127,18 +151,42 @@ function denseBackward(
   db: Float64Array,
   dx?: Float64Array,
 ): void {
-  if (dx) dx.fill(0, 0, rows * inputs);
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; r < rows; r++) for (let u = 0; u < units; u++) db[u] += g[r * units + u];
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const [x0, x1, x2, x3] = [r * inputs, (r + 1) * inputs, (r + 2) * inputs, (r + 3) * inputs];
+    for (let u = 0; u < units; u++) {
+      const [g0, g1, g2, g3] = [g[r * units + u], g[(r + 1) * units + u], g[(r + 2) * units + u], g[(r + 3) * units + u]];
+      if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0) continue;
+      const wu = u * inputs;
+      for (let i = 0; i < inputs; i++) {
+        let d = dwT[wu + i];
+        if (g0 !== 0) d += g0 * x[x0 + i];
+        if (g1 !== 0) d += g1 * x[x1 + i];
+        if (g2 !== 0) d += g2 * x[x2 + i];
+        if (g3 !== 0) d += g3 * x[x3 + i];
+        dwT[wu + i] = d;
+      }
+    }
+  }
+  for (; r < rows; r++) {
     const xr = r * inputs;
     for (let u = 0; u < units; u++) {
       const gu = g[r * units + u];
       if (gu === 0) continue;
-      db[u] += gu;
       const wu = u * inputs;
       for (let i = 0; i < inputs; i++) dwT[wu + i] += gu * x[xr + i];
-      if (dx) for (let i = 0; i < inputs; i++) dx[xr + i] += gu * wT[wu + i];
     }
   }
+  if (!dx) return;
+  dx.fill(0, 0, rows * inputs);
+  for (let r = 0; r < rows; r++)
+    for (let u = 0; u < units; u++) {
+      const gu = g[r * units + u];
+      if (gu === 0) continue;
+      const wu = u * inputs;
+      for (let i = 0; i < inputs; i++) dx[r * inputs + i] += gu * wT[wu + i];
+    }
 }
 
 /**
