@@ -3,7 +3,8 @@
 // a random half of the training-split speakers (--split-salt bee), scored on every digit clip of
 // the other half (speaker-disjoint). Each variant changes the defaults (DEFAULT_FEW_SHOT_AUGMENT,
 // DEFAULT_HEAD_FIT) by a JSON object; the body's statistics are computed once a draw per
-// augmentation and shared by the head variants. Accuracy per exit of each variant's heads.
+// augmentation and shared by the head variants. Accuracy per exit of each variant's heads, alone
+// and combined (ANSWERS), and the compute early exit needs to stay within 1 point of the last.
 //
 //   node --import tsx scripts/few-shot-ablate.ts --data ../shared/data/speech-commands-v0.02-test \
 //     --noise-dir ../shared/data/speech-commands-background-noise --k 5 --draws 3 \
@@ -12,9 +13,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Clip, findWavs, loadDataset } from '../src/data/dataset.js';
 import { engineFor } from '../src/engine/engine-for.js';
+import { softmaxInto } from '../src/engine/wasm-kernels.js';
 import { readPackedFile } from '../src/engine/packed-file.js';
 import { PRETRAINED_BASE } from '../src/exits/pretrained.js';
 import { ClipFeaturizer } from '../src/features/featurize.js';
+import { cheapestWithin, sweep } from '../src/exits/sweep.js';
+import { exitCosts } from '../src/spec/network-cost.js';
 import { argmax, neverEarly } from '../src/spec/exit-rules.js';
 import { UNKNOWN } from '../src/spec/labels.js';
 import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, type FewShotAugment } from '../src/transfer/examples.js';
@@ -65,7 +69,36 @@ const statistics = (features: Float32Array) => {
 };
 const labels = customLabels(DIGITS);
 
-const results: number[][][] = variants.map(() => []);
+/**
+ * Each way of answering, exit e's probabilities from its own head's softmax p[e] (p[i][e] for held-out clip i):
+ * alone, the mean of pairs (p[e - 1] and p[e] from exit 3 on, as PackedHeader.ensemble [1, 1, 2, 2]),
+ * their geometric mean (renormalized), and the mean of every exit up to e (running).
+ */
+const ANSWERS = {
+  alone: (p: Float32Array[], e: number) => p[e],
+  pairs: (p: Float32Array[], e: number) => (e < 2 ? p[e] : p[e].map((q, c) => (q + p[e - 1][c]) / 2)),
+  geometric: (p: Float32Array[], e: number) => {
+    if (e < 2) return p[e];
+    const g = p[e].map((q, c) => Math.sqrt(q * p[e - 1][c]));
+    const sum = g.reduce((a, b) => a + b, 0);
+    return g.map((q) => q / sum);
+  },
+  running: (p: Float32Array[], e: number) => p[e].map((_, c) => p.slice(0, e + 1).reduce((a, q) => a + q[c], 0) / (e + 1)),
+};
+type Answer = keyof typeof ANSWERS;
+/**
+ * Per way of answering: accuracy per exit, and the compute share of the cheapest max-softmax
+ * threshold within 1 point of its last exit (as bee sweep finds it); and at the last exit, the
+ * accuracy of one head on the last two exits' statistics side by side (joint).
+ */
+type Scores = { accuracy: Record<Answer, number[]>; compute: Record<Answer, number>; joint: number };
+const pct = (x: number) => (100 * x).toFixed(1);
+const format = (r: Scores) =>
+  `${Object.entries(r.accuracy)
+    .map(([answer, exits]) => `${answer} ${exits.map(pct).join(' / ')} (compute ${r.compute[answer as Answer].toFixed(2)})`)
+    .join(', ')}, joint ${pct(r.joint)}`;
+const relativeMacs = exitCosts(source.header.network).map((e) => e.relativeMacs);
+const results: Scores[][] = variants.map(() => []);
 for (let draw = 0; draw < draws; draw++) {
   const speakers = [...new Set(trainUnknown.map((c) => c.speaker))].sort();
   const half = new Set(shuffle(speakers, rngFor(draw, 9)).slice(0, Math.floor(speakers.length / 2)));
@@ -100,20 +133,63 @@ for (let draw = 0; draw < draws; draw++) {
     }
     const { x, y } = sets.get(key)!;
     const started = performance.now();
-    const accuracy = x.map((rows, e) => {
+    const fit = (rows: Float32Array[], seed: number) => {
       const d = rows[0].length;
       const joined = new Float32Array(rows.length * d);
       for (const [i, r] of rows.entries()) joined.set(r, i * d);
-      const { weights } = fitHead(joined, d, y, labels.length, { ...DEFAULT_HEAD_FIT, ...variant.head, seed: draw + 1 + e });
-      return held.filter((h) => labels[argmax(Float32Array.from(headLogits(weights, h.statistics[e])))] === h.word).length / held.length;
-    });
-    results[v].push(accuracy);
+      return fitHead(joined, d, y, labels.length, { ...DEFAULT_HEAD_FIT, ...variant.head, seed }).weights;
+    };
+    const heads = x.map((rows, e) => fit(rows, draw + 1 + e));
+    const own = held.map((h) =>
+      heads.map((w, e) => {
+        const p = new Float32Array(labels.length);
+        softmaxInto(headLogits(w, h.statistics[e]), 1, p);
+        return p;
+      }),
+    );
+    const truth = Int32Array.from(held, (h) => labels.indexOf(h.word));
+    const scores = Object.fromEntries(
+      Object.entries(ANSWERS).map(([name, answer]) => {
+        const probs = heads.map((_, e) => {
+          const rows = new Float32Array(held.length * labels.length);
+          for (const [i, p] of own.entries()) rows.set(answer(p, e), i * labels.length);
+          return rows;
+        });
+        const result = sweep(probs, truth, labels, relativeMacs);
+        return [name, { accuracy: result.exits.map((e) => e.accuracy), compute: cheapestWithin(result, 'max-softmax')!.relativeCompute }];
+      }),
+    );
+    // one head on the last two exits' statistics side by side: the ensemble's alternative, at the last exit only
+    const last = x.length - 1;
+    const joint = fit(
+      x[last].map((r, i) => Float32Array.from([...x[last - 1][i], ...r])),
+      draw + 1 + x.length,
+    );
+    const result: Scores = {
+      accuracy: Object.fromEntries(Object.entries(scores).map(([name, s]) => [name, s.accuracy])) as Scores['accuracy'],
+      compute: Object.fromEntries(Object.entries(scores).map(([name, s]) => [name, s.compute])) as Scores['compute'],
+      joint:
+        held.filter((h) => labels[argmax(Float32Array.from(headLogits(joint, [...h.statistics[last - 1], ...h.statistics[last]])))] === h.word).length /
+        held.length,
+    };
+    results[v].push(result);
     process.stderr.write(
-      `draw ${draw} ${JSON.stringify(variant)}: ${accuracy.map((a) => (100 * a).toFixed(1)).join(' / ')} (${held.length} held out, ${y.length} examples, heads ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+      `draw ${draw} ${JSON.stringify(variant)}: ${format(result)} (${held.length} held out, ${y.length} examples, heads ${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
     );
   }
 }
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const table = variants.map((variant, v) => ({ variant, accuracy: results[v][0].map((_, e) => mean(results[v].map((r) => r[e]))) }));
+const average = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const table = variants.map((variant, v) => {
+  const draws = results[v];
+  const over = <T>(f: (r: Scores) => T) => draws.map(f);
+  const mean: Scores = {
+    accuracy: Object.fromEntries(
+      Object.keys(ANSWERS).map((a) => [a, draws[0].accuracy[a as Answer].map((_, e) => average(over((r) => r.accuracy[a as Answer][e])))]),
+    ) as Scores['accuracy'],
+    compute: Object.fromEntries(Object.keys(ANSWERS).map((a) => [a, average(over((r) => r.compute[a as Answer]))])) as Scores['compute'],
+    joint: average(over((r) => r.joint)),
+  };
+  return { variant, ...mean };
+});
 if (args.json) console.log(JSON.stringify({ k, draws, unknown: args.unknown, table }, null, 2));
-else for (const row of table) console.log(`${JSON.stringify(row.variant).padEnd(60)} ${row.accuracy.map((a) => (100 * a).toFixed(1)).join(' / ')}`);
+else for (const { variant, ...row } of table) console.log(`${JSON.stringify(variant).padEnd(40)} ${format(row)}`);

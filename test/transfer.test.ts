@@ -6,6 +6,7 @@ import { encodeWav, readWav } from '../src/audio/wav.ts';
 import { findWavs } from '../src/data/dataset.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
+import { crc32 } from '../src/engine/crc32.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
 import { PRETRAINED_BASE } from '../src/exits/pretrained.ts';
@@ -121,6 +122,7 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
   assert.deepEqual(report.labels, model.header.labels);
   assert.deepEqual(model.header.stream, { thresholds: [0.85, 0.85, 0.85], keywordExit: 4, minConfidence: 0.7, smoothWindows: 3, suppressMs: 1000 });
   assert.deepEqual(model.header.temperatures, [1, 1, 1, 1]);
+  assert.deepEqual(model.header.ensemble, [1, 1, 2, 2]);
   assert.deepEqual(model.header.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 64, norm: true });
   for (const [name, tensor] of source.tensors) if (name.startsWith('block')) assert.equal(model.tensors.get(name), tensor, `${name} is the source's`);
   assert.ok(
@@ -147,7 +149,29 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
     // the unseen voice's word is named by most exits
     const named = engine.probabilities.filter((p) => reread.header.labels[argmax(p)] === word).length;
     assert.ok(named >= 3, `${word}: named by ${named} of 4 exits`);
+    // exits 1-2 answer with their own softmax, exits 3-4 with the mean of theirs and the one before's
+    const softmax = (z: Float64Array) => Array.from(z, (v) => Math.exp(v) / z.reduce((a, u) => a + Math.exp(u), 0));
+    const own = engine.logits.map(softmax);
+    const expectedAnswers = [own[0], own[1], own[1].map((p, c) => (p + own[2][c]) / 2), own[2].map((p, c) => (p + own[3][c]) / 2)];
+    for (const [e, answer] of expectedAnswers.entries())
+      for (let c = 0; c < 4; c++)
+        assert.ok(Math.abs(engine.probabilities[e][c] - answer[c]) < 1e-6, `exit ${e + 1}, class ${c}: ${engine.probabilities[e][c]} vs ${answer[c]}`);
   }
+
+  // an ensemble is version 6, which a bee reading only version 5 refuses; a malformed one is refused
+  const bytes = encodePacked(model);
+  assert.equal(new DataView(bytes.buffer).getUint32(4, true), 6);
+  assert.equal(new DataView(encodePacked({ ...model, header: { ...model.header, ensemble: undefined } }).buffer).getUint32(4, true), 5);
+  const reversioned = bytes.slice();
+  new DataView(reversioned.buffer).setUint32(4, 5, true);
+  new DataView(reversioned.buffer).setUint32(reversioned.length - 4, crc32(reversioned.subarray(0, reversioned.length - 4)), true);
+  assert.throws(() => decodePacked(reversioned), /version 5 file cannot hold an ensemble of exits/);
+  for (const ensemble of [
+    [1, 3, 1, 1],
+    [0, 1, 1, 1],
+    [1, 1, 2],
+  ])
+    assert.throws(() => decodePacked(encodePacked({ ...model, header: { ...model.header, ensemble } })), /ensemble must be one whole number per exit/);
 });
 
 test('bee train --from writes a custom .bee from a folder of a few WAVs a word, which bee eval runs; and refuses what cannot be done', () => {

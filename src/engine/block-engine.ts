@@ -106,7 +106,7 @@ export class BlockEngine extends PackedEngine {
 
   /**
    * Runs one clip's log-mel features (frames x mel bins, row-major) block by block until `rule`
-   * says stop; returns the exit (1-based). probabilities[0 .. exit-1] hold those exits' softmax.
+   * says stop; returns the exit (1-based). probabilities[0 .. exit-1] hold those exits' answers.
    */
   run(features: Float32Array, rule: ExitRule): number {
     if (features.length !== this.inputFloats.length)
@@ -180,6 +180,7 @@ export class BlockEngine extends PackedEngine {
         features[filters + c] = (n - (2 * total) / grid.positions) * scale[c] + shift[c];
       }
     }
-    exitOutputs(this.kernels, this.scratch, exit, this.temperatures[i], logits, this.probabilities[i], this.statistics?.[i]);
+    exitOutputs(this.kernels, this.scratch, exit, this.temperatures[i], logits, this.own[i], this.statistics?.[i]);
+    this.answer(i);
   }
 }

@@ -10,23 +10,24 @@ import type { ModelMeta } from '../spec/model-meta.js';
 import { crc32 } from './crc32.js';
 
 /**
- * The packed model file (.bee), version 5; docs/packed-format.md describes it byte by byte.
- * Files are written in the oldest version that holds their network: 2 (the bee and xnor
- * blocks), 3 (exit heads with a hidden layer), 5 (the residual families, bireal and reactnet).
+ * The packed model file (.bee), version 6; docs/packed-format.md describes it byte by byte.
+ * Files are written in the oldest version that holds them: 2 (the bee and xnor blocks), 3 (exit
+ * heads with a hidden layer), 5 (the residual families, bireal and reactnet), 6 (exits that
+ * average the softmax of the exits before them).
  * Version 1 files (bee before the pooled exit head and real first-block weights) and version 4
  * files (residual, each binary kernel's scale folded into its BatchNorm) still load.
  *
  *   0  "BEEP"                 magic
- *   4  u32 version            2, 3 or 5: the oldest that holds the network
- *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, beeVersion
+ *   4  u32 version            2, 3, 5 or 6: the oldest that holds the model
+ *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, stream, ensemble, beeVersion
  *  12  u32 body bytes (B)
  *  16  header, zero-padded to a multiple of 16 bytes
  *      body: the tensors of tensorSpecs(network) in order, little-endian, each padded to 4 bytes
  *  end u32 CRC-32 of every byte before it
  */
 export const PACKED_MAGIC = 'BEEP';
-export const PACKED_VERSION = 5;
-const READABLE_VERSIONS = [1, 2, 3, 4, 5];
+export const PACKED_VERSION = 6;
+const READABLE_VERSIONS = [1, 2, 3, 4, 5, 6];
 const PREAMBLE = 16;
 
 type PackedDtype = 'uint32' | 'int16' | 'float32';
@@ -48,6 +49,11 @@ export interface PackedHeader {
   data?: ModelMeta['data'];
   /** how it listens to streams (bee listen --calibrate); absent: the default rule */
   stream?: StreamRule;
+  /**
+   * per exit, how many exits ending at it its answer averages the softmax of (1: its own alone;
+   * absent: 1 at every exit); since version 6
+   */
+  ensemble?: number[];
   beeVersion: string;
 }
 
@@ -170,8 +176,13 @@ function residualSpecs(network: PackedNetwork, version: number): TensorSpec[] {
 
 const BODY_SPECS: Record<Body, (network: PackedNetwork, version: number) => TensorSpec[]> = { block: blockSpecs, residual: residualSpecs };
 
-/** The oldest format version that holds a network: the residual bodies came in 4 (5: alpha apart), hidden layers in 3. */
-export const writtenVersion = (network: PackedNetwork) => (familyOf(network).body === 'residual' ? 5 : hiddenUnits(network.exitHead) ? 3 : 2);
+/**
+ * The oldest format version that holds a model: ensembles of exits came in 6, the residual bodies
+ * in 4 (5: alpha apart), hidden layers in 3. An older bee would run an ensemble's exits alone and
+ * answer otherwise, so it must refuse the file.
+ */
+export const writtenVersion = ({ network, ensemble }: Pick<PackedHeader, 'network' | 'ensemble'>) =>
+  ensemble?.some((n) => n > 1) ? 6 : familyOf(network).body === 'residual' ? 5 : hiddenUnits(network.exitHead) ? 3 : 2;
 
 const ARRAYS = { uint32: Uint32Array, int16: Int16Array, float32: Float32Array } as const;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -208,8 +219,8 @@ export function encodePacked(model: PackedModel): Uint8Array {
   const bytes = new Uint8Array(fileBytes);
   const view = new DataView(bytes.buffer);
   bytes.set(new TextEncoder().encode(PACKED_MAGIC), 0);
-  // the oldest version that holds the network, so that older bees read what they can run
-  view.setUint32(4, writtenVersion(model.header.network), true);
+  // the oldest version that holds the model, so that older bees read what they can run
+  view.setUint32(4, writtenVersion(model.header), true);
   view.setUint32(8, header.length, true);
   view.setUint32(12, bodyBytes, true);
   bytes.set(header, PREAMBLE);
@@ -231,7 +242,7 @@ const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.leng
 /** What is wrong with a parsed header of a file of that version, if anything: every field the engine and the CLI read. */
 function headerProblem(header: unknown, version: number): string | undefined {
   if (!isObject(header)) return 'not a JSON object';
-  const { labels, features, network, temperatures, data, stream } = header;
+  const { labels, features, network, temperatures, data, stream, ensemble } = header;
   const labelsWrong = labelsProblem(labels);
   if (labelsWrong) return labelsWrong;
   const featuresWrong = featureParamsProblem(features);
@@ -264,6 +275,12 @@ function headerProblem(header: unknown, version: number): string | undefined {
     const dataWrong = dataRecordProblem(data);
     if (dataWrong) return dataWrong;
   }
+  if (
+    ensemble !== undefined &&
+    !(Array.isArray(ensemble) && ensemble.length === blocks && ensemble.every((n, i) => Number.isInteger(n) && n >= 1 && n <= i + 1))
+  )
+    return 'ensemble must be one whole number per exit, from 1 to the number of exits up to it';
+  if (version < 6 && (ensemble as number[] | undefined)?.some((n) => n > 1)) return `a version ${version} file cannot hold an ensemble of exits`;
   if (stream !== undefined) return streamRuleProblem(stream, (network.filters as number[]).length);
   return undefined;
 }

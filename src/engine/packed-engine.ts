@@ -14,9 +14,12 @@ export abstract class PackedEngine implements EarlyExitClassifier {
   readonly exits: number;
   /** softmax temperature of each exit (from the file; `bee sweep --calibrate` fits them) */
   temperatures: number[];
-  /** logits and softmax of each exit that ran in the last run, reused from run to run */
+  /** logits of each exit that ran in the last run, and its answer (softmax), reused from run to run */
   readonly logits: Float64Array[];
   readonly probabilities: Float32Array[];
+  /** each exit's own softmax: `probabilities` itself unless the model averages exits (header.ensemble) */
+  protected readonly own: Float32Array[];
+  private readonly ensemble?: number[];
   /** each exit's pooled statistics (its dense layers' input) of the last run, once keepStatistics() asked for them */
   statistics?: Float32Array[];
   protected readonly kernels: Kernels;
@@ -29,6 +32,8 @@ export abstract class PackedEngine implements EarlyExitClassifier {
     this.temperatures = header.temperatures;
     this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
+    this.ensemble = header.ensemble?.some((n) => n > 1) ? header.ensemble : undefined;
+    this.own = this.ensemble ? filters.map(() => new Float32Array(classes)) : this.probabilities;
     this.kernels = instantiateKernels();
   }
 
@@ -37,6 +42,22 @@ export abstract class PackedEngine implements EarlyExitClassifier {
     const { exitHead, filters } = this.model.header.network;
     this.statistics ??= filters.map((f) => new Float32Array(headFeatures(exitHead) * f));
     return this.statistics;
+  }
+
+  /**
+   * Exit i's answer from its own softmax (in `own[i]`): the mean of the softmax of the exits the
+   * model's ensemble names, the exit and those just before it, which ran already (Wołczyk et al.,
+   * "Zero Time Waste", NeurIPS 2021, ensemble the earlier exits' outputs; bee's custom models
+   * average pairs: docs/custom-words.md).
+   */
+  protected answer(i: number): void {
+    if (!this.ensemble) return;
+    const n = this.ensemble[i];
+    const p = this.probabilities[i].fill(0);
+    for (let j = i - n + 1; j <= i; j++) {
+      const q = this.own[j];
+      for (let c = 0; c < p.length; c++) p[c] += q[c] / n;
+    }
   }
 
   /** One clip's log-mel features [frames][mel bins], exit by exit until `rule` says stop; returns the exit (1-based). */

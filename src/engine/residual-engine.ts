@@ -206,6 +206,7 @@ export class ResidualEngine extends PackedEngine {
         features[f + c] = total / exit.positions;
       }
     }
-    exitOutputs(k, this.scratch, exit, this.temperatures[i], this.logits[i], this.probabilities[i], this.statistics?.[i]);
+    exitOutputs(k, this.scratch, exit, this.temperatures[i], this.logits[i], this.own[i], this.statistics?.[i]);
+    this.answer(i);
   }
 }
