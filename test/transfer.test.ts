@@ -158,7 +158,7 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
         assert.ok(Math.abs(engine.probabilities[e][c] - answer[c]) < 1e-6, `exit ${e + 1}, class ${c}: ${engine.probabilities[e][c]} vs ${answer[c]}`);
   }
 
-  // an ensemble is version 6, which a bee reading only version 5 refuses; a malformed one is refused
+  // a model with an ensemble is written as version 6 (without, as 5); a file that says version 5 and holds one is refused, and so is a malformed one
   const bytes = encodePacked(model);
   assert.equal(new DataView(bytes.buffer).getUint32(4, true), 6);
   assert.equal(new DataView(encodePacked({ ...model, header: { ...model.header, ensemble: undefined } }).buffer).getUint32(4, true), 5);
