@@ -12,7 +12,8 @@
 // With the wheel's libtensorflow it then compiles bee's fused training kernels (src/native/bee_ops.cc)
 // against the wheel's C++ headers, into deps/lib/bee-ops.node (without them training is about 1.6x slower).
 // It never fails the install. BEE_NATIVE=off skips it; BEE_NATIVE=pip skips step 2;
-// BEE_TF_WHEEL overrides the pip requirement. `npm run native` (--force) rebuilds.
+// BEE_TF_WHEEL overrides the pip requirement; BEE_NATIVE_CFLAGS adds compiler flags to the fused
+// kernels' build (`-mno-avx512f`: as a machine without AVX-512 runs them). `npm run native` (--force) rebuilds.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -181,6 +182,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
   run(process.env.CXX || 'g++', [
     '-O3',
     '-march=native',
+    ...(process.env.BEE_NATIVE_CFLAGS ?? '').split(/\s+/).filter(Boolean),
     '-ffp-contract=off',
     '-shared',
     '-fPIC',
@@ -199,7 +201,8 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     '-Wl,-rpath,$ORIGIN',
   ]);
   fs.renameSync(partial, out);
-  writeProvenance(dir, { ...readProvenance(dir), fusedOps: { source: sourceHash(), builtAt: new Date().toISOString() } });
+  const cflags = process.env.BEE_NATIVE_CFLAGS || undefined;
+  writeProvenance(dir, { ...readProvenance(dir), fusedOps: { source: sourceHash(), cflags, builtAt: new Date().toISOString() } });
 }
 
 /** compileFusedOps with the addon's wheel fetched again (the addon was built earlier). */
