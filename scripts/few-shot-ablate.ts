@@ -8,7 +8,11 @@
 //
 //   node --import tsx scripts/few-shot-ablate.ts --data ../shared/data/speech-commands-v0.02-test \
 //     --noise-dir ../shared/data/speech-commands-background-noise --k 5 --draws 3 \
-//     --variants '[{}, {"augment": {"speedSpread": 0}}, {"head": {"hidden": 0}}]' [--unknown synthesized|real|none]
+//     --variants '[{}, {"augment": {"speedSpread": 0}}, {"head": {"hidden": 0}}]' [--unknown synthesized|real|none] [--calibrate]
+//
+// --calibrate adds the answers alone and in pairs at per-exit softmax temperatures fit by
+// cross-fitting: heads fit on the copies of half of each word's clips, the temperature that
+// minimizes the cross-entropy of the other half's copies (as a user's own few clips could give).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Clip, findWavs, loadDataset } from '../src/data/dataset.js';
@@ -35,6 +39,7 @@ const { values: args } = parseArgs({
     draws: { type: 'string', default: '3' },
     variants: { type: 'string', default: '[{}]' },
     unknown: { type: 'string', default: 'synthesized' },
+    calibrate: { type: 'boolean' },
     json: { type: 'boolean' },
   },
 });
@@ -87,17 +92,49 @@ const ANSWERS = {
 };
 type Answer = keyof typeof ANSWERS;
 /**
- * Per way of answering: accuracy per exit, and the compute share of the cheapest max-softmax
- * threshold within 1 point of its last exit (as bee sweep finds it); and at the last exit, the
- * accuracy of one head on the last two exits' statistics side by side (joint).
+ * Per way of answering (ANSWERS; with --calibrate also alone+T and pairs+T, at the cross-fit
+ * temperatures): accuracy per exit, and the compute share of the cheapest max-softmax threshold
+ * within 1 point of its last exit (as bee sweep finds it); and at the last exit, the accuracy of
+ * one head on the last two exits' statistics side by side (joint).
  */
-type Scores = { accuracy: Record<Answer, number[]>; compute: Record<Answer, number>; joint: number };
+type Scores = { accuracy: Record<string, number[]>; compute: Record<string, number>; joint: number };
 const pct = (x: number) => (100 * x).toFixed(1);
 const format = (r: Scores) =>
   `${Object.entries(r.accuracy)
-    .map(([answer, exits]) => `${answer} ${exits.map(pct).join(' / ')} (compute ${r.compute[answer as Answer].toFixed(2)})`)
+    .map(([answer, exits]) => `${answer} ${exits.map(pct).join(' / ')} (compute ${r.compute[answer].toFixed(2)})`)
     .join(', ')}, joint ${pct(r.joint)}`;
 const relativeMacs = exitCosts(source.header.network).map((e) => e.relativeMacs);
+
+/** The softmax temperature that minimizes the mean cross-entropy of these logits (golden-section search on log T in [-3, 3]). */
+function fitTemperature(logits: Float64Array[], y: Int32Array): number {
+  const loss = (logT: number) => {
+    const t = Math.exp(logT);
+    let total = 0;
+    for (const [i, z] of logits.entries()) {
+      const max = Math.max(...z) / t;
+      const sum = z.reduce((a, v) => a + Math.exp(v / t - max), 0);
+      total -= z[y[i]] / t - max - Math.log(sum);
+    }
+    return total / logits.length;
+  };
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let [a, b] = [-3, 3];
+  for (let i = 0; i < 60; i++) {
+    const [c, d] = [b - phi * (b - a), a + phi * (b - a)];
+    if (loss(c) < loss(d)) b = d;
+    else a = c;
+  }
+  return Math.exp((a + b) / 2);
+}
+const examplesOf = (words: Map<string, Float32Array[]>, plan: FewShotAugment, seed: number) => {
+  const x: Float32Array[][] = kept.map(() => []);
+  const y: number[] = [];
+  for (const example of augmentedExamples({ words, noise, unknown }, source.header.features, plan, seed)) {
+    for (const [e, s] of statistics(example.features).entries()) x[e].push(s);
+    y.push(example.label);
+  }
+  return { x, y: Int32Array.from(y) };
+};
 const results: Scores[][] = variants.map(() => []);
 for (let draw = 0; draw < draws; draw++) {
   const speakers = [...new Set(trainUnknown.map((c) => c.speaker))].sort();
@@ -122,52 +159,64 @@ for (let draw = 0; draw < draws; draw++) {
   for (const [v, variant] of variants.entries()) {
     const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, ...variant.augment };
     const key = JSON.stringify(plan);
-    if (!sets.has(key)) {
-      const x: Float32Array[][] = kept.map(() => []);
-      const y: number[] = [];
-      for (const example of augmentedExamples({ words, noise, unknown }, source.header.features, plan, draw + 1)) {
-        for (const [e, s] of statistics(example.features).entries()) x[e].push(s);
-        y.push(example.label);
-      }
-      sets.set(key, { x, y: Int32Array.from(y) });
-    }
+    if (!sets.has(key)) sets.set(key, examplesOf(words, plan, draw + 1));
     const { x, y } = sets.get(key)!;
     const started = performance.now();
-    const fit = (rows: Float32Array[], seed: number) => {
+    const fit = (rows: Float32Array[], targets: Int32Array, seed: number) => {
       const d = rows[0].length;
       const joined = new Float32Array(rows.length * d);
       for (const [i, r] of rows.entries()) joined.set(r, i * d);
-      return fitHead(joined, d, y, labels.length, { ...DEFAULT_HEAD_FIT, ...variant.head, seed }).weights;
+      return fitHead(joined, d, targets, labels.length, { ...DEFAULT_HEAD_FIT, ...variant.head, seed }).weights;
     };
-    const heads = x.map((rows, e) => fit(rows, draw + 1 + e));
-    const own = held.map((h) =>
-      heads.map((w, e) => {
-        const p = new Float32Array(labels.length);
-        softmaxInto(headLogits(w, h.statistics[e]), 1, p);
-        return p;
-      }),
-    );
+    const heads = x.map((rows, e) => fit(rows, y, draw + 1 + e));
+    const softmaxes = (temperatures: number[]) =>
+      held.map((h) =>
+        heads.map((w, e) => {
+          const p = new Float32Array(labels.length);
+          softmaxInto(headLogits(w, h.statistics[e]), temperatures[e], p);
+          return p;
+        }),
+      );
+    const answerSets: [string, Float32Array[][], Answer[]][] = [['', softmaxes(heads.map(() => 1)), Object.keys(ANSWERS) as Answer[]]];
+    if (args.calibrate && k >= 2) {
+      const halves = [0, 1].map(
+        (h) => new Map([...words].map(([word, clips]) => [word, h ? clips.slice(Math.ceil(k / 2)) : clips.slice(0, Math.ceil(k / 2))])),
+      );
+      const [fitOn, scoreOn] = [examplesOf(halves[0], plan, draw + 101), examplesOf(halves[1], plan, draw + 201)];
+      const temperatures = fitOn.x.map((rows, e) => {
+        const w = fit(rows, fitOn.y, draw + 1 + e);
+        return fitTemperature(
+          scoreOn.x[e].map((s) => headLogits(w, s)),
+          scoreOn.y,
+        );
+      });
+      process.stderr.write(`draw ${draw}: temperatures ${temperatures.map((t) => t.toFixed(2)).join(' / ')}\n`);
+      answerSets.push(['+T', softmaxes(temperatures), ['alone', 'pairs']]);
+    }
     const truth = Int32Array.from(held, (h) => labels.indexOf(h.word));
     const scores = Object.fromEntries(
-      Object.entries(ANSWERS).map(([name, answer]) => {
-        const probs = heads.map((_, e) => {
-          const rows = new Float32Array(held.length * labels.length);
-          for (const [i, p] of own.entries()) rows.set(answer(p, e), i * labels.length);
-          return rows;
-        });
-        const result = sweep(probs, truth, labels, relativeMacs);
-        return [name, { accuracy: result.exits.map((e) => e.accuracy), compute: cheapestWithin(result, 'max-softmax')!.relativeCompute }];
-      }),
+      answerSets.flatMap(([suffix, own, answers]) =>
+        answers.map((name) => {
+          const probs = heads.map((_, e) => {
+            const rows = new Float32Array(held.length * labels.length);
+            for (const [i, p] of own.entries()) rows.set(ANSWERS[name](p, e), i * labels.length);
+            return rows;
+          });
+          const result = sweep(probs, truth, labels, relativeMacs);
+          return [name + suffix, { accuracy: result.exits.map((e) => e.accuracy), compute: cheapestWithin(result, 'max-softmax')!.relativeCompute }];
+        }),
+      ),
     );
     // one head on the last two exits' statistics side by side: the ensemble's alternative, at the last exit only
     const last = x.length - 1;
     const joint = fit(
       x[last].map((r, i) => Float32Array.from([...x[last - 1][i], ...r])),
+      y,
       draw + 1 + x.length,
     );
     const result: Scores = {
-      accuracy: Object.fromEntries(Object.entries(scores).map(([name, s]) => [name, s.accuracy])) as Scores['accuracy'],
-      compute: Object.fromEntries(Object.entries(scores).map(([name, s]) => [name, s.compute])) as Scores['compute'],
+      accuracy: Object.fromEntries(Object.entries(scores).map(([name, s]) => [name, s.accuracy])),
+      compute: Object.fromEntries(Object.entries(scores).map(([name, s]) => [name, s.compute])),
       joint:
         held.filter((h) => labels[argmax(Float32Array.from(headLogits(joint, [...h.statistics[last - 1], ...h.statistics[last]])))] === h.word).length /
         held.length,
@@ -182,11 +231,10 @@ const average = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const table = variants.map((variant, v) => {
   const draws = results[v];
   const over = <T>(f: (r: Scores) => T) => draws.map(f);
+  const names = Object.keys(draws[0].accuracy);
   const mean: Scores = {
-    accuracy: Object.fromEntries(
-      Object.keys(ANSWERS).map((a) => [a, draws[0].accuracy[a as Answer].map((_, e) => average(over((r) => r.accuracy[a as Answer][e])))]),
-    ) as Scores['accuracy'],
-    compute: Object.fromEntries(Object.keys(ANSWERS).map((a) => [a, average(over((r) => r.compute[a as Answer]))])) as Scores['compute'],
+    accuracy: Object.fromEntries(names.map((a) => [a, draws[0].accuracy[a].map((_, e) => average(over((r) => r.accuracy[a][e])))])),
+    compute: Object.fromEntries(names.map((a) => [a, average(over((r) => r.compute[a]))])),
     joint: average(over((r) => r.joint)),
   };
   return { variant, ...mean };
