@@ -26,6 +26,7 @@ import { exitCosts } from '../src/spec/network-cost.js';
 import { argmax, neverEarly } from '../src/spec/exit-rules.js';
 import { UNKNOWN } from '../src/spec/labels.js';
 import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, type FewShotAugment } from '../src/transfer/examples.js';
+import { customEnsemble } from '../src/transfer/custom-model.js';
 import { synthesizedUnknown } from '../src/transfer/folder-examples.js';
 import { DEFAULT_HEAD_FIT, fitHead, headLogits, type HeadFitOptions } from '../src/transfer/head-fit.js';
 import { rngFor, shuffle } from '../src/util/rng.js';
@@ -76,19 +77,21 @@ const labels = customLabels(DIGITS);
 
 /**
  * Each way of answering, exit e's probabilities from its own head's softmax p[e] (p[i][e] for held-out clip i):
- * alone, the mean of pairs (p[e - 1] and p[e] from exit 3 on, as PackedHeader.ensemble [1, 1, 2, 2]),
- * their geometric mean (renormalized), and the mean of every exit up to e (running).
+ * alone, the mean of the exits the custom models' ensemble names (pairs: customEnsemble), the
+ * geometric mean of the same pairs (renormalized), and the mean of every exit up to e (running).
  */
+const pairedExits = customEnsemble(kept.length);
+const meanOf = (p: Float32Array[], from: number, e: number) => p[e].map((_, c) => p.slice(from, e + 1).reduce((a, q) => a + q[c], 0) / (e + 1 - from));
 const ANSWERS = {
   alone: (p: Float32Array[], e: number) => p[e],
-  pairs: (p: Float32Array[], e: number) => (e < 2 ? p[e] : p[e].map((q, c) => (q + p[e - 1][c]) / 2)),
+  pairs: (p: Float32Array[], e: number) => meanOf(p, e + 1 - pairedExits[e], e),
   geometric: (p: Float32Array[], e: number) => {
-    if (e < 2) return p[e];
+    if (pairedExits[e] === 1) return p[e];
     const g = p[e].map((q, c) => Math.sqrt(q * p[e - 1][c]));
     const sum = g.reduce((a, b) => a + b, 0);
     return g.map((q) => q / sum);
   },
-  running: (p: Float32Array[], e: number) => p[e].map((_, c) => p.slice(0, e + 1).reduce((a, q) => a + q[c], 0) / (e + 1)),
+  running: (p: Float32Array[], e: number) => meanOf(p, 0, e),
 };
 type Answer = keyof typeof ANSWERS;
 /**

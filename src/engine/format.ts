@@ -176,13 +176,16 @@ function residualSpecs(network: PackedNetwork, version: number): TensorSpec[] {
 
 const BODY_SPECS: Record<Body, (network: PackedNetwork, version: number) => TensorSpec[]> = { block: blockSpecs, residual: residualSpecs };
 
+/** Whether an ensemble makes any exit answer with more than its own softmax (version 6). */
+export const averagesExits = (ensemble: number[] | undefined): ensemble is number[] => ensemble?.some((n) => n > 1) ?? false;
+
 /**
  * The oldest format version that holds a model: ensembles of exits came in 6, the residual bodies
  * in 4 (5: alpha apart), hidden layers in 3. An older bee would run an ensemble's exits alone and
  * answer otherwise, so it must refuse the file.
  */
 export const writtenVersion = ({ network, ensemble }: Pick<PackedHeader, 'network' | 'ensemble'>) =>
-  ensemble?.some((n) => n > 1) ? 6 : familyOf(network).body === 'residual' ? 5 : hiddenUnits(network.exitHead) ? 3 : 2;
+  averagesExits(ensemble) ? 6 : familyOf(network).body === 'residual' ? 5 : hiddenUnits(network.exitHead) ? 3 : 2;
 
 const ARRAYS = { uint32: Uint32Array, int16: Int16Array, float32: Float32Array } as const;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -280,7 +283,7 @@ function headerProblem(header: unknown, version: number): string | undefined {
     !(Array.isArray(ensemble) && ensemble.length === blocks && ensemble.every((n, i) => Number.isInteger(n) && n >= 1 && n <= i + 1))
   )
     return 'ensemble must be one whole number per exit, from 1 to the number of exits up to it';
-  if (version < 6 && (ensemble as number[] | undefined)?.some((n) => n > 1)) return `a version ${version} file cannot hold an ensemble of exits`;
+  if (version < 6 && averagesExits(ensemble as number[] | undefined)) return `a version ${version} file cannot hold an ensemble of exits`;
   if (stream !== undefined) return streamRuleProblem(stream, (network.filters as number[]).length);
   return undefined;
 }

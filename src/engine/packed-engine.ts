@@ -1,6 +1,6 @@
 import { type EarlyExitClassifier, type EarlyExitResult, featuresOf, type FeatureRows } from '../spec/classifier.js';
 import { neverEarly, type ExitRule } from '../spec/exit-rules.js';
-import { headFeatures, type PackedModel } from './format.js';
+import { averagesExits, headFeatures, type PackedModel } from './format.js';
 import { instantiateKernels, type Kernels } from './wasm-kernels.js';
 
 /**
@@ -32,7 +32,7 @@ export abstract class PackedEngine implements EarlyExitClassifier {
     this.temperatures = header.temperatures;
     this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
-    this.ensemble = header.ensemble?.some((n) => n > 1) ? header.ensemble : undefined;
+    this.ensemble = averagesExits(header.ensemble) ? header.ensemble : undefined;
     this.own = this.ensemble ? filters.map(() => new Float32Array(classes)) : this.probabilities;
     this.kernels = instantiateKernels();
   }
