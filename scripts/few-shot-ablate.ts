@@ -10,9 +10,9 @@
 //     --noise-dir ../shared/data/speech-commands-background-noise --k 5 --draws 3 \
 //     --variants '[{}, {"augment": {"speedSpread": 0}}, {"head": {"hidden": 0}}]' [--unknown synthesized|real|none] [--calibrate]
 //
-// --calibrate adds the answers alone and in pairs at per-exit softmax temperatures fit by
-// cross-fitting: heads fit on the copies of half of each word's clips, the temperature that
-// minimizes the cross-entropy of the other half's copies (as a user's own few clips could give).
+// --calibrate adds the answers alone and in pairs at the per-exit softmax temperatures trainHeads
+// gives a custom model (crossFitTemperatures: heads fit on half of each word's clips and their
+// copies, T minimizing the cross-entropy of the other half's); without it, every T is 1.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Clip, findWavs, loadDataset } from '../src/data/dataset.js';
@@ -27,6 +27,7 @@ import { argmax, neverEarly } from '../src/spec/exit-rules.js';
 import { UNKNOWN } from '../src/spec/labels.js';
 import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, type FewShotAugment } from '../src/transfer/examples.js';
 import { customEnsemble } from '../src/transfer/custom-model.js';
+import { crossFitTemperatures } from '../src/transfer/cross-fit.js';
 import { synthesizedUnknown } from '../src/transfer/folder-examples.js';
 import { DEFAULT_HEAD_FIT, fitHead, headLogits, type HeadFitOptions } from '../src/transfer/head-fit.js';
 import { rngFor, shuffle } from '../src/util/rng.js';
@@ -108,35 +109,22 @@ const format = (r: Scores) =>
     .join(', ')}, joint ${pct(r.joint)}`;
 const relativeMacs = exitCosts(source.header.network).map((e) => e.relativeMacs);
 
-/** The softmax temperature that minimizes the mean cross-entropy of these logits (golden-section search on log T in [-3, 3]). */
-function fitTemperature(logits: Float64Array[], y: Int32Array): number {
-  const loss = (logT: number) => {
-    const t = Math.exp(logT);
-    let total = 0;
-    for (const [i, z] of logits.entries()) {
-      const max = Math.max(...z) / t;
-      const sum = z.reduce((a, v) => a + Math.exp(v / t - max), 0);
-      total -= z[y[i]] / t - max - Math.log(sum);
-    }
-    return total / logits.length;
-  };
-  const phi = (Math.sqrt(5) - 1) / 2;
-  let [a, b] = [-3, 3];
-  for (let i = 0; i < 60; i++) {
-    const [c, d] = [b - phi * (b - a), a + phi * (b - a)];
-    if (loss(c) < loss(d)) b = d;
-    else a = c;
-  }
-  return Math.exp((a + b) / 2);
-}
+/** rows of equal length, one after the other */
+const joined = (rows: Float32Array[]) => {
+  const out = new Float32Array(rows.length * rows[0].length);
+  for (const [i, r] of rows.entries()) out.set(r, i * r.length);
+  return out;
+};
 const examplesOf = (words: Map<string, Float32Array[]>, plan: FewShotAugment, seed: number) => {
   const x: Float32Array[][] = kept.map(() => []);
   const y: number[] = [];
+  const sources: number[] = [];
   for (const example of augmentedExamples({ words, noise, unknown }, source.header.features, plan, seed)) {
     for (const [e, s] of statistics(example.features).entries()) x[e].push(s);
     y.push(example.label);
+    sources.push(example.source);
   }
-  return { x, y: Int32Array.from(y) };
+  return { x, y: Int32Array.from(y), sources: Int32Array.from(sources) };
 };
 const results: Scores[][] = variants.map(() => []);
 for (let draw = 0; draw < draws; draw++) {
@@ -158,19 +146,16 @@ for (let draw = 0; draw < draws; draw++) {
     for (const c of clips.filter((c) => !half.has(c.speaker))) held.push({ statistics: statistics(featurizer.featurize(c)), word });
   }
   // the body's statistics of each augmentation asked for, once
-  const sets = new Map<string, { x: Float32Array[][]; y: Int32Array }>();
+  const sets = new Map<string, ReturnType<typeof examplesOf>>();
   for (const [v, variant] of variants.entries()) {
     const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, ...variant.augment };
     const key = JSON.stringify(plan);
     if (!sets.has(key)) sets.set(key, examplesOf(words, plan, draw + 1));
-    const { x, y } = sets.get(key)!;
+    const { x, y, sources } = sets.get(key)!;
     const started = performance.now();
-    const fit = (rows: Float32Array[], targets: Int32Array, seed: number) => {
-      const d = rows[0].length;
-      const joined = new Float32Array(rows.length * d);
-      for (const [i, r] of rows.entries()) joined.set(r, i * d);
-      return fitHead(joined, d, targets, labels.length, { ...DEFAULT_HEAD_FIT, ...variant.head, seed }).weights;
-    };
+    const head = { ...DEFAULT_HEAD_FIT, ...variant.head, seed: draw + 1 };
+    const fit = (rows: Float32Array[], targets: Int32Array, seed: number) =>
+      fitHead(joined(rows), rows[0].length, targets, labels.length, { ...head, seed }).weights;
     const heads = x.map((rows, e) => fit(rows, y, draw + 1 + e));
     const softmaxes = (temperatures: number[]) =>
       held.map((h) =>
@@ -181,18 +166,9 @@ for (let draw = 0; draw < draws; draw++) {
         }),
       );
     const answerSets: [string, Float32Array[][], Answer[]][] = [['', softmaxes(heads.map(() => 1)), Object.keys(ANSWERS) as Answer[]]];
-    if (args.calibrate && k >= 2) {
-      const halves = [0, 1].map(
-        (h) => new Map([...words].map(([word, clips]) => [word, h ? clips.slice(Math.ceil(k / 2)) : clips.slice(0, Math.ceil(k / 2))])),
-      );
-      const [fitOn, scoreOn] = [examplesOf(halves[0], plan, draw + 101), examplesOf(halves[1], plan, draw + 201)];
-      const temperatures = fitOn.x.map((rows, e) => {
-        const w = fit(rows, fitOn.y, draw + 1 + e);
-        return fitTemperature(
-          scoreOn.x[e].map((s) => headLogits(w, s)),
-          scoreOn.y,
-        );
-      });
+    if (args.calibrate) {
+      // as trainHeads calibrates: crossFitTemperatures on the same examples
+      const temperatures = crossFitTemperatures(x.map(joined), y, sources, labels.length, head);
       process.stderr.write(`draw ${draw}: temperatures ${temperatures.map((t) => t.toFixed(2)).join(' / ')}\n`);
       answerSets.push(['+T', softmaxes(temperatures), ['alone', 'pairs']]);
     }

@@ -14,7 +14,7 @@ import { TfjsClassifier } from '../src/exits/tfjs-classifier.ts';
 import { cheapestWithin, sweep } from '../src/exits/sweep.ts';
 import { cheapestPerExit } from '../src/exits/per-exit-search.ts';
 import { windowStarts } from '../src/exits/predict.ts';
-import { fitTemperature } from '../src/exits/temperatures.ts';
+import { fitTemperature } from '../src/spec/temperature.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 import { PAPER_FEATURES } from '../src/features/params.ts';
 import { modelCost } from '../src/model/costs.ts';

@@ -14,6 +14,7 @@ import { LogMel } from '../src/features/logmel.ts';
 import { argmax, neverEarly } from '../src/spec/exit-rules.ts';
 import { makeSpeakers, speak } from '../src/synth/voices.ts';
 import { DEFAULT_TRANSFER, trainHeads } from '../src/transfer/custom-model.ts';
+import { crossFitTemperatures } from '../src/transfer/cross-fit.ts';
 import { augmentedExamples, DEFAULT_FEW_SHOT_AUGMENT, exampleCount } from '../src/transfer/examples.ts';
 import { readExampleFolder } from '../src/transfer/folder-examples.ts';
 import { folderWithNegatives, writeNegatives } from '../src/transfer/negative-folders.ts';
@@ -101,8 +102,34 @@ test('augmentedExamples makes the examples it counts, each word clip and its cop
     made.map((e) => e.label),
     [...Array(8).fill(2), ...Array(8).fill(0), ...Array(8).fill(1)],
   );
+  // each word clip then its copies share a source; every negative window is its own
+  const windows = Array.from({ length: 8 }, (_, i) => i);
+  assert.deepEqual(
+    made.map((e) => e.source),
+    [0, 0, 0, 0, 1, 1, 1, 1, ...windows, ...windows],
+  );
   const again = [...augmentedExamples(examples, readPackedFile(PRETRAINED_BASE).header.features, plan, 1)];
   assert.deepEqual(again[5].features, made[5].features);
+});
+
+test('crossFitTemperatures fits on even sources and scores odd ones: sure where held-out clips agree, unsure where they do not, 1 with one clip', () => {
+  // 3 classes, 4 sources each of 10 consecutive copies (as augmentedExamples makes them)
+  const { x } = blobs(3, 40, 6, 11);
+  const labels = Int32Array.from({ length: 120 }, (_, i) => Math.floor(i / 40));
+  const sources = Int32Array.from({ length: 120 }, (_, i) => Math.floor((i % 40) / 10));
+  const head = { ...DEFAULT_HEAD_FIT, hidden: 0, epochs: 20 };
+  // an odd source a copy of the even one before it: the held-out half agrees with the fit, so sharpen (T < 1)
+  const agreeing = x.slice();
+  for (let i = 0; i < 120; i++) if (sources[i] % 2) agreeing.set(x.subarray((i - 10) * 6, (i - 9) * 6), i * 6);
+  const [sure] = crossFitTemperatures([agreeing], labels, sources, 3, head);
+  assert.ok(sure < 1, `agreeing held-out clips: T ${sure}`);
+  // the same points, the odd sources named as the next class: the fit half is confidently wrong on them, so flatten (T > 1)
+  const misnamed = Int32Array.from(labels, (l, i) => (sources[i] % 2 ? (l + 1) % 3 : l));
+  const [unsure] = crossFitTemperatures([agreeing], misnamed, sources, 3, head);
+  assert.ok(unsure > 1, `contradicting held-out clips: T ${unsure}`);
+  // a class with one source leaves nothing to hold out: every exit stays at 1
+  const single = Int32Array.from(sources, (s, i) => (labels[i] === 2 ? 0 : s));
+  assert.deepEqual(crossFitTemperatures([agreeing, agreeing], labels, single, 3, head), [1, 1]);
 });
 
 /** Words in synthetic voices: `speakers` takes of each word, each by its own voice. */
@@ -121,7 +148,12 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
   assert.deepEqual(model.header.labels, ['_silence_', '_unknown_', 'apple', 'window']);
   assert.deepEqual(report.labels, model.header.labels);
   assert.deepEqual(model.header.stream, { thresholds: [0.85, 0.85, 0.85], keywordExit: 4, minConfidence: 0.7, smoothWindows: 3, suppressMs: 1000 });
-  assert.deepEqual(model.header.temperatures, [1, 1, 1, 1]);
+  // cross-fit temperatures (5 clips a word: fit on clips 0, 2, 4, scored on 1, 3), inside the search's range
+  assert.deepEqual(report.temperatures, model.header.temperatures);
+  assert.ok(
+    model.header.temperatures.length === 4 && model.header.temperatures.every((t) => t > 0.05 && t < 20) && model.header.temperatures.some((t) => t !== 1),
+    `temperatures ${model.header.temperatures}`,
+  );
   assert.deepEqual(model.header.ensemble, [1, 1, 2, 2]);
   assert.deepEqual(model.header.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 64, norm: true });
   for (const [name, tensor] of source.tensors) if (name.startsWith('block')) assert.equal(model.tensors.get(name), tensor, `${name} is the source's`);
@@ -149,9 +181,9 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
     // the unseen voice's word is named by most exits
     const named = engine.probabilities.filter((p) => reread.header.labels[argmax(p)] === word).length;
     assert.ok(named >= 3, `${word}: named by ${named} of 4 exits`);
-    // exits 1-2 answer with their own softmax, exits 3-4 with the mean of theirs and the one before's
-    const softmax = (z: Float64Array) => Array.from(z, (v) => Math.exp(v) / z.reduce((a, u) => a + Math.exp(u), 0));
-    const own = engine.logits.map(softmax);
+    // exits 1-2 answer with their own softmax at their temperature, exits 3-4 with the mean of theirs and the one before's
+    const softmax = (z: Float64Array, t: number) => Array.from(z, (v) => Math.exp(v / t) / z.reduce((a, u) => a + Math.exp(u / t), 0));
+    const own = engine.logits.map((z, e) => softmax(z, reread.header.temperatures[e]));
     const expectedAnswers = [own[0], own[1], own[1].map((p, c) => (p + own[2][c]) / 2), own[2].map((p, c) => (p + own[3][c]) / 2)];
     for (const [e, answer] of expectedAnswers.entries())
       for (let c = 0; c < 4; c++)

@@ -7,7 +7,7 @@ import { isPackedFile, readPackedFile, writePackedFile } from '../engine/packed-
 import { BeeError } from '../errors.js';
 import { BEE_VERSION } from '../version.js';
 import { loadModelDir } from '../model/saved-model.js';
-import { DEFAULT_TRANSFER, trainHeads } from '../transfer/custom-model.js';
+import { DEFAULT_TRANSFER, TRAINING_PHASES, trainHeads } from '../transfer/custom-model.js';
 import { readExampleFolder } from '../transfer/folder-examples.js';
 import { backendNotice, notice, printJson, progressBar, type Progress } from './io.js';
 
@@ -61,7 +61,7 @@ export async function trainFrom(flags: TrainFromFlags): Promise<void> {
     if (now !== phase) {
       bar?.stop();
       phase = now;
-      bar = progressBar(now === 'statistics' ? 'examples' : 'exit heads', total);
+      bar = progressBar(TRAINING_PHASES[now], total);
     }
     bar?.update(done);
   });
@@ -70,7 +70,9 @@ export async function trainFrom(flags: TrainFromFlags): Promise<void> {
   const summary = { out: path.resolve(flags.out), bytes, from: path.resolve(flags.from), sources: examples.sources, ...report };
   if (flags.json) return printJson(summary);
   console.log(
-    `trained ${report.exits.length} exit heads in ${(report.seconds.statistics + report.seconds.heads).toFixed(1)} s ` +
+    `trained and calibrated ${report.exits.length} exit heads in ${Object.values(report.seconds)
+      .reduce((a, b) => a + b, 0)
+      .toFixed(1)} s ` +
       `(${Object.values(report.examples).reduce((a, b) => a + b, 0)} examples; training accuracy per exit ${report.exits.map((e) => `${(100 * e.accuracy).toFixed(1)}%`).join(' / ')})`,
   );
   console.log(`wrote ${flags.out}; next: bee listen --model ${flags.out} FILE.wav, or bee web --model ${flags.out}`);

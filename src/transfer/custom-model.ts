@@ -6,7 +6,16 @@ import type { StreamRule } from '../spec/stream-rule.js';
 import { defaultStreamRule } from '../spec/stream-rule.js';
 import { neverEarly } from '../spec/exit-rules.js';
 import { QUIET_LABELS } from '../spec/labels.js';
-import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, exampleCount, type FewShotAugment, type FewShotExamples } from './examples.js';
+import { crossFitTemperatures } from './cross-fit.js';
+import {
+  augmentedExamples,
+  customLabels,
+  DEFAULT_FEW_SHOT_AUGMENT,
+  exampleCount,
+  type FeatureExample,
+  type FewShotAugment,
+  type FewShotExamples,
+} from './examples.js';
 import { DEFAULT_HEAD_FIT, fitHead, type HeadFitOptions, type HeadWeights } from './head-fit.js';
 
 export interface TransferOptions {
@@ -23,9 +32,15 @@ export interface TransferReport {
   examples: Record<string, number>;
   /** each exit's head at the end of training: mean loss and accuracy on the training examples */
   exits: { loss: number; accuracy: number }[];
-  /** wall time: features and the body's statistics, then the heads' training */
-  seconds: { statistics: number; heads: number };
+  /** each exit's softmax temperature, cross-fit on the examples (crossFitTemperatures) */
+  temperatures: number[];
+  /** wall time: features and the body's statistics, the heads' training, then their calibration */
+  seconds: { statistics: number; heads: number; calibration: number };
 }
+
+/** trainHeads' phases in order, as a progress display names them. */
+export const TRAINING_PHASES = { statistics: 'examples', heads: 'exit heads', calibration: 'calibration' } as const;
+export type TrainingPhase = keyof typeof TRAINING_PHASES;
 
 /** Why these examples cannot make a custom model, or undefined. */
 export function examplesProblem(examples: FewShotExamples): string | undefined {
@@ -44,38 +59,40 @@ export function examplesProblem(examples: FewShotExamples): string | undefined {
  */
 function exitStatistics(
   source: PackedModel,
-  examples: Iterable<{ features: Float32Array; label: number }>,
+  examples: Iterable<FeatureExample>,
   count: number,
   onExample?: (done: number) => void,
-): { statistics: Float32Array[]; labels: Int32Array } {
+): { statistics: Float32Array[]; labels: Int32Array; sources: Int32Array } {
   const engine = engineFor(source);
   const kept = engine.keepStatistics();
   const never = neverEarly(engine.exits);
   const statistics = kept.map((s) => new Float32Array(count * s.length));
   const labels = new Int32Array(count);
+  const sources = new Int32Array(count);
   let i = 0;
   for (const example of examples) {
     engine.run(example.features, never);
     for (const [k, s] of kept.entries()) statistics[k].set(s, i * s.length);
-    labels[i++] = example.label;
+    labels[i] = example.label;
+    sources[i++] = example.source;
     onExample?.(i);
   }
-  return { statistics, labels };
+  return { statistics, labels, sources };
 }
 
 /**
  * A custom model from a packed one: the same binary body, new exit heads for the words of
  * `examples` (and _silence_ and _unknown_), trained on the body's statistics in plain TypeScript:
  * no TensorFlow, so this runs in the browser as it does in bee. The new model keeps every exit,
- * so it still exits early; its temperatures start at 1, its exits from the third on answer as
- * pairs (customEnsemble), and its stream rule is customStreamRule's (the source's was chosen for
- * its own words).
+ * so it still exits early; its temperatures are cross-fit on the examples (crossFitTemperatures),
+ * its exits from the third on answer as pairs (customEnsemble), and its stream rule is
+ * customStreamRule's (the source's was chosen for its own words).
  */
 export function trainHeads(
   source: PackedModel,
   examples: FewShotExamples,
   options: TransferOptions = DEFAULT_TRANSFER,
-  onProgress?: (phase: 'statistics' | 'heads', done: number, total: number) => void,
+  onProgress?: (phase: TrainingPhase, done: number, total: number) => void,
 ): { model: PackedModel; report: TransferReport } {
   const problem = examplesProblem(examples);
   if (problem) throw new BeeError(problem, { hint: 'give 1 or more clips of each word (5-20 work well)' });
@@ -83,17 +100,23 @@ export function trainHeads(
   const { network } = source.header;
   const started = performance.now();
   const total = exampleCount(examples, options.augment);
-  const { statistics, labels: y } = exitStatistics(source, augmentedExamples(examples, source.header.features, options.augment, options.seed), total, (done) =>
+  const {
+    statistics,
+    labels: y,
+    sources,
+  } = exitStatistics(source, augmentedExamples(examples, source.header.features, options.augment, options.seed), total, (done) =>
     onProgress?.('statistics', done, total),
   );
   const fitStarted = performance.now();
   const exitHead = customHead(network.exitHead, options.head.hidden);
-  const hidden = hiddenUnits(exitHead);
+  const head = { ...options.head, hidden: hiddenUnits(exitHead), seed: options.seed };
   const fits = statistics.map((x, k) => {
     onProgress?.('heads', k, statistics.length);
-    return fitHead(x, x.length / y.length, y, labels.length, { ...options.head, hidden, seed: options.seed + k });
+    return fitHead(x, x.length / y.length, y, labels.length, { ...head, seed: head.seed + k });
   });
   onProgress?.('heads', statistics.length, statistics.length);
+  const calibrationStarted = performance.now();
+  const temperatures = crossFitTemperatures(statistics, y, sources, labels.length, head, (done) => onProgress?.('calibration', done, statistics.length));
   const finished = performance.now();
 
   const tensors = new Map(source.tensors);
@@ -104,7 +127,7 @@ export function trainHeads(
       ...kept,
       labels,
       network: { ...network, classes: labels.length, exitHead },
-      temperatures: network.filters.map(() => 1),
+      temperatures,
       stream: customStreamRule(network.filters.length),
       ensemble: customEnsemble(network.filters.length),
     },
@@ -117,7 +140,12 @@ export function trainHeads(
       labels,
       examples: Object.fromEntries(labels.map((l, i) => [l, count(i)])),
       exits: fits.map(({ loss, accuracy }) => ({ loss, accuracy })),
-      seconds: { statistics: (fitStarted - started) / 1000, heads: (finished - fitStarted) / 1000 },
+      temperatures,
+      seconds: {
+        statistics: (fitStarted - started) / 1000,
+        heads: (calibrationStarted - fitStarted) / 1000,
+        calibration: (finished - calibrationStarted) / 1000,
+      },
     },
   };
 }

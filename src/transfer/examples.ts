@@ -56,10 +56,12 @@ export function customLabels(words: Iterable<string>): string[] {
   return [...new Set([...words, SILENCE, UNKNOWN])].sort();
 }
 
-/** One example: its log-mel features and its class (an index into customLabels). */
+/** One example: its log-mel features, its class (an index into customLabels) and where it came from. */
 export interface FeatureExample {
   features: Float32Array;
   label: number;
+  /** which of its class's clips it is a copy of (a negative window: its own index): copies of one source are not independent */
+  source: number;
 }
 
 /** A window of `length` samples of x at a random offset (x zero-padded where shorter). */
@@ -117,14 +119,18 @@ export function* augmentedExamples(examples: FewShotExamples, params: FeaturePar
     for (let i = 0; i < length; i++) out[i] = clip[i] + gain * noise[i];
     return out;
   };
-  const example = (samples: Float32Array, label: string): FeatureExample => ({ features: logMel.compute(samples).data, label: labels.indexOf(label) });
+  const example = (samples: Float32Array, label: string, source: number): FeatureExample => ({
+    features: logMel.compute(samples).data,
+    label: labels.indexOf(label),
+    source,
+  });
 
   for (const [label, clips] of examples.words) {
     const copies = copiesOf(clips.length, plan.perWord);
     for (const [i, clip] of clips.entries()) {
       const fitted = fitToLength(clip, length);
-      yield example(fitted, label);
-      for (let c = 0; c < copies[i]; c++) yield example(noisy(shifted(sped(fitted, plan.speedSpread, params.sampleRate, rng), maxShift, rng)), label);
+      yield example(fitted, label, i);
+      for (let c = 0; c < copies[i]; c++) yield example(noisy(shifted(sped(fitted, plan.speedSpread, params.sampleRate, rng), maxShift, rng)), label, i);
     }
   }
   const { negatives } = exampleCounts(examples, plan);
@@ -136,9 +142,9 @@ export function* augmentedExamples(examples: FewShotExamples, params: FeaturePar
       const gain = 10 ** ((-40 + 46 * rng()) / 20);
       for (let k = 0; k < length; k++) quiet[k] = gain * noise[k];
     }
-    yield example(quiet, SILENCE);
+    yield example(quiet, SILENCE, i);
   }
   if (examples.unknown.length) {
-    for (let i = 0; i < negatives; i++) yield example(noisy(window(examples.unknown[Math.floor(rng() * examples.unknown.length)], length, rng)), UNKNOWN);
+    for (let i = 0; i < negatives; i++) yield example(noisy(window(examples.unknown[Math.floor(rng() * examples.unknown.length)], length, rng)), UNKNOWN, i);
   }
 }

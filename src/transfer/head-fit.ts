@@ -297,11 +297,12 @@ function transposed(x: ArrayLike<number>, rows: number, columns: number): Float3
   return out;
 }
 
-/** The head's logits for one row of statistics (float64): what the engine computes, for checking a fit. */
-export function headLogits(weights: HeadWeights, x: ArrayLike<number>): Float64Array {
+/** The head's logits for `rows` rows of statistics x [rows][inputs] (float64, [rows][classes]): what the engine computes, for checking a fit. */
+export function headLogits(weights: HeadWeights, x: ArrayLike<number>, rows = 1): Float64Array {
   const layer = (input: Float64Array, kernel: Float32Array, bias: Float32Array) => {
-    const out = new Float64Array(bias.length);
-    dense(input, 1, input.length, Float64Array.from(transposed(kernel, input.length, bias.length)), Float64Array.from(bias), bias.length, out);
+    const inputs = input.length / rows;
+    const out = new Float64Array(rows * bias.length);
+    dense(input, rows, inputs, Float64Array.from(transposed(kernel, inputs, bias.length)), Float64Array.from(bias), bias.length, out);
     return out;
   };
   let input = Float64Array.from(x);

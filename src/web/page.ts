@@ -217,7 +217,7 @@ function trainInWorker(request: TrainRequest): Promise<Uint8Array> {
       const reply = e.data;
       if ('progress' in reply) {
         const { phase, done, total } = reply.progress;
-        status.textContent = `training: ${phase === 'statistics' ? 'examples' : 'exit heads'} ${done}/${total}`;
+        status.textContent = `training: ${phase} ${done}/${total}`;
         return;
       }
       worker.terminate();

@@ -2,7 +2,7 @@
 // packed engine, the exit heads in plain TypeScript (src/transfer/), the result packed as a .bee.
 import { decodePacked, encodePacked } from '../engine/format.js';
 import { useKernelModule } from '../engine/wasm-kernels.js';
-import { DEFAULT_TRANSFER, trainHeads, type TransferReport } from '../transfer/custom-model.js';
+import { DEFAULT_TRANSFER, TRAINING_PHASES, trainHeads, type TransferReport } from '../transfer/custom-model.js';
 
 /** What the page sends: the kernels, the model it runs, and the recorded examples at its sample rate. */
 export interface TrainRequest {
@@ -13,6 +13,7 @@ export interface TrainRequest {
   unknown: Float32Array[];
 }
 
+/** progress.phase: what is being done, as the page shows it (TRAINING_PHASES) */
 export type TrainReply = { progress: { phase: string; done: number; total: number } } | { model: Uint8Array; report: TransferReport } | { error: string };
 
 const reply = (message: TrainReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
@@ -25,7 +26,7 @@ self.onmessage = (e: MessageEvent<TrainRequest>) => {
     let last = 0;
     const trained = trainHeads(source, { words: new Map(words), noise, unknown }, DEFAULT_TRANSFER, (phase, done, total) => {
       // a message every 2%: enough for a progress bar, few enough not to flood the page
-      if (done === total || done - last >= total / 50 || done < last) reply({ progress: { phase, done, total } });
+      if (done === total || done - last >= total / 50 || done < last) reply({ progress: { phase: TRAINING_PHASES[phase], done, total } });
       last = done;
     });
     const bytes = encodePacked(trained.model);
