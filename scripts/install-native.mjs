@@ -182,6 +182,9 @@ with zipfile.ZipFile(sys.argv[1]) as z:
   run(process.env.CXX || 'g++', [
     '-O3',
     '-march=native',
+    // TensorFlow 2.21's Eigen headers fail to compile with AVX512-FP16 on (PacketMathFP16.h, g++ 12,
+    // as on Sapphire Rapids Xeons); bee's kernels use no half floats
+    '-mno-avx512fp16',
     ...(process.env.BEE_NATIVE_CFLAGS ?? '').split(/\s+/).filter(Boolean),
     '-ffp-contract=off',
     '-shared',
