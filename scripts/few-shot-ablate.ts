@@ -79,7 +79,8 @@ const labels = customLabels(DIGITS);
 /**
  * Each way of answering, exit e's probabilities from its own head's softmax p[e] (p[i][e] for held-out clip i):
  * alone, the mean of the exits the custom models' ensemble names (pairs: customEnsemble), the
- * geometric mean of the same pairs (renormalized), and the mean of every exit up to e (running).
+ * geometric mean of the same pairs (renormalized: how custom models answer since .bee version 7),
+ * and the mean of every exit up to e (running).
  */
 const pairedExits = customEnsemble(kept.length);
 const meanOf = (p: Float32Array[], from: number, e: number) => p[e].map((_, c) => p.slice(from, e + 1).reduce((a, q) => a + q[c], 0) / (e + 1 - from));
@@ -170,7 +171,7 @@ for (let draw = 0; draw < draws; draw++) {
       // as trainHeads calibrates: crossFitTemperatures on the same examples
       const temperatures = crossFitTemperatures(x.map(joined), y, sources, labels.length, head);
       process.stderr.write(`draw ${draw}: temperatures ${temperatures.map((t) => t.toFixed(2)).join(' / ')}\n`);
-      answerSets.push(['+T', softmaxes(temperatures), ['alone', 'pairs']]);
+      answerSets.push(['+T', softmaxes(temperatures), ['alone', 'pairs', 'geometric']]);
     }
     const truth = Int32Array.from(held, (h) => labels.indexOf(h.word));
     const scores = Object.fromEntries(

@@ -141,7 +141,7 @@ test('packed files: deterministic, checked on read (magic, version, length, chec
   refused((b) => Uint8Array.from([...b, 0]), /has trailing bytes/);
   refused((b) => ((b[b.length >> 1] ^= 4), b), /checksum mismatch/);
   refused((b) => ((b[0] = 0x58), b), /no "BEEP" magic/);
-  refused((b) => ((b[4] = 7), b), /packed format version 7; this bee reads versions 1, 2, 3, 4, 5 and 6/);
+  refused((b) => ((b[4] = 8), b), /packed format version 8; this bee reads versions 1, 2, 3, 4, 5, 6 and 7/);
   refused(() => new Uint8Array(3), /no "BEEP" magic/);
 });
 

@@ -155,6 +155,7 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
     `temperatures ${model.header.temperatures}`,
   );
   assert.deepEqual(model.header.ensemble, [1, 1, 2, 2]);
+  assert.equal(model.header.ensembleMean, 'geometric');
   assert.deepEqual(model.header.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 64, norm: true });
   for (const [name, tensor] of source.tensors) if (name.startsWith('block')) assert.equal(model.tensors.get(name), tensor, `${name} is the source's`);
   assert.ok(
@@ -181,23 +182,49 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
     // the unseen voice's word is named by most exits
     const named = engine.probabilities.filter((p) => reread.header.labels[argmax(p)] === word).length;
     assert.ok(named >= 3, `${word}: named by ${named} of 4 exits`);
-    // exits 1-2 answer with their own softmax at their temperature, exits 3-4 with the mean of theirs and the one before's
+    // exits 1-2 answer with their own softmax at their temperature, exits 3-4 with the geometric mean of theirs and the one before's, renormalized
     const softmax = (z: Float64Array, t: number) => Array.from(z, (v) => Math.exp(v / t) / z.reduce((a, u) => a + Math.exp(u / t), 0));
     const own = engine.logits.map((z, e) => softmax(z, reread.header.temperatures[e]));
-    const expectedAnswers = [own[0], own[1], own[1].map((p, c) => (p + own[2][c]) / 2), own[2].map((p, c) => (p + own[3][c]) / 2)];
+    const geometric = (p: number[], q: number[]) => {
+      const g = p.map((v, c) => Math.sqrt(v * q[c]));
+      return g.map((v) => v / g.reduce((a, b) => a + b, 0));
+    };
+    const expectedAnswers = [own[0], own[1], geometric(own[1], own[2]), geometric(own[2], own[3])];
     for (const [e, answer] of expectedAnswers.entries())
       for (let c = 0; c < 4; c++)
         assert.ok(Math.abs(engine.probabilities[e][c] - answer[c]) < 1e-6, `exit ${e + 1}, class ${c}: ${engine.probabilities[e][c]} vs ${answer[c]}`);
   }
 
-  // a model with an ensemble is written as version 6 (without, as 5); a file that says version 5 and holds one is refused, and so is a malformed one
+  // an arithmetic ensemble (a version 6 file's) answers with the plain mean of the softmax
+  const arithmetic = engineFor(decodePacked(encodePacked({ ...reread, header: { ...reread.header, ensembleMean: undefined } })));
+  arithmetic.run(held[0].features, neverEarly(4));
+  const [p3, p4] = [2, 3]
+    .map((e) => arithmetic.logits[e])
+    .map((z, i) => {
+      const t = reread.header.temperatures[i + 2];
+      return Array.from(z, (v) => Math.exp(v / t) / z.reduce((a, u) => a + Math.exp(u / t), 0));
+    });
+  for (let c = 0; c < 4; c++) assert.ok(Math.abs(arithmetic.probabilities[3][c] - (p3[c] + p4[c]) / 2) < 1e-6, `arithmetic mean, class ${c}`);
+
+  // a model with a geometric ensemble is written as version 7, an arithmetic one as 6, without as 5; a file that says an
+  // older version than what it holds is refused, and so is a malformed ensemble
   const bytes = encodePacked(model);
-  assert.equal(new DataView(bytes.buffer).getUint32(4, true), 6);
-  assert.equal(new DataView(encodePacked({ ...model, header: { ...model.header, ensemble: undefined } }).buffer).getUint32(4, true), 5);
-  const reversioned = bytes.slice();
-  new DataView(reversioned.buffer).setUint32(4, 5, true);
-  new DataView(reversioned.buffer).setUint32(reversioned.length - 4, crc32(reversioned.subarray(0, reversioned.length - 4)), true);
-  assert.throws(() => decodePacked(reversioned), /version 5 file cannot hold an ensemble of exits/);
+  const versionOf = (header: typeof model.header) => new DataView(encodePacked({ ...model, header }).buffer).getUint32(4, true);
+  assert.equal(new DataView(bytes.buffer).getUint32(4, true), 7);
+  assert.equal(versionOf({ ...model.header, ensembleMean: 'arithmetic' }), 6);
+  assert.equal(versionOf({ ...model.header, ensemble: undefined }), 5);
+  const reversioned = (version: number) => {
+    const b = bytes.slice();
+    new DataView(b.buffer).setUint32(4, version, true);
+    new DataView(b.buffer).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+    return b;
+  };
+  assert.throws(() => decodePacked(reversioned(6)), /version 6 file cannot hold a geometric ensemble/);
+  assert.throws(() => decodePacked(reversioned(5)), /version 5 file cannot hold an ensemble of exits/);
+  assert.throws(
+    () => decodePacked(encodePacked({ ...model, header: { ...model.header, ensembleMean: 'harmonic' as never } })),
+    /ensembleMean must be "arithmetic" or "geometric"/,
+  );
   for (const ensemble of [
     [1, 3, 1, 1],
     [0, 1, 1, 1],

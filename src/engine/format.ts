@@ -10,24 +10,24 @@ import type { ModelMeta } from '../spec/model-meta.js';
 import { crc32 } from './crc32.js';
 
 /**
- * The packed model file (.bee), version 6; docs/packed-format.md describes it byte by byte.
+ * The packed model file (.bee), version 7; docs/packed-format.md describes it byte by byte.
  * Files are written in the oldest version that holds them: 2 (the bee and xnor blocks), 3 (exit
  * heads with a hidden layer), 5 (the residual families, bireal and reactnet), 6 (exits that
- * average the softmax of the exits before them).
+ * average the softmax of the exits before them), 7 (... with the geometric mean).
  * Version 1 files (bee before the pooled exit head and real first-block weights) and version 4
  * files (residual, each binary kernel's scale folded into its BatchNorm) still load.
  *
  *   0  "BEEP"                 magic
- *   4  u32 version            2, 3, 5 or 6: the oldest that holds the model
- *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, stream, ensemble, beeVersion
+ *   4  u32 version            2, 3, 5, 6 or 7: the oldest that holds the model
+ *   8  u32 header bytes (H)   UTF-8 JSON: labels, features, network, temperatures, data, stream, ensemble, ensembleMean, beeVersion
  *  12  u32 body bytes (B)
  *  16  header, zero-padded to a multiple of 16 bytes
  *      body: the tensors of tensorSpecs(network) in order, little-endian, each padded to 4 bytes
  *  end u32 CRC-32 of every byte before it
  */
 export const PACKED_MAGIC = 'BEEP';
-export const PACKED_VERSION = 6;
-const READABLE_VERSIONS = [1, 2, 3, 4, 5, 6];
+export const PACKED_VERSION = 7;
+const READABLE_VERSIONS = [1, 2, 3, 4, 5, 6, 7];
 const PREAMBLE = 16;
 
 type PackedDtype = 'uint32' | 'int16' | 'float32';
@@ -54,6 +54,12 @@ export interface PackedHeader {
    * absent: 1 at every exit); since version 6
    */
   ensemble?: number[];
+  /**
+   * how an ensemble's answer combines its exits' softmax: their arithmetic mean (absent: as
+   * version 6), or their geometric mean renormalized, which is the softmax of the mean of their
+   * tempered logits (since version 7)
+   */
+  ensembleMean?: EnsembleMean;
   beeVersion: string;
 }
 
@@ -176,16 +182,22 @@ function residualSpecs(network: PackedNetwork, version: number): TensorSpec[] {
 
 const BODY_SPECS: Record<Body, (network: PackedNetwork, version: number) => TensorSpec[]> = { block: blockSpecs, residual: residualSpecs };
 
+export type EnsembleMean = 'arithmetic' | 'geometric';
+export const ENSEMBLE_MEANS: EnsembleMean[] = ['arithmetic', 'geometric'];
+
 /** Whether an ensemble makes any exit answer with more than its own softmax (version 6). */
 export const averagesExits = (ensemble: number[] | undefined): ensemble is number[] => ensemble?.some((n) => n > 1) ?? false;
 
 /**
- * The oldest format version that holds a model: ensembles of exits came in 6, the residual bodies
- * in 4 (5: alpha apart), hidden layers in 3. An older bee would run an ensemble's exits alone and
- * answer otherwise, so it must refuse the file.
+ * The oldest format version that holds a model: geometric ensembles came in 7, ensembles of exits
+ * in 6, the residual bodies in 4 (5: alpha apart), hidden layers in 3. An older bee would answer
+ * otherwise (each exit alone, or with the arithmetic mean), so it must refuse the file.
  */
-export const writtenVersion = ({ network, ensemble }: Pick<PackedHeader, 'network' | 'ensemble'>) =>
-  averagesExits(ensemble) ? 6 : familyOf(network).body === 'residual' ? 5 : hiddenUnits(network.exitHead) ? 3 : 2;
+export function writtenVersion({ network, ensemble, ensembleMean }: Pick<PackedHeader, 'network' | 'ensemble' | 'ensembleMean'>): number {
+  if (averagesExits(ensemble)) return ensembleMean === 'geometric' ? 7 : 6;
+  if (familyOf(network).body === 'residual') return 5;
+  return hiddenUnits(network.exitHead) ? 3 : 2;
+}
 
 const ARRAYS = { uint32: Uint32Array, int16: Int16Array, float32: Float32Array } as const;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -245,7 +257,7 @@ const positiveIntegers = (x: unknown, max: number) => Array.isArray(x) && x.leng
 /** What is wrong with a parsed header of a file of that version, if anything: every field the engine and the CLI read. */
 function headerProblem(header: unknown, version: number): string | undefined {
   if (!isObject(header)) return 'not a JSON object';
-  const { labels, features, network, temperatures, data, stream, ensemble } = header;
+  const { labels, features, network, temperatures, data, stream, ensemble, ensembleMean } = header;
   const labelsWrong = labelsProblem(labels);
   if (labelsWrong) return labelsWrong;
   const featuresWrong = featureParamsProblem(features);
@@ -284,6 +296,9 @@ function headerProblem(header: unknown, version: number): string | undefined {
   )
     return 'ensemble must be one whole number per exit, from 1 to the number of exits up to it';
   if (version < 6 && averagesExits(ensemble as number[] | undefined)) return `a version ${version} file cannot hold an ensemble of exits`;
+  if (ensembleMean !== undefined && !ENSEMBLE_MEANS.includes(ensembleMean as EnsembleMean))
+    return `ensembleMean must be ${ENSEMBLE_MEANS.map((m) => `"${m}"`).join(' or ')}`;
+  if (version < 7 && ensembleMean === 'geometric') return `a version ${version} file cannot hold a geometric ensemble`;
   if (stream !== undefined) return streamRuleProblem(stream, (network.filters as number[]).length);
   return undefined;
 }

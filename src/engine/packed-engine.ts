@@ -1,7 +1,7 @@
 import { type EarlyExitClassifier, type EarlyExitResult, featuresOf, type FeatureRows } from '../spec/classifier.js';
 import { neverEarly, type ExitRule } from '../spec/exit-rules.js';
-import { averagesExits, headFeatures, type PackedModel } from './format.js';
-import { instantiateKernels, type Kernels } from './wasm-kernels.js';
+import { averagesExits, type EnsembleMean, headFeatures, type PackedModel } from './format.js';
+import { instantiateKernels, type Kernels, softmaxInto } from './wasm-kernels.js';
 
 /**
  * What runs a packed network (its body's: BlockEngine, ResidualEngine; engineFor picks): its labels
@@ -19,7 +19,7 @@ export abstract class PackedEngine implements EarlyExitClassifier {
   readonly probabilities: Float32Array[];
   /** each exit's own softmax: `probabilities` itself unless the model averages exits (header.ensemble) */
   protected readonly own: Float32Array[];
-  private readonly ensemble?: number[];
+  private readonly ensemble?: { exits: number[]; mean: EnsembleMean; logits: Float64Array };
   /** each exit's pooled statistics (its dense layers' input) of the last run, once keepStatistics() asked for them */
   statistics?: Float32Array[];
   protected readonly kernels: Kernels;
@@ -32,7 +32,9 @@ export abstract class PackedEngine implements EarlyExitClassifier {
     this.temperatures = header.temperatures;
     this.logits = filters.map(() => new Float64Array(classes));
     this.probabilities = filters.map(() => new Float32Array(classes));
-    this.ensemble = averagesExits(header.ensemble) ? header.ensemble : undefined;
+    this.ensemble = averagesExits(header.ensemble)
+      ? { exits: header.ensemble, mean: header.ensembleMean ?? 'arithmetic', logits: new Float64Array(classes) }
+      : undefined;
     this.own = this.ensemble ? filters.map(() => new Float32Array(classes)) : this.probabilities;
     this.kernels = instantiateKernels();
   }
@@ -45,14 +47,22 @@ export abstract class PackedEngine implements EarlyExitClassifier {
   }
 
   /**
-   * Exit i's answer from its own softmax (in `own[i]`): the mean of the softmax of the exits the
-   * model's ensemble names, the exit and those just before it, which ran already (Wołczyk et al.,
-   * "Zero Time Waste", NeurIPS 2021, ensemble the earlier exits' outputs; bee's custom models
-   * average pairs: docs/custom-words.md).
+   * Exit i's answer from its own softmax (in `own[i]`) and those of the exits just before it, which
+   * ran already, as many as the model's ensemble names (Wołczyk et al., "Zero Time Waste", NeurIPS
+   * 2021, ensemble the earlier exits' outputs; bee's custom models combine pairs:
+   * docs/custom-words.md): the mean of their softmax, or the geometric mean, renormalized, which is
+   * the softmax of the mean of their tempered logits.
    */
   protected answer(i: number): void {
     if (!this.ensemble) return;
-    const n = this.ensemble[i];
+    const { exits, mean, logits } = this.ensemble;
+    const n = exits[i];
+    if (mean === 'geometric') {
+      logits.fill(0);
+      for (let j = i - n + 1; j <= i; j++) for (let c = 0; c < logits.length; c++) logits[c] += this.logits[j][c] / (n * this.temperatures[j]);
+      softmaxInto(logits, 1, this.probabilities[i]);
+      return;
+    }
     const p = this.probabilities[i].fill(0);
     for (let j = i - n + 1; j <= i; j++) {
       const q = this.own[j];
