@@ -10,7 +10,7 @@
 //     --noise-dir ../shared/data/speech-commands-background-noise --k 5 --draws 3 \
 //     --variants '[{}, {"augment": {"speedSpread": 0}}, {"head": {"hidden": 0}}]' [--unknown synthesized|real|none] [--calibrate]
 //
-// --calibrate adds the answers alone and in pairs at the per-exit softmax temperatures trainHeads
+// --calibrate adds the answers alone, in pairs and in geometric pairs at the per-exit temperatures trainHeads
 // gives a custom model (crossFitTemperatures: heads fit on half of each word's clips and their
 // copies, T minimizing the cross-entropy of the other half's); without it, every T is 1.
 import path from 'node:path';
