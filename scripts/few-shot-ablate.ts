@@ -10,6 +10,10 @@
 //     --noise-dir ../shared/data/speech-commands-background-noise --k 5 --draws 3 \
 //     --variants '[{}, {"augment": {"speedSpread": 0}}, {"head": {"hidden": 0}}]' [--unknown synthesized|real|none] [--calibrate]
 //
+// Two variant keys change the heads rather than the defaults: "dense": E (exits 2..E read the
+// statistics of every exit up to them side by side) and "bag": n (n heads an exit from n seeds,
+// their logits averaged).
+//
 // --calibrate adds the answers alone, in pairs and in geometric pairs at the per-exit temperatures trainHeads
 // gives a custom model (crossFitTemperatures: heads fit on half of each word's clips and their
 // copies, T minimizing the cross-entropy of the other half's); without it, every T is 1.
@@ -29,7 +33,7 @@ import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, type FewShot
 import { customEnsemble } from '../src/transfer/custom-model.js';
 import { crossFitTemperatures } from '../src/transfer/cross-fit.js';
 import { synthesizedUnknown } from '../src/transfer/folder-examples.js';
-import { DEFAULT_HEAD_FIT, fitHead, headLogits, type HeadFitOptions } from '../src/transfer/head-fit.js';
+import { DEFAULT_HEAD_FIT, fitHead, headLogits, type HeadFitOptions, type HeadWeights } from '../src/transfer/head-fit.js';
 import { rngFor, shuffle } from '../src/util/rng.js';
 import { numberOption } from './number-option.js';
 
@@ -49,7 +53,7 @@ if (!args.data || !args['noise-dir'] || !['synthesized', 'real', 'none'].include
   console.error("usage: scripts/few-shot-ablate.ts --data DIR --noise-dir DIR [--k 5] [--draws 3] [--variants '[{...}]'] [--unknown synthesized|real|none]");
   process.exit(2);
 }
-type Variant = { augment?: Partial<FewShotAugment>; head?: Partial<HeadFitOptions> };
+type Variant = { augment?: Partial<FewShotAugment>; head?: Partial<HeadFitOptions>; dense?: number; bag?: number };
 const variants = JSON.parse(args.variants) as Variant[];
 const k = numberOption(args.k, '--k', 'few-shot-ablate');
 const draws = numberOption(args.draws, '--draws', 'few-shot-ablate');
@@ -116,6 +120,18 @@ const joined = (rows: Float32Array[]) => {
   for (const [i, r] of rows.entries()) out.set(r, i * r.length);
   return out;
 };
+/** one row after the other, of any lengths */
+const concat = (rows: Float32Array[]) => {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of rows) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+};
+/** dense exits up to exit `upTo`: exit e's head reads the statistics of exits 1..e side by side */
+const denseInputs = (upTo: number) => (s: Float32Array[]) => s.map((own, e) => (e < upTo ? concat(s.slice(0, e + 1)) : own));
 const examplesOf = (words: Map<string, Float32Array[]>, plan: FewShotAugment, seed: number) => {
   const x: Float32Array[][] = kept.map(() => []);
   const y: number[] = [];
@@ -152,17 +168,26 @@ for (let draw = 0; draw < draws; draw++) {
     const plan = { ...DEFAULT_FEW_SHOT_AUGMENT, ...variant.augment };
     const key = JSON.stringify(plan);
     if (!sets.has(key)) sets.set(key, examplesOf(words, plan, draw + 1));
-    const { x, y, sources } = sets.get(key)!;
+    const { x: own, y, sources } = sets.get(key)!;
+    const inputs = variant.dense ? denseInputs(variant.dense) : (s: Float32Array[]) => s;
+    const x = own.map((rows, e) => (variant.dense && e < variant.dense ? rows.map((_, i) => concat(own.slice(0, e + 1).map((r) => r[i]))) : rows));
+    const heldInputs = held.map((h) => inputs(h.statistics));
     const started = performance.now();
     const head = { ...DEFAULT_HEAD_FIT, ...variant.head, seed: draw + 1 };
     const fit = (rows: Float32Array[], targets: Int32Array, seed: number) =>
       fitHead(joined(rows), rows[0].length, targets, labels.length, { ...head, seed }).weights;
-    const heads = x.map((rows, e) => fit(rows, y, draw + 1 + e));
+    // `bag` heads an exit, each from its own seed, their logits averaged (the temperatures stay one head's)
+    const heads = x.map((rows, e) => Array.from({ length: variant.bag ?? 1 }, (_, j) => fit(rows, y, draw + 1 + e + 100 * j)));
+    const logitsOf = (bag: HeadWeights[], statistics: Float32Array) => {
+      const sum = new Float64Array(labels.length);
+      for (const w of bag) for (const [c, z] of headLogits(w, statistics).entries()) sum[c] += z / bag.length;
+      return sum;
+    };
     const softmaxes = (temperatures: number[]) =>
-      held.map((h) =>
+      heldInputs.map((statistics) =>
         heads.map((w, e) => {
           const p = new Float32Array(labels.length);
-          softmaxInto(headLogits(w, h.statistics[e]), temperatures[e], p);
+          softmaxInto(logitsOf(w, statistics[e]), temperatures[e], p);
           return p;
         }),
       );
@@ -190,7 +215,7 @@ for (let draw = 0; draw < draws; draw++) {
     // one head on the last two exits' statistics side by side: the ensemble's alternative, at the last exit only
     const last = x.length - 1;
     const joint = fit(
-      x[last].map((r, i) => Float32Array.from([...x[last - 1][i], ...r])),
+      own[last].map((r, i) => Float32Array.from([...own[last - 1][i], ...r])),
       y,
       draw + 1 + x.length,
     );
