@@ -114,14 +114,8 @@ const format = (r: Scores) =>
     .join(', ')}, joint ${pct(r.joint)}`;
 const relativeMacs = exitCosts(source.header.network).map((e) => e.relativeMacs);
 
-/** rows of equal length, one after the other */
+/** rows one after the other */
 const joined = (rows: Float32Array[]) => {
-  const out = new Float32Array(rows.length * rows[0].length);
-  for (const [i, r] of rows.entries()) out.set(r, i * r.length);
-  return out;
-};
-/** one row after the other, of any lengths */
-const concat = (rows: Float32Array[]) => {
   const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
   let at = 0;
   for (const r of rows) {
@@ -131,7 +125,7 @@ const concat = (rows: Float32Array[]) => {
   return out;
 };
 /** dense exits up to exit `upTo`: exit e's head reads the statistics of exits 1..e side by side */
-const denseInputs = (upTo: number) => (s: Float32Array[]) => s.map((own, e) => (e < upTo ? concat(s.slice(0, e + 1)) : own));
+const denseInputs = (upTo: number) => (s: Float32Array[]) => s.map((own, e) => (e < upTo ? joined(s.slice(0, e + 1)) : own));
 const examplesOf = (words: Map<string, Float32Array[]>, plan: FewShotAugment, seed: number) => {
   const x: Float32Array[][] = kept.map(() => []);
   const y: number[] = [];
@@ -170,7 +164,8 @@ for (let draw = 0; draw < draws; draw++) {
     if (!sets.has(key)) sets.set(key, examplesOf(words, plan, draw + 1));
     const { x: own, y, sources } = sets.get(key)!;
     const inputs = variant.dense ? denseInputs(variant.dense) : (s: Float32Array[]) => s;
-    const x = own.map((rows, e) => (variant.dense && e < variant.dense ? rows.map((_, i) => concat(own.slice(0, e + 1).map((r) => r[i]))) : rows));
+    const byExample = own[0].map((_, i) => inputs(own.map((rows) => rows[i])));
+    const x = own.map((_, e) => byExample.map((s) => s[e]));
     const heldInputs = held.map((h) => inputs(h.statistics));
     const started = performance.now();
     const head = { ...DEFAULT_HEAD_FIT, ...variant.head, seed: draw + 1 };
