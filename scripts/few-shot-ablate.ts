@@ -10,9 +10,8 @@
 //     --noise-dir ../shared/data/speech-commands-background-noise --k 5 --draws 3 \
 //     --variants '[{}, {"augment": {"speedSpread": 0}}, {"head": {"hidden": 0}}]' [--unknown synthesized|real|none] [--calibrate]
 //
-// Two variant keys change the heads rather than the defaults: "dense": E (exits 2..E read the
-// statistics of every exit up to them side by side) and "bag": n (n heads an exit from n seeds,
-// their logits averaged).
+// One variant key changes the heads rather than the defaults: "dense": E (exits 2..E read the
+// statistics of every exit up to them side by side). A bag of n heads an exit is {"head": {"heads": n}}.
 //
 // --calibrate adds the answers alone, in pairs and in geometric pairs at the per-exit temperatures trainHeads
 // gives a custom model (crossFitTemperatures: heads fit on half of each word's clips and their
@@ -30,10 +29,9 @@ import { exitCosts } from '../src/spec/network-cost.js';
 import { argmax, neverEarly } from '../src/spec/exit-rules.js';
 import { UNKNOWN } from '../src/spec/labels.js';
 import { augmentedExamples, customLabels, DEFAULT_FEW_SHOT_AUGMENT, type FewShotAugment } from '../src/transfer/examples.js';
-import { customEnsemble } from '../src/transfer/custom-model.js';
 import { crossFitTemperatures } from '../src/transfer/cross-fit.js';
 import { synthesizedUnknown } from '../src/transfer/folder-examples.js';
-import { DEFAULT_HEAD_FIT, fitHead, headLogits, type HeadFitOptions, type HeadWeights } from '../src/transfer/head-fit.js';
+import { DEFAULT_HEAD_FIT, fitHead, headLogits, type HeadFitOptions } from '../src/transfer/head-fit.js';
 import { rngFor, shuffle } from '../src/util/rng.js';
 import { numberOption } from './number-option.js';
 
@@ -53,7 +51,7 @@ if (!args.data || !args['noise-dir'] || !['synthesized', 'real', 'none'].include
   console.error("usage: scripts/few-shot-ablate.ts --data DIR --noise-dir DIR [--k 5] [--draws 3] [--variants '[{...}]'] [--unknown synthesized|real|none]");
   process.exit(2);
 }
-type Variant = { augment?: Partial<FewShotAugment>; head?: Partial<HeadFitOptions>; dense?: number; bag?: number };
+type Variant = { augment?: Partial<FewShotAugment>; head?: Partial<HeadFitOptions>; dense?: number };
 const variants = JSON.parse(args.variants) as Variant[];
 const k = numberOption(args.k, '--k', 'few-shot-ablate');
 const draws = numberOption(args.draws, '--draws', 'few-shot-ablate');
@@ -82,11 +80,11 @@ const labels = customLabels(DIGITS);
 
 /**
  * Each way of answering, exit e's probabilities from its own head's softmax p[e] (p[i][e] for held-out clip i):
- * alone, the mean of the exits the custom models' ensemble names (pairs: customEnsemble), the
- * geometric mean of the same pairs (renormalized: how custom models answer since .bee version 7),
- * and the mean of every exit up to e (running).
+ * alone, the mean of each exit from the third on and the one before's (pairs), the geometric
+ * mean of the same pairs (renormalized: how custom models answered in .bee version 7, before
+ * their heads were bags), and the mean of every exit up to e (running).
  */
-const pairedExits = customEnsemble(kept.length);
+const pairedExits = kept.map((_, e) => (e >= 2 ? 2 : 1));
 const meanOf = (p: Float32Array[], from: number, e: number) => p[e].map((_, c) => p.slice(from, e + 1).reduce((a, q) => a + q[c], 0) / (e + 1 - from));
 const ANSWERS = {
   alone: (p: Float32Array[], e: number) => p[e],
@@ -171,18 +169,12 @@ for (let draw = 0; draw < draws; draw++) {
     const head = { ...DEFAULT_HEAD_FIT, ...variant.head, seed: draw + 1 };
     const fit = (rows: Float32Array[], targets: Int32Array, seed: number) =>
       fitHead(joined(rows), rows[0].length, targets, labels.length, { ...head, seed }).weights;
-    // `bag` heads an exit, each from its own seed, their logits averaged (the temperatures stay one head's)
-    const heads = x.map((rows, e) => Array.from({ length: variant.bag ?? 1 }, (_, j) => fit(rows, y, draw + 1 + e + 100 * j)));
-    const logitsOf = (bag: HeadWeights[], statistics: Float32Array) => {
-      const sum = new Float64Array(labels.length);
-      for (const w of bag) for (const [c, z] of headLogits(w, statistics).entries()) sum[c] += z / bag.length;
-      return sum;
-    };
+    const heads = x.map((rows, e) => fit(rows, y, draw + 1 + e));
     const softmaxes = (temperatures: number[]) =>
       heldInputs.map((statistics) =>
         heads.map((w, e) => {
           const p = new Float32Array(labels.length);
-          softmaxInto(logitsOf(w, statistics[e]), temperatures[e], p);
+          softmaxInto(headLogits(w, statistics[e]), temperatures[e], p);
           return p;
         }),
       );

@@ -8,6 +8,7 @@ import { PAPER_FEATURES } from '../src/features/params.ts';
 import { engineFor } from '../src/engine/engine-for.ts';
 import { crc32 } from '../src/engine/crc32.ts';
 import { decodePacked, encodePacked } from '../src/engine/format.ts';
+import { instantiateKernels, planMemory } from '../src/engine/wasm-kernels.ts';
 import { readPackedFile } from '../src/engine/packed-file.ts';
 import { PRETRAINED_BASE } from '../src/exits/pretrained.ts';
 import { LogMel } from '../src/features/logmel.ts';
@@ -26,6 +27,9 @@ import { tempDir } from './helpers/datasets.ts';
 import { makeToneDataset } from './helpers/tones.ts';
 
 const RATE = 16000;
+
+/** softmax(z / t) */
+const softmax = (z: Float64Array, t: number) => Array.from(z, (v) => Math.exp(v / t) / z.reduce((a, u) => a + Math.exp(u / t), 0));
 
 /** n points of each of `classes` Gaussian blobs in d dimensions (the same blobs for every noise seed), every input on its own scale (as pooled statistics are). */
 function blobs(classes: number, n: number, d: number, noiseSeed: number) {
@@ -57,6 +61,73 @@ test('fitHead learns separable classes whatever the inputs scales, with and with
       if (argmax(Float32Array.from(headLogits(fit.weights, row))) === fresh.y[r]) correct++;
     }
     assert.ok(correct / 120 > 0.9, `held-out accuracy ${correct / 120} (hidden ${hidden})`);
+  }
+});
+
+test('the head-training kernels add as a plain loop does: bit for bit its sums, whatever the shapes', () => {
+  const kernels = instantiateKernels();
+  const rng = mulberry32(3);
+  for (const [rows, inputs, units] of [
+    [8, 16, 4],
+    [7, 13, 6],
+    [3, 5, 1],
+  ]) {
+    const lengths = {
+      x: rows * inputs,
+      w: inputs * units,
+      b: units,
+      y: rows * units,
+      g: rows * units,
+      dw: inputs * units,
+      m: inputs * units,
+      v: inputs * units,
+    };
+    const at = planMemory(kernels, (layout) => Object.values(lengths).map((n) => layout.take(8 * n)));
+    const [x, w, b, y, g, dw, m, v] = Object.values(lengths).map((n, i) => {
+      const view = new Float64Array(kernels.memory.buffer, at[i], n);
+      for (let k = 0; k < n; k++) view[k] = rng() * 2 - 1;
+      return view;
+    });
+    const [ax, aw, ab, ay, ag, adw, am, av] = at;
+    kernels.headDense(ax, rows, inputs, aw, ab, units, ay);
+    for (let r = 0; r < rows; r++)
+      for (let u = 0; u < units; u++) {
+        let sum = b[u];
+        for (let i = 0; i < inputs; i++) sum += x[r * inputs + i] * w[i * units + u];
+        assert.ok(Object.is(sum, y[r * units + u]), `y[${r}][${u}] of ${rows}x${inputs}x${units}`);
+      }
+    const expected = dw.map((d, k) => {
+      const [i, u] = [Math.floor(k / units), k % units];
+      let sum = d;
+      for (let r = 0; r < rows; r++) sum += g[r * units + u] * x[r * inputs + i];
+      return sum;
+    });
+    kernels.headDenseGrad(ax, rows, inputs, ag, units, adw);
+    assert.deepEqual(dw, expected, `dw of ${rows}x${inputs}x${units}`);
+    // Adam: the same operations in the same order as in scalar code, the gradient zeroed
+    for (let k = 0; k < v.length; k++) v[k] = Math.abs(v[k]);
+    const [decay, corrected, beta1, beta2, epsilon] = [0.9999, 0.0123, 0.9, 0.999, 1e-7];
+    const after = w.map((value, k) => {
+      const mk = beta1 * m[k] + (1 - beta1) * dw[k];
+      const vk = beta2 * v[k] + (1 - beta2) * dw[k] * dw[k];
+      return value * decay - (corrected * mk) / (Math.sqrt(vk) + epsilon);
+    });
+    kernels.adamStep(aw, adw, am, av, w.length, decay, corrected, beta1, beta2, epsilon);
+    assert.deepEqual(w, after, `Adam's step on ${w.length} weights`);
+    assert.ok(dw.every((d) => d === 0));
+  }
+});
+
+test('fitHead with three heads stores one head whose logits are the mean of the three fit alone', () => {
+  const { x, y } = blobs(3, 20, 8, 5);
+  for (const hidden of [0, 6]) {
+    const options = { ...DEFAULT_HEAD_FIT, hidden, epochs: 3, seed: 7 };
+    const bag = fitHead(x, 8, y, 3, { ...options, heads: 3 }).weights;
+    const alone = [7, 107, 207].map((seed) => fitHead(x, 8, y, 3, { ...options, heads: 1, seed }).weights);
+    assert.equal(bag.hidden?.bias.length ?? 0, 3 * hidden);
+    const rows = x.subarray(0, 10 * 8);
+    const mean = alone.map((w) => headLogits(w, rows, 10)).reduce((a, l) => a.map((v, i) => v + l[i] / 3), new Float64Array(30));
+    headLogits(bag, rows, 10).forEach((v, i) => assert.ok(Math.abs(v - mean[i]) < 1e-4 * (1 + Math.abs(mean[i])), `logit ${i}: ${v} vs ${mean[i]}`));
   }
 });
 
@@ -154,9 +225,9 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
     model.header.temperatures.length === 4 && model.header.temperatures.every((t) => t > 0.05 && t < 20) && model.header.temperatures.some((t) => t !== 1),
     `temperatures ${model.header.temperatures}`,
   );
-  assert.deepEqual(model.header.ensemble, [1, 1, 2, 2]);
-  assert.equal(model.header.ensembleMean, 'geometric');
-  assert.deepEqual(model.header.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 64, norm: true });
+  // every exit answers alone, with a bag of three heads of 64 stored as one of 192
+  assert.equal(model.header.ensemble, undefined);
+  assert.deepEqual(model.header.network.exitHead, { type: 'pooled', grid: [4, 2], hidden: 192, norm: true });
   for (const [name, tensor] of source.tensors) if (name.startsWith('block')) assert.equal(model.tensors.get(name), tensor, `${name} is the source's`);
   assert.ok(
     report.exits.every((e) => e.accuracy > 0.9),
@@ -182,37 +253,36 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
     // the unseen voice's word is named by most exits
     const named = engine.probabilities.filter((p) => reread.header.labels[argmax(p)] === word).length;
     assert.ok(named >= 3, `${word}: named by ${named} of 4 exits`);
-    // exits 1-2 answer with their own softmax at their temperature, exits 3-4 with the geometric mean of theirs and the one before's, renormalized
-    const softmax = (z: Float64Array, t: number) => Array.from(z, (v) => Math.exp(v / t) / z.reduce((a, u) => a + Math.exp(u / t), 0));
-    const own = engine.logits.map((z, e) => softmax(z, reread.header.temperatures[e]));
-    const geometric = (p: number[], q: number[]) => {
-      const g = p.map((v, c) => Math.sqrt(v * q[c]));
-      return g.map((v) => v / g.reduce((a, b) => a + b, 0));
-    };
-    const expectedAnswers = [own[0], own[1], geometric(own[1], own[2]), geometric(own[2], own[3])];
-    for (const [e, answer] of expectedAnswers.entries())
-      for (let c = 0; c < 4; c++)
-        assert.ok(Math.abs(engine.probabilities[e][c] - answer[c]) < 1e-6, `exit ${e + 1}, class ${c}: ${engine.probabilities[e][c]} vs ${answer[c]}`);
+    // each exit answers with its own softmax at its temperature
+    for (const [e, z] of engine.logits.entries())
+      for (const [c, p] of softmax(z, reread.header.temperatures[e]).entries())
+        assert.ok(Math.abs(engine.probabilities[e][c] - p) < 1e-6, `exit ${e + 1}, class ${c}: ${engine.probabilities[e][c]} vs ${p}`);
   }
 
-  // an arithmetic ensemble (a version 6 file's) answers with the plain mean of the softmax
-  const arithmetic = engineFor(decodePacked(encodePacked({ ...reread, header: { ...reread.header, ensembleMean: undefined } })));
+  // custom models of .bee version 7 answered from exit 3 on with the geometric mean of the exit's softmax and the one
+  // before's, renormalized; version 6's with their arithmetic mean: both still run
+  const ensembled: typeof model = { ...model, header: { ...model.header, ensemble: [1, 1, 2, 2], ensembleMean: 'geometric' } };
+  const geometricEngine = engineFor(decodePacked(encodePacked(ensembled)));
+  geometricEngine.run(held[0].features, neverEarly(4));
+  const own = geometricEngine.logits.map((z, e) => softmax(z, reread.header.temperatures[e]));
+  const geometric = (p: number[], q: number[]) => {
+    const g = p.map((v, c) => Math.sqrt(v * q[c]));
+    return g.map((v) => v / g.reduce((a, b) => a + b, 0));
+  };
+  for (const [e, answer] of [own[0], own[1], geometric(own[1], own[2]), geometric(own[2], own[3])].entries())
+    for (let c = 0; c < 4; c++) assert.ok(Math.abs(geometricEngine.probabilities[e][c] - answer[c]) < 1e-6, `geometric ensemble, exit ${e + 1}, class ${c}`);
+  const arithmetic = engineFor(decodePacked(encodePacked({ ...ensembled, header: { ...ensembled.header, ensembleMean: undefined } })));
   arithmetic.run(held[0].features, neverEarly(4));
-  const [p3, p4] = [2, 3]
-    .map((e) => arithmetic.logits[e])
-    .map((z, i) => {
-      const t = reread.header.temperatures[i + 2];
-      return Array.from(z, (v) => Math.exp(v / t) / z.reduce((a, u) => a + Math.exp(u / t), 0));
-    });
+  const [p3, p4] = [2, 3].map((e) => arithmetic.logits[e]).map((z, i) => softmax(z, reread.header.temperatures[i + 2]));
   for (let c = 0; c < 4; c++) assert.ok(Math.abs(arithmetic.probabilities[3][c] - (p3[c] + p4[c]) / 2) < 1e-6, `arithmetic mean, class ${c}`);
 
   // a model with a geometric ensemble is written as version 7, an arithmetic one as 6, without as 5; a file that says an
   // older version than what it holds is refused, and so is a malformed ensemble
-  const bytes = encodePacked(model);
-  const versionOf = (header: typeof model.header) => new DataView(encodePacked({ ...model, header }).buffer).getUint32(4, true);
+  const bytes = encodePacked(ensembled);
+  const versionOf = (header: typeof ensembled.header) => new DataView(encodePacked({ ...model, header }).buffer).getUint32(4, true);
   assert.equal(new DataView(bytes.buffer).getUint32(4, true), 7);
-  assert.equal(versionOf({ ...model.header, ensembleMean: 'arithmetic' }), 6);
-  assert.equal(versionOf({ ...model.header, ensemble: undefined }), 5);
+  assert.equal(versionOf({ ...ensembled.header, ensembleMean: 'arithmetic' }), 6);
+  assert.equal(versionOf(model.header), 5);
   const reversioned = (version: number) => {
     const b = bytes.slice();
     new DataView(b.buffer).setUint32(4, version, true);
@@ -222,7 +292,7 @@ test('trainHeads turns the shipped model into a spotter of new words that keeps 
   assert.throws(() => decodePacked(reversioned(6)), /version 6 file cannot hold a geometric ensemble/);
   assert.throws(() => decodePacked(reversioned(5)), /version 5 file cannot hold an ensemble of exits/);
   assert.throws(
-    () => decodePacked(encodePacked({ ...model, header: { ...model.header, ensembleMean: 'harmonic' as never } })),
+    () => decodePacked(encodePacked({ ...ensembled, header: { ...ensembled.header, ensembleMean: 'harmonic' as never } })),
     /ensembleMean must be "arithmetic" or "geometric"/,
   );
   for (const ensemble of [

@@ -673,3 +673,157 @@ export function poolStats(
     }
   }
 }
+
+// Training an exit head (src/transfer/head-fit.ts): its dense layers forward and backward in f64.
+// Every sum adds its terms in a plain loop's order (over inputs for an output, over rows for a
+// weight's gradient), so a head trains to the same weights bit for bit as in scalar code; the
+// vectors run over pairs of units, whose sums are independent.
+
+/** One output of headDense, in scalar code: where a block of 4 rows and 4 units does not fit. */
+@inline
+function headDot(x: usize, inputs: i32, w: usize, units: i32, bias: f64): f64 {
+  let s = bias;
+  for (let i = 0; i < inputs; i++) s += load<f64>(x + (<usize>i << 3)) * load<f64>(w + (<usize>(i * units) << 3));
+  return s;
+}
+
+/**
+ * y [rows][units] = x [rows][inputs] w [inputs][units] + b, all f64, each sum from its bias over
+ * i = 0, 1, ...: four rows and four units a turn, each weight vector read once for the four rows.
+ */
+export function headDense(x: usize, rows: i32, inputs: i32, w: usize, b: usize, units: i32, y: usize): void {
+  const xRow = <usize>inputs << 3;
+  const wRow = <usize>units << 3;
+  const blockUnits = units & ~3;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const x0 = x + <usize>r * xRow;
+    const y0 = y + <usize>r * wRow;
+    for (let u = 0; u < blockUnits; u += 4) {
+      const at = <usize>u << 3;
+      const b0 = v128.load(b + at);
+      const b1 = v128.load(b + at, 16);
+      let s00 = b0, s01 = b1, s10 = b0, s11 = b1, s20 = b0, s21 = b1, s30 = b0, s31 = b1;
+      for (let i = 0; i < inputs; i++) {
+        const wi = w + <usize>i * wRow + at;
+        const w0 = v128.load(wi);
+        const w1 = v128.load(wi, 16);
+        const xi = x0 + (<usize>i << 3);
+        const a0 = f64x2.splat(load<f64>(xi));
+        const a1 = f64x2.splat(load<f64>(xi + xRow));
+        const a2 = f64x2.splat(load<f64>(xi + 2 * xRow));
+        const a3 = f64x2.splat(load<f64>(xi + 3 * xRow));
+        s00 = f64x2.add(s00, f64x2.mul(a0, w0));
+        s01 = f64x2.add(s01, f64x2.mul(a0, w1));
+        s10 = f64x2.add(s10, f64x2.mul(a1, w0));
+        s11 = f64x2.add(s11, f64x2.mul(a1, w1));
+        s20 = f64x2.add(s20, f64x2.mul(a2, w0));
+        s21 = f64x2.add(s21, f64x2.mul(a2, w1));
+        s30 = f64x2.add(s30, f64x2.mul(a3, w0));
+        s31 = f64x2.add(s31, f64x2.mul(a3, w1));
+      }
+      const o = y0 + at;
+      v128.store(o, s00);
+      v128.store(o, s01, 16);
+      v128.store(o + wRow, s10);
+      v128.store(o + wRow, s11, 16);
+      v128.store(o + 2 * wRow, s20);
+      v128.store(o + 2 * wRow, s21, 16);
+      v128.store(o + 3 * wRow, s30);
+      v128.store(o + 3 * wRow, s31, 16);
+    }
+    for (let q = 0; q < 4; q++)
+      for (let u = blockUnits; u < units; u++)
+        store<f64>(y0 + <usize>q * wRow + (<usize>u << 3), headDot(x0 + <usize>q * xRow, inputs, w + (<usize>u << 3), units, load<f64>(b + (<usize>u << 3))));
+  }
+  for (; r < rows; r++)
+    for (let u = 0; u < units; u++)
+      store<f64>(y + <usize>r * wRow + (<usize>u << 3), headDot(x + <usize>r * xRow, inputs, w + (<usize>u << 3), units, load<f64>(b + (<usize>u << 3))));
+}
+
+/**
+ * dw [inputs][units] += g [rows][units]^T x [rows][inputs], each weight's sum over rows r = 0, 1,
+ * ...: four inputs and four units a turn, their 16 sums held in vectors while the rows go by.
+ */
+export function headDenseGrad(x: usize, rows: i32, inputs: i32, g: usize, units: i32, dw: usize): void {
+  const xRow = <usize>inputs << 3;
+  const gRow = <usize>units << 3;
+  const blockInputs = inputs & ~3;
+  const blockUnits = units & ~3;
+  for (let i = 0; i < blockInputs; i += 4) {
+    const d0 = dw + <usize>i * gRow;
+    for (let u = 0; u < blockUnits; u += 4) {
+      const at = <usize>u << 3;
+      let s00 = v128.load(d0 + at), s01 = v128.load(d0 + at, 16), s10 = v128.load(d0 + gRow + at), s11 = v128.load(d0 + gRow + at, 16);
+      let s20 = v128.load(d0 + 2 * gRow + at), s21 = v128.load(d0 + 2 * gRow + at, 16), s30 = v128.load(d0 + 3 * gRow + at), s31 = v128.load(d0 + 3 * gRow + at, 16);
+      for (let r = 0; r < rows; r++) {
+        const gr = g + <usize>r * gRow + at;
+        const g0 = v128.load(gr);
+        const g1 = v128.load(gr, 16);
+        const xr = x + <usize>r * xRow + (<usize>i << 3);
+        const a0 = f64x2.splat(load<f64>(xr));
+        const a1 = f64x2.splat(load<f64>(xr, 8));
+        const a2 = f64x2.splat(load<f64>(xr, 16));
+        const a3 = f64x2.splat(load<f64>(xr, 24));
+        s00 = f64x2.add(s00, f64x2.mul(g0, a0));
+        s01 = f64x2.add(s01, f64x2.mul(g1, a0));
+        s10 = f64x2.add(s10, f64x2.mul(g0, a1));
+        s11 = f64x2.add(s11, f64x2.mul(g1, a1));
+        s20 = f64x2.add(s20, f64x2.mul(g0, a2));
+        s21 = f64x2.add(s21, f64x2.mul(g1, a2));
+        s30 = f64x2.add(s30, f64x2.mul(g0, a3));
+        s31 = f64x2.add(s31, f64x2.mul(g1, a3));
+      }
+      v128.store(d0 + at, s00);
+      v128.store(d0 + at, s01, 16);
+      v128.store(d0 + gRow + at, s10);
+      v128.store(d0 + gRow + at, s11, 16);
+      v128.store(d0 + 2 * gRow + at, s20);
+      v128.store(d0 + 2 * gRow + at, s21, 16);
+      v128.store(d0 + 3 * gRow + at, s30);
+      v128.store(d0 + 3 * gRow + at, s31, 16);
+    }
+  }
+  // the inputs and units past the blocks, one weight at a time
+  for (let i = 0; i < inputs; i++)
+    for (let u = i < blockInputs ? blockUnits : 0; u < units; u++) {
+      const d = dw + <usize>i * gRow + (<usize>u << 3);
+      let s = load<f64>(d);
+      for (let r = 0; r < rows; r++) s += load<f64>(g + <usize>r * gRow + (<usize>u << 3)) * load<f64>(x + <usize>r * xRow + (<usize>i << 3));
+      store<f64>(d, s);
+    }
+}
+
+/**
+ * AdamW's step on `count` f64 weights (head-fit.ts's Param.step says the math), then the gradient
+ * back to 0: each value computed with the same operations in the same order as in scalar code.
+ */
+export function adamStep(value: usize, grad: usize, m: usize, v: usize, count: i32, decay: f64, corrected: f64, beta1: f64, beta2: f64, epsilon: f64): void {
+  const b1 = f64x2.splat(beta1);
+  const b2 = f64x2.splat(beta2);
+  const c1 = f64x2.splat(1 - beta1);
+  const c2 = f64x2.splat(1 - beta2);
+  const d = f64x2.splat(decay);
+  const c = f64x2.splat(corrected);
+  const e = f64x2.splat(epsilon);
+  const end = <usize>count << 3;
+  let k: usize = 0;
+  for (; k + 16 <= end; k += 16) {
+    const g = v128.load(grad + k);
+    const mk = f64x2.add(f64x2.mul(b1, v128.load(m + k)), f64x2.mul(c1, g));
+    const vk = f64x2.add(f64x2.mul(b2, v128.load(v + k)), f64x2.mul(f64x2.mul(c2, g), g));
+    v128.store(m + k, mk);
+    v128.store(v + k, vk);
+    v128.store(value + k, f64x2.sub(f64x2.mul(v128.load(value + k), d), f64x2.div(f64x2.mul(c, mk), f64x2.add(f64x2.sqrt(vk), e))));
+    v128.store(grad + k, f64x2.splat(0));
+  }
+  for (; k < end; k += 8) {
+    const g = load<f64>(grad + k);
+    const mk = beta1 * load<f64>(m + k) + (1 - beta1) * g;
+    const vk = beta2 * load<f64>(v + k) + (1 - beta2) * g * g;
+    store<f64>(m + k, mk);
+    store<f64>(v + k, vk);
+    store<f64>(value + k, load<f64>(value + k) * decay - (corrected * mk) / (Math.sqrt(vk) + epsilon));
+    store<f64>(grad + k, 0);
+  }
+}

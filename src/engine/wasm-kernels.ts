@@ -116,6 +116,23 @@ export interface Kernels {
     cellColumns: number,
     gridColumns: number,
   ): void;
+  /** Training an exit head (src/transfer/head-fit.ts): y = x w + b, f64 [rows][inputs] x [inputs][units]. */
+  headDense(x: number, rows: number, inputs: number, w: number, b: number, units: number, y: number): void;
+  /** dw [inputs][units] += g^T x, f64 */
+  headDenseGrad(x: number, rows: number, inputs: number, g: number, units: number, dw: number): void;
+  /** AdamW's step on f64 weights and their moments, the gradient then zeroed */
+  adamStep(
+    value: number,
+    grad: number,
+    m: number,
+    v: number,
+    count: number,
+    decay: number,
+    corrected: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+  ): void;
 }
 
 // Built from src/engine/kernels.as.ts; the same path from src/engine (tests) and dist/engine.

@@ -82,11 +82,11 @@ function exitStatistics(
 
 /**
  * A custom model from a packed one: the same binary body, new exit heads for the words of
- * `examples` (and _silence_ and _unknown_), trained on the body's statistics in plain TypeScript:
- * no TensorFlow, so this runs in the browser as it does in bee. The new model keeps every exit,
- * so it still exits early; its temperatures are cross-fit on the examples (crossFitTemperatures),
- * its exits from the third on answer as pairs by the geometric mean (customEnsemble), and its
- * stream rule is customStreamRule's (the source's was chosen for its own words).
+ * `examples` (and _silence_ and _unknown_), trained on the body's statistics in TypeScript and
+ * WebAssembly: no TensorFlow, so this runs in the browser as it does in bee. The new model keeps every exit,
+ * so it still exits early; each exit's head is a bag of heads (HeadFitOptions.heads), its
+ * temperature cross-fit on the examples (crossFitTemperatures), and its stream rule is
+ * customStreamRule's (the source's was chosen for its own words).
  */
 export function trainHeads(
   source: PackedModel,
@@ -108,8 +108,9 @@ export function trainHeads(
     onProgress?.('statistics', done, total),
   );
   const fitStarted = performance.now();
-  const exitHead = customHead(network.exitHead, options.head.hidden);
-  const head = { ...options.head, hidden: hiddenUnits(exitHead), seed: options.seed };
+  // a bag of heads is stored as one whose hidden layer holds all of theirs side by side
+  const exitHead = customHead(network.exitHead, options.head.hidden * options.head.heads);
+  const head = { ...options.head, hidden: hiddenUnits(exitHead) && options.head.hidden, seed: options.seed };
   const fits = statistics.map((x, k) => {
     onProgress?.('heads', k, statistics.length);
     return fitHead(x, x.length / y.length, y, labels.length, { ...head, seed: head.seed + k });
@@ -129,8 +130,6 @@ export function trainHeads(
       network: { ...network, classes: labels.length, exitHead },
       temperatures,
       stream: customStreamRule(network.filters.length),
-      ensemble: customEnsemble(network.filters.length),
-      ensembleMean: 'geometric',
     },
     tensors,
   };
@@ -149,18 +148,6 @@ export function trainHeads(
       },
     },
   };
-}
-
-/**
- * Which exits a custom model's answers combine (PackedHeader.ensemble): from the third exit on,
- * the exit's softmax and the one before's. Two heads fit on a few clips err apart: with 10 clips a
- * word, pairs gain 2.1-2.3 points at the last exit in each of three draws on the training split;
- * exit 2 stays alone, as exit 1's head is too weak to help it. Combined by the geometric mean,
- * at the cross-fit temperatures: as accurate as the arithmetic mean and surer, so more clips
- * leave early (docs/custom-words.md).
- */
-export function customEnsemble(exits: number): number[] {
-  return Array.from({ length: exits }, (_, i) => (i >= 2 ? 2 : 1));
 }
 
 /**

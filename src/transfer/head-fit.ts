@@ -1,3 +1,4 @@
+import { instantiateKernels, type Kernels, planMemory } from '../engine/wasm-kernels.js';
 import { rngFor, shuffle } from '../util/rng.js';
 
 /**
@@ -20,16 +21,28 @@ export interface HeadFitOptions {
   weightDecay: number;
   /** the targets' smoothing: 1 - s on the class, s spread over all classes (Szegedy et al., 2016) */
   labelSmoothing: number;
+  /** heads trained side by side, each from its own seed (seed, seed + 100, ...), their logits averaged */
+  heads: number;
   seed: number;
 }
 
 /**
  * A head that fits 5-20 examples a word, each seen many times over in its augmented copies: a
- * hidden layer of 64 and ten epochs (docs/custom-words.md says what else was tried).
+ * hidden layer of 64, ten epochs, and three of them averaged: heads fit on a few clips err apart,
+ * and their mean errs less at every exit, so that more clips leave early (docs/custom-words.md).
  */
-export const DEFAULT_HEAD_FIT: HeadFitOptions = { hidden: 64, epochs: 10, batchSize: 32, learningRate: 1e-2, weightDecay: 1e-2, labelSmoothing: 0.1, seed: 1 };
+export const DEFAULT_HEAD_FIT: HeadFitOptions = {
+  hidden: 64,
+  epochs: 10,
+  batchSize: 32,
+  learningRate: 1e-2,
+  weightDecay: 1e-2,
+  labelSmoothing: 0.1,
+  heads: 3,
+  seed: 1,
+};
 
-/** What fitHead returns besides the weights: the last epoch's mean training loss and accuracy. */
+/** What fitHead returns besides the weights: the last epoch's mean training loss and accuracy (over its heads). */
 export interface HeadFit {
   weights: HeadWeights;
   loss: number;
@@ -38,39 +51,50 @@ export interface HeadFit {
 
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 
-/** One trainable array with its Adam moments. */
-class Param {
-  readonly grad: Float64Array;
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
-  constructor(
-    readonly value: Float64Array,
-    private readonly decays: boolean,
-  ) {
-    this.grad = new Float64Array(value.length);
-    this.m = new Float64Array(value.length);
-    this.v = new Float64Array(value.length);
-  }
+/** f64 arrays in the kernels' memory: a view to read and write from here, the address the kernels take. */
+interface Buffer {
+  at: number;
+  view: Float64Array;
+}
 
-  /** AdamW (Loshchilov & Hutter, 2019): Adam's step on the gradient, the decay on the weight itself. */
+/** Buffers of the given lengths (f64 values), reserved at once in the kernels' memory. */
+function buffers(kernels: Kernels, lengths: Record<string, number>): Record<string, Buffer> {
+  const entries = Object.entries(lengths);
+  const at = planMemory(kernels, (layout) => entries.map(([, n]) => layout.take(8 * n)));
+  return Object.fromEntries(entries.map(([name, n], i) => [name, { at: at[i], view: new Float64Array(kernels.memory.buffer, at[i], n) }]));
+}
+
+/** One trainable array with its gradient and its Adam moments, in the kernels' memory. */
+class Param {
+  constructor(
+    private readonly kernels: Kernels,
+    readonly value: Buffer,
+    readonly grad: Buffer,
+    private readonly moments: { m: Buffer; v: Buffer },
+    private readonly decays: boolean,
+  ) {}
+
+  /**
+   * AdamW (Loshchilov & Hutter, 2019): Adam's step on the gradient, the decay on the weight itself,
+   * m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, w = w (1 - rate decay) - rate' m / (sqrt(v) + eps)
+   * with rate' the bias-corrected rate; the gradient is then zeroed for the next step.
+   */
   step(rate: number, t: number, weightDecay: number): void {
     const { beta1, beta2, epsilon } = ADAM;
     const corrected = (rate * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
     const decay = this.decays ? 1 - rate * weightDecay : 1;
-    const { value, grad, m, v } = this;
-    for (let i = 0; i < value.length; i++) {
-      m[i] = beta1 * m[i] + (1 - beta1) * grad[i];
-      v[i] = beta2 * v[i] + (1 - beta2) * grad[i] * grad[i];
-      value[i] = value[i] * decay - (corrected * m[i]) / (Math.sqrt(v[i]) + epsilon);
-    }
-    grad.fill(0);
+    const { m, v } = this.moments;
+    this.kernels.adamStep(this.value.at, this.grad.at, m.at, v.at, this.value.view.length, decay, corrected, beta1, beta2, epsilon);
   }
 }
 
-/** Glorot-uniform, as Keras's Dense starts (symmetric in its shape: this is [fanOut][fanIn] too). */
-function glorot(fanIn: number, fanOut: number, rng: () => number): Float64Array {
+/**
+ * Glorot-uniform, as Keras's Dense starts, into a kernel [fanIn][fanOut]: drawn unit by unit, the
+ * order bee has always drawn them in, so that a seed gives the same head as before.
+ */
+function glorot(kernel: Float64Array, fanIn: number, fanOut: number, rng: () => number): void {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return Float64Array.from({ length: fanIn * fanOut }, () => (2 * rng() - 1) * limit);
+  for (let u = 0; u < fanOut; u++) for (let i = 0; i < fanIn; i++) kernel[i * fanOut + u] = (2 * rng() - 1) * limit;
 }
 
 /**
@@ -99,139 +123,61 @@ function standardization(x: Float32Array, n: number, d: number): { mean: Float64
   return { mean, spread };
 }
 
-/**
- * y [rows][units] = x [rows][inputs] W + b over a batch of rows, W held transposed ([units][inputs]):
- * each output is a dot product over contiguous memory, the loop JavaScript runs fastest. Rows go
- * four at a time and units two at a time, each weight read once for the four rows and each input
- * once for the two units: the sums add in the same order as one by one (the results are bit for
- * bit the same), with a fraction of the memory traffic.
- */
-function dense(x: Float64Array, rows: number, inputs: number, wT: Float64Array, b: Float64Array, units: number, y: Float64Array): void {
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const [x0, x1, x2, x3] = [r * inputs, (r + 1) * inputs, (r + 2) * inputs, (r + 3) * inputs];
-    let u = 0;
-    for (; u + 2 <= units; u += 2) {
-      const [wu, wv] = [u * inputs, (u + 1) * inputs];
-      let [s0, s1, s2, s3] = [b[u], b[u], b[u], b[u]];
-      let [t0, t1, t2, t3] = [b[u + 1], b[u + 1], b[u + 1], b[u + 1]];
-      for (let i = 0; i < inputs; i++) {
-        const w = wT[wu + i];
-        const v = wT[wv + i];
-        const a0 = x[x0 + i];
-        const a1 = x[x1 + i];
-        const a2 = x[x2 + i];
-        const a3 = x[x3 + i];
-        s0 += a0 * w;
-        s1 += a1 * w;
-        s2 += a2 * w;
-        s3 += a3 * w;
-        t0 += a0 * v;
-        t1 += a1 * v;
-        t2 += a2 * v;
-        t3 += a3 * v;
-      }
-      y[r * units + u] = s0;
-      y[(r + 1) * units + u] = s1;
-      y[(r + 2) * units + u] = s2;
-      y[(r + 3) * units + u] = s3;
-      y[r * units + u + 1] = t0;
-      y[(r + 1) * units + u + 1] = t1;
-      y[(r + 2) * units + u + 1] = t2;
-      y[(r + 3) * units + u + 1] = t3;
-    }
-    for (; u < units; u++) {
-      const wu = u * inputs;
-      let [s0, s1, s2, s3] = [b[u], b[u], b[u], b[u]];
-      for (let i = 0; i < inputs; i++) {
-        const w = wT[wu + i];
-        s0 += x[x0 + i] * w;
-        s1 += x[x1 + i] * w;
-        s2 += x[x2 + i] * w;
-        s3 += x[x3 + i] * w;
-      }
-      y[r * units + u] = s0;
-      y[(r + 1) * units + u] = s1;
-      y[(r + 2) * units + u] = s2;
-      y[(r + 3) * units + u] = s3;
-    }
-  }
-  for (; r < rows; r++) {
-    const xr = r * inputs;
-    for (let u = 0; u < units; u++) {
-      const wu = u * inputs;
-      let sum = b[u];
-      for (let i = 0; i < inputs; i++) sum += x[xr + i] * wT[wu + i];
-      y[r * units + u] = sum;
-    }
-  }
-}
-
-/**
- * dW += g^T x and db += the sum of g over rows (W transposed, as in dense); dx = g W where asked.
- * dW's rows are read and written once for eight rows of x, adding in the order row by row would.
- * Row by row skips the rows whose g is 0; here only a unit's block of eight zeros is skipped, and
- * the others add g * x = +0 or -0, which leaves every sum as it is (x is finite, and a sum that
- * starts at +0 is never -0), so the weights stay the same bit for bit.
- */
-function denseBackward(
-  x: Float64Array,
-  rows: number,
-  inputs: number,
-  wT: Float64Array,
-  units: number,
-  g: Float64Array,
-  dwT: Float64Array,
-  db: Float64Array,
-  dx?: Float64Array,
-): void {
+/** db += the sum of g [rows][units] over its rows, row by row. */
+function addRows(g: Float64Array, rows: number, units: number, db: Float64Array): void {
   for (let r = 0; r < rows; r++) for (let u = 0; u < units; u++) db[u] += g[r * units + u];
-  let r = 0;
-  for (; r + 8 <= rows; r += 8) {
-    const x0 = r * inputs;
-    const [x1, x2, x3, x4, x5, x6, x7] = [x0 + inputs, x0 + 2 * inputs, x0 + 3 * inputs, x0 + 4 * inputs, x0 + 5 * inputs, x0 + 6 * inputs, x0 + 7 * inputs];
-    for (let u = 0; u < units; u++) {
-      const gr = r * units + u;
-      const [g0, g1, g2, g3] = [g[gr], g[gr + units], g[gr + 2 * units], g[gr + 3 * units]];
-      const [g4, g5, g6, g7] = [g[gr + 4 * units], g[gr + 5 * units], g[gr + 6 * units], g[gr + 7 * units]];
-      if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0 && g6 === 0 && g7 === 0) continue;
-      const wu = u * inputs;
-      for (let i = 0; i < inputs; i++)
-        dwT[wu + i] =
-          dwT[wu + i] + g0 * x[x0 + i] + g1 * x[x1 + i] + g2 * x[x2 + i] + g3 * x[x3 + i] + g4 * x[x4 + i] + g5 * x[x5 + i] + g6 * x[x6 + i] + g7 * x[x7 + i];
-    }
-  }
-  for (; r < rows; r++) {
-    const xr = r * inputs;
-    for (let u = 0; u < units; u++) {
-      const gu = g[r * units + u];
-      if (gu === 0) continue;
-      const wu = u * inputs;
-      for (let i = 0; i < inputs; i++) dwT[wu + i] += gu * x[xr + i];
-    }
-  }
-  if (!dx) return;
-  dx.fill(0, 0, rows * inputs);
-  for (let r = 0; r < rows; r++)
-    for (let u = 0; u < units; u++) {
-      const gu = g[r * units + u];
-      if (gu === 0) continue;
-      const wu = u * inputs;
-      for (let i = 0; i < inputs; i++) dx[r * inputs + i] += gu * wT[wu + i];
-    }
 }
 
 /**
- * Trains one exit head on pooled statistics, in plain TypeScript (the same code trains in the
- * browser): x [n][inputs] float32, labels in [0, classes). The loss is the mean cross-entropy of
- * softmax(logits) against smoothed targets, each example weighted by the inverse frequency of its
- * class (a word of 5 examples weighs as much as 200 windows of background), minimized by AdamW in
- * mini-batches. Inputs are standardized during training and the standardization folded into the
- * first kernel: W' = W / spread (per input row), b' = b - mean . W'.
+ * Trains an exit head on pooled statistics, in TypeScript and the packed engine's WebAssembly
+ * kernels (the same code trains in the browser): x [n][inputs] float32, labels in [0, classes).
+ * The loss is the mean cross-entropy of softmax(logits) against smoothed targets, each example
+ * weighted by the inverse frequency of its class (a word of 5 examples weighs as much as 200
+ * windows of background), minimized by AdamW in mini-batches. Inputs are standardized during
+ * training and the standardization folded into the first kernel: W' = W / spread (per input
+ * row), b' = b - mean . W'. With options.heads > 1, that many heads from as many seeds, stored
+ * as one (averaged).
  */
 export function fitHead(x: Float32Array, inputs: number, labels: Int32Array, classes: number, options: HeadFitOptions): HeadFit {
   const n = labels.length;
   if (!(n > 0 && x.length === n * inputs)) throw new RangeError(`fitHead: ${x.length} values for ${n} examples of ${inputs} inputs`);
+  const fits = Array.from({ length: options.heads }, (_, j) => fitOne(x, inputs, labels, classes, { ...options, seed: options.seed + 100 * j }));
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return {
+    weights: averaged(fits.map((f) => f.weights)),
+    loss: mean(fits.map((f) => f.loss)),
+    accuracy: mean(fits.map((f) => f.accuracy)),
+  };
+}
+
+/**
+ * One head whose logits are the mean of the given heads' (float32 rounding aside). Without a
+ * hidden layer, the mean of their kernels and biases; with one, their hidden units side by side
+ * (n x 64 for n heads of 64), each head's output rows divided by n, and the mean of the biases.
+ */
+export function averaged(heads: HeadWeights[]): HeadWeights {
+  if (heads.length === 1) return heads[0];
+  const n = heads.length;
+  const meanOf = (arrays: Float32Array[], scale = 1 / n) => Float32Array.from(arrays[0], (_, i) => arrays.reduce((s, a) => s + a[i], 0) * scale);
+  const bias = meanOf(heads.map((h) => h.bias));
+  if (!heads[0].hidden) return { kernel: meanOf(heads.map((h) => h.kernel)), bias };
+  const hidden = heads.map((h) => h.hidden!);
+  const units = hidden[0].bias.length;
+  const inputs = hidden[0].kernel.length / units;
+  const kernel = new Float32Array(inputs * units * n);
+  for (const [j, h] of hidden.entries()) for (let i = 0; i < inputs; i++) kernel.set(h.kernel.subarray(i * units, (i + 1) * units), (i * n + j) * units);
+  const out = new Float32Array(heads[0].kernel.length * n);
+  for (const [j, h] of heads.entries())
+    out.set(
+      h.kernel.map((w) => w / n),
+      j * h.kernel.length,
+    );
+  return { hidden: { kernel, bias: Float32Array.from(hidden.flatMap((h) => [...h.bias])) }, kernel: out, bias };
+}
+
+/** fitHead's one head. */
+function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: number, options: HeadFitOptions): HeadFit {
+  const n = labels.length;
   const rng = rngFor(options.seed, 11);
   const { mean, spread } = standardization(x, n, inputs);
   const z = new Float64Array(n * inputs);
@@ -243,17 +189,27 @@ export function fitHead(x: Float32Array, inputs: number, labels: Int32Array, cla
   const exampleWeight = Float64Array.from(labels, (l) => n / (present * counts[l]));
 
   const hidden = options.hidden;
-  const first = hidden ? { w: new Param(glorot(inputs, hidden, rng), true), b: new Param(new Float64Array(hidden), false) } : undefined;
   const fanIn = hidden || inputs;
-  const out = { w: new Param(glorot(fanIn, classes, rng), true), b: new Param(new Float64Array(classes), false) };
+  const batch = Math.min(options.batchSize, n);
+  const kernels = instantiateKernels();
+  // each weight array w comes with its gradient dw and its Adam moments mw and vw
+  const sizes = { w1: inputs * hidden, b1: hidden, w2: fanIn * classes, b2: classes };
+  const b = buffers(kernels, {
+    x: batch * inputs,
+    h: batch * hidden,
+    dh: batch * hidden,
+    logits: batch * classes,
+    g: batch * classes,
+    ...Object.fromEntries(Object.entries(sizes).flatMap(([name, n]) => ['', 'd', 'm', 'v'].map((part) => [part + name, n]))),
+  });
+  const param = (name: keyof typeof sizes, decays: boolean) => new Param(kernels, b[name], b[`d${name}`], { m: b[`m${name}`], v: b[`v${name}`] }, decays);
+  if (hidden) glorot(b.w1.view, inputs, hidden, rng);
+  glorot(b.w2.view, fanIn, classes, rng);
+  const first = hidden ? { w: param('w1', true), b: param('b1', false) } : undefined;
+  const out = { w: param('w2', true), b: param('b2', false) };
   const params = [...(first ? [first.w, first.b] : []), out.w, out.b];
 
-  const batch = Math.min(options.batchSize, n);
-  const xb = new Float64Array(batch * inputs);
-  const h = new Float64Array(batch * (hidden || 1));
-  const dh = new Float64Array(batch * (hidden || 1));
-  const logits = new Float64Array(batch * classes);
-  const g = new Float64Array(batch * classes);
+  const [h, dh, logits, g] = [b.h.view, b.dh.view, b.logits.view, b.g.view];
   const smooth = options.labelSmoothing;
   let t = 0;
   let loss = 0;
@@ -267,14 +223,14 @@ export function fitHead(x: Float32Array, inputs: number, labels: Int32Array, cla
     correct = 0;
     for (let start = 0; start < n; start += batch) {
       const rows = Math.min(batch, n - start);
-      for (let r = 0; r < rows; r++) xb.set(z.subarray(order[start + r] * inputs, (order[start + r] + 1) * inputs), r * inputs);
-      let top = xb;
+      for (let r = 0; r < rows; r++) b.x.view.set(z.subarray(order[start + r] * inputs, (order[start + r] + 1) * inputs), r * inputs);
+      let top = b.x;
       if (first) {
-        dense(xb, rows, inputs, first.w.value, first.b.value, hidden, h);
+        kernels.headDense(b.x.at, rows, inputs, b.w1.at, b.b1.at, hidden, b.h.at);
         for (let i = 0; i < rows * hidden; i++) h[i] = Math.max(0, h[i]);
-        top = h;
+        top = b.h;
       }
-      dense(top, rows, fanIn, out.w.value, out.b.value, classes, logits);
+      kernels.headDense(top.at, rows, fanIn, b.w2.at, b.b2.at, classes, b.logits.at);
       // softmax cross-entropy: g = weight * (p - target) / total weight of the batch
       let total = 0;
       for (let r = 0; r < rows; r++) total += exampleWeight[order[start + r]];
@@ -296,48 +252,66 @@ export function fitHead(x: Float32Array, inputs: number, labels: Int32Array, cla
         }
         if (best === label) correct++;
       }
+      kernels.headDenseGrad(top.at, rows, fanIn, b.g.at, classes, b.dw2.at);
+      addRows(g, rows, classes, b.db2.view);
       if (first) {
-        denseBackward(h, rows, hidden, out.w.value, classes, g, out.w.grad, out.b.grad, dh);
-        for (let i = 0; i < rows * hidden; i++) if (h[i] <= 0) dh[i] = 0;
-        denseBackward(xb, rows, inputs, first.w.value, hidden, dh, first.w.grad, first.b.grad);
-      } else denseBackward(xb, rows, inputs, out.w.value, classes, g, out.w.grad, out.b.grad);
+        // dh = g W2^T where the ReLU let h through
+        const w2 = b.w2.view;
+        for (let r = 0; r < rows; r++)
+          for (let i = 0; i < hidden; i++) {
+            let sum = 0;
+            for (let c = 0; c < classes; c++) sum += g[r * classes + c] * w2[i * classes + c];
+            dh[r * hidden + i] = h[r * hidden + i] > 0 ? sum : 0;
+          }
+        kernels.headDenseGrad(b.x.at, rows, inputs, b.dh.at, hidden, b.dw1.at);
+        addRows(dh, rows, hidden, b.db1.view);
+      }
       t++;
       for (const p of params) p.step(options.learningRate, t, options.weightDecay);
     }
   }
 
-  // fold the standardization into the first layer; kernels back to [inputs][units]
-  const [w1, b1, units] = first ? [first.w.value, first.b.value, hidden] : [out.w.value, out.b.value, classes];
+  // fold the standardization into the first layer
+  const [w1, b1, units] = first ? [b.w1.view, b.b1.view, hidden] : [b.w2.view, b.b2.view, classes];
   const kernel = new Float32Array(inputs * units);
   const bias = Float64Array.from(b1);
   for (let u = 0; u < units; u++)
     for (let i = 0; i < inputs; i++) {
-      const folded = w1[u * inputs + i] / spread[i];
+      const folded = w1[i * units + u] / spread[i];
       kernel[i * units + u] = folded;
       bias[u] -= mean[i] * folded;
     }
   const weights: HeadWeights = first
-    ? { hidden: { kernel, bias: Float32Array.from(bias) }, kernel: transposed(out.w.value, classes, hidden), bias: Float32Array.from(out.b.value) }
+    ? { hidden: { kernel, bias: Float32Array.from(bias) }, kernel: Float32Array.from(b.w2.view), bias: Float32Array.from(b.b2.view) }
     : { kernel, bias: Float32Array.from(bias) };
   return { weights, loss, accuracy: correct / n };
 }
 
-/** [rows][columns] -> [columns][rows], as float32. */
-function transposed(x: ArrayLike<number>, rows: number, columns: number): Float32Array {
-  const out = new Float32Array(rows * columns);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = x[r * columns + c];
-  return out;
-}
-
 /** The head's logits for `rows` rows of statistics x [rows][inputs] (float64, [rows][classes]): what the engine computes, for checking a fit. */
 export function headLogits(weights: HeadWeights, x: ArrayLike<number>, rows = 1): Float64Array {
-  const layer = (input: Float64Array, kernel: Float32Array, bias: Float32Array) => {
-    const inputs = input.length / rows;
-    const out = new Float64Array(rows * bias.length);
-    dense(input, rows, inputs, Float64Array.from(transposed(kernel, inputs, bias.length)), Float64Array.from(bias), bias.length, out);
-    return out;
-  };
-  let input = Float64Array.from(x);
-  if (weights.hidden) input = layer(input, weights.hidden.kernel, weights.hidden.bias).map((v) => Math.max(0, v));
-  return layer(input, weights.kernel, weights.bias);
+  const layers = [...(weights.hidden ? [weights.hidden] : []), weights];
+  const inputs = x.length / rows;
+  const kernels = instantiateKernels();
+  const b = buffers(
+    kernels,
+    Object.fromEntries(
+      layers
+        .flatMap((layer, k) => [
+          [`in${k}`, rows * (k ? layers[k - 1].bias.length : inputs)],
+          [`w${k}`, layer.kernel.length],
+          [`b${k}`, layer.bias.length],
+        ])
+        .concat([['out', rows * weights.bias.length]]),
+    ),
+  );
+  b.in0.view.set(x);
+  for (const [k, layer] of layers.entries()) {
+    const units = layer.bias.length;
+    b[`w${k}`].view.set(layer.kernel);
+    b[`b${k}`].view.set(layer.bias);
+    const into = k + 1 < layers.length ? b[`in${k + 1}`] : b.out;
+    kernels.headDense(b[`in${k}`].at, rows, b[`in${k}`].view.length / rows, b[`w${k}`].at, b[`b${k}`].at, units, into.at);
+    if (into !== b.out) for (let i = 0; i < into.view.length; i++) into.view[i] = Math.max(0, into.view[i]);
+  }
+  return Float64Array.from(b.out.view);
 }
