@@ -46,7 +46,7 @@ function checkOut(out: string, from: string): void {
 
 /**
  * bee train --from MODEL --freeze body: the body of MODEL as it is, new exit heads for the words
- * of --data trained on its statistics in plain TypeScript (src/transfer/), written as one .bee.
+ * of --data trained on its statistics without TensorFlow (src/transfer/), written as one .bee.
  */
 export async function trainFrom(flags: TrainFromFlags): Promise<void> {
   checkOut(flags.out, flags.from);

@@ -1,4 +1,6 @@
-// AssemblyScript, compiled to dist/engine/kernels.wasm by `npm run build` (its build:kernels script).
+// AssemblyScript, compiled to dist/engine/kernels.wasm by `npm run build` (its build:kernels script):
+// the packed engine's layers, and at the end the dense layers that train custom exit heads (one
+// module, so that the page's worker that trains them loads no second one).
 //
 // The network's layers on bit-packed activations. Channel c of a position lives in bit c % 32 of
 // its word c / 32; a set bit is +1, a clear bit -1; bits past the last channel are 0. A ±1 dot

@@ -1,5 +1,5 @@
 // The page's "add a word" trains here, off the page's thread: the body's statistics through the
-// packed engine, the exit heads in plain TypeScript (src/transfer/), the result packed as a .bee.
+// packed engine, the exit heads trained without TensorFlow (src/transfer/), the result packed as a .bee.
 import { decodePacked, encodePacked } from '../engine/format.js';
 import { useKernelModule } from '../engine/wasm-kernels.js';
 import { DEFAULT_TRANSFER, TRAINING_PHASES, trainHeads, type TransferReport } from '../transfer/custom-model.js';
