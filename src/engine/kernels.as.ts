@@ -690,6 +690,44 @@ function headDot(x: usize, inputs: i32, w: usize, units: i32, bias: f64): f64 {
 }
 
 /**
+ * Both dense kernels' inner block: a 4 x 4 tile of f64 sums t[q][0..3] = init[q][0..3] + the sum
+ * over k = 0, 1, ... of s(q, k) * v(k)[0..3], the 16 sums held in vectors while k runs. s(q, k) is
+ * the f64 at s + q sLane + k sStep, v(k) the four at v + k vStep; init and out rows step by
+ * initRow and outRow bytes.
+ */
+@inline
+function tile4x4(init: usize, initRow: usize, count: i32, s: usize, sLane: usize, sStep: usize, v: usize, vStep: usize, out: usize, outRow: usize): void {
+  let t00 = v128.load(init), t01 = v128.load(init, 16), t10 = v128.load(init + initRow), t11 = v128.load(init + initRow, 16);
+  let t20 = v128.load(init + 2 * initRow), t21 = v128.load(init + 2 * initRow, 16), t30 = v128.load(init + 3 * initRow), t31 = v128.load(init + 3 * initRow, 16);
+  for (let k = 0; k < count; k++) {
+    const vk = v + <usize>k * vStep;
+    const v0 = v128.load(vk);
+    const v1 = v128.load(vk, 16);
+    const sk = s + <usize>k * sStep;
+    const a0 = f64x2.splat(load<f64>(sk));
+    const a1 = f64x2.splat(load<f64>(sk + sLane));
+    const a2 = f64x2.splat(load<f64>(sk + 2 * sLane));
+    const a3 = f64x2.splat(load<f64>(sk + 3 * sLane));
+    t00 = f64x2.add(t00, f64x2.mul(a0, v0));
+    t01 = f64x2.add(t01, f64x2.mul(a0, v1));
+    t10 = f64x2.add(t10, f64x2.mul(a1, v0));
+    t11 = f64x2.add(t11, f64x2.mul(a1, v1));
+    t20 = f64x2.add(t20, f64x2.mul(a2, v0));
+    t21 = f64x2.add(t21, f64x2.mul(a2, v1));
+    t30 = f64x2.add(t30, f64x2.mul(a3, v0));
+    t31 = f64x2.add(t31, f64x2.mul(a3, v1));
+  }
+  v128.store(out, t00);
+  v128.store(out, t01, 16);
+  v128.store(out + outRow, t10);
+  v128.store(out + outRow, t11, 16);
+  v128.store(out + 2 * outRow, t20);
+  v128.store(out + 2 * outRow, t21, 16);
+  v128.store(out + 3 * outRow, t30);
+  v128.store(out + 3 * outRow, t31, 16);
+}
+
+/**
  * y [rows][units] = x [rows][inputs] w [inputs][units] + b, all f64, each sum from its bias over
  * i = 0, 1, ...: four rows and four units a turn, each weight vector read once for the four rows.
  */
@@ -703,36 +741,7 @@ export function headDense(x: usize, rows: i32, inputs: i32, w: usize, b: usize, 
     const y0 = y + <usize>r * wRow;
     for (let u = 0; u < blockUnits; u += 4) {
       const at = <usize>u << 3;
-      const b0 = v128.load(b + at);
-      const b1 = v128.load(b + at, 16);
-      let s00 = b0, s01 = b1, s10 = b0, s11 = b1, s20 = b0, s21 = b1, s30 = b0, s31 = b1;
-      for (let i = 0; i < inputs; i++) {
-        const wi = w + <usize>i * wRow + at;
-        const w0 = v128.load(wi);
-        const w1 = v128.load(wi, 16);
-        const xi = x0 + (<usize>i << 3);
-        const a0 = f64x2.splat(load<f64>(xi));
-        const a1 = f64x2.splat(load<f64>(xi + xRow));
-        const a2 = f64x2.splat(load<f64>(xi + 2 * xRow));
-        const a3 = f64x2.splat(load<f64>(xi + 3 * xRow));
-        s00 = f64x2.add(s00, f64x2.mul(a0, w0));
-        s01 = f64x2.add(s01, f64x2.mul(a0, w1));
-        s10 = f64x2.add(s10, f64x2.mul(a1, w0));
-        s11 = f64x2.add(s11, f64x2.mul(a1, w1));
-        s20 = f64x2.add(s20, f64x2.mul(a2, w0));
-        s21 = f64x2.add(s21, f64x2.mul(a2, w1));
-        s30 = f64x2.add(s30, f64x2.mul(a3, w0));
-        s31 = f64x2.add(s31, f64x2.mul(a3, w1));
-      }
-      const o = y0 + at;
-      v128.store(o, s00);
-      v128.store(o, s01, 16);
-      v128.store(o + wRow, s10);
-      v128.store(o + wRow, s11, 16);
-      v128.store(o + 2 * wRow, s20);
-      v128.store(o + 2 * wRow, s21, 16);
-      v128.store(o + 3 * wRow, s30);
-      v128.store(o + 3 * wRow, s31, 16);
+      tile4x4(b + at, 0, inputs, x0, xRow, 8, w + at, wRow, y0 + at, wRow);
     }
     for (let q = 0; q < 4; q++)
       for (let u = blockUnits; u < units; u++)
@@ -745,7 +754,7 @@ export function headDense(x: usize, rows: i32, inputs: i32, w: usize, b: usize, 
 
 /**
  * dw [inputs][units] += g [rows][units]^T x [rows][inputs], each weight's sum over rows r = 0, 1,
- * ...: four inputs and four units a turn, their 16 sums held in vectors while the rows go by.
+ * ...: four inputs and four units a turn.
  */
 export function headDenseGrad(x: usize, rows: i32, inputs: i32, g: usize, units: i32, dw: usize): void {
   const xRow = <usize>inputs << 3;
@@ -756,34 +765,7 @@ export function headDenseGrad(x: usize, rows: i32, inputs: i32, g: usize, units:
     const d0 = dw + <usize>i * gRow;
     for (let u = 0; u < blockUnits; u += 4) {
       const at = <usize>u << 3;
-      let s00 = v128.load(d0 + at), s01 = v128.load(d0 + at, 16), s10 = v128.load(d0 + gRow + at), s11 = v128.load(d0 + gRow + at, 16);
-      let s20 = v128.load(d0 + 2 * gRow + at), s21 = v128.load(d0 + 2 * gRow + at, 16), s30 = v128.load(d0 + 3 * gRow + at), s31 = v128.load(d0 + 3 * gRow + at, 16);
-      for (let r = 0; r < rows; r++) {
-        const gr = g + <usize>r * gRow + at;
-        const g0 = v128.load(gr);
-        const g1 = v128.load(gr, 16);
-        const xr = x + <usize>r * xRow + (<usize>i << 3);
-        const a0 = f64x2.splat(load<f64>(xr));
-        const a1 = f64x2.splat(load<f64>(xr, 8));
-        const a2 = f64x2.splat(load<f64>(xr, 16));
-        const a3 = f64x2.splat(load<f64>(xr, 24));
-        s00 = f64x2.add(s00, f64x2.mul(g0, a0));
-        s01 = f64x2.add(s01, f64x2.mul(g1, a0));
-        s10 = f64x2.add(s10, f64x2.mul(g0, a1));
-        s11 = f64x2.add(s11, f64x2.mul(g1, a1));
-        s20 = f64x2.add(s20, f64x2.mul(g0, a2));
-        s21 = f64x2.add(s21, f64x2.mul(g1, a2));
-        s30 = f64x2.add(s30, f64x2.mul(g0, a3));
-        s31 = f64x2.add(s31, f64x2.mul(g1, a3));
-      }
-      v128.store(d0 + at, s00);
-      v128.store(d0 + at, s01, 16);
-      v128.store(d0 + gRow + at, s10);
-      v128.store(d0 + gRow + at, s11, 16);
-      v128.store(d0 + 2 * gRow + at, s20);
-      v128.store(d0 + 2 * gRow + at, s21, 16);
-      v128.store(d0 + 3 * gRow + at, s30);
-      v128.store(d0 + 3 * gRow + at, s31, 16);
+      tile4x4(d0 + at, gRow, rows, x + (<usize>i << 3), 8, xRow, g + at, gRow, d0 + at, gRow);
     }
   }
   // the inputs and units past the blocks, one weight at a time
