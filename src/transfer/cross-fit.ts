@@ -11,9 +11,9 @@ import { fitHead, type HeadFitOptions, headLogits } from './head-fit.js';
  * has a single source (one clip a word: nothing to hold out). On the training split's speakers
  * this lets the early exits leave when they are right and stay when they are unsure: at k = 10
  * the compute the sweep needs within 1 point of exit 4 drops from 0.83 to 0.75 (arithmetic
- * pairs) and from 0.75 to 0.68 (geometric pairs; docs/custom-words.md). The fit is one head of
- * `head`'s shape even where the model's heads are bags: so the bags were measured, in a third of
- * the time.
+ * pairs) and from 0.75 to 0.68 (geometric pairs; docs/custom-words.md). The fit is one head an
+ * exit even where the model's heads are bags of them: the bags were measured so, and one head
+ * takes a third of the time.
  */
 export function crossFitTemperatures(
   statistics: Float32Array[],

@@ -83,9 +83,9 @@ function exitStatistics(
 /**
  * A custom model from a packed one: the same binary body, new exit heads for the words of
  * `examples` (and _silence_ and _unknown_), trained on the body's statistics in TypeScript and
- * WebAssembly: no TensorFlow, so this runs in the browser as it does in bee. The new model keeps every exit,
- * so it still exits early; each exit's head is a bag of heads (HeadFitOptions.heads), its
- * temperature cross-fit on the examples (crossFitTemperatures), and its stream rule is
+ * WebAssembly: no TensorFlow, so this runs in the browser as it does in bee. The new model keeps
+ * every exit, so it still exits early; each exit's head is a bag of heads (HeadFitOptions.heads),
+ * its temperature cross-fit on the examples (crossFitTemperatures), and its stream rule is
  * customStreamRule's (the source's was chosen for its own words).
  */
 export function trainHeads(

@@ -68,8 +68,8 @@ function buffers(kernels: Kernels, lengths: Record<string, number>): Record<stri
 class Param {
   constructor(
     private readonly kernels: Kernels,
-    readonly value: Buffer,
-    readonly grad: Buffer,
+    private readonly value: Buffer,
+    private readonly grad: Buffer,
     private readonly moments: { m: Buffer; v: Buffer },
     private readonly decays: boolean,
   ) {}
@@ -155,7 +155,7 @@ export function fitHead(x: Float32Array, inputs: number, labels: Int32Array, cla
  * hidden layer, the mean of their kernels and biases; with one, their hidden units side by side
  * (n x 64 for n heads of 64), each head's output rows divided by n, and the mean of the biases.
  */
-export function averaged(heads: HeadWeights[]): HeadWeights {
+function averaged(heads: HeadWeights[]): HeadWeights {
   if (heads.length === 1) return heads[0];
   const n = heads.length;
   const meanOf = (arrays: Float32Array[], scale = 1 / n) => Float32Array.from(arrays[0], (_, i) => arrays.reduce((s, a) => s + a[i], 0) * scale);
@@ -194,7 +194,7 @@ function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: nu
   const kernels = instantiateKernels();
   // each weight array w comes with its gradient dw and its Adam moments mw and vw
   const sizes = { w1: inputs * hidden, b1: hidden, w2: fanIn * classes, b2: classes };
-  const b = buffers(kernels, {
+  const buf = buffers(kernels, {
     x: batch * inputs,
     h: batch * hidden,
     dh: batch * hidden,
@@ -202,14 +202,15 @@ function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: nu
     g: batch * classes,
     ...Object.fromEntries(Object.entries(sizes).flatMap(([name, n]) => ['', 'd', 'm', 'v'].map((part) => [part + name, n]))),
   });
-  const param = (name: keyof typeof sizes, decays: boolean) => new Param(kernels, b[name], b[`d${name}`], { m: b[`m${name}`], v: b[`v${name}`] }, decays);
-  if (hidden) glorot(b.w1.view, inputs, hidden, rng);
-  glorot(b.w2.view, fanIn, classes, rng);
+  const param = (name: keyof typeof sizes, decays: boolean) =>
+    new Param(kernels, buf[name], buf[`d${name}`], { m: buf[`m${name}`], v: buf[`v${name}`] }, decays);
+  if (hidden) glorot(buf.w1.view, inputs, hidden, rng);
+  glorot(buf.w2.view, fanIn, classes, rng);
   const first = hidden ? { w: param('w1', true), b: param('b1', false) } : undefined;
   const out = { w: param('w2', true), b: param('b2', false) };
   const params = [...(first ? [first.w, first.b] : []), out.w, out.b];
 
-  const [h, dh, logits, g] = [b.h.view, b.dh.view, b.logits.view, b.g.view];
+  const [h, dh, logits, g] = [buf.h.view, buf.dh.view, buf.logits.view, buf.g.view];
   const smooth = options.labelSmoothing;
   let t = 0;
   let loss = 0;
@@ -223,14 +224,14 @@ function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: nu
     correct = 0;
     for (let start = 0; start < n; start += batch) {
       const rows = Math.min(batch, n - start);
-      for (let r = 0; r < rows; r++) b.x.view.set(z.subarray(order[start + r] * inputs, (order[start + r] + 1) * inputs), r * inputs);
-      let top = b.x;
+      for (let r = 0; r < rows; r++) buf.x.view.set(z.subarray(order[start + r] * inputs, (order[start + r] + 1) * inputs), r * inputs);
+      let top = buf.x;
       if (first) {
-        kernels.headDense(b.x.at, rows, inputs, b.w1.at, b.b1.at, hidden, b.h.at);
+        kernels.headDense(buf.x.at, rows, inputs, buf.w1.at, buf.b1.at, hidden, buf.h.at);
         for (let i = 0; i < rows * hidden; i++) h[i] = Math.max(0, h[i]);
-        top = b.h;
+        top = buf.h;
       }
-      kernels.headDense(top.at, rows, fanIn, b.w2.at, b.b2.at, classes, b.logits.at);
+      kernels.headDense(top.at, rows, fanIn, buf.w2.at, buf.b2.at, classes, buf.logits.at);
       // softmax cross-entropy: g = weight * (p - target) / total weight of the batch
       let total = 0;
       for (let r = 0; r < rows; r++) total += exampleWeight[order[start + r]];
@@ -252,19 +253,19 @@ function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: nu
         }
         if (best === label) correct++;
       }
-      kernels.headDenseGrad(top.at, rows, fanIn, b.g.at, classes, b.dw2.at);
-      addRows(g, rows, classes, b.db2.view);
+      kernels.headDenseGrad(top.at, rows, fanIn, buf.g.at, classes, buf.dw2.at);
+      addRows(g, rows, classes, buf.db2.view);
       if (first) {
         // dh = g W2^T where the ReLU let h through
-        const w2 = b.w2.view;
+        const w2 = buf.w2.view;
         for (let r = 0; r < rows; r++)
           for (let i = 0; i < hidden; i++) {
             let sum = 0;
             for (let c = 0; c < classes; c++) sum += g[r * classes + c] * w2[i * classes + c];
             dh[r * hidden + i] = h[r * hidden + i] > 0 ? sum : 0;
           }
-        kernels.headDenseGrad(b.x.at, rows, inputs, b.dh.at, hidden, b.dw1.at);
-        addRows(dh, rows, hidden, b.db1.view);
+        kernels.headDenseGrad(buf.x.at, rows, inputs, buf.dh.at, hidden, buf.dw1.at);
+        addRows(dh, rows, hidden, buf.db1.view);
       }
       t++;
       for (const p of params) p.step(options.learningRate, t, options.weightDecay);
@@ -272,7 +273,7 @@ function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: nu
   }
 
   // fold the standardization into the first layer
-  const [w1, b1, units] = first ? [b.w1.view, b.b1.view, hidden] : [b.w2.view, b.b2.view, classes];
+  const [w1, b1, units] = first ? [buf.w1.view, buf.b1.view, hidden] : [buf.w2.view, buf.b2.view, classes];
   const kernel = new Float32Array(inputs * units);
   const bias = Float64Array.from(b1);
   for (let u = 0; u < units; u++)
@@ -282,7 +283,7 @@ function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: nu
       bias[u] -= mean[i] * folded;
     }
   const weights: HeadWeights = first
-    ? { hidden: { kernel, bias: Float32Array.from(bias) }, kernel: Float32Array.from(b.w2.view), bias: Float32Array.from(b.b2.view) }
+    ? { hidden: { kernel, bias: Float32Array.from(bias) }, kernel: Float32Array.from(buf.w2.view), bias: Float32Array.from(buf.b2.view) }
     : { kernel, bias: Float32Array.from(bias) };
   return { weights, loss, accuracy: correct / n };
 }
@@ -292,7 +293,7 @@ export function headLogits(weights: HeadWeights, x: ArrayLike<number>, rows = 1)
   const layers = [...(weights.hidden ? [weights.hidden] : []), weights];
   const inputs = x.length / rows;
   const kernels = instantiateKernels();
-  const b = buffers(
+  const buf = buffers(
     kernels,
     Object.fromEntries(
       layers
@@ -304,14 +305,14 @@ export function headLogits(weights: HeadWeights, x: ArrayLike<number>, rows = 1)
         .concat([['out', rows * weights.bias.length]]),
     ),
   );
-  b.in0.view.set(x);
+  buf.in0.view.set(x);
   for (const [k, layer] of layers.entries()) {
     const units = layer.bias.length;
-    b[`w${k}`].view.set(layer.kernel);
-    b[`b${k}`].view.set(layer.bias);
-    const into = k + 1 < layers.length ? b[`in${k + 1}`] : b.out;
-    kernels.headDense(b[`in${k}`].at, rows, b[`in${k}`].view.length / rows, b[`w${k}`].at, b[`b${k}`].at, units, into.at);
-    if (into !== b.out) for (let i = 0; i < into.view.length; i++) into.view[i] = Math.max(0, into.view[i]);
+    buf[`w${k}`].view.set(layer.kernel);
+    buf[`b${k}`].view.set(layer.bias);
+    const into = k + 1 < layers.length ? buf[`in${k + 1}`] : buf.out;
+    kernels.headDense(buf[`in${k}`].at, rows, buf[`in${k}`].view.length / rows, buf[`w${k}`].at, buf[`b${k}`].at, units, into.at);
+    if (into !== buf.out) for (let i = 0; i < into.view.length; i++) into.view[i] = Math.max(0, into.view[i]);
   }
-  return Float64Array.from(b.out.view);
+  return Float64Array.from(buf.out.view);
 }
