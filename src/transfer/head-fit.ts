@@ -141,12 +141,18 @@ function addRows(g: Float64Array, rows: number, units: number, db: Float64Array)
 export function fitHead(x: Float32Array, inputs: number, labels: Int32Array, classes: number, options: HeadFitOptions): HeadFit {
   const n = labels.length;
   if (!(n > 0 && x.length === n * inputs)) throw new RangeError(`fitHead: ${x.length} values for ${n} examples of ${inputs} inputs`);
-  const fits = Array.from({ length: options.heads }, (_, j) => fitOne(x, inputs, labels, classes, { ...options, seed: options.seed + 100 * j }));
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  // every head of a bag trains on the same standardized inputs
+  const { mean, spread } = standardization(x, n, inputs);
+  const z = new Float64Array(n * inputs);
+  for (let r = 0; r < n; r++) for (let i = 0; i < inputs; i++) z[r * inputs + i] = (x[r * inputs + i] - mean[i]) / spread[i];
+  const fits = Array.from({ length: options.heads }, (_, j) =>
+    fitOne({ z, mean, spread }, inputs, labels, classes, { ...options, seed: options.seed + 100 * j }),
+  );
+  const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   return {
     weights: averaged(fits.map((f) => f.weights)),
-    loss: mean(fits.map((f) => f.loss)),
-    accuracy: mean(fits.map((f) => f.accuracy)),
+    loss: average(fits.map((f) => f.loss)),
+    accuracy: average(fits.map((f) => f.accuracy)),
   };
 }
 
@@ -175,13 +181,16 @@ function averaged(heads: HeadWeights[]): HeadWeights {
   return { hidden: { kernel, bias: Float32Array.from(hidden.flatMap((h) => [...h.bias])) }, kernel: out, bias };
 }
 
-/** fitHead's one head. */
-function fitOne(x: Float32Array, inputs: number, labels: Int32Array, classes: number, options: HeadFitOptions): HeadFit {
+/** fitHead's one head, on inputs z [n][inputs] standardized by `mean` and `spread` (folded back into its weights). */
+function fitOne(
+  { z, mean, spread }: { z: Float64Array; mean: Float64Array; spread: Float64Array },
+  inputs: number,
+  labels: Int32Array,
+  classes: number,
+  options: HeadFitOptions,
+): HeadFit {
   const n = labels.length;
   const rng = rngFor(options.seed, 11);
-  const { mean, spread } = standardization(x, n, inputs);
-  const z = new Float64Array(n * inputs);
-  for (let r = 0; r < n; r++) for (let i = 0; i < inputs; i++) z[r * inputs + i] = (x[r * inputs + i] - mean[i]) / spread[i];
 
   const counts = new Float64Array(classes);
   for (const l of labels) counts[l]++;
