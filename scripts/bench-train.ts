@@ -86,7 +86,8 @@ async function run(): Promise<void> {
   const model = buildNetwork(networkConfig({ inputShape: [98, 64, 1], classes: 12, precision, width, arch, seed: 1 }));
   const exits = model.outputs.length;
   const recipe = DEFAULT_RECIPE;
-  const step = trainStep(model, adamFor(1e-3), 12, recipe.distill > 0 ? { weight: recipe.distill, temperature: recipe.distillTemperature } : undefined);
+  const distill = recipe.distill > 0 ? { weight: recipe.distill, temperature: recipe.distillTemperature } : undefined;
+  const step = trainStep(model, adamFor(1e-3), 12, { arch, distill });
   const x = tf.randomNormal([batch, 98, 64, 1], -8, 3, 'float32', 7);
   const labels = Int32Array.from({ length: batch }, (_, i) => i % 12);
   const weights = Array(exits).fill(1);

@@ -30,11 +30,11 @@ test("class weights: the step's loss is each exit's cross-entropies weighted by 
     );
   });
   const fresh = buildNetwork(config); // the same seed: the same weights, untouched by the pass above
-  const [weighted] = trainStep(fresh, adamFor(1e-3), 3, undefined, classWeights)(x, labels, exitWeights);
+  const [weighted] = trainStep(fresh, adamFor(1e-3), 3, { classWeights })(x, labels, exitWeights);
   assert.ok(Math.abs(weighted - expected) < 1e-5 * Math.abs(expected), `${weighted} vs ${expected}`);
   // and weights of 1 are no weights at all
   const [plain] = trainStep(buildNetwork(config), adamFor(1e-3), 3)(x, labels, exitWeights);
-  const [ones] = trainStep(buildNetwork(config), adamFor(1e-3), 3, undefined, [1, 1, 1])(x, labels, exitWeights);
+  const [ones] = trainStep(buildNetwork(config), adamFor(1e-3), 3, { classWeights: [1, 1, 1] })(x, labels, exitWeights);
   assert.equal(ones, plain);
   assert.notEqual(weighted, plain);
   tf.dispose([x]);

@@ -21,7 +21,7 @@ export interface FusedOps {
 }
 
 /** BEE_OPS_VERSION of the library this code calls: a stale build (`npm run native` rebuilds) is not used. */
-export const FUSED_OPS_VERSION = 3;
+export const FUSED_OPS_VERSION = 4;
 
 const require = createRequire(import.meta.url);
 let loaded: { ops: NativeOps; fused: FusedOps } | null | undefined;

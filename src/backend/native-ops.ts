@@ -16,6 +16,7 @@ export interface NativeOps {
   run(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
   float32(name: string): OpAttr;
   float(name: string, value: number): OpAttr;
+  int(name: string, value: number): OpAttr;
   bool(name: string, value: boolean): OpAttr;
   string(name: string, value: string): OpAttr;
 }
@@ -32,6 +33,7 @@ export function nativeOps(): NativeOps | undefined {
     run: (name, attrs, inputs, numOutputs) => backend.executeMultipleOutputs(name, attrs, inputs, numOutputs),
     float32: (name) => ({ name, type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }),
     float: (name, value) => ({ name, type: b.TF_ATTR_FLOAT, value }),
+    int: (name, value) => ({ name, type: b.TF_ATTR_INT, value }),
     bool: (name, value) => ({ name, type: b.TF_ATTR_BOOL, value }),
     string: (name, value) => ({ name, type: b.TF_ATTR_STRING, value }),
   };

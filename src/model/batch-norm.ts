@@ -10,40 +10,57 @@ interface BatchStats {
   variance: tf.Tensor1D;
 }
 
+/** TensorFlow's fused BatchNorm in training mode, forward and backward, as ops on the native backend. */
+export interface FusedBatchNormOps {
+  /** y and the batch's statistics; `saved` is what `backward` needs */
+  forward(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): BatchStats & { saved: tf.Tensor[] };
+  /** [dx, dgamma, dbeta] */
+  backward(dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[];
+}
+
 /**
- * Batch normalization of an NHWC tensor with the batch's own statistics, differentiable in x, gamma
- * and beta. On native TensorFlow it is one FusedBatchNormV3 op forward and one
- * FusedBatchNormGradV3 op backward; composed from tfjs ops, the backward pass alone is a dozen
- * full-size elementwise ops and dominated the training step.
+ * One FusedBatchNormV3 op forward and one FusedBatchNormGradV3 op backward, on native TensorFlow;
+ * undefined elsewhere. Composed from tfjs ops, the backward pass alone is a dozen full-size
+ * elementwise ops and dominated the training step.
  */
-function normalizeInTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchStats {
+export function fusedBatchNormOps(epsilon: number): FusedBatchNormOps | undefined {
   const ops = nativeOps();
-  if (!ops) {
+  if (!ops) return undefined;
+  const attrs = [ops.float32('T'), ops.float32('U'), ops.float('epsilon', epsilon), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
+  return {
+    forward(x, gamma, beta) {
+      const empty = tf.tensor1d([]);
+      const [y, mean, variance, r1, r2, r3] = ops.run(
+        'FusedBatchNormV3',
+        [...attrs, ops.float('exponential_avg_factor', 1)],
+        [x, gamma, beta, empty, empty],
+        6,
+      );
+      empty.dispose();
+      return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, saved: [x, gamma, r1, r2, r3] };
+    },
+    backward: (dy, saved) => ops.run('FusedBatchNormGradV3', attrs, [dy, ...saved], 5).slice(0, 3),
+  };
+}
+
+/** Batch normalization of an NHWC tensor with the batch's own statistics, differentiable in x, gamma and beta. */
+function normalizeInTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchStats {
+  const fused = fusedBatchNormOps(epsilon);
+  if (!fused) {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     const n = x.size / x.shape[3];
     const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
     return { y, mean: mean as tf.Tensor1D, variance: tf.mul(variance, n / Math.max(n - 1, 1)) as tf.Tensor1D };
   }
-  const attrs = [ops.float32('T'), ops.float32('U'), ops.float('epsilon', epsilon), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
   let mean!: tf.Tensor1D;
   let variance!: tf.Tensor1D;
   const f = tf.customGrad((xIn, gIn, bIn, save) => {
-    const [xs, g, bt] = [xIn, gIn, bIn] as tf.Tensor[];
-    const empty = tf.tensor1d([]);
-    const [y, batchMean, batchVar, r1, r2, r3] = ops.run('FusedBatchNormV3', [...attrs, ops.float('exponential_avg_factor', 1)], [xs, g, bt, empty, empty], 6);
-    empty.dispose();
+    const out = fused.forward(xIn as tf.Tensor4D, gIn as tf.Tensor1D, bIn as tf.Tensor1D);
     // customGrad disposes what its forward function neither returns nor saves.
-    mean = tf.keep(batchMean) as tf.Tensor1D;
-    variance = tf.keep(batchVar) as tf.Tensor1D;
-    (save as tf.GradSaveFunc)([xs, g, r1, r2, r3]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sg, s1, s2, s3] = saved;
-        const [dx, dgamma, dbeta] = ops.run('FusedBatchNormGradV3', attrs, [dy as tf.Tensor, sx, sg, s1, s2, s3], 5);
-        return [dx, dgamma, dbeta];
-      },
-    };
+    mean = tf.keep(out.mean);
+    variance = tf.keep(out.variance);
+    (save as tf.GradSaveFunc)(out.saved);
+    return { value: out.y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => fused.backward(dy as tf.Tensor, saved) };
   });
   const y = f(x, gamma, beta);
   return { y, mean, variance };
@@ -96,14 +113,24 @@ export class BatchNorm extends tf.layers.Layer {
     }
     const x4 = x.rank === 4 ? (x as tf.Tensor4D) : (x.reshape([x.shape[0], 1, 1, x.shape[x.rank - 1]]) as tf.Tensor4D);
     const { y, mean, variance } = normalizeInTraining(x4, gamma, beta, this.epsilon);
+    this.updateMovingStatistics(mean, variance);
+    mean.dispose();
+    variance.dispose();
+    return x.rank === 4 ? y : y.reshape(x.shape);
+  }
+
+  /** Moves the moving statistics toward a training batch's (Keras's update, momentum as configured). */
+  updateMovingStatistics(mean: tf.Tensor1D, variance: tf.Tensor1D): void {
     tf.tidy(() => {
       const decay = 1 - this.momentum;
       this.movingMean.write(tf.sub(this.movingMean.read(), tf.mul(tf.sub(this.movingMean.read(), mean), decay)));
       this.movingVariance.write(tf.sub(this.movingVariance.read(), tf.mul(tf.sub(this.movingVariance.read(), variance), decay)));
     });
-    mean.dispose();
-    variance.dispose();
-    return x.rank === 4 ? y : y.reshape(x.shape);
+  }
+
+  /** The trainable scale and shift, as variables (a fused training path computes with them). */
+  get affine(): { gamma: tf.Variable; beta: tf.Variable } {
+    return { gamma: this.gamma.read() as tf.Variable, beta: this.beta.read() as tf.Variable };
   }
 
   /**

@@ -104,7 +104,7 @@ abstract class QuantLayer extends tf.layers.Layer {
    * while inference keeps the exact order). From bee's fused kernels where they run: two ops instead
    * of some twenty tiny ones per layer and step.
    */
-  protected trainingKernel(): tf.Tensor {
+  trainingKernel(): tf.Tensor {
     const fused = fusedOps();
     const spec = this.kernelQuantizer;
     const w = this.kernel.read();
@@ -288,6 +288,11 @@ export class QuantActivation extends tf.layers.Layer {
       if (fused) return fused.steSign(x, this.shiftWeight?.read() as tf.Tensor1D | undefined, this.quantizer.clipValue);
       return this.q(this.shiftWeight ? tf.sub(x, this.shiftWeight.read()) : x);
     });
+  }
+
+  /** RSign's per-channel threshold, as a variable; undefined without one. */
+  get shiftVariable(): tf.Variable | undefined {
+    return this.shiftWeight?.read() as tf.Variable | undefined;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BeeError } from '../errors.js';
 import { ARCHITECTURES } from './architectures/index.js';
+import type { Apply, Wired } from './architectures/architecture.js';
 import { ARCH_NAMES, type ArchName, FAMILIES } from '../spec/families.js';
 import { BatchNorm } from './batch-norm.js';
 import { ExitPooling } from './exit-pooling.js';
@@ -112,24 +113,29 @@ export function completeNetworkConfig(saved: Partial<NetworkConfig> & Omit<Netwo
 /** The layer of that name, or undefined where the network has none (an exit head without a hidden layer). */
 type LayerLookup = (name: string) => tf.layers.Layer | undefined;
 
+/** Wires a stage in place of its architecture's layers (a fused training path does): `apply` runs the network's other layers. */
+export type StageWiring<T extends Wired> = (apply: Apply<T>, x: T) => { features: T; next?: T };
+
 /**
  * Applies block b and its exit head to x with the layers `layer` finds by name: the one place a
- * network's wiring lives, for building it and for cutting a loaded one into stages. Returns the
- * exit's logits and, unless it is the last block, the next block's input.
+ * network's wiring lives, for building it (symbolic x), for cutting a loaded one into stages, and
+ * for training's forward pass (concrete x, `training`, and optionally a `stage` that replaces the
+ * stage's layers). Returns the exit's logits and, unless it is the last block, the next block's input.
  */
-export function wireBlock(
+export function wireBlock<T extends Wired>(
   arch: ArchName,
   layer: LayerLookup,
   b: number,
-  x: tf.SymbolicTensor,
+  x: T,
   last: boolean,
-): { logits: tf.SymbolicTensor; next?: tf.SymbolicTensor } {
-  const apply = (name: string, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => {
+  run: { training?: boolean; stage?: StageWiring<T> } = {},
+): { logits: T; next?: T } {
+  const apply: Apply<T> = (name, input) => {
     const found = layer(name);
     if (!found) throw new BeeError(`the network has no layer ${name}`, { hint: 'the model files do not match its bee.json' });
-    return found.apply(input) as tf.SymbolicTensor;
+    return found.apply(input as Parameters<tf.layers.Layer['apply']>[0], run.training ? { training: true } : undefined) as T;
   };
-  const { features, next } = ARCHITECTURES[arch].wireStage(apply, b, x, last);
+  const { features, next } = run.stage ? run.stage(apply, x) : ARCHITECTURES[arch].wireStage(apply, b, x, last);
   let pooled = apply(layerName.exitPool(b), features);
   if (layer(layerName.exitHiddenBn(b))) pooled = apply(layerName.exitHiddenBn(b), pooled);
   if (layer(layerName.exitHidden(b))) pooled = apply(layerName.exitHiddenAct(b), apply(layerName.exitHidden(b), pooled));

@@ -24,6 +24,11 @@ export class RPReLU extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** The kink's shift, the slope below it and the output's shift, as variables. */
+  get parameters(): { gamma: tf.Variable; slope: tf.Variable; zeta: tf.Variable } {
+    return { gamma: this.gamma.read() as tf.Variable, slope: this.slope.read() as tf.Variable, zeta: this.zeta.read() as tf.Variable };
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;

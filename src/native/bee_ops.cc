@@ -13,7 +13,7 @@
 #include <node_api.h>
 
 // What src/backend/fused-ops.ts expects (FUSED_OPS_VERSION): bumped with every change to the ops.
-#define BEE_OPS_VERSION 3
+#define BEE_OPS_VERSION 4
 
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -119,6 +119,50 @@ void RPReLUGradRow(const float* __restrict dy, const float* __restrict x, const 
     sum_dt[k] += dt;
     sum_slope[k] += positive ? 0.f : times;
     sum_dy[k] += d;
+  }
+}
+
+// A residual unit's elementwise tail in one pass: p = n + t (the BatchNorm's output and the
+// shortcut); h = RPReLU(p); with kSign, s = sign(h - shift), the next convolution's input.
+template <bool kSign>
+void ResidualRow(const float* __restrict n, const float* __restrict t, const float* __restrict gamma, const float* __restrict slope,
+                 const float* __restrict zeta, const float* __restrict shift, float* __restrict p, float* __restrict h,
+                 float* __restrict s, int64_t c) {
+  for (int64_t k = 0; k < c; k++) {
+    const float sum = n[k] + t[k];
+    const float d = sum - gamma[k];
+    const float scaled = slope[k] * d;
+    const float y = (d > 0.f ? d : scaled) + zeta[k];
+    p[k] = sum;
+    h[k] = y;
+    if (kSign) s[k] = y - shift[k] >= 0.f ? 1.f : -1.f;
+  }
+}
+
+// Its gradient: the gradient at h is what came through the residual path (dh) plus, with kSign,
+// the sign's straight-through share of ds; then RPReLU's gradient at p, as SignGradRow and
+// RPReLUGradRow compute them (the same values, the same per-channel sums).
+template <bool kSign>
+void ResidualGradRow(const float* __restrict dh, const float* __restrict ds, const float* __restrict h, const float* __restrict shift,
+                     float clip, const float* __restrict p, const float* __restrict gamma, const float* __restrict slope,
+                     float* __restrict dp, float* __restrict sum_ds, float* __restrict sum_dt, float* __restrict sum_slope,
+                     float* __restrict sum_dy, int64_t c) {
+  for (int64_t k = 0; k < c; k++) {
+    float g = dh[k];
+    if (kSign) {
+      const float through = std::fabs(h[k] - shift[k]) <= clip ? ds[k] : 0.f;
+      sum_ds[k] += through;
+      g = g + through;
+    }
+    const float t = p[k] - gamma[k];
+    const bool positive = t > 0.f;
+    const float scaled = g * slope[k];
+    const float dt = positive ? g : scaled;
+    const float times = g * t;
+    dp[k] = dt;
+    sum_dt[k] += dt;
+    sum_slope[k] += positive ? 0.f : times;
+    sum_dy[k] += g;
   }
 }
 
@@ -299,6 +343,180 @@ class MaxPool2Grad : public OpKernel {
   }
 };
 
+// A residual unit's tail (ResidualRow): inputs n, t, gamma, slope, zeta, shift; outputs p, h and,
+// with the attr `sign`, s (else an empty tensor, and shift may be empty).
+class Residual : public OpKernel {
+ public:
+  explicit Residual(OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, ctx->GetAttr("sign", &sign_)); }
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& n = ctx->input(0);
+    const Tensor& t = ctx->input(1);
+    OP_REQUIRES(ctx, n.shape() == t.shape(), InvalidArgument("n and t must have one shape"));
+    int64_t c, rows;
+    for (int i = 2; i < (sign_ ? 6 : 5); i++)
+      if (!Channels(ctx, n, ctx->input(i), &c, &rows)) return;
+    Tensor *p, *h, *s;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, n.shape(), &p));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, n.shape(), &h));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, sign_ ? n.shape() : tensorflow::TensorShape({0}), &s));
+    const float *ns = n.flat<float>().data(), *ts = t.flat<float>().data();
+    const float *gamma = ctx->input(2).flat<float>().data(), *slope = ctx->input(3).flat<float>().data();
+    const float *zeta = ctx->input(4).flat<float>().data(), *shift = ctx->input(5).flat<float>().data();
+    float *ps = p->flat<float>().data(), *hs = h->flat<float>().data(), *ss = s->flat<float>().data();
+    ForBlocks(ctx, rows, 4 * c, [&](int64_t r0, int64_t r1, int64_t) {
+      for (int64_t i = r0 * c; i < r1 * c; i += c) {
+        if (sign_)
+          ResidualRow<true>(ns + i, ts + i, gamma, slope, zeta, shift, ps + i, hs + i, ss + i, c);
+        else
+          ResidualRow<false>(ns + i, ts + i, gamma, slope, zeta, shift, ps + i, hs + i, nullptr, c);
+      }
+    });
+  }
+
+ private:
+  bool sign_;
+};
+
+// Residual's gradient (ResidualGradRow): inputs dh, ds, h, shift, p, gamma, slope (ds, h and shift
+// empty without `sign`); outputs dp (which is also the gradient of n and of t), dgamma, dslope,
+// dzeta and dshift (empty without `sign`).
+class ResidualGrad : public OpKernel {
+ public:
+  explicit ResidualGrad(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("sign", &sign_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("clip", &clip_));
+  }
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& dh = ctx->input(0);
+    const Tensor& p = ctx->input(4);
+    OP_REQUIRES(ctx, dh.shape() == p.shape(), InvalidArgument("dh and p must have one shape"));
+    if (sign_)
+      OP_REQUIRES(ctx, ctx->input(1).shape() == p.shape() && ctx->input(2).shape() == p.shape(), InvalidArgument("ds, h and p must have one shape"));
+    int64_t c, rows;
+    for (int i : {5, 6, 3})
+      if ((i != 3 || sign_) && !Channels(ctx, p, ctx->input(i), &c, &rows)) return;
+    const tensorflow::TensorShape vector({c});
+    Tensor *dp, *dgamma, *dslope, *dzeta, *dshift;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, p.shape(), &dp));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, vector, &dgamma));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, vector, &dslope));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(3, vector, &dzeta));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(4, sign_ ? vector : tensorflow::TensorShape({0}), &dshift));
+    const float *g = dh.flat<float>().data(), *ds = ctx->input(1).flat<float>().data(), *h = ctx->input(2).flat<float>().data();
+    const float *shift = ctx->input(3).flat<float>().data(), *ps = p.flat<float>().data();
+    const float *gamma = ctx->input(5).flat<float>().data(), *slope = ctx->input(6).flat<float>().data();
+    float* out = dp->flat<float>().data();
+    const int64_t blocks = std::max<int64_t>(1, std::min(rows, kBlocks));
+    std::vector<double> sum_ds(blocks * c, 0.0), sum_dt(blocks * c, 0.0), sum_slope(blocks * c, 0.0), sum_dy(blocks * c, 0.0);
+    const float clip = clip_;
+    ForBlocks(ctx, rows, 6 * c, [&](int64_t r0, int64_t r1, int64_t b) {
+      double* sums[] = {sum_dt.data() + b * c, sum_slope.data() + b * c, sum_dy.data() + b * c, sum_ds.data() + b * c};
+      SumRows(r0, r1, c, 4, sums, [&](int64_t r, float* acc) {
+        const int64_t i = r * c;
+        if (sign_)
+          ResidualGradRow<true>(g + i, ds + i, h + i, shift, clip, ps + i, gamma, slope, out + i, acc + 3 * c, acc, acc + c, acc + 2 * c, c);
+        else
+          ResidualGradRow<false>(g + i, nullptr, nullptr, nullptr, clip, ps + i, gamma, slope, out + i, nullptr, acc, acc + c, acc + 2 * c, c);
+      });
+    });
+    SumBlocks(sum_dt, c, -1.f, dgamma->flat<float>().data());
+    SumBlocks(sum_slope, c, 1.f, dslope->flat<float>().data());
+    SumBlocks(sum_dy, c, 1.f, dzeta->flat<float>().data());
+    if (sign_) SumBlocks(sum_ds, c, -1.f, dshift->flat<float>().data());
+  }
+
+ private:
+  bool sign_;
+  float clip_;
+};
+
+// ReActNet's widening shortcut in one pass: the 2x2, stride-2, valid average pooling of NHWC x
+// (each window summed in row-major order, then divided by 4, as TensorFlow's AvgPool does), its
+// C channels repeated to `channels` (a multiple of C).
+class AvgPool2Tile : public OpKernel {
+ public:
+  explicit AvgPool2Tile(OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, ctx->GetAttr("channels", &channels_)); }
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    OP_REQUIRES(ctx, x.dims() == 4, InvalidArgument("x must be NHWC"));
+    const int64_t n = x.dim_size(0), h = x.dim_size(1), w = x.dim_size(2), c = x.dim_size(3), f = channels_;
+    OP_REQUIRES(ctx, c > 0 && f % c == 0, InvalidArgument("channels must be a multiple of x's"));
+    const int64_t oh = h / 2, ow = w / 2;
+    Tensor* y;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, tensorflow::TensorShape({n, oh, ow, f}), &y));
+    const float* xs = x.flat<float>().data();
+    float* ys = y->flat<float>().data();
+    auto* pool = ctx->device()->tensorflow_cpu_worker_threads()->workers;
+    pool->ParallelFor(n * oh, 2 * ow * f, [&](int64_t first, int64_t last) {
+      for (int64_t task = first; task < last; task++) {
+        const int64_t e = task / oh, i = task % oh;
+        const float* x0 = xs + ((e * h + 2 * i) * w) * c;
+        const float* x1 = x0 + w * c;
+        float* out = ys + task * ow * f;
+        for (int64_t j = 0; j < ow; j++, out += f) {
+          const float *x00 = x0 + 2 * j * c, *x01 = x00 + c, *x10 = x1 + 2 * j * c, *x11 = x10 + c;
+          for (int64_t k = 0; k < c; k++) out[k] = (((x00[k] + x01[k]) + x10[k]) + x11[k]) / 4.f;
+          for (int64_t copy = c; copy < f; copy += c) std::copy(out, out + c, out + copy);
+        }
+      }
+    });
+  }
+
+ private:
+  int64_t channels_;
+};
+
+// Its gradient, plus what else reached x: dx = addend + (the sum of dy's copies of the channel) / 4
+// at each position of a window (addend alone in the odd last row or column no window reads).
+class AvgPool2TileGrad : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& dy = ctx->input(0);
+    const Tensor& addend = ctx->input(1);
+    OP_REQUIRES(ctx, dy.dims() == 4 && addend.dims() == 4, InvalidArgument("dy and addend must be NHWC"));
+    const int64_t n = addend.dim_size(0), h = addend.dim_size(1), w = addend.dim_size(2), c = addend.dim_size(3);
+    const int64_t oh = h / 2, ow = w / 2, f = dy.dim_size(3);
+    OP_REQUIRES(ctx, dy.dim_size(0) == n && dy.dim_size(1) == oh && dy.dim_size(2) == ow && c > 0 && f % c == 0,
+                InvalidArgument("dy must be the addend's 2x2 pooling, its channels repeated"));
+    Tensor* dx;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, addend.shape(), &dx));
+    const float* g = dy.flat<float>().data();
+    const float* add = addend.flat<float>().data();
+    float* out = dx->flat<float>().data();
+    const int64_t pairs = (h + 1) / 2;
+    auto* pool = ctx->device()->tensorflow_cpu_worker_threads()->workers;
+    pool->ParallelFor(n * pairs, 6 * w * c, [&](int64_t first, int64_t last) {
+      std::vector<float> quarter(c);
+      for (int64_t task = first; task < last; task++) {
+        const int64_t e = task / pairs, i = task % pairs;
+        const int64_t at = ((e * h + 2 * i) * w) * c, rows = std::min<int64_t>(2, h - 2 * i);
+        if (i >= oh) {
+          std::copy(add + at, add + at + rows * w * c, out + at);
+          continue;
+        }
+        for (int64_t j = 0; j < ow; j++) {
+          const float* gy = g + ((e * oh + i) * ow + j) * f;
+          for (int64_t k = 0; k < c; k++) quarter[k] = gy[k];
+          for (int64_t copy = c; copy < f; copy += c)
+            for (int64_t k = 0; k < c; k++) quarter[k] += gy[copy + k];
+          for (int64_t k = 0; k < c; k++) quarter[k] /= 4.f;
+          for (int64_t r = 0; r < 2; r++)
+            for (int64_t q = 0; q < 2; q++) {
+              const int64_t o = at + (r * w + 2 * j + q) * c;
+              for (int64_t k = 0; k < c; k++) out[o + k] = add[o + k] + quarter[k];
+            }
+        }
+        if (w & 1)
+          for (int64_t r = 0; r < 2; r++) {
+            const int64_t o = at + (r * w + w - 1) * c;
+            std::copy(add + o, add + o + c, out + o);
+          }
+      }
+    });
+  }
+};
+
 // A magnitude-aware binary kernel (XNOR-Net's, Larq's magnitude_aware_sign): alpha_c * sign(w),
 // sign(0) = +1, alpha_c = mean |w| over every axis but the last (output channels). Gradient: dy *
 // alpha_c where |w| <= clip, else 0; alpha_c held constant (Larq stops its gradient). A kernel is
@@ -447,6 +665,50 @@ REGISTER_OP("BeeScaledSignGrad").Input("dy: float").Input("w: float").Input("alp
 });
 REGISTER_OP("BeeMaxPool2Grad").Input("x: float").Input("dy: float").Output("dx: float").SetShapeFn(SameAsFirst);
 
+REGISTER_OP("BeeResidual")
+    .Input("n: float")
+    .Input("t: float")
+    .Input("gamma: float")
+    .Input("slope: float")
+    .Input("zeta: float")
+    .Input("shift: float")
+    .Attr("sign: bool")
+    .Output("p: float")
+    .Output("h: float")
+    .Output("s: float")
+    .SetShapeFn([](InferenceContext* c) {
+      for (int i = 0; i < 3; i++) c->set_output(i, c->input(0));
+      return tensorflow::Status();
+    });
+REGISTER_OP("BeeResidualGrad")
+    .Input("dh: float")
+    .Input("ds: float")
+    .Input("h: float")
+    .Input("shift: float")
+    .Input("p: float")
+    .Input("gamma: float")
+    .Input("slope: float")
+    .Attr("sign: bool")
+    .Attr("clip: float")
+    .Output("dp: float")
+    .Output("dgamma: float")
+    .Output("dslope: float")
+    .Output("dzeta: float")
+    .Output("dshift: float")
+    .SetShapeFn([](InferenceContext* c) {
+      c->set_output(0, c->input(4));
+      for (int i = 1; i < 5; i++) c->set_output(i, c->input(5));
+      return tensorflow::Status();
+    });
+REGISTER_OP("BeeAvgPool2Tile").Input("x: float").Attr("channels: int").Output("y: float").SetShapeFn([](InferenceContext* c) {
+  c->set_output(0, c->UnknownShapeOfRank(4));
+  return tensorflow::Status();
+});
+REGISTER_OP("BeeAvgPool2TileGrad").Input("dy: float").Input("addend: float").Output("dx: float").SetShapeFn([](InferenceContext* c) {
+  c->set_output(0, c->input(1));
+  return tensorflow::Status();
+});
+
 REGISTER_KERNEL_BUILDER(Name("BeeSteSign").Device(DEVICE_CPU), SteSign);
 REGISTER_KERNEL_BUILDER(Name("BeeSteSignGrad").Device(DEVICE_CPU), SteSignGrad);
 REGISTER_KERNEL_BUILDER(Name("BeeRPReLU").Device(DEVICE_CPU), RPReLU);
@@ -455,6 +717,10 @@ REGISTER_KERNEL_BUILDER(Name("BeeAdam").Device(DEVICE_CPU), Adam);
 REGISTER_KERNEL_BUILDER(Name("BeeScaledSign").Device(DEVICE_CPU), ScaledSign);
 REGISTER_KERNEL_BUILDER(Name("BeeScaledSignGrad").Device(DEVICE_CPU), ScaledSignGrad);
 REGISTER_KERNEL_BUILDER(Name("BeeMaxPool2Grad").Device(DEVICE_CPU), MaxPool2Grad);
+REGISTER_KERNEL_BUILDER(Name("BeeResidual").Device(DEVICE_CPU), Residual);
+REGISTER_KERNEL_BUILDER(Name("BeeResidualGrad").Device(DEVICE_CPU), ResidualGrad);
+REGISTER_KERNEL_BUILDER(Name("BeeAvgPool2Tile").Device(DEVICE_CPU), AvgPool2Tile);
+REGISTER_KERNEL_BUILDER(Name("BeeAvgPool2TileGrad").Device(DEVICE_CPU), AvgPool2TileGrad);
 }  // namespace bee
 
 // The addon itself exports only the ops' version: registering them is what loading it does.

@@ -4,6 +4,7 @@ import { ChannelTile } from '../model/channel-tile.js';
 import { ExitPooling } from '../model/exit-pooling.js';
 import { QuantActivation, QuantConv2D, QuantDense } from '../model/layers.js';
 import { RPReLU } from '../model/rprelu.js';
+import { FUSED_STAGE_SCOPE } from './fused-stage.js';
 
 /** Where a training step's time goes: native TensorFlow ops by part of the network, forward and backward. */
 export interface StepProfile {
@@ -30,6 +31,17 @@ function partOf(layer: tf.layers.Layer): string {
   if (layer.getClassName() === 'Add') return 'residual sums';
   if (layer instanceof ExitPooling || layer instanceof QuantDense || layer.getClassName() === 'GlobalMaxPooling2D') return 'exit heads';
   return layer.getClassName();
+}
+
+/** The part of the network a native op of a fused stage (src/train/fused-stage.ts) or a kernel's quantizer is, by the op's name. */
+function partOfOp(op: string): string | undefined {
+  if (/^(Conv2D|BeeScaledSign)/.test(op)) return 'binary convolutions';
+  if (op.startsWith('FusedBatchNorm')) return 'BatchNorm';
+  if (op.startsWith('BeeSteSign')) return 'signs (STE)';
+  if (op.startsWith('BeeResidual')) return 'residual units';
+  if (/^(MaxPool|BeeMaxPool2Grad)/.test(op)) return 'max pooling';
+  if (op.startsWith('BeeAvgPool2Tile')) return 'shortcuts';
+  return undefined;
 }
 
 /** tfjs-core internals the profile hooks into: the engine's tape and scopes, tfjs-node's op calls. */
@@ -94,10 +106,14 @@ export function profileSteps(model: tf.LayersModel, step: () => void, steps: num
       const scopes = engine.state.scopeStack.map((s) => s.name);
       const phase: Phase = scopes.includes('backward') ? 'backward' : scopes.includes('forward') ? 'forward' : 'after';
       const name = method === 'readSync' ? 'read to host' : String(args[0]);
+      const fused = scopes.includes(FUSED_STAGE_SCOPE);
       const where =
         method === 'readSync'
           ? 'host copies'
-          : (part ?? (phase === 'forward' ? 'loss and metrics' : phase === 'backward' ? 'gradient sums' : 'optimizer and clip'));
+          : (part ??
+            // a fused stage's other ops update the BatchNorms' moving statistics
+            (fused || name.startsWith('BeeScaledSign') ? (partOfOp(name) ?? 'BatchNorm') : undefined) ??
+            (phase === 'forward' ? 'loss and metrics' : phase === 'backward' ? 'gradient sums' : 'optimizer and clip'));
       const started = performance.now();
       const result = run.apply(this, args);
       const key = `${where}|${phase}|${name}`;

@@ -1,11 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
+import type { ArchName } from '../model/network.js';
 import { distillationLoss } from './distill.js';
+import { trainingForward } from './training-forward.js';
 
 export interface DistillOptions {
   weight: number;
   temperature: number;
   /** a model whose last exit teaches every exit; without one, the network's own last exit teaches the others */
   teacher?: tf.LayersModel;
+}
+
+export interface StepOptions {
+  /** the network's family: with it, the forward pass fuses what it can (trainingForward); without, the model's own apply */
+  arch?: ArchName;
+  distill?: DistillOptions;
+  /** one per class, > 0 */
+  classWeights?: number[];
 }
 
 /**
@@ -20,9 +30,9 @@ export function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   classes: number,
-  distill?: DistillOptions,
-  classWeights?: number[],
+  { arch, distill, classWeights }: StepOptions = {},
 ): (x: tf.Tensor, labels: Int32Array, exitWeights: number[]) => Float32Array {
+  const forward = arch ? trainingForward(model, arch) : (x: tf.Tensor) => model.apply(x, { training: true }) as tf.Tensor[];
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const perClass = classWeights?.some((w) => w !== 1) ? tf.keep(tf.tensor1d(classWeights)) : undefined;
   const constrained = model.trainableWeights.filter((w) => w.constraint != null);
@@ -35,7 +45,7 @@ export function trainStep(
       let parts: tf.Tensor[] = [];
       const cost = optimizer.minimize(
         () => {
-          const outs = model.apply(x, { training: true }) as tf.Tensor[];
+          const outs = forward(x);
           const losses = outs.map((o) => tf.losses.softmaxCrossEntropy(y, o, weights));
           const correct = outs.map((o) => tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), yIndex), 'float32')));
           parts = [...losses, ...correct].map((t) => tf.keep(t));

@@ -94,13 +94,11 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
   const allFeatures = tf.tensor2d(table.features, [table.clips.length, table.frames * table.melBins]);
   const distill = options.distill > 0 ? { weight: options.distill, temperature: options.distillTemperature, teacher } : undefined;
   const steps = {
-    step: trainStep(
-      model,
-      optimizer,
-      labels.length,
+    step: trainStep(model, optimizer, labels.length, {
+      arch: network.arch,
       distill,
-      labels.map((l) => options.classWeights?.[l] ?? 1),
-    ),
+      classWeights: labels.map((l) => options.classWeights?.[l] ?? 1),
+    }),
     optimizer,
     options,
     train,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layerName } from '../../spec/layer-names.js';
 import type { QuantizerName } from '../quantizers.js';
 import { RPReLU } from '../rprelu.js';
-import type { Architecture } from './architecture.js';
+import type { Apply, Architecture, Wired } from './architecture.js';
 import { ChannelTile } from '../channel-tile.js';
 import { bodyFilters, type Family } from '../../spec/families.js';
 import { parts } from './parts.js';
@@ -61,11 +61,11 @@ export function residualArchitecture(family: Family): Architecture {
       ];
     },
     wireStage(apply, b, x) {
-      const sum = (add: string, rp: string, inputs: tf.SymbolicTensor[]) => {
+      const sum = (add: string, rp: string, inputs: (typeof x)[]) => {
         const y = apply(add, inputs);
         return rprelu ? apply(rp, y) : y;
       };
-      const input = b === 1 ? apply(layerName.stemBn(b), apply(layerName.stem(b), x)) : x;
+      const input = residualStageInput(apply, b, x);
       const body = apply(layerName.bn(b), apply(layerName.pool(b), apply(layerName.conv11(b), apply(layerName.act11(b), input))));
       const pooled = apply(layerName.shortcutPool(b), input);
       const real = shortcut === 'conv' ? apply(layerName.shortcutBn(b), apply(layerName.shortcutConv(b), pooled)) : apply(layerName.shortcutTile(b), pooled);
@@ -75,4 +75,9 @@ export function residualArchitecture(family: Family): Architecture {
       return { features: h, next: h };
     },
   };
+}
+
+/** What a residual stage's binary path starts from: the network's input through the real stem (stage 1), else the previous stage's output. */
+export function residualStageInput<T extends Wired>(apply: Apply<T>, b: number, x: T): T {
+  return b === 1 ? apply(layerName.stemBn(b), apply(layerName.stem(b), x)) : x;
 }
