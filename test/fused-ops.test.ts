@@ -86,6 +86,16 @@ test("MaxPool's gradient goes to each window's first maximum, as TensorFlow's Ma
   }
 });
 
+test("Max's gradient over the positions of NHWC maps goes to every maximum, as tfjs's composite gradient sends it", { skip: skip() }, () => {
+  const ties = tf.round(tf.randomUniform([3, 7, 5, 6], -2, 2, 'float32', 8)) as tf.Tensor4D; // few values: many ties
+  const g = tf.randomNormal([3, 6], 0, 1, 'float32', 9);
+  const top = tf.reshape(tf.max(ties, [1, 2]), [3, 1, 1, 6]);
+  const expected = tf.mul(tf.reshape(g, [3, 1, 1, 6]), tf.cast(tf.equal(ties, top), 'float32'));
+  same(tf.grad((t: tf.Tensor) => tf.max(t, [1, 2]))(ties, g), expected, 'Max gradient');
+  // other reductions keep tfjs's gradient
+  same(tf.grad((t: tf.Tensor) => tf.max(t, [3]))(ties, tf.ones([3, 7, 5])), tf.cast(tf.equal(ties, tf.max(ties, 3, true)), 'float32'), 'over channels');
+});
+
 test('magnitude-aware kernels: alpha * sign(w) and dy * alpha * (|w| <= 1), alpha held constant', { skip: skip() }, () => {
   const w = tf.concat([tf.randomUniform([3, 1, 5, 8], -1.5, 1.5, 'float32', 11), tf.zeros([1, 1, 5, 8])], 0);
   const g = tf.randomNormal(w.shape, 0, 1, 'float32', 12);

@@ -94,6 +94,9 @@ test('exit pooling: max, mean and grid means per channel, in runs of C values', 
     1e-6,
     'channel 1 gradient',
   );
+  // training computes the means as one product with its own gradient: the same values
+  const trained = values(tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t, { training: true }) as tf.Tensor))(x));
+  close(trained, g, 1e-6, 'gradient in training');
 });
 
 test('magnitude-aware sign: alpha_c * sign(w) with alpha_c = mean |w| per output channel; gradient alpha_c * dy * (|w| <= 1)', () => {

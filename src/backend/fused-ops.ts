@@ -21,7 +21,7 @@ export interface FusedOps {
 }
 
 /** BEE_OPS_VERSION of the library this code calls: a stale build (`npm run native` rebuilds) is not used. */
-export const FUSED_OPS_VERSION = 4;
+export const FUSED_OPS_VERSION = 5;
 
 const require = createRequire(import.meta.url);
 let loaded: { ops: NativeOps; fused: FusedOps } | null | undefined;
@@ -78,23 +78,37 @@ function make(ops: NativeOps): FusedOps {
 }
 
 /**
- * The MaxPool gradient, for 2x2 windows of stride 2 without padding (every max pooling in bee's
- * networks), from bee's kernel: TensorFlow's generic MaxPoolGrad took more time than the
- * convolution before it. Same values (dy to the first maximum of each window); other poolings keep
- * tfjs's gradient.
+ * Gradients from bee's kernels where TensorFlow's or tfjs's cost more than the op itself, with the
+ * same values: MaxPool's for 2x2 windows of stride 2 without padding (every max pooling in bee's
+ * networks; dy to the first maximum of each window), where TensorFlow's generic MaxPoolGrad took
+ * more time than the convolution before it; and Max's over the positions of NHWC maps (the exit
+ * heads' global max; dy to every maximum), where tfjs runs three passes. Other poolings and
+ * reductions keep tfjs's gradients.
  */
-function installMaxPoolGradient(ops: NativeOps): void {
-  const generic = tf.getGradient(tf.MaxPool);
+function installGradients(ops: NativeOps): void {
+  const maxPool = tf.getGradient(tf.MaxPool);
   const pair = (v: unknown) => (Array.isArray(v) ? v : [v, v]);
   tf.registerGradient({
-    ...generic,
+    ...maxPool,
     gradFunc: (dy, saved, attrs) => {
       const { filterSize, strides, pad } = attrs as unknown as tf.MaxPoolAttrs;
       const [x] = saved;
       if (x.rank === 4 && pad === 'valid' && [...pair(filterSize), ...pair(strides)].every((n) => n === 2)) {
         return { x: () => ops.run('BeeMaxPool2Grad', [], [x, dy as tf.Tensor], 1)[0] };
       }
-      return generic.gradFunc(dy, saved, attrs);
+      return maxPool.gradFunc(dy, saved, attrs);
+    },
+  });
+  const max = tf.getGradient(tf.Max);
+  tf.registerGradient({
+    ...max,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved;
+      const axes = (attrs as unknown as tf.MaxAttrs).reductionIndices;
+      if (x.rank === 4 && Array.isArray(axes) && axes.length === 2 && axes[0] === 1 && axes[1] === 2) {
+        return { x: () => ops.run('BeeSpatialMaxGrad', [], [x, y, dy as tf.Tensor], 1)[0] };
+      }
+      return max.gradFunc(dy, saved, attrs);
     },
   });
 }
@@ -106,7 +120,7 @@ export function fusedOps(): FusedOps | undefined {
   if (!ops) return undefined;
   if (loaded === undefined) {
     loaded = loadLibrary() ? { ops, fused: make(ops) } : null;
-    if (loaded) installMaxPoolGradient(ops);
+    if (loaded) installGradients(ops);
   }
   return loaded?.fused;
 }

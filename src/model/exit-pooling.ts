@@ -10,6 +10,16 @@ export interface ExitPoolingArgs {
 }
 
 /**
+ * a x b for a constant a: b's gradient as tfjs's matMul gradient computes it, none for a (tfjs
+ * would compute one, a product the size of the batch's maps, and drop it).
+ */
+const averaged = tf.customGrad((aIn, bIn, save) => {
+  const [a, b] = [aIn, bIn] as tf.Tensor3D[];
+  (save as tf.GradSaveFunc)([a]);
+  return { value: tf.matMul(a, b), gradFunc: (dy, [sa]) => [tf.zerosLike(sa), tf.matMul(sa as tf.Tensor3D, dy as tf.Tensor3D, true, false)] };
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/**
  * The pooled exit head's pooling: per channel the global max (the paper's head), the global mean,
  * and the mean of every cell of a time x frequency grid, [batch, C * (2 + cells)] laid out as
  * runs of C values (src/model/exit-grid.ts). Max keeps "is the pattern anywhere", the means keep
@@ -60,7 +70,7 @@ export class ExitPooling extends tf.layers.Layer {
       if (kwargs.training) {
         // [1, 1 + cells, h*w] x [n, h*w, c] -> [n, (1 + cells) * c]: no transposes (training's
         // sums may round apart from inference's in the last bit; the packed engines follow inference)
-        const means = tf.matMul(tf.expandDims(this.averaging!, 0), tf.reshape(x, [n, h * w, c]));
+        const means = averaged(tf.expandDims(this.averaging!, 0), tf.reshape(x, [n, h * w, c]));
         return tf.concat([max, tf.reshape(means, [n, -1])], 1);
       }
       // [n, h*w, c] -> [h*w, n*c], averaged -> [1 + cells, n*c] -> [n, (1 + cells) * c]

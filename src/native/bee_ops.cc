@@ -13,7 +13,7 @@
 #include <node_api.h>
 
 // What src/backend/fused-ops.ts expects (FUSED_OPS_VERSION): bumped with every change to the ops.
-#define BEE_OPS_VERSION 4
+#define BEE_OPS_VERSION 5
 
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -517,6 +517,34 @@ class AvgPool2TileGrad : public OpKernel {
   }
 };
 
+// The gradient of the max over the positions of NHWC x, per example and channel (y, dy: N x C in
+// any shape): dx = dy * (x == y ? 1 : 0), as tfjs's Max gradient computes it (every tie gets dy),
+// in one pass instead of its Equal, Cast and Mul over x.
+class SpatialMaxGrad : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    const Tensor& y = ctx->input(1);
+    const Tensor& dy = ctx->input(2);
+    OP_REQUIRES(ctx, x.dims() == 4, InvalidArgument("x must be NHWC"));
+    const int64_t n = x.dim_size(0), positions = x.dim_size(1) * x.dim_size(2), c = x.dim_size(3);
+    OP_REQUIRES(ctx, y.NumElements() == n * c && dy.NumElements() == n * c, InvalidArgument("y and dy must hold N x C values"));
+    Tensor* dx;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, x.shape(), &dx));
+    const float *xs = x.flat<float>().data(), *ys = y.flat<float>().data(), *g = dy.flat<float>().data();
+    float* out = dx->flat<float>().data();
+    ForBlocks(ctx, n * positions, 2 * c, [&](int64_t r0, int64_t r1, int64_t) {
+      for (int64_t r = r0; r < r1; r++) {
+        const int64_t e = r / positions;
+        const float *top = ys + e * c, *d = g + e * c, *row = xs + r * c;
+        float* o = out + r * c;
+        for (int64_t k = 0; k < c; k++) o[k] = d[k] * (row[k] == top[k] ? 1.f : 0.f);
+      }
+    });
+  }
+};
+
 // A magnitude-aware binary kernel (XNOR-Net's, Larq's magnitude_aware_sign): alpha_c * sign(w),
 // sign(0) = +1, alpha_c = mean |w| over every axis but the last (output channels). Gradient: dy *
 // alpha_c where |w| <= clip, else 0; alpha_c held constant (Larq stops its gradient). A kernel is
@@ -709,6 +737,8 @@ REGISTER_OP("BeeAvgPool2TileGrad").Input("dy: float").Input("addend: float").Out
   return tensorflow::Status();
 });
 
+REGISTER_OP("BeeSpatialMaxGrad").Input("x: float").Input("y: float").Input("dy: float").Output("dx: float").SetShapeFn(SameAsFirst);
+
 REGISTER_KERNEL_BUILDER(Name("BeeSteSign").Device(DEVICE_CPU), SteSign);
 REGISTER_KERNEL_BUILDER(Name("BeeSteSignGrad").Device(DEVICE_CPU), SteSignGrad);
 REGISTER_KERNEL_BUILDER(Name("BeeRPReLU").Device(DEVICE_CPU), RPReLU);
@@ -721,6 +751,7 @@ REGISTER_KERNEL_BUILDER(Name("BeeResidual").Device(DEVICE_CPU), Residual);
 REGISTER_KERNEL_BUILDER(Name("BeeResidualGrad").Device(DEVICE_CPU), ResidualGrad);
 REGISTER_KERNEL_BUILDER(Name("BeeAvgPool2Tile").Device(DEVICE_CPU), AvgPool2Tile);
 REGISTER_KERNEL_BUILDER(Name("BeeAvgPool2TileGrad").Device(DEVICE_CPU), AvgPool2TileGrad);
+REGISTER_KERNEL_BUILDER(Name("BeeSpatialMaxGrad").Device(DEVICE_CPU), SpatialMaxGrad);
 }  // namespace bee
 
 // The addon itself exports only the ops' version: registering them is what loading it does.
