@@ -150,7 +150,7 @@ export function profileSteps(model: tf.LayersModel, step: () => void, steps: num
     opsMs: perStep.reduce((s, r) => s + r.ms, 0),
     opsPerStep: perStep.reduce((s, r) => s + r.calls, 0),
     parts: [...parts.values()].sort((a, b) => b.forwardMs + b.backwardMs - (a.forwardMs + a.backwardMs)),
-    topOps: perStep.sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.BEE_PROFILE_TOP ?? 12)),
+    topOps: perStep.sort((a, b) => b.ms - a.ms).slice(0, 12),
   };
 }
 
