@@ -36,7 +36,7 @@ export { LEGACY_NETWORK, type ExitHead, type NetworkConfig, type Precision } fro
 export { loadModelDir, readModelMeta, resolveModelDir, writeModelDir, type ModelMeta } from './model/saved-model.js';
 export { train } from './train/trainer.js';
 export type { EpochRecord, RunInput, RunOptions, TrainInput, TrainResult } from './train/run-options.js';
-export { trainStep, type DistillOptions } from './train/train-step.js';
+export { trainStep, type DistillOptions, type StepOptions } from './train/train-step.js';
 export { distillationLoss, stopGradient } from './train/distill.js';
 export { DEFAULT_RECIPE, defaultBatchSize, exitWeightsAt, learningRateAt, runLearningRate, type RecipeOptions, type Schedule } from './train/recipe.js';
 export { exitMetrics, type ExitMetrics } from './train/exit-metrics.js';
