@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.ts';
+import { close, same } from './helpers/tensors.ts';
 import { type FusedOps, fusedOps } from '../src/backend/fused-ops.ts';
 import { nativeOps } from '../src/backend/native-ops.ts';
 import { buildNetwork, networkConfig } from '../src/model/network.ts';
@@ -25,17 +26,6 @@ function composite<T>(f: () => T): T {
     delete process.env.BEE_FUSED_OPS;
   }
 }
-
-const same = (a: tf.Tensor, b: tf.Tensor, what: string) => {
-  assert.deepEqual(a.shape, b.shape, what);
-  const [p, q] = [a.dataSync(), b.dataSync()];
-  const differ = p.findIndex((v, i) => !Object.is(v === 0 ? 0 : v, q[i] === 0 ? 0 : q[i]));
-  assert.equal(differ, -1, `${what}: element ${differ} is ${p[differ]} fused, ${q[differ]} composite`);
-};
-const close = (a: tf.Tensor, b: tf.Tensor, relative: number, what: string) => {
-  const [p, q] = [a.dataSync(), b.dataSync()];
-  for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i] - q[i]) <= relative * (1 + Math.abs(q[i])), `${what}[${i}]: ${p[i]} vs ${q[i]}`);
-};
 
 // Odd sizes (a lone last row and column) and values on the boundaries: x - shift at 0 and at ±1.
 const x = tf.tidy(() => tf.concat([tf.randomNormal([2, 7, 5, 6], 0, 1.5, 'float32', 1), tf.fill([1, 7, 5, 6], 1)], 0));

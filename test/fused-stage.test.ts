@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend.ts';
+import { close, same } from './helpers/tensors.ts';
 import { fusedOps } from '../src/backend/fused-ops.ts';
 import { nativeOps } from '../src/backend/native-ops.ts';
 import { buildNetwork, networkConfig } from '../src/model/network.ts';
@@ -16,18 +17,6 @@ import { trainingForward } from '../src/train/training-forward.ts';
 await initBackend();
 const ops = fusedOps() && nativeOps();
 const skip = () => (ops ? false : 'bee fused kernels are not built here (native backend and scripts/install-native.mjs needed): the layers train alone');
-
-/** Bit for bit, -0 and +0 alike. */
-const same = (a: tf.Tensor, b: tf.Tensor, what: string) => {
-  assert.deepEqual(a.shape, b.shape, what);
-  const [p, q] = [a.dataSync(), b.dataSync()];
-  const differ = p.findIndex((v, i) => !Object.is(v === 0 ? 0 : v, q[i] === 0 ? 0 : q[i]));
-  assert.equal(differ, -1, `${what}: element ${differ} is ${p[differ]} fused, ${q[differ]} composite`);
-};
-const close = (a: tf.Tensor, b: tf.Tensor, relative: number, what: string) => {
-  const [p, q] = [a.dataSync(), b.dataSync()];
-  for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i] - q[i]) <= relative * (1 + Math.abs(q[i])), `${what}[${i}]: ${p[i]} vs ${q[i]}`);
-};
 
 test("a residual unit's tail: p = n + t, h = RPReLU(p), s = sign(h - shift), and its gradient, as the composite ops compute them", { skip: skip() }, () => {
   const shape = [3, 5, 7, 6];

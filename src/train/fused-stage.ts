@@ -62,8 +62,8 @@ const SAVED_PER_UNIT = 13;
 /**
  * Stage b of a ReActNet network as one custom-gradient function of its input and its layers'
  * variables, where bee's fused kernels run; undefined for any other stage. tfjs-layers runs a stage
- * as 21 layers, each its own passes over memory forward and backward; this runs it as 15 native ops
- * forward and 20 backward, the gradients derived by hand:
+ * as 18 layers, each its own passes over memory forward and backward; this runs it as 12 full-size
+ * native ops forward and 15 backward, the gradients derived by hand:
  *
  *   s0 = sign(x - shift_1)                          h_0 = avgpool2(x), channels repeated
  *   unit u = 1, 2, 3:  c_u = conv(s_{u-1}, K_u)  (max-pooled 2x2 in unit 1)
