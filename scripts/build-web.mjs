@@ -1,5 +1,5 @@
 // Bundles the web page (src/web/) into dist/web/ for `bee web`: the page's code with bee's own
-// features and packed engine (esbuild; no CDN, works offline), the AudioWorklet, the kernels.
+// features and packed engine (esbuild; no CDN, works offline), the AudioWorklet, the WebAssembly modules.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,4 +29,4 @@ await build({
   ],
 });
 for (const file of ['index.html', 'worklet.js']) fs.copyFileSync(path.join(root, 'src', 'web', file), path.join(out, file));
-fs.copyFileSync(path.join(root, 'dist', 'engine', 'kernels.wasm'), path.join(out, 'kernels.wasm'));
+for (const wasm of ['engine/kernels.wasm', 'features/spectrum.wasm']) fs.copyFileSync(path.join(root, 'dist', wasm), path.join(out, path.basename(wasm)));

@@ -1,6 +1,7 @@
 import { cellOf, cellSizes } from '../spec/exit-grid.js';
 import { headFeatures, hiddenUnits, type PackedArray, type PackedNetwork, words } from './format.js';
-import { type DenseLayer, type Layout, planDense, tableBytes } from './wasm-kernels.js';
+import type { Layout } from '../util/wasm-module.js';
+import { type DenseLayer, planDense, tableBytes } from './wasm-kernels.js';
 
 /**
  * A layer's folded BatchNorm + sign in the engine's memory: per channel, float thresholds (the

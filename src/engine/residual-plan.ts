@@ -1,7 +1,8 @@
 import { cellOf, cellSizes } from '../spec/exit-grid.js';
 import { bodyFilters, familyOf } from '../spec/families.js';
 import { headFeatures, hiddenUnits, type PackedNetwork, words } from './format.js';
-import { type DenseLayer, type Layout, planDense, tableBytes } from './wasm-kernels.js';
+import type { Layout } from '../util/wasm-module.js';
+import { type DenseLayer, planDense, tableBytes } from './wasm-kernels.js';
 
 /** A binary convolution in engine memory: its sign's thresholds, mismatch table, kernel scale, BatchNorm and RPReLU (addresses). */
 export interface BinaryConv {

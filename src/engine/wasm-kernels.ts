@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BeeError } from '../errors.js';
+import { Layout, WasmModule } from '../util/wasm-module.js';
 
 /** The exports of kernels.as.ts: addresses and sizes in, results written to memory. */
 export interface Kernels {
@@ -136,43 +135,16 @@ export interface Kernels {
 }
 
 // Built from src/engine/kernels.as.ts; the same path from src/engine (tests) and dist/engine.
-const WASM = new URL('../../dist/engine/kernels.wasm', import.meta.url);
-let compiled: WebAssembly.Module | undefined;
+const KERNELS = new WasmModule<Kernels>(new URL('../../dist/engine/kernels.wasm', import.meta.url), "the packed engine's kernels");
 
 /** Where there is no file system (a web page): the kernels' module, compiled from a fetch of kernels.wasm. */
 export function useKernelModule(module: WebAssembly.Module): void {
-  compiled = module;
+  KERNELS.use(module);
 }
 
 /** A fresh instance of the kernels: its own memory, for one engine. */
 export function instantiateKernels(): Kernels {
-  if (!compiled) {
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(WASM);
-    } catch (err) {
-      throw new BeeError(`cannot read the packed engine's kernels: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-        file: fileURLToPath(WASM),
-        hint: 'run npm run build',
-      });
-    }
-    compiled = new WebAssembly.Module(new Uint8Array(bytes));
-  }
-  return new WebAssembly.Instance(compiled, {}).exports as unknown as Kernels;
-}
-
-/** 16-byte aligned buffers taken one after another from `base` on (planMemory's sizing pass: from 0). */
-export class Layout {
-  bytes = 0;
-
-  constructor(private readonly base = 0) {}
-
-  /** The address of `size` more bytes, 16-byte aligned. */
-  take(size: number): number {
-    const at = this.base + this.bytes;
-    this.bytes += Math.ceil(size / 16) * 16;
-    return at;
-  }
+  return KERNELS.instantiate();
 }
 
 /**

@@ -13,6 +13,7 @@ const FILES: Record<string, string> = {
   '/train-worker.js': 'train-worker.js',
   '/worklet.js': 'worklet.js',
   '/kernels.wasm': 'kernels.wasm',
+  '/spectrum.wasm': 'spectrum.wasm',
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', wasm: 'application/wasm' };
 

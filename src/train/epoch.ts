@@ -33,6 +33,9 @@ export interface EpochTotals {
   lossPerExit: number[];
   correct: number[];
   seconds: number;
+  /** of which: in training steps, and waiting for the augmentation worker's batches */
+  stepSeconds: number;
+  waitSeconds: number;
 }
 
 /** Training that diverged: a one-line error that says what is kept. */
@@ -67,12 +70,23 @@ export async function runEpoch(r: EpochSteps, epoch: number, lastSaved: number):
   const labelOf = (i: number) => (i >= train.rows.length ? unknown : train.labels[i]);
   callbacks.onEpochStart?.(epoch, steps);
   const started = performance.now();
-  const totals: EpochTotals = { seen: 0, lossSum: 0, lossPerExit: new Array<number>(exits).fill(0), correct: new Array<number>(exits).fill(0), seconds: 0 };
+  const totals: EpochTotals = {
+    seen: 0,
+    lossSum: 0,
+    lossPerExit: new Array<number>(exits).fill(0),
+    correct: new Array<number>(exits).fill(0),
+    seconds: 0,
+    stepSeconds: 0,
+    waitSeconds: 0,
+  };
   const exitWeights = exitWeightsAt(options.exitWeights, options.exitRampEpochs, epoch);
   for (let s = 0; s < steps; s++) {
     setLearningRate(r.optimizer, runLearningRate(options, (epoch - 1) * stepsPerEpoch + s, stepsPerEpoch));
     const batch = batches[s];
+    const waited = performance.now();
     const fed = await feeder?.next();
+    const stepped = performance.now();
+    totals.waitSeconds += (stepped - waited) / 1000;
     const batchLabels = Int32Array.from(batch, (i, k) => (fed?.cut[k] ? unknown : labelOf(i)));
     const x = fed
       ? tf.tensor4d(fed.features, [batch.length, ...r.shape] as [number, number, number, number])
@@ -87,6 +101,7 @@ export async function runEpoch(r: EpochSteps, epoch: number, lastSaved: number):
         );
     const stats = r.step(x, batchLabels, exitWeights);
     x.dispose();
+    totals.stepSeconds += (performance.now() - stepped) / 1000;
     if (!Number.isFinite(stats[0])) throw diverged(r.out, `the loss became ${stats[0]} at epoch ${epoch}, step ${s + 1}`, lastSaved);
     totals.lossSum += stats[0] * batch.length;
     for (let k = 0; k < exits; k++) {

@@ -29,10 +29,19 @@ export interface RunOptions extends RecipeOptions {
 export interface EpochRecord {
   epoch: number;
   seconds: number;
+  /** where the epoch's seconds went (absent in runs saved before it existed) */
+  timing?: EpochTiming;
   examplesPerSecond: number;
   train: { loss: number; lossPerExit: number[]; accuracy: number[] };
   validation: ExitMetrics | null;
   best: boolean;
+}
+
+/** An epoch's seconds by part: training steps, waits for the augmentation worker's batches, validation (the rest: the loop's own). */
+export interface EpochTiming {
+  steps: number;
+  batchWaits: number;
+  validation: number;
 }
 
 export interface BatchInfo {

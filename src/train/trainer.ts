@@ -145,9 +145,11 @@ async function trainLocked(input: TrainInput, train: SplitExamples, validation: 
       const scored = (validationResult ?? { accuracy: trainAccuracy }).accuracy;
       const metric = options.selection === 'mean-exit' ? scored.reduce((a, b) => a + b, 0) / scored.length : scored[scored.length - 1];
       const isBest = state.best === null || metric > state.best.metric;
+      const validationSeconds = (performance.now() - validated) / 1000;
       const record: EpochRecord = {
         epoch,
-        seconds: totals.seconds + (performance.now() - validated) / 1000,
+        seconds: totals.seconds + validationSeconds,
+        timing: { steps: totals.stepSeconds, batchWaits: totals.waitSeconds, validation: validationSeconds },
         examplesPerSecond: totals.seen / totals.seconds,
         train: { loss: totals.lossSum / totals.seen, lossPerExit: totals.lossPerExit.map((l) => l / totals.seen), accuracy: trainAccuracy },
         validation: validationResult,

@@ -5,6 +5,7 @@
 import { engineFor } from '../engine/engine-for.js';
 import { decodePacked, type PackedModel } from '../engine/format.js';
 import { useKernelModule } from '../engine/wasm-kernels.js';
+import { useSpectrumModule } from '../features/spectrum.js';
 import { QUIET_LABELS } from '../spec/labels.js';
 import { exitCosts } from '../spec/network-cost.js';
 import type { Detection, WindowAnswer } from '../stream/detector.js';
@@ -26,6 +27,7 @@ interface Running {
 }
 
 let kernels: WebAssembly.Module;
+let spectrum: WebAssembly.Module;
 let running: Running;
 /** the model whose body "add a word" learns new words on (bee web --base), fetched when first needed */
 let base: Uint8Array | undefined;
@@ -65,9 +67,10 @@ function use(bytes: Uint8Array, name: string): void {
 }
 
 async function main(): Promise<void> {
-  const [wasm, model] = await Promise.all([fetchBytes('kernels.wasm'), fetchBytes('model.bee')]);
-  kernels = await WebAssembly.compile(wasm);
+  const [wasm, spectrumWasm, model] = await Promise.all([fetchBytes('kernels.wasm'), fetchBytes('spectrum.wasm'), fetchBytes('model.bee')]);
+  [kernels, spectrum] = await Promise.all([WebAssembly.compile(wasm), WebAssembly.compile(spectrumWasm)]);
   useKernelModule(kernels);
+  useSpectrumModule(spectrum);
   use(model, 'model.bee');
   const rate = running.model.header.features.sampleRate;
   status.textContent = 'ready';
@@ -190,7 +193,7 @@ function addWords(rate: number): void {
       train.disabled = true;
       try {
         base ??= await fetchBytes('base.bee');
-        const bytes = await trainInWorker({ kernels, model: base, words: [...words], noise, unknown });
+        const bytes = await trainInWorker({ kernels, spectrum, model: base, words: [...words], noise, unknown });
         use(bytes, 'custom.bee');
         const download = $<HTMLButtonElement>('download');
         download.onclick = () => {

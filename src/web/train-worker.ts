@@ -2,11 +2,13 @@
 // packed engine, the exit heads trained without TensorFlow (src/transfer/), the result packed as a .bee.
 import { decodePacked, encodePacked } from '../engine/format.js';
 import { useKernelModule } from '../engine/wasm-kernels.js';
+import { useSpectrumModule } from '../features/spectrum.js';
 import { DEFAULT_TRANSFER, TRAINING_PHASES, trainHeads, type TransferReport } from '../transfer/custom-model.js';
 
-/** What the page sends: the kernels, the model it runs, and the recorded examples at its sample rate. */
+/** What the page sends: the kernels and the features' module, the model it runs, and the recorded examples at its sample rate. */
 export interface TrainRequest {
   kernels: WebAssembly.Module;
+  spectrum: WebAssembly.Module;
   model: Uint8Array;
   words: [string, Float32Array[]][];
   noise: Float32Array[];
@@ -20,8 +22,9 @@ const reply = (message: TrainReply, transfer: Transferable[] = []) => (self as u
 
 self.onmessage = (e: MessageEvent<TrainRequest>) => {
   try {
-    const { kernels, model, words, noise, unknown } = e.data;
+    const { kernels, spectrum, model, words, noise, unknown } = e.data;
     useKernelModule(kernels);
+    useSpectrumModule(spectrum);
     const source = decodePacked(model, 'model.bee');
     let last = 0;
     const trained = trainHeads(source, { words: new Map(words), noise, unknown }, DEFAULT_TRANSFER, (phase, done, total) => {
