@@ -38,7 +38,7 @@ export class WasmModule<Exports> {
   }
 }
 
-/** 16-byte aligned buffers taken one after another from `base` on (planMemory's sizing pass: from 0). */
+/** 16-byte aligned buffers taken one after another from `base` on (a pass that only sizes them: from 0). */
 export class Layout {
   bytes = 0;
 
