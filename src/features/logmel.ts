@@ -44,7 +44,6 @@ export class LogMel {
 
   constructor(readonly params: FeatureParams = PAPER_FEATURES) {
     const { frameLength, fftLength, frameStep, melBins, sampleRate, lowerHz, upperHz } = params;
-    if (frameLength > fftLength) throw new RangeError(`frame length ${frameLength} exceeds FFT length ${fftLength}`);
     this.frames = frameCount(params);
     const mel = melFilterbank(melBins, fftLength / 2 + 1, sampleRate, lowerHz, upperHz);
     this.spectrum = new MelSpectrum(tfHannWindow(frameLength), fftLength, mel, frameStep, this.frames);

@@ -43,9 +43,8 @@ export class MelSpectrum {
   private readonly wasm: SpectrumExports;
   private readonly at: Record<'samples' | 'window' | 'plan' | 'a' | 'b' | 'magnitude' | 'start' | 'count' | 'weights' | 'out', number>;
   private readonly frameLength: number;
-  private readonly passes: number;
+  private readonly passCount: number;
   private readonly bands: number;
-  private readonly maxSamples: number;
 
   /** window: f32 values (its length is the frame length, at most n); frameStep: samples between frames */
   constructor(
@@ -58,12 +57,12 @@ export class MelSpectrum {
     const passes = fftPasses(n);
     if (window.length > n) throw new RangeError(`frame length ${window.length} exceeds FFT length ${n}`);
     this.frameLength = window.length;
-    this.passes = passes.length;
+    this.passCount = passes.length;
     this.bands = mel.start.length;
-    this.maxSamples = (maxFrames - 1) * frameStep + window.length;
+    const maxSamples = (maxFrames - 1) * frameStep + window.length;
     const weights = mel.weights.reduce((sum, w) => sum + w.length, 0);
     const layout = (l: Layout) => ({
-      samples: l.take(4 * this.maxSamples),
+      samples: l.take(4 * maxSamples),
       window: l.take(4 * window.length),
       plan: l.take(16 * passes.length),
       twiddles: passes.map((p) => l.take(4 * p.tw.length)),
@@ -114,7 +113,7 @@ export class MelSpectrum {
       this.frameLength,
       at.window,
       this.n,
-      this.passes,
+      this.passCount,
       at.plan,
       at.a,
       at.b,
@@ -136,7 +135,7 @@ export class MelSpectrum {
     const { buffer } = this.wasm.memory;
     const a = new Float32Array(buffer, this.at.a, this.n).fill(0);
     a.set(input);
-    this.wasm.spectrum(this.n, this.passes, this.at.plan, this.at.a, this.at.b, this.at.magnitude);
+    this.wasm.spectrum(this.n, this.passCount, this.at.plan, this.at.a, this.at.b, this.at.magnitude);
     return new Float64Array(buffer, this.at.magnitude, this.n / 2 + 1);
   }
 }
